@@ -1,0 +1,574 @@
+/**
+ * Byte-level streaming parser for Massive's flat-file CSV: compressed bytes are
+ * gunzipped elsewhere; this class turns the decompressed byte chunks into
+ * columnar batches (src/formats/columns.ts) without building a string per row.
+ *
+ * Lifecycle: `push(chunk)` any number of times (returns the batches completed by
+ * that chunk), then `end()` (returns the last partial batch). Rows that cannot be
+ * parsed are not dropped: they are returned by `takeRejects()` with their line
+ * number, the field at fault and the raw text, and the caller quarantines them.
+ *
+ * Columns are matched by header name (case-insensitive, surrounding spaces and a
+ * UTF-8 BOM ignored), never by position. A header lacking a required column is a
+ * ParseError naming the file and the expected columns. Extra header columns are
+ * ignored (reported by `ignoredHeaderColumns`).
+ *
+ * Field syntax: RFC 4180 quoting (`"12,37"`, `""` escapes); CRLF or LF line ends;
+ * a missing final newline is fine; blank lines are skipped. A newline inside a
+ * quoted field is not supported (Massive never writes one): such a row is rejected.
+ *
+ * Pure: no I/O.
+ */
+import type { Column, ColumnBatch, ColumnSpec } from '../columns.js';
+import { ParseError } from '../../util/errors.js';
+import { parseDecimal } from './numbers.js';
+
+export interface CsvReject {
+  /** 1-based line number in the decompressed file (the header is line 1). */
+  readonly line: number;
+  readonly reason: string;
+  /** Column at fault, when one is. */
+  readonly field?: string;
+  /** The raw line (latin1-safe text, truncated to 2000 characters). */
+  readonly raw: string;
+}
+
+/** Decides from the ticker bytes whether a row is kept (streaming filters such as `--tickers SPY`). */
+export interface TickerFilter {
+  keep(buf: Uint8Array, start: number, end: number): boolean;
+}
+
+/**
+ * Extra columns computed from each kept row's ticker (e.g. decoded OPRA
+ * contract fields). `fill` writes row `row` of the derived columns and returns
+ * undefined, or a reason to reject the row.
+ */
+export interface DerivedColumns {
+  readonly specs: readonly ColumnSpec[];
+  createBuilders(capacity: number): DerivedBuilders;
+}
+export interface DerivedBuilders {
+  fill(row: number, buf: Uint8Array, start: number, end: number): string | undefined;
+  finish(rows: number): Column[];
+}
+
+export interface CsvParserOptions {
+  /** Target columns, in output order. A column is looked up in the header by `name`. */
+  readonly columns: readonly (ColumnSpec & { readonly requiredInHeader?: boolean })[];
+  /** Rows per emitted batch. */
+  readonly batchRows: number;
+  /** File name for error messages. */
+  readonly file: string;
+  /** Header name of the column the filter and derived columns read (default `ticker`). */
+  readonly keyColumn?: string;
+  readonly filter?: TickerFilter;
+  readonly derived?: DerivedColumns;
+}
+
+const COMMA = 44, QUOTE = 34, LF = 10, CR = 13, MINUS = 45, ZERO = 48, NINE = 57;
+const TWO32 = 4294967296;
+const MAX_FIELDS = 256;
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Accumulates one column's values for the current batch. */
+abstract class Builder {
+  valid: Uint8Array;
+  constructor(readonly spec: ColumnSpec, capacity: number) {
+    this.valid = new Uint8Array(capacity);
+  }
+  /** Parses the field; returns undefined on success or a rejection reason. Empty fields never reach here. */
+  abstract set(row: number, buf: Uint8Array, start: number, end: number): string | undefined;
+  /** An empty field. */
+  abstract setEmpty(row: number): void;
+  abstract finish(rows: number): Column;
+  /** Forgets whatever a rejected row left in row `row` (variable-length builders rewind). */
+  rollback(row: number): void { this.setEmpty(row); }
+  protected validOrUndefined(rows: number): Uint8Array | undefined {
+    if (!this.spec.nullable) return undefined;
+    const v = this.valid.subarray(0, rows);
+    for (let i = 0; i < rows; i++) if (v[i] === 0) return v.slice();
+    return undefined;
+  }
+}
+
+class Utf8Builder extends Builder {
+  offsets: Int32Array;
+  bytes: Uint8Array;
+  used = 0;
+  constructor(spec: ColumnSpec, capacity: number) {
+    super(spec, capacity);
+    this.offsets = new Int32Array(capacity + 1);
+    this.bytes = new Uint8Array(capacity * 8);
+  }
+  set(row: number, buf: Uint8Array, start: number, end: number): string | undefined {
+    const len = end - start;
+    if (this.used + len > this.bytes.length) {
+      const next = new Uint8Array(Math.max(this.bytes.length * 2, this.used + len));
+      next.set(this.bytes.subarray(0, this.used));
+      this.bytes = next;
+    }
+    // Short values (tickers, ids): a loop beats set()+subarray().
+    if (len < 16) { for (let i = 0; i < len; i++) this.bytes[this.used + i] = buf[start + i]!; }
+    else this.bytes.set(buf.subarray(start, end), this.used);
+    this.used += len;
+    this.offsets[row + 1] = this.used;
+    this.valid[row] = 1;
+    return undefined;
+  }
+  setEmpty(row: number): void {
+    this.offsets[row + 1] = this.used;
+    this.valid[row] = 0;
+  }
+  override rollback(row: number): void {
+    this.used = this.offsets[row]!;
+    this.setEmpty(row);
+  }
+  finish(rows: number): Column {
+    const col = {
+      type: 'utf8' as const,
+      offsets: this.offsets.slice(0, rows + 1),
+      bytes: this.bytes.slice(0, this.used),
+      valid: this.validOrUndefined(rows),
+    };
+    this.used = 0;
+    this.offsets[0] = 0;
+    return col.valid ? col : { type: col.type, offsets: col.offsets, bytes: col.bytes };
+  }
+}
+
+class Int32Builder extends Builder {
+  values: Int32Array;
+  constructor(spec: ColumnSpec, capacity: number) {
+    super(spec, capacity);
+    this.values = new Int32Array(capacity);
+  }
+  set(row: number, buf: Uint8Array, start: number, end: number): string | undefined {
+    let i = start, neg = false;
+    if (buf[i] === MINUS) { neg = true; i++; }
+    if (i === end) return 'not an integer';
+    let v = 0;
+    for (; i < end; i++) {
+      const c = buf[i]!;
+      if (c < ZERO || c > NINE) return 'not an integer';
+      v = v * 10 + (c - ZERO);
+    }
+    if (v > 2147483647 + (neg ? 1 : 0)) return 'integer out of int32 range';
+    this.values[row] = neg ? -v : v;
+    this.valid[row] = 1;
+    return undefined;
+  }
+  setEmpty(row: number): void { this.values[row] = 0; this.valid[row] = 0; }
+  finish(rows: number): Column {
+    const valid = this.validOrUndefined(rows);
+    const values = this.values.slice(0, rows);
+    return valid ? { type: 'int32', values, valid } : { type: 'int32', values };
+  }
+}
+
+class Int64Builder extends Builder {
+  values: BigInt64Array;
+  words: Uint32Array;
+  constructor(spec: ColumnSpec, capacity: number) {
+    super(spec, capacity);
+    this.values = new BigInt64Array(capacity);
+    this.words = new Uint32Array(this.values.buffer);
+  }
+  set(row: number, buf: Uint8Array, start: number, end: number): string | undefined {
+    const r = parseInt64Words(buf, start, end, this.words, row * 2);
+    if (r !== undefined) return r;
+    this.valid[row] = 1;
+    return undefined;
+  }
+  setEmpty(row: number): void { this.words[row * 2] = 0; this.words[row * 2 + 1] = 0; this.valid[row] = 0; }
+  finish(rows: number): Column {
+    const valid = this.validOrUndefined(rows);
+    const values = this.values.slice(0, rows);
+    return valid ? { type: 'int64', values, valid } : { type: 'int64', values };
+  }
+}
+
+class Float64Builder extends Builder {
+  values: Float64Array;
+  constructor(spec: ColumnSpec, capacity: number) {
+    super(spec, capacity);
+    this.values = new Float64Array(capacity);
+  }
+  set(row: number, buf: Uint8Array, start: number, end: number): string | undefined {
+    const v = parseDecimal(buf, start, end);
+    if (v !== v) return 'not a number';
+    this.values[row] = v;
+    this.valid[row] = 1;
+    return undefined;
+  }
+  setEmpty(row: number): void { this.values[row] = 0; this.valid[row] = 0; }
+  finish(rows: number): Column {
+    const valid = this.validOrUndefined(rows);
+    const values = this.values.slice(0, rows);
+    return valid ? { type: 'float64', values, valid } : { type: 'float64', values };
+  }
+}
+
+/**
+ * `conditions`-style lists: empty field → empty list (not null: Massive writes
+ * nothing when a trade has no conditions), `12` → [12], `"12,37"` → [12, 37].
+ */
+class ListInt32Builder extends Builder {
+  offsets: Int32Array;
+  values: Int32Array;
+  used = 0;
+  constructor(spec: ColumnSpec, capacity: number) {
+    super(spec, capacity);
+    this.offsets = new Int32Array(capacity + 1);
+    this.values = new Int32Array(capacity * 2);
+  }
+  set(row: number, buf: Uint8Array, start: number, end: number): string | undefined {
+    let v = 0, digits = 0, n = this.used;
+    for (let i = start; i <= end; i++) {
+      const c = i < end ? buf[i]! : COMMA;
+      if (c >= ZERO && c <= NINE) { v = v * 10 + (c - ZERO); digits++; continue; }
+      if (c === COMMA) {
+        if (digits === 0 || digits > 9) { this.offsets[row + 1] = this.used; return 'not a list of integers'; }
+        if (n === this.values.length) {
+          const next = new Int32Array(this.values.length * 2);
+          next.set(this.values);
+          this.values = next;
+        }
+        this.values[n++] = v;
+        v = 0; digits = 0;
+        continue;
+      }
+      if (c === 32) continue; // tolerate "12, 37"
+      this.offsets[row + 1] = this.used;
+      return 'not a list of integers';
+    }
+    this.used = n;
+    this.offsets[row + 1] = n;
+    this.valid[row] = 1;
+    return undefined;
+  }
+  setEmpty(row: number): void {
+    this.offsets[row + 1] = this.used;
+    this.valid[row] = 1; // empty list, not null
+  }
+  override rollback(row: number): void {
+    this.used = this.offsets[row]!;
+    this.setEmpty(row);
+  }
+  finish(rows: number): Column {
+    const col: Column = { type: 'list_int32', offsets: this.offsets.slice(0, rows + 1), values: this.values.slice(0, this.used) };
+    this.used = 0;
+    this.offsets[0] = 0;
+    return col;
+  }
+}
+
+function makeBuilder(spec: ColumnSpec, capacity: number): Builder {
+  switch (spec.type) {
+    case 'utf8': return new Utf8Builder(spec, capacity);
+    case 'int32': return new Int32Builder(spec, capacity);
+    case 'int64': return new Int64Builder(spec, capacity);
+    case 'float64': return new Float64Builder(spec, capacity);
+    case 'list_int32': return new ListInt32Builder(spec, capacity);
+    default: throw new Error(`CSV columns of type ${spec.type} are not supported`);
+  }
+}
+
+/**
+ * Parses optionally signed decimal digits into the little-endian 64-bit slot
+ * words[at], words[at+1] exactly, without BigInt: up to 15 digits accumulate in
+ * a double (exact below 2^53), the rest through 32-bit limbs.
+ */
+export function parseInt64Words(buf: Uint8Array, start: number, end: number, words: Uint32Array, at: number): string | undefined {
+  let i = start, neg = false;
+  if (buf[i] === MINUS) { neg = true; i++; }
+  const digits = end - i;
+  if (digits <= 0) return 'not an integer';
+  if (digits > 19) return 'integer out of int64 range';
+  let v = 0;
+  const fastEnd = i + (digits < 15 ? digits : 15);
+  for (; i < fastEnd; i++) {
+    const c = buf[i]!;
+    if (c < ZERO || c > NINE) return 'not an integer';
+    v = v * 10 + (c - ZERO);
+  }
+  let hi = Math.floor(v / TWO32), lo = v - hi * TWO32;
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c < ZERO || c > NINE) return 'not an integer';
+    const l = lo * 10 + (c - ZERO);
+    const carry = Math.floor(l / TWO32);
+    lo = l - carry * TWO32;
+    hi = hi * 10 + carry;
+  }
+  if (hi >= 2147483648 && !(neg && hi === 2147483648 && lo === 0)) return 'integer out of int64 range';
+  if (neg) { // two's complement
+    lo = (~lo >>> 0) + 1;
+    hi = (~hi >>> 0) + (lo === TWO32 ? 1 : 0);
+    lo = lo >>> 0;
+    hi = hi >>> 0;
+  }
+  if (littleEndian) { words[at] = lo; words[at + 1] = hi; } else { words[at] = hi; words[at + 1] = lo; }
+  return undefined;
+}
+
+export class CsvBatchParser {
+  private readonly opts: CsvParserOptions;
+  private readonly builders: Builder[];
+  private derivedBuilders: DerivedBuilders | undefined;
+  /** For each header field index: index of the target column, or -1 if ignored. */
+  private fieldTarget: Int32Array = new Int32Array(0);
+  private headerFields = 0;
+  private keyField = -1;
+  private header: string[] | undefined;
+  private carry: Uint8Array | undefined;
+  private row = 0;
+  private lineNo = 0;
+  private rejects: CsvReject[] = [];
+  private readonly fieldStart = new Int32Array(MAX_FIELDS);
+  private readonly fieldEnd = new Int32Array(MAX_FIELDS);
+  private readonly fieldQuoted = new Uint8Array(MAX_FIELDS);
+  private unquoteBuf = new Uint8Array(256);
+  /** Rows read (kept, filtered out and rejected), excluding the header and blank lines. */
+  rowsSeen = 0;
+  /** Rows skipped by the ticker filter. */
+  rowsFiltered = 0;
+  rowsRejected = 0;
+  rowsEmitted = 0;
+  ignoredHeaderColumns: string[] = [];
+
+  constructor(opts: CsvParserOptions) {
+    if (opts.batchRows < 1) throw new RangeError('batchRows must be >= 1');
+    this.opts = opts;
+    this.builders = opts.columns.map((c) => makeBuilder(c, opts.batchRows));
+    this.derivedBuilders = opts.derived?.createBuilders(opts.batchRows);
+  }
+
+  /** The header's column names as found in the file, once read. */
+  get headerColumns(): readonly string[] | undefined { return this.header; }
+  /** Number of the last line consumed. */
+  get line(): number { return this.lineNo; }
+
+  /** Rows rejected since the last call, in file order. */
+  takeRejects(): CsvReject[] {
+    const r = this.rejects;
+    this.rejects = [];
+    return r;
+  }
+
+  push(chunk: Uint8Array): ColumnBatch[] {
+    const out: ColumnBatch[] = [];
+    let pos = 0;
+    if (this.carry !== undefined) {
+      const nl = chunk.indexOf(LF);
+      if (nl < 0) {
+        const merged = new Uint8Array(this.carry.length + chunk.length);
+        merged.set(this.carry);
+        merged.set(chunk, this.carry.length);
+        this.carry = merged;
+        return out;
+      }
+      const line = new Uint8Array(this.carry.length + nl);
+      line.set(this.carry);
+      line.set(chunk.subarray(0, nl), this.carry.length);
+      this.carry = undefined;
+      this.line_(line, 0, line.length, out);
+      pos = nl + 1;
+    }
+    const len = chunk.length;
+    while (pos < len) {
+      const nl = chunk.indexOf(LF, pos);
+      if (nl < 0) {
+        this.carry = chunk.slice(pos);
+        break;
+      }
+      this.line_(chunk, pos, nl, out);
+      pos = nl + 1;
+    }
+    return out;
+  }
+
+  /** Flushes a final line without newline and the last partial batch. */
+  end(): ColumnBatch[] {
+    const out: ColumnBatch[] = [];
+    if (this.carry !== undefined) {
+      const c = this.carry;
+      this.carry = undefined;
+      this.line_(c, 0, c.length, out);
+    }
+    if (this.header === undefined) {
+      throw new ParseError(`${this.opts.file}: empty file, expected a header line with columns ${this.expectedColumns()}`, { file: this.opts.file, line: 1 });
+    }
+    if (this.row > 0) out.push(this.flush());
+    return out;
+  }
+
+  private expectedColumns(): string {
+    return this.opts.columns.filter((c) => c.requiredInHeader !== false).map((c) => c.name).join(',');
+  }
+
+  private line_(buf: Uint8Array, start: number, end: number, out: ColumnBatch[]): void {
+    this.lineNo++;
+    if (end > start && buf[end - 1] === CR) end--;
+    if (end === start) return; // blank line
+    if (this.header === undefined) {
+      this.readHeader(buf, start, end);
+      return;
+    }
+    this.rowsSeen++;
+    const n = this.tokenize(buf, start, end);
+    if (n !== this.headerFields) {
+      this.reject(buf, start, end, n < 0 ? 'bad quoting' : `expected ${this.headerFields} fields, got ${n}`);
+      return;
+    }
+    const key = this.keyField;
+    if (this.opts.filter !== undefined && key >= 0 && !this.opts.filter.keep(buf, this.fieldStart[key]!, this.fieldEnd[key]!)) {
+      this.rowsFiltered++;
+      return;
+    }
+    const row = this.row;
+    const targets = this.fieldTarget;
+    for (let f = 0; f < n; f++) {
+      const t = targets[f]!;
+      if (t < 0) continue;
+      const b = this.builders[t]!;
+      let s = this.fieldStart[f]!, e = this.fieldEnd[f]!;
+      let src = buf;
+      if (this.fieldQuoted[f] === 2) { // quoted with "" escapes: unescape into a scratch buffer
+        src = this.unescape(buf, s, e);
+        s = 0; e = this.unquotedLength;
+      }
+      if (s === e) {
+        if (!b.spec.nullable && b.spec.type !== 'list_int32') {
+          this.reject(buf, start, end, 'required field is empty', b.spec.name);
+          return;
+        }
+        b.setEmpty(row);
+        continue;
+      }
+      const err = b.set(row, src, s, e);
+      if (err !== undefined) {
+        this.reject(buf, start, end, `${err}: ${JSON.stringify(latin1(src, s, Math.min(e, s + 64)))}`, b.spec.name);
+        return;
+      }
+    }
+    // Columns absent from the header (optional ones) are null.
+    for (let t = 0; t < this.missing.length; t++) this.builders[this.missing[t]!]!.setEmpty(row);
+    if (this.derivedBuilders !== undefined && key >= 0) {
+      const err = this.derivedBuilders.fill(row, buf, this.fieldStart[key]!, this.fieldEnd[key]!);
+      if (err !== undefined) {
+        this.reject(buf, start, end, err, this.opts.keyColumn ?? 'ticker');
+        return;
+      }
+    }
+    this.row = row + 1;
+    if (this.row === this.opts.batchRows) out.push(this.flush());
+  }
+
+  private missing: number[] = [];
+
+  private readHeader(buf: Uint8Array, start: number, end: number): void {
+    if (end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
+    const n = this.tokenize(buf, start, end);
+    if (n < 0) throw new ParseError(`${this.opts.file}: unreadable header line`, { file: this.opts.file, line: this.lineNo });
+    const names: string[] = [];
+    for (let f = 0; f < n; f++) names.push(latin1(buf, this.fieldStart[f]!, this.fieldEnd[f]!).trim().toLowerCase());
+    this.header = names;
+    this.headerFields = n;
+    this.fieldTarget = new Int32Array(n).fill(-1);
+    const missingRequired: string[] = [];
+    this.missing = [];
+    this.opts.columns.forEach((c, t) => {
+      const f = names.indexOf(c.name.toLowerCase());
+      if (f < 0) {
+        if (c.requiredInHeader === false) this.missing.push(t);
+        else missingRequired.push(c.name);
+        return;
+      }
+      this.fieldTarget[f] = t;
+    });
+    const keyName = (this.opts.keyColumn ?? 'ticker').toLowerCase();
+    this.keyField = names.indexOf(keyName);
+    if (missingRequired.length > 0 || ((this.opts.filter || this.opts.derived) && this.keyField < 0)) {
+      const missing = missingRequired.length > 0 ? missingRequired : [keyName];
+      throw new ParseError(
+        `${this.opts.file}: header is missing column(s) ${missing.join(', ')}; expected columns ${this.expectedColumns()}, found ${names.join(',')}`,
+        { file: this.opts.file, line: this.lineNo, expected: this.expectedColumns(), found: names.join(',') });
+    }
+    this.ignoredHeaderColumns = names.filter((_, f) => this.fieldTarget[f] === -1 && f !== this.keyField);
+  }
+
+  /**
+   * Splits a line into fields (positions in fieldStart/fieldEnd, quotes stripped).
+   * Returns the number of fields, or -1 for malformed quoting.
+   */
+  private tokenize(buf: Uint8Array, start: number, end: number): number {
+    let n = 0, i = start;
+    const fs = this.fieldStart, fe = this.fieldEnd, fq = this.fieldQuoted;
+    for (;;) {
+      if (n === MAX_FIELDS) return MAX_FIELDS + 1;
+      if (i < end && buf[i] === QUOTE) {
+        let j = i + 1, escaped = 0;
+        for (;;) {
+          if (j >= end) return -1;
+          if (buf[j] === QUOTE) {
+            if (j + 1 < end && buf[j + 1] === QUOTE) { escaped = 1; j += 2; continue; }
+            break;
+          }
+          j++;
+        }
+        fs[n] = i + 1; fe[n] = j; fq[n] = escaped ? 2 : 1;
+        n++;
+        i = j + 1;
+        if (i === end) return n;
+        if (buf[i] !== COMMA) return -1;
+        i++;
+        if (i === end) { fs[n] = i; fe[n] = i; fq[n] = 0; return n + 1; }
+        continue;
+      }
+      let j = buf.indexOf(COMMA, i);
+      if (j < 0 || j > end) j = end;
+      fs[n] = i; fe[n] = j; fq[n] = 0;
+      n++;
+      if (j === end) return n;
+      i = j + 1;
+      if (i === end) { fs[n] = i; fe[n] = i; fq[n] = 0; return n + 1; }
+    }
+  }
+
+  private unquotedLength = 0;
+  private unescape(buf: Uint8Array, s: number, e: number): Uint8Array {
+    if (this.unquoteBuf.length < e - s) this.unquoteBuf = new Uint8Array(e - s);
+    let n = 0;
+    for (let i = s; i < e; i++) {
+      this.unquoteBuf[n++] = buf[i]!;
+      if (buf[i] === QUOTE) i++;
+    }
+    this.unquotedLength = n;
+    return this.unquoteBuf;
+  }
+
+  private reject(buf: Uint8Array, start: number, end: number, reason: string, field?: string): void {
+    this.rowsRejected++;
+    const raw = latin1(buf, start, Math.min(end, start + 2000));
+    this.rejects.push(field === undefined ? { line: this.lineNo, reason, raw } : { line: this.lineNo, reason, field, raw });
+    // Builders may hold part of this row: rewind them so the next row reuses the slot.
+    const row = this.row;
+    for (const b of this.builders) b.rollback(row);
+  }
+
+  private flush(): ColumnBatch {
+    const rows = this.row;
+    const columns = this.builders.map((b) => b.finish(rows));
+    if (this.derivedBuilders !== undefined) columns.push(...this.derivedBuilders.finish(rows));
+    this.row = 0;
+    this.rowsEmitted += rows;
+    return { rows, columns };
+  }
+}
+
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+  return s;
+}
