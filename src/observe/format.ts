@@ -171,6 +171,25 @@ export function runAverageMbPerSec(snapshot: RunSnapshot): number {
   return seconds > 0 ? snapshot.totals.bytesRead / seconds / 1_000_000 : 0;
 }
 
+/**
+ * One line about the whole run, printed before the file lines in plain mode:
+ * `ingest 1m 23s  days 3/10  files 12/40  61.2 MB/s  2.31 M rows/s  errors 0  feed=connected`.
+ * Days and files are counted when they reach any final state.
+ */
+export function renderStatusLine(snapshot: RunSnapshot): string {
+  const t = snapshot.totals;
+  const parts = [
+    `${snapshot.command || 'run'} ${formatDuration(elapsedSec(snapshot))}`,
+    `days ${daysFinished(snapshot)}/${snapshot.daysTotal}`,
+    `files ${filesFinished(snapshot)}/${snapshot.filesTotal}`,
+    formatMbPerSec(t.mbPerSec),
+    formatRate(t.rowsPerSec, 'rows'),
+    `errors ${formatCount(t.errors)}`,
+  ];
+  for (const [key, value] of Object.entries(snapshot.extra)) parts.push(`${key}=${value}`);
+  return parts.join('  ');
+}
+
 /** The end-of-run report for people, one string per line. */
 export function renderSummary(snapshot: RunSnapshot): string[] {
   const t = snapshot.totals;
