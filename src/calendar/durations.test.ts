@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDuration, parseWindow } from './durations.js';
+
+test('parseDuration returns milliseconds', () => {
+  assert.equal(parseDuration('250ms'), 250);
+  assert.equal(parseDuration('2s'), 2_000);
+  assert.equal(parseDuration('60s'), 60_000);
+  assert.equal(parseDuration('5m'), 300_000);
+  assert.equal(parseDuration('1h'), 3_600_000);
+  assert.equal(parseDuration('0s'), 0);
+});
+
+test('parseDuration rejects malformed text with the input quoted', () => {
+  for (const bad of ['', '5', 's', '1.5s', '-1s', '5 m', '5min', '2d', '1H', ' 1s']) {
+    assert.throws(() => parseDuration(bad), (e: Error) => e instanceof RangeError && e.message.includes(JSON.stringify(bad)), bad);
+  }
+  assert.throws(() => parseDuration('99999999999999999h'), /too large/);
+});
+
+test('parseWindow returns nanoseconds for sizes dividing a day', () => {
+  assert.equal(parseWindow('1m'), 60_000_000_000n);
+  assert.equal(parseWindow('45m'), 2_700_000_000_000n);
+  assert.equal(parseWindow('30s'), 30_000_000_000n);
+  assert.equal(parseWindow('24h'), 86_400_000_000_000n);
+  assert.equal(parseWindow('1440m'), 86_400_000_000_000n);
+});
+
+test('parseWindow rejects sizes that do not divide a day', () => {
+  for (const bad of ['7m', '0m', '48h', '13h', '7s', '1d', '250ms', '1.5m', 'm']) {
+    assert.throws(() => parseWindow(bad), (e: Error) => e instanceof RangeError && e.message.includes(JSON.stringify(bad)), bad);
+  }
+  assert.throws(() => parseWindow('7m'), /divide one day/);
+});
