@@ -1,0 +1,109 @@
+/**
+ * The HTTP endpoint of a run, on node:http: `GET /metrics` (Prometheus text
+ * format), `GET /healthz`, and routes later code adds (`/features/latest`, an
+ * SSE stream...). Bound to loopback unless the config says otherwise.
+ *
+ * `listen` forms: `'127.0.0.1:9090'`, `'[::1]:9090'`, `'9090'` (= 127.0.0.1:9090),
+ * port 0 for a random free port, and `'0'` (or `''`) to disable the server.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { ConfigError, GammaflowError, errorMessage } from '../util/errors.js';
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface MetricsServer {
+  /** False when `listen` was `'0'`: nothing listens, routes are accepted and ignored. */
+  readonly enabled: boolean;
+  /** `host:port` actually bound (the real port when 0 was asked), `''` when disabled. */
+  readonly address: string;
+  /** `http://host:port`, `''` when disabled. */
+  readonly url: string;
+  /** Adds an endpoint at an exact path (query string ignored), any method. Throws if the path is taken. */
+  route(path: string, handler: RouteHandler): void;
+  /** Stops listening and closes open connections (SSE streams included). */
+  close(): Promise<void>;
+}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** Parses a `listen` setting; undefined means disabled. */
+export function parseListen(listen: string): ListenAddress | undefined {
+  const text = listen.trim();
+  if (text === '' || text === '0') return undefined;
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text) ?? /^()()(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || port > 65_535) {
+    throw new ConfigError(`invalid metrics listen address '${listen}': expected host:port, [ipv6]:port, a port, or 0 to disable`,
+      { value: listen });
+  }
+  return { host: match[1] || match[2] || '127.0.0.1', port };
+}
+
+const BUILT_IN_PATHS = ['/metrics', '/healthz'];
+
+export async function startMetricsServer(listen: string, registry: Registry): Promise<MetricsServer> {
+  const target = parseListen(listen);
+  const routes = new Map<string, RouteHandler>();
+  const addRoute = (path: string, handler: RouteHandler) => {
+    if (BUILT_IN_PATHS.includes(path) || routes.has(path)) throw new GammaflowError('metrics', `route ${path} is already defined`, { path });
+    routes.set(path, handler);
+  };
+  if (!target) {
+    return { enabled: false, address: '', url: '', route: addRoute, close: async () => {} };
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(`internal error: ${errorMessage(e)}\n`);
+      } else {
+        res.destroy(e instanceof Error ? e : undefined);
+      }
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const custom = routes.get(path);
+    if (custom) return custom(req, res);
+    if (!BUILT_IN_PATHS.includes(path)) return sendText(res, 404, 'not found\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
+    if (path === '/healthz') return sendText(res, 200, 'ok\n');
+    const body = await registry.metrics();
+    sendText(res, 200, body, { 'content-type': registry.contentType });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error) => reject(new GammaflowError('metrics', `cannot listen on ${listen}: ${e.message}`, { listen }, { cause: e }));
+    server.once('error', onError);
+    server.listen(target.port, target.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  const address = `${host}:${bound.port}`;
+
+  return {
+    enabled: true,
+    address,
+    url: `http://${address}`,
+    route: addRoute,
+    close: () => new Promise<void>((resolve, reject) => {
+      server.close((e) => (e ? reject(e) : resolve()));
+      server.closeAllConnections();
+    }),
+  };
+}
+
+function sendText(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
