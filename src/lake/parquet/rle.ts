@@ -1,0 +1,85 @@
+/**
+ * Parquet's RLE / bit-packing hybrid encoding for repetition and definition
+ * levels (bit widths 1..8). Pure: no I/O.
+ *
+ * A run is either RLE (`varint(count << 1)`, then the value in one byte) or
+ * bit-packed (`varint(groups << 1 | 1)`, then `groups * bitWidth` bytes holding
+ * groups of 8 values, least significant bit first). Only the final bit-packed
+ * run may be padded: readers stop after the page's `num_values`.
+ *
+ * Spec: https://parquet.apache.org/docs/file-format/data-pages/encodings/#run-length-encoding--bit-packing-hybrid-rle--3
+ */
+import type { ByteSink } from './bytes.js';
+
+/** Runs at least this long become RLE runs; shorter ones are bit-packed with their neighbours. */
+const MIN_RLE_RUN = 8;
+
+/**
+ * Appends `levels[0, count)` in the data page v1 layout: a 4-byte little-endian
+ * byte length, then the hybrid-encoded runs. Every level must be < 2^bitWidth.
+ */
+export function writeLevelsV1(sink: ByteSink, levels: Uint8Array, count: number, bitWidth: number): void {
+  const lengthPosition = sink.length;
+  sink.u32le(0);
+  writeHybrid(sink, levels, count, bitWidth);
+  sink.patchU32le(lengthPosition, sink.length - lengthPosition - 4);
+}
+
+/** Same layout as `writeLevelsV1` for `count` copies of one level (the all-present fast path). */
+export function writeConstantLevelsV1(sink: ByteSink, level: number, count: number): void {
+  const lengthPosition = sink.length;
+  sink.u32le(0);
+  if (count > 0) {
+    sink.uvarint(count * 2);
+    sink.u8(level);
+  }
+  sink.patchU32le(lengthPosition, sink.length - lengthPosition - 4);
+}
+
+/** The hybrid runs alone, without a length prefix. */
+export function writeHybrid(sink: ByteSink, levels: Uint8Array, count: number, bitWidth: number): void {
+  let packedStart = -1; // start of the pending bit-packed section, if any
+  let i = 0;
+  while (i < count) {
+    const value = levels[i];
+    let runEnd = i + 1;
+    while (runEnd < count && levels[runEnd] === value) runEnd++;
+    if (runEnd - i >= MIN_RLE_RUN) {
+      if (packedStart >= 0) {
+        // A bit-packed section must hold a multiple of 8 values: borrow the
+        // first values of this run to fill its last group (the run stays >= 1).
+        const pad = (8 - ((i - packedStart) % 8)) % 8;
+        writeBitPacked(sink, levels, packedStart, i + pad, bitWidth);
+        i += pad;
+        packedStart = -1;
+      }
+      sink.uvarint((runEnd - i) * 2);
+      sink.u8(value);
+    } else if (packedStart < 0) {
+      packedStart = i;
+    }
+    i = runEnd;
+  }
+  if (packedStart >= 0) writeBitPacked(sink, levels, packedStart, count, bitWidth);
+}
+
+/** Bit-packs `levels[start, end)`, zero-padding the last group of 8. */
+function writeBitPacked(sink: ByteSink, levels: Uint8Array, start: number, end: number, bitWidth: number): void {
+  const groups = Math.ceil((end - start) / 8);
+  sink.uvarint(groups * 2 + 1);
+  const out = sink.reserve(groups * bitWidth);
+  let position = sink.length;
+  let accumulator = 0;
+  let accumulatedBits = 0;
+  const paddedEnd = start + groups * 8;
+  for (let k = start; k < paddedEnd; k++) {
+    accumulator |= (k < end ? levels[k] : 0) << accumulatedBits;
+    accumulatedBits += bitWidth;
+    while (accumulatedBits >= 8) {
+      out[position++] = accumulator & 0xff;
+      accumulator >>>= 8;
+      accumulatedBits -= 8;
+    }
+  }
+  sink.length = position;
+}

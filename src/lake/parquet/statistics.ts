@@ -1,0 +1,134 @@
+/**
+ * Column-chunk statistics: null count and PLAIN-encoded min/max bounds
+ * (`min_value`/`max_value`, ordered as parquet's TYPE_DEFINED_ORDER:
+ * signed for integers, IEEE order without NaN for doubles, unsigned bytewise
+ * for strings). Pure: no I/O.
+ *
+ * Bounds are omitted when undefined (no present values, only NaN) and for
+ * strings longer than `MAX_STRING_BOUND_BYTES` (a footer is not a data store).
+ */
+import type { BoolColumn, Float64Column, Int32Column, Int64Column, Utf8Column } from '../../formats/columns.js';
+
+export interface Bounds {
+  readonly min: Uint8Array;
+  readonly max: Uint8Array;
+}
+
+export const MAX_STRING_BOUND_BYTES = 256;
+
+/** Rows in [start, end) whose valid byte is not 1. */
+export function countNulls(valid: Uint8Array | undefined, start: number, end: number): number {
+  if (valid === undefined) return 0;
+  let nulls = 0;
+  for (let row = start; row < end; row++) if (valid[row] !== 1) nulls++;
+  return nulls;
+}
+
+export function int32Bounds(column: Int32Column, start: number, end: number): Bounds | undefined {
+  const { values, valid } = column;
+  let min = 0x7fffffff;
+  let max = -0x80000000;
+  let seen = false;
+  for (let row = start; row < end; row++) {
+    if (valid !== undefined && valid[row] !== 1) continue;
+    const v = values[row];
+    if (v < min) min = v;
+    if (v > max) max = v;
+    seen = true;
+  }
+  if (!seen) return undefined;
+  return { min: int32Bytes(min), max: int32Bytes(max) };
+}
+
+/** Compares int64 values through 32-bit word views (signed high word, unsigned low word): no BigInt per row. */
+export function int64Bounds(column: Int64Column, start: number, end: number): Bounds | undefined {
+  const { values, valid } = column;
+  const high = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+  const low = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+  let minRow = -1;
+  let maxRow = -1;
+  let minHigh = 0, minLow = 0, maxHigh = 0, maxLow = 0;
+  for (let row = start; row < end; row++) {
+    if (valid !== undefined && valid[row] !== 1) continue;
+    const h = high[2 * row + 1];
+    const l = low[2 * row];
+    if (minRow < 0 || h < minHigh || (h === minHigh && l < minLow)) { minRow = row; minHigh = h; minLow = l; }
+    if (maxRow < 0 || h > maxHigh || (h === maxHigh && l > maxLow)) { maxRow = row; maxHigh = h; maxLow = l; }
+  }
+  if (minRow < 0) return undefined;
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  return { min: bytes.slice(minRow * 8, minRow * 8 + 8), max: bytes.slice(maxRow * 8, maxRow * 8 + 8) };
+}
+
+/** NaN is ignored; a zero minimum is written as -0 and a zero maximum as +0, as the spec asks. */
+export function float64Bounds(column: Float64Column, start: number, end: number): Bounds | undefined {
+  const { values, valid } = column;
+  let min = Infinity;
+  let max = -Infinity;
+  let seen = false;
+  for (let row = start; row < end; row++) {
+    if (valid !== undefined && valid[row] !== 1) continue;
+    const v = values[row];
+    if (v !== v) continue; // NaN
+    if (v < min) min = v;
+    if (v > max) max = v;
+    seen = true;
+  }
+  if (!seen) return undefined;
+  return { min: float64Bytes(min === 0 ? -0 : min), max: float64Bytes(max === 0 ? 0 : max) };
+}
+
+export function boolBounds(column: BoolColumn, start: number, end: number): Bounds | undefined {
+  const { values, valid } = column;
+  let anyTrue = false;
+  let anyFalse = false;
+  for (let row = start; row < end; row++) {
+    if (valid !== undefined && valid[row] !== 1) continue;
+    if (values[row] !== 0) anyTrue = true; else anyFalse = true;
+  }
+  if (!anyTrue && !anyFalse) return undefined;
+  return { min: Uint8Array.of(anyFalse ? 0 : 1), max: Uint8Array.of(anyTrue ? 1 : 0) };
+}
+
+export function utf8Bounds(column: Utf8Column, start: number, end: number): Bounds | undefined {
+  const { offsets, bytes, valid } = column;
+  let minRow = -1;
+  let maxRow = -1;
+  for (let row = start; row < end; row++) {
+    if (valid !== undefined && valid[row] !== 1) continue;
+    if (minRow < 0) { minRow = row; maxRow = row; continue; }
+    if (compareStrings(bytes, offsets, row, minRow) < 0) minRow = row;
+    else if (compareStrings(bytes, offsets, row, maxRow) > 0) maxRow = row;
+  }
+  if (minRow < 0) return undefined;
+  const min = bytes.slice(offsets[minRow], offsets[minRow + 1]);
+  const max = bytes.slice(offsets[maxRow], offsets[maxRow + 1]);
+  if (min.length > MAX_STRING_BOUND_BYTES || max.length > MAX_STRING_BOUND_BYTES) return undefined;
+  return { min, max };
+}
+
+/** Unsigned bytewise comparison of strings a and b of one column. */
+function compareStrings(bytes: Uint8Array, offsets: Int32Array, a: number, b: number): number {
+  let i = offsets[a];
+  const aEnd = offsets[a + 1];
+  let j = offsets[b];
+  const bEnd = offsets[b + 1];
+  if (i === j && aEnd === bEnd) return 0;
+  for (; i < aEnd && j < bEnd; i++, j++) {
+    const d = bytes[i] - bytes[j];
+    if (d !== 0) return d;
+  }
+  return (aEnd - offsets[a]) - (bEnd - offsets[b]);
+}
+
+function int32Bytes(v: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setInt32(0, v, true);
+  return out;
+}
+
+function float64Bytes(v: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setFloat64(0, v, true);
+  return out;
+}
