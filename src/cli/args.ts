@@ -1,0 +1,29 @@
+/** Small helpers shared by the command parsers: option parsing with clear usage errors. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './report.js';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parseCommand<T extends Options>(command: string, argv: string[], options: T): ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>> {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`${command}: ${(e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '')} (see gammaflow ${command} --help)`);
+  }
+}
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function requireDate(name: string, value: string | undefined): string {
+  if (value === undefined) throw new UsageError(`--${name} YYYY-MM-DD is required`);
+  if (!DATE_RE.test(value) || Number.isNaN(Date.parse(value + 'T00:00:00Z')) || new Date(value + 'T00:00:00Z').toISOString().slice(0, 10) !== value) {
+    throw new UsageError(`--${name}: "${value}" is not a date (YYYY-MM-DD)`);
+  }
+  return value;
+}
+
+export function csvList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return list.length > 0 ? list : undefined;
+}

@@ -1,0 +1,168 @@
+/**
+ * An ingest run: every (dataset, trading day) of the requested range, a few
+ * files in flight at once, each streamed into the lake by ingestFile().
+ *
+ * A day is skipped when the manifest says it was published from the same
+ * source object (key, size, ETag) with the same filter and its files are all
+ * there; `force` redoes it anyway. Missing objects, denied access, corrupt
+ * files and network failures fail that day only; the others go on.
+ */
+import { randomBytes } from 'node:crypto';
+import type { DatasetSpec } from '../formats/datasets.js';
+import { objectKey } from '../formats/datasets.js';
+import type { FlatFileSource } from '../sources/source.js';
+import type { DerivedColumns, TickerFilter } from '../formats/csv/parser.js';
+import { readManifest, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
+import { lockLake } from '../lake/lock.js';
+import { cleanAbandoned } from '../lake/day-writer.js';
+import { ingestFile } from './ingest-file.js';
+import type { ProgressTracker } from '../observe/progress.js';
+import { GammaflowError, SourceError, errorMessage } from '../util/errors.js';
+
+export type DayState = 'ingested' | 'skipped' | 'missing' | 'not_published' | 'failed' | 'abandoned';
+
+export interface DayOutcome {
+  readonly dataset: string;
+  readonly date: string;
+  readonly state: DayState;
+  readonly message?: string;
+  readonly errorCode?: string;
+  readonly entry?: ManifestEntry;
+}
+
+export interface IngestRequest {
+  readonly datasets: readonly DatasetSpec[];
+  /** Trading days to ingest, ascending (the caller walks the calendar). */
+  readonly days: readonly string[];
+  readonly lake: string;
+  readonly source: FlatFileSource;
+  readonly force: boolean;
+  readonly concurrentFiles: number;
+  readonly batchRows: number;
+  readonly rowGroupRows: number;
+  readonly fileSizeTargetBytes: number;
+  readonly zstdLevel: number;
+  readonly useWorkerWriter: boolean;
+  /** Per dataset: a streaming filter and/or derived columns. */
+  readonly filterFor?: (dataset: DatasetSpec) => { description: string; filter: TickerFilter } | undefined;
+  readonly derivedFor?: (dataset: DatasetSpec) => DerivedColumns | undefined;
+  /** Epoch ms after which a day's file should be published (Massive: ~11:00 ET next trading day). */
+  readonly expectedPublishMs: (date: string) => number;
+  readonly now?: () => number;
+  readonly tracker: ProgressTracker;
+  readonly signal?: AbortSignal;
+  readonly version: string;
+}
+
+export interface IngestResult {
+  readonly outcomes: DayOutcome[];
+  /** 0 only when every requested day was ingested, already there, or reported as having no file. */
+  readonly exitCode: number;
+}
+
+export async function runIngest(req: IngestRequest): Promise<IngestResult> {
+  const lock = lockLake(req.lake);
+  try {
+    await cleanAbandoned(req.lake);
+    const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const manifests = new Map<string, Map<string, ManifestEntry>>();
+    for (const d of req.datasets) manifests.set(d.name, await readManifest(req.lake, d.name));
+
+    const tasks = req.datasets.flatMap((dataset) => req.days.map((date) => ({ dataset, date, id: `${dataset.name}/${date}` })));
+    req.tracker.startRun({ command: 'ingest', daysTotal: tasks.length, filesTotal: tasks.length });
+    for (const t of tasks) req.tracker.fileQueued(t.id, { dataset: t.dataset.name, date: t.date, key: objectKey(t.dataset, t.date) });
+
+    const outcomes: DayOutcome[] = new Array(tasks.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < tasks.length) {
+        const i = next++;
+        const t = tasks[i]!;
+        if (req.signal?.aborted) {
+          outcomes[i] = { dataset: t.dataset.name, date: t.date, state: 'abandoned', message: 'stopped before it started' };
+          req.tracker.fileDone(t.id, { state: 'skipped', message: 'stopped' });
+          continue;
+        }
+        outcomes[i] = await ingestDay(req, runId, t, manifests.get(t.dataset.name)!.get(t.date));
+      }
+    };
+    const n = Math.max(1, Math.min(req.concurrentFiles, tasks.length));
+    await Promise.all(Array.from({ length: n }, worker));
+    const ok = outcomes.every((o) => o.state === 'ingested' || o.state === 'skipped' || o.state === 'missing' || o.state === 'not_published');
+    return { outcomes, exitCode: ok ? 0 : 1 };
+  } finally {
+    lock.release();
+  }
+}
+
+async function ingestDay(req: IngestRequest, runId: string, t: { dataset: DatasetSpec; date: string; id: string }, previous: ManifestEntry | undefined): Promise<DayOutcome> {
+  const { dataset, date, id } = t;
+  const tracker = req.tracker;
+  const key = objectKey(dataset, date);
+  const base = { dataset: dataset.name, date };
+  const filter = req.filterFor?.(dataset);
+  try {
+    const info = await req.source.stat(key);
+    if (!req.force && previous !== undefined
+      && previous.source.key === info.key && previous.source.size === info.size && previous.source.etag === info.etag
+      && previous.filter === filter?.description
+      && previous.schemaVersion === dataset.schemaVersion
+      && (await partitionMatches(req.lake, previous))) {
+      tracker.fileDone(id, { state: 'skipped', message: 'already in the lake (same source object)' });
+      tracker.dayDone('skipped');
+      return { ...base, state: 'skipped', message: 'already ingested', entry: previous };
+    }
+    if (previous !== undefined && !req.force && previous.source.etag !== info.etag) {
+      tracker.log('info', `${dataset.name} ${date}: the source object changed since it was ingested (ETag ${previous.source.etag} → ${info.etag}); re-ingesting`);
+    }
+    tracker.fileStarted(id, info.size);
+    const derived = req.derivedFor?.(dataset);
+    const entry = await ingestFile({ id, dataset, date, info }, {
+      lake: req.lake, runId, source: req.source,
+      batchRows: req.batchRows, rowGroupRows: req.rowGroupRows, fileSizeTargetBytes: req.fileSizeTargetBytes,
+      zstdLevel: req.zstdLevel, useWorkerWriter: req.useWorkerWriter,
+      ...(filter ? { filter } : {}), ...(derived ? { derived } : {}),
+      ...(req.signal ? { signal: req.signal } : {}),
+      version: req.version,
+    }, {
+      bytes: (b) => tracker.fileBytes(id, b),
+      rows: (d) => tracker.fileRows(id, d),
+      retry: (attempt, error, offset) => {
+        tracker.s3Retry(id);
+        tracker.log('warn', `${dataset.name} ${date}: connection dropped (${errorMessage(error)}); resuming at byte ${offset} (attempt ${attempt})`);
+      },
+      publishing: () => tracker.filePublishing(id),
+    });
+    const msg = `${entry.rows.toLocaleString('en-US')} rows in ${entry.files.length} file(s)` + (entry.rowsRejected ? `, ${entry.rowsRejected} rejected row(s) quarantined` : '');
+    tracker.fileDone(id, { state: 'done', message: msg });
+    tracker.dayDone('done');
+    if (entry.rowsRejected > 0) tracker.log('warn', `${dataset.name} ${date}: ${entry.rowsRejected} malformed row(s) quarantined under _rejects/${dataset.name}/date=${date}/`);
+    return { ...base, state: 'ingested', message: msg, entry };
+  } catch (e) {
+    if (req.signal?.aborted) {
+      tracker.fileDone(id, { state: 'failed', message: 'stopped: nothing published, will be redone next run' });
+      tracker.dayDone('failed');
+      return { ...base, state: 'abandoned', message: 'stopped by the user; nothing was published for this day' };
+    }
+    if (e instanceof SourceError && e.code === 'not_found') {
+      const now = (req.now ?? Date.now)();
+      if (now < req.expectedPublishMs(date)) {
+        const msg = `${dataset.name} ${date}: not yet published (Massive publishes a day's files around 11:00 ET the next trading day)`;
+        tracker.fileDone(id, { state: 'missing', message: msg });
+        tracker.dayDone('skipped');
+        tracker.log('info', msg);
+        return { ...base, state: 'not_published', message: msg };
+      }
+      const msg = `${dataset.name} ${date}: no file ${key} in ${req.source.description}, although ${date} is a trading day`;
+      tracker.fileDone(id, { state: 'missing', message: msg });
+      tracker.dayDone('failed');
+      tracker.error(msg);
+      return { ...base, state: 'missing', message: msg, errorCode: 'not_found' };
+    }
+    const message = e instanceof GammaflowError ? e.message : `${dataset.name} ${date}: ${errorMessage(e)}`;
+    tracker.fileDone(id, { state: 'failed', message });
+    tracker.dayDone('failed');
+    tracker.error(message);
+    return { ...base, state: 'failed', message, errorCode: e instanceof GammaflowError ? e.code : 'error' };
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * Writes one (dataset, day) partition: Parquet parts rotated at a size target
+ * plus the day's quarantined rows, all in a private staging directory, then
+ * publishes them atomically (rename) together with a manifest entry.
+ *
+ * Lifecycle: `create()` → `append(batch)`* / `addRejects()`* → `finish()` →
+ * `publish(entry)`; or `abort()` at any point, which deletes the staging
+ * directory. A crash (kill -9) at any moment leaves either the old partition
+ * or the new one visible, never a mix, and the manifest decides on the next
+ * run whether the day is redone.
+ */
+import { mkdir, rename, rm, open, appendFile, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ColumnBatch, ColumnSpec } from '../formats/columns.js';
+import type { CsvReject } from '../formats/csv/parser.js';
+import { LakeError } from '../util/errors.js';
+import { appendManifest, type ManifestEntry, type ManifestFile } from './manifest.js';
+import { partFileName, partitionDir, rejectsDir, REJECTS_FILE, stagingDir, trashDir } from './layout.js';
+import { ParquetFileWriter } from './parquet/writer.js';
+import { ParquetWorkerWriter } from './parquet/worker-writer.js';
+
+export interface DayWriterOptions {
+  readonly lake: string;
+  readonly dataset: string;
+  readonly date: string;
+  readonly runId: string;
+  readonly schema: readonly ColumnSpec[];
+  readonly rowGroupRows: number;
+  readonly fileSizeTargetBytes: number;
+  readonly zstdLevel: number;
+  /** Encode and compress on a worker thread (uses a second core while the caller parses). */
+  readonly useWorker: boolean;
+  /** Key-value metadata for every part (schema version, source object...). */
+  readonly keyValueMetadata: Record<string, string>;
+}
+
+interface PartWriter {
+  append(batch: ColumnBatch): void | Promise<void>;
+  readonly bytesWritten: number;
+  readonly rowsWritten: number;
+  close(extra?: Record<string, string>): { rows: number; bytes: number; rowGroups: number; sha256: string } | Promise<{ rows: number; bytes: number; rowGroups: number; sha256: string }>;
+  abort(): void | Promise<void>;
+}
+
+export class DayWriter {
+  readonly dir: string;
+  private readonly opts: DayWriterOptions;
+  private current: PartWriter | undefined;
+  private readonly files: ManifestFile[] = [];
+  private rejectsCount = 0;
+  private rejectsBuffer: string[] = [];
+  private finished = false;
+
+  private constructor(opts: DayWriterOptions) {
+    this.opts = opts;
+    this.dir = stagingDir(opts.lake, opts.dataset, opts.date, opts.runId);
+  }
+
+  static async create(opts: DayWriterOptions): Promise<DayWriter> {
+    const w = new DayWriter(opts);
+    await rm(w.dir, { recursive: true, force: true });
+    await mkdir(w.dir, { recursive: true });
+    return w;
+  }
+
+  get rowsWritten(): number {
+    return this.files.reduce((n, f) => n + f.rows, 0) + (this.current?.rowsWritten ?? 0);
+  }
+
+  async append(batch: ColumnBatch): Promise<void> {
+    if (batch.rows === 0) return;
+    if (this.current === undefined) this.current = this.openPart();
+    await this.current.append(batch);
+    if (this.current.bytesWritten >= this.opts.fileSizeTargetBytes) await this.closePart();
+  }
+
+  /** Quarantines malformed rows (written to the staging dir, published with the day). */
+  async addRejects(file: string, rejects: readonly CsvReject[]): Promise<void> {
+    if (rejects.length === 0) return;
+    this.rejectsCount += rejects.length;
+    for (const r of rejects) this.rejectsBuffer.push(JSON.stringify({ file, line: r.line, field: r.field ?? null, reason: r.reason, raw: r.raw }));
+    if (this.rejectsBuffer.length >= 1000) await this.flushRejects();
+  }
+
+  get rejectedRows(): number { return this.rejectsCount; }
+
+  private async flushRejects(): Promise<void> {
+    if (this.rejectsBuffer.length === 0) return;
+    const text = this.rejectsBuffer.join('\n') + '\n';
+    this.rejectsBuffer = [];
+    await appendFile(join(this.dir, REJECTS_FILE), text);
+  }
+
+  private openPart(): PartWriter {
+    const path = join(this.dir, partFileName(this.files.length));
+    const options = { rowGroupRows: this.opts.rowGroupRows, zstdLevel: this.opts.zstdLevel, keyValueMetadata: this.opts.keyValueMetadata };
+    return this.opts.useWorker
+      ? new ParquetWorkerWriter(path, this.opts.schema, options)
+      : new ParquetFileWriter(path, this.opts.schema, options);
+  }
+
+  private async closePart(): Promise<void> {
+    const w = this.current;
+    if (w === undefined) return;
+    this.current = undefined;
+    const name = partFileName(this.files.length);
+    const r = await w.close();
+    await fsyncFile(join(this.dir, name));
+    this.files.push({ name, rows: r.rows, bytes: r.bytes, rowGroups: r.rowGroups, sha256: r.sha256 });
+  }
+
+  /** Closes the last part; the staged day is complete on disk. */
+  async finish(): Promise<readonly ManifestFile[]> {
+    await this.closePart();
+    await this.flushRejects();
+    if (this.rejectsCount > 0) await fsyncFile(join(this.dir, REJECTS_FILE));
+    this.finished = true;
+    return this.files;
+  }
+
+  /**
+   * Makes the staged day visible: replaces the partition (and its rejects) by
+   * rename, then records the manifest entry. Idempotent on the reader side:
+   * the old partition is moved away whole before the new one takes its name.
+   */
+  async publish(entry: Omit<ManifestEntry, 'files' | 'rows' | 'rowsRejected' | 'publishedAt'> & { rowsFiltered: number }): Promise<ManifestEntry> {
+    if (!this.finished) throw new LakeError('publish() before finish()', { dataset: this.opts.dataset, date: this.opts.date });
+    const { lake, dataset, date, runId } = this.opts;
+    const final = partitionDir(lake, dataset, date);
+    const trash = trashDir(lake, dataset, date, runId);
+    const rejDir = rejectsDir(lake, dataset, date);
+    // Rejects first: the folder of the day's rejects is replaced whole.
+    const stagedRejects = join(this.dir, REJECTS_FILE);
+    const rejTrash = trash + '.rejects';
+    await mkdir(dirname(trash), { recursive: true });
+    await moveAway(rejDir, rejTrash);
+    if (this.rejectsCount > 0) {
+      await mkdir(rejDir, { recursive: true });
+      await rename(stagedRejects, join(rejDir, REJECTS_FILE));
+    }
+    await mkdir(dirname(final), { recursive: true });
+    await moveAway(final, trash);
+    await rename(this.dir, final);
+    await fsyncDir(dirname(final));
+    const full: ManifestEntry = {
+      ...entry,
+      files: this.files,
+      rows: this.files.reduce((n, f) => n + f.rows, 0),
+      rowsRejected: this.rejectsCount,
+      publishedAt: new Date().toISOString(),
+    };
+    await appendManifest(lake, full);
+    await rm(trash, { recursive: true, force: true });
+    await rm(rejTrash, { recursive: true, force: true });
+    return full;
+  }
+
+  /** Drops everything staged (the published partition, if any, is untouched). */
+  async abort(): Promise<void> {
+    const w = this.current;
+    this.current = undefined;
+    if (w !== undefined) {
+      try { await w.abort(); } catch { /* best effort */ }
+    }
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function moveAway(path: string, to: string): Promise<void> {
+  try {
+    await rename(path, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try { await fh.sync(); } finally { await fh.close(); }
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  try {
+    const fh = await open(path, 'r');
+    try { await fh.sync(); } finally { await fh.close(); }
+  } catch { /* some filesystems refuse directory fsync */ }
+}
+
+/** Removes staging and trash left by runs that died (call while holding the lake lock). */
+export async function cleanAbandoned(lake: string): Promise<number> {
+  let removed = 0;
+  for (const top of ['_staging', '_trash']) {
+    const root = join(lake, top);
+    let datasets: string[];
+    try { datasets = await readdir(root); } catch { continue; }
+    for (const d of datasets) {
+      let entries: string[];
+      try { entries = await readdir(join(root, d)); } catch { continue; }
+      for (const e of entries) {
+        await rm(join(root, d, e), { recursive: true, force: true });
+        removed++;
+      }
+    }
+  }
+  return removed;
+}
