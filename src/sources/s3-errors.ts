@@ -55,7 +55,8 @@ export function classifyS3Error(error: unknown, context: S3ErrorContext = {}): S
   if (error instanceof SourceError) return error;
   const fields = (typeof error === 'object' && error !== null ? error : {}) as ErrorFields;
   const status = httpStatusOf(error);
-  const name = typeof fields.name === 'string' ? fields.name : undefined;
+  // The SDK names an error it could not parse (a bare 403 to GET) 'Unknown'/'UnknownError': no S3 code then.
+  const name = typeof fields.name === 'string' && fields.name !== 'Unknown' && fields.name !== 'UnknownError' ? fields.name : undefined;
   const socketCode = typeof fields.code === 'string' ? fields.code : undefined;
   const detail = typeof fields.message === 'string' && fields.message !== '' ? fields.message : String(error);
   const key = context.key;

@@ -100,7 +100,7 @@ async function* downloadChunks(download: ResumableDownload, signal: AbortSignal)
     try {
       const response = await download.fetchRange(receivedBytes, signal);
       checkIdentity(download, response, receivedBytes);
-      for await (const chunk of bodyChunks(response.body, signal, download.idleTimeoutMs)) {
+      for await (const chunk of bodyChunks(response.body, signal, download.idleTimeoutMs, label)) {
         receivedBytes += chunk.length;
         if (receivedBytes > sizeBytes) {
           throw new SourceError('changed', `${label} sent more than the ${sizeBytes} bytes announced`, { key: label, sizeBytes });
@@ -150,12 +150,13 @@ function checkIdentity(download: ResumableDownload, response: RangeResponse, off
  * caller stops iterating. The idle clock only runs while waiting for the
  * network, never while the consumer holds us at `yield`.
  */
-async function* bodyChunks(body: Readable, signal: AbortSignal, idleTimeoutMs: number): AsyncGenerator<Buffer> {
+async function* bodyChunks(body: Readable, signal: AbortSignal, idleTimeoutMs: number, label: string): AsyncGenerator<Buffer> {
   addAbortSignal(signal, body);
   const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   let awaitingNetwork = false;
   const idleTimer = setTimeout(() => {
-    if (awaitingNetwork) body.destroy(Object.assign(new Error(`no data received for ${idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    if (!awaitingNetwork) return;
+    body.destroy(new SourceError('network', `${label}: no data received for ${idleTimeoutMs} ms`, { key: label, idleTimeoutMs }));
   }, idleTimeoutMs);
   try {
     for (;;) {
