@@ -89,6 +89,13 @@ describe('openResumable', () => {
     assert.ok(bodies[0]?.destroyed);
   });
 
+  it('fetches nothing when the signal has already aborted', async () => {
+    let calls = 0;
+    const fetchRange: FetchRange = async () => { calls += 1; return { body: body(OBJECT), etag: ETAG }; };
+    await assert.rejects(collect(openResumable(download(fetchRange, { signal: AbortSignal.abort() }))), { name: 'AbortError' });
+    assert.equal(calls, 0);
+  });
+
   it('ends at once for an empty object', async () => {
     const fetchRange: FetchRange = async () => ({ body: body(Buffer.alloc(0)), etag: ETAG, contentLength: 0 });
     assert.equal((await collect(openResumable(download(fetchRange, { sizeBytes: 0 })))).length, 0);

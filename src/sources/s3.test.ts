@@ -193,6 +193,13 @@ describe('S3Source against a local S3 server behind a fault proxy', () => {
     assert.deepEqual(offsets, [2 * MiB]);
   });
 
+  it('retries a request whose response headers do not come in time', async () => {
+    proxy.inject({ kind: 'delay', ms: 1_000 }, { match: matching({ method: 'HEAD' }), times: 1 });
+    const info = await makeSource({ idleTimeoutMs: 250 }).stat(BIG_KEY);
+    assert.equal(info.etag, bigEtag);
+    assert.deepEqual(proxy.requests.map((r) => [r.method, r.fault]), [['HEAD', 'delay'], ['HEAD', undefined]]);
+  });
+
   it('retries throttling (503 SlowDown) and 500s, then succeeds', async () => {
     proxy.inject({ kind: 'status', status: 503, s3Code: 'SlowDown', message: 'Please reduce your request rate.' }, { times: 2 });
     const source = makeSource();

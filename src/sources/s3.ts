@@ -43,7 +43,10 @@ export interface S3SourceOptions {
   readonly retryMaxMs?: number;
   /** Concurrent connections to the endpoint; default 4. */
   readonly maxSockets?: number;
-  /** A response body silent for this long is dropped and resumed; default 60 000 ms. */
+  /**
+   * A request waiting this long for its response headers, or a response body
+   * silent this long, is dropped and retried (resumed); default 60 000 ms.
+   */
   readonly idleTimeoutMs?: number;
   /** Time to establish a TCP/TLS connection; default 10 000 ms. */
   readonly connectTimeoutMs?: number;
@@ -92,6 +95,9 @@ export class S3Source implements FlatFileSource {
         httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
         httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
         connectionTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        // Time to response headers (cleared once they arrive); body silence is watched in s3-resume.ts.
+        requestTimeout: this.idleTimeoutMs,
+        throwOnRequestTimeout: true,
       },
     });
   }
