@@ -18,6 +18,7 @@ function body(bytes: Buffer, chunkBytes = 8): Readable {
 
 function download(fetchRange: FetchRange, overrides: Partial<ResumableDownload> = {}): ResumableDownload {
   return {
+    key: 'test.csv.gz',
     label: 's3://flatfiles/test.csv.gz',
     sizeBytes: OBJECT.length,
     etag: ETAG,

@@ -39,6 +39,8 @@ export interface RangeResponse {
 export type FetchRange = (offsetBytes: number, signal: AbortSignal) => Promise<RangeResponse>;
 
 export interface ResumableDownload {
+  /** The object key, put in error context. */
+  readonly key: string;
   /** For messages, e.g. `s3://flatfiles/us_stocks_sip/...csv.gz`. */
   readonly label: string;
   /** Total size of the object in bytes, from a prior HEAD. */
@@ -90,7 +92,7 @@ export function sameEtag(a: string, b: string): boolean {
  * while the consumer is busy, which is what makes backpressure work.
  */
 async function* downloadChunks(download: ResumableDownload, signal: AbortSignal): AsyncGenerator<Buffer> {
-  const { label, sizeBytes, policy } = download;
+  const { key, label, sizeBytes, policy } = download;
   const random = download.random ?? Math.random;
   let receivedBytes = 0;
   let failuresInRow = 0;
@@ -100,16 +102,16 @@ async function* downloadChunks(download: ResumableDownload, signal: AbortSignal)
     try {
       const response = await download.fetchRange(receivedBytes, signal);
       checkIdentity(download, response, receivedBytes);
-      for await (const chunk of bodyChunks(response.body, signal, download.idleTimeoutMs, label)) {
+      for await (const chunk of bodyChunks(response.body, signal, download.idleTimeoutMs, download)) {
         receivedBytes += chunk.length;
         if (receivedBytes > sizeBytes) {
-          throw new SourceError('changed', `${label} sent more than the ${sizeBytes} bytes announced`, { key: label, sizeBytes });
+          throw new SourceError('changed', `${label} sent more than the ${sizeBytes} bytes announced`, { key, sizeBytes });
         }
         yield chunk;
       }
       if (receivedBytes === sizeBytes) return;
       throw new SourceError('network', `${label}: response ended early at byte ${receivedBytes} of ${sizeBytes}`,
-        { key: label, receivedBytes, sizeBytes });
+        { key, receivedBytes, sizeBytes });
     } catch (error) {
       if (signal.aborted) throw abortReason(signal);
       const failure = download.classify(error);
@@ -119,7 +121,7 @@ async function* downloadChunks(download: ResumableDownload, signal: AbortSignal)
         throw new SourceError('network',
           `gave up downloading ${label} after ${failuresInRow} attempts in a row without progress ` +
           `(at byte ${receivedBytes} of ${sizeBytes}): ${failure.message}`,
-          { key: label, attempts: failuresInRow, receivedBytes, sizeBytes }, { cause: failure });
+          { key, attempts: failuresInRow, receivedBytes, sizeBytes }, { cause: failure });
       }
       retries += 1;
       download.onRetry?.(retries, failure, receivedBytes);
@@ -130,17 +132,17 @@ async function* downloadChunks(download: ResumableDownload, signal: AbortSignal)
 
 /** Rejects a response that is not the version (or the length) we are assembling. */
 function checkIdentity(download: ResumableDownload, response: RangeResponse, offsetBytes: number): void {
-  const { label, etag, sizeBytes } = download;
+  const { key, label, etag, sizeBytes } = download;
   if (response.etag !== undefined && !sameEtag(response.etag, etag)) {
     response.body.destroy();
     throw new SourceError('changed', `${label} was replaced during the download (ETag ${etag} became ${response.etag})`,
-      { key: label, expectedEtag: etag, etag: response.etag, offsetBytes });
+      { key, expectedEtag: etag, etag: response.etag, offsetBytes });
   }
   const expectedLength = sizeBytes - offsetBytes;
   if (response.contentLength !== undefined && response.contentLength !== expectedLength) {
     response.body.destroy();
     throw new SourceError('changed', `${label} changed size: expected ${expectedLength} bytes from offset ${offsetBytes}, ` +
-      `server announced ${response.contentLength}`, { key: label, offsetBytes, contentLength: response.contentLength });
+      `server announced ${response.contentLength}`, { key, offsetBytes, contentLength: response.contentLength });
   }
 }
 
@@ -150,13 +152,14 @@ function checkIdentity(download: ResumableDownload, response: RangeResponse, off
  * caller stops iterating. The idle clock only runs while waiting for the
  * network, never while the consumer holds us at `yield`.
  */
-async function* bodyChunks(body: Readable, signal: AbortSignal, idleTimeoutMs: number, label: string): AsyncGenerator<Buffer> {
+async function* bodyChunks(body: Readable, signal: AbortSignal, idleTimeoutMs: number,
+  { key, label }: Pick<ResumableDownload, 'key' | 'label'>): AsyncGenerator<Buffer> {
   addAbortSignal(signal, body);
   const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   let awaitingNetwork = false;
   const idleTimer = setTimeout(() => {
     if (!awaitingNetwork) return;
-    body.destroy(new SourceError('network', `${label}: no data received for ${idleTimeoutMs} ms`, { key: label, idleTimeoutMs }));
+    body.destroy(new SourceError('network', `${label}: no data received for ${idleTimeoutMs} ms`, { key, idleTimeoutMs }));
   }, idleTimeoutMs);
   try {
     for (;;) {

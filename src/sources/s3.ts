@@ -135,6 +135,7 @@ export class S3Source implements FlatFileSource {
       };
     };
     return openResumable({
+      key: info.key,
       label: this.url(info.key),
       sizeBytes: info.size,
       etag: info.etag,
