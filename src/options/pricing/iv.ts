@@ -11,8 +11,9 @@
  * - `InvalidInput`: price, S, K or T is NaN, infinite, zero or negative; r or q not finite;
  *   or the bounds are not 0 < minIv ≤ maxIv;
  * - `BelowLowerBound` / `AboveUpperBound`: the price is outside the OPEN no-arbitrage interval
- *   (or so close to its edge that the time value vanishes / the distance to the upper bound is
- *   lost in double rounding);
+ *   or so close to an edge that double precision cannot tell them apart: the normalised time
+ *   value (price − lower)/(e^{−rT}√(FK)) is below the smallest normal double 2.2e−308, or the
+ *   distance to the upper bound is lost in rounding;
  * - `OutOfRange`: the implied σ exists but lies outside [minIv, maxIv];
  * - `NoConvergence`: the solver produced no finite σ (not expected; kept as a safety net).
  * Every outcome but `Ok` returns NaN: never a wrong number.
@@ -41,6 +42,8 @@ export function ivStatusName(status: IvStatus): (typeof STATUS_NAMES)[number] {
 /** Default IV bounds (FEATURES.md: min_iv, max_iv). */
 export const DEFAULT_MIN_IV = 1e-6;
 export const DEFAULT_MAX_IV = 10;
+
+const DBL_MIN = 2.2250738585072014e-308;
 
 let status: IvStatus = IvStatus.Ok;
 
@@ -77,7 +80,9 @@ export function impliedVolatility(price: number, right: OptionRight, S: number, 
   }
   const x = -Math.abs(Math.log(S / K) + (r - q) * T);
   const beta = (price - lower) / (Math.sqrt(spotPv) * Math.sqrt(strikePv));
-  if (!(beta > 0)) {
+  if (!(beta >= DBL_MIN)) {
+    // A subnormal (or zero) normalised time value cannot be inverted to any useful precision:
+    // the price is indistinguishable from its lower bound.
     status = IvStatus.BelowLowerBound;
     return NaN;
   }
