@@ -236,7 +236,11 @@ export interface DashboardHandle {
   setRefreshMs(ms: number): void;
 }
 
-/** Mounts the live dashboard on a terminal. Ctrl-C is delivered to onQuit, not turned into an exit. */
+/**
+ * Mounts the live dashboard on a terminal. Ctrl-C is delivered to onQuit, not
+ * turned into an exit. Meant for a TTY: when stdout is not one (pipes, CI logs),
+ * use startPlainProgress instead; without a raw-mode stdin the keys are ignored.
+ */
 export function startDashboard(tracker: ProgressTracker, options: DashboardOptions): DashboardHandle {
   const checkRefresh = (ms: number) => {
     if (!(ms > 0)) throw new RangeError(`dashboard refresh must be > 0 ms, got ${ms}`);
