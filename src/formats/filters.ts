@@ -35,16 +35,18 @@ export function tickerFilter(tickers: readonly string[]): { description: string;
 }
 
 /**
- * `--underlyings SPY,SPX` for option datasets: keeps contracts whose root
- * (read from the right of the OPRA ticker) maps to one of the underlyings.
+ * `--underlyings SPY,SPX` for option datasets: keeps contracts any of whose
+ * names (root, underlying of the root: `namesOf`) is wanted. A ticker whose
+ * names are unknown (it does not decode) is kept, so that the parser
+ * quarantines it with a reason instead of it vanishing.
  */
-export function underlyingFilter(underlyings: readonly string[], underlyingOfTicker: (ticker: string) => string | undefined): { description: string; filter: TickerFilter } {
+export function underlyingFilter(underlyings: readonly string[], namesOf: (ticker: string) => readonly string[] | undefined): { description: string; filter: TickerFilter } {
   const wanted = new Set(underlyings.map((t) => t.trim().toUpperCase()).filter((t) => t !== ''));
   return {
     description: `underlyings=${[...wanted].sort().join(',')}`,
     filter: new CachedFilter((t) => {
-      const u = underlyingOfTicker(t);
-      return u !== undefined && wanted.has(u);
+      const names = namesOf(t);
+      return names === undefined || names.some((n) => wanted.has(n));
     }),
   };
 }

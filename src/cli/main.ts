@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/** The `gammaflow` command: dispatches to one module per command. */
+import { printError, EXIT_USAGE, EXIT_FAILED, UsageError } from './report.js';
+import { GammaflowError } from '../util/errors.js';
+import { VERSION } from './version.js';
+
+const HELP = `gammaflow ${VERSION}: options-flow research on Massive (Polygon.io) market data
+
+Usage: gammaflow <command> [options]   (gammaflow <command> --help for details)
+
+Commands:
+  ingest     stream flat files (S3 or a local folder) into the Parquet lake
+  generate   write a synthetic trading day in Massive's flat-file format
+  demo       generate a day, ingest it with the dashboard, print how to query it
+
+Environment: MASSIVE_S3_ACCESS_KEY_ID, MASSIVE_S3_SECRET_ACCESS_KEY (flat files), MASSIVE_API_KEY (realtime).
+Config: ./config.toml or --config FILE (see config.example.toml).`;
+
+type Command = (argv: string[]) => Promise<number>;
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  ingest: async () => (await import('./ingest.js')).ingestCommand,
+  generate: async () => (await import('./generate.js')).generateCommand,
+  demo: async () => (await import('./demo.js')).demoCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP + '\n');
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  if (name === '--version' || name === '-v') { process.stdout.write(VERSION + '\n'); return 0; }
+  const load = COMMANDS[name];
+  if (!load) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+  return (await load())(rest);
+}
+
+const json = process.argv.includes('--json');
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    printError(e, json);
+    process.exitCode = e instanceof UsageError || (e instanceof GammaflowError && e.code === 'config') ? EXIT_USAGE : EXIT_FAILED;
+  },
+);

@@ -1,0 +1,88 @@
+/**
+ * Everything a long-running command shows and serves while it works, wired in
+ * one place: the ink dashboard on a TTY (or plain / JSON progress lines
+ * without one), the Prometheus endpoint, and config hot reload. The command's
+ * work receives an AbortSignal that fires when the user presses `q`/Ctrl-C.
+ */
+import type { Config } from '../config/schema.js';
+import { watchConfig } from '../config/index.js';
+import { ProgressTracker } from '../observe/progress.js';
+import { startPlainProgress } from '../observe/plain.js';
+import { startDashboard } from '../observe/dashboard.js';
+import { createMetricsRegistry, registerTrackerMetrics, startMetricsServer, type MetricsServer } from '../observe/metrics.js';
+import type { Registry } from 'prom-client';
+import { renderSummary } from '../observe/format.js';
+import { setLogLevel, log } from '../util/log.js';
+
+export interface RunUiOptions {
+  readonly config: Config;
+  readonly configPath: string | undefined;
+  readonly noTui: boolean;
+  readonly json: boolean;
+  readonly stdout?: NodeJS.WriteStream;
+  readonly stderr?: NodeJS.WritableStream;
+}
+
+export interface RunUiContext {
+  readonly tracker: ProgressTracker;
+  readonly signal: AbortSignal;
+  readonly registry: Registry;
+  readonly metrics: MetricsServer;
+  /** The config as hot-reloaded so far. */
+  config(): Config;
+}
+
+export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiContext) => Promise<T>): Promise<T> {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  let config = options.config;
+  setLogLevel(config.log.level);
+  const tracker = new ProgressTracker();
+  const controller = new AbortController();
+  const quit = (): void => {
+    if (controller.signal.aborted) return;
+    tracker.log('warn', 'stopping: in-flight files are abandoned (nothing half-published); rerun to resume');
+    controller.abort();
+  };
+
+  const registry = createMetricsRegistry();
+  registerTrackerMetrics(registry, tracker);
+  const metrics = await startMetricsServer(config.metrics.listen, registry);
+  if (metrics.enabled) tracker.setInfo({ metricsAddress: metrics.url + '/metrics' });
+  if (options.configPath) tracker.setInfo({ configPath: options.configPath });
+
+  const useTui = !options.noTui && !options.json && stdout.isTTY === true && process.stdin.isTTY === true;
+  const ui = useTui
+    ? startDashboard(tracker, { refreshMs: config.tui.progress_update_ms, onQuit: quit, stdout })
+    : startPlainProgress(tracker, { out: options.json ? stdout : stderr, intervalMs: config.tui.plain_progress_interval_s * 1000, json: options.json });
+  const setRate = (c: Config): void => {
+    if ('setRefreshMs' in ui) ui.setRefreshMs(c.tui.progress_update_ms);
+    else ui.setIntervalMs(c.tui.plain_progress_interval_s * 1000);
+  };
+  const onSignal = (): void => quit();
+  if (!useTui) process.on('SIGINT', onSignal);
+
+  const stopWatching = options.configPath
+    ? watchConfig(options.configPath, config, (next, _changed, applied, deferred) => {
+        const parts: string[] = [];
+        if (applied.length > 0) parts.push(`applied ${applied.join(', ')}`);
+        if (deferred.length > 0) parts.push(`${deferred.join(', ')} apply to the next run`);
+        config = { ...config, tui: next.tui, log: next.log };
+        setLogLevel(config.log.level);
+        setRate(config);
+        const message = `config reloaded: ${parts.join('; ') || 'no change'}`;
+        tracker.setInfo({ lastConfigReloadMs: Date.now(), lastConfigReloadMessage: message });
+        tracker.log('info', message);
+      }, (e) => tracker.log('error', `config reload failed, keeping the previous config: ${e instanceof Error ? e.message : String(e)}`))
+    : () => {};
+
+  try {
+    return await work({ tracker, signal: controller.signal, registry, metrics, config: () => config });
+  } finally {
+    stopWatching();
+    process.off('SIGINT', onSignal);
+    ui.stop();
+    await metrics.close();
+    if (!options.json) for (const line of renderSummary(tracker.snapshot())) log.raw(line, stderr);
+  }
+}

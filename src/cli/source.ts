@@ -1,0 +1,28 @@
+/** `--source s3 | local:DIR` → a FlatFileSource. */
+import { LocalSource } from '../sources/local.js';
+import { S3Source } from '../sources/s3.js';
+import type { FlatFileSource } from '../sources/source.js';
+import type { Config } from '../config/schema.js';
+import { ConfigError } from '../util/errors.js';
+import { UsageError } from './report.js';
+
+export function openSource(spec: string, config: Config): FlatFileSource {
+  if (spec.startsWith('local:')) {
+    const dir = spec.slice('local:'.length);
+    if (dir === '') throw new UsageError('--source local:DIR needs a directory');
+    return new LocalSource(dir);
+  }
+  if (spec !== 's3') throw new UsageError(`--source must be "s3" or "local:DIR", got "${spec}"`);
+  const m = config.massive;
+  if (!m.s3_access_key_id || !m.s3_secret_access_key) {
+    throw new ConfigError(
+      'S3 credentials are missing: set MASSIVE_S3_ACCESS_KEY_ID and MASSIVE_S3_SECRET_ACCESS_KEY (the flat-file keys from the Massive dashboard, not the API key), or [massive] s3_access_key_id / s3_secret_access_key in config.toml',
+      { key: 'massive.s3_access_key_id' });
+  }
+  return new S3Source({
+    endpoint: m.s3_endpoint, bucket: m.s3_bucket, region: m.s3_region,
+    accessKeyId: m.s3_access_key_id, secretAccessKey: m.s3_secret_access_key,
+    maxAttempts: config.ingest.max_retries, retryBaseMs: config.ingest.retry_base_ms,
+    maxSockets: config.ingest.s3_concurrency,
+  });
+}
