@@ -82,30 +82,33 @@ export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth:
     const z0 = (gridPoint(grid, j0) - x) / bandwidth;
     density[j0]! += weight * Math.exp(-0.5 * z0 * z0);
 
-    // Walk upwards: z_j = z0 + (j − j0)·a.
-    for (let j = j0 + 1; j <= last;) {
+    // Walk outwards; the kernel only decreases away from the nearest grid point.
+    // Upwards: z_j = z0 + (j − j0)·a.
+    upwards: for (let j = j0 + 1; j <= last;) {
       const z = (gridPoint(grid, j) - x) / bandwidth;
       let kernel = Math.exp(-0.5 * z * z);
-      if (kernel < KERNEL_CUTOFF && z > 0) break;
+      if (kernel < KERNEL_CUTOFF) break;
       let ratio = Math.exp(-(z * a + halfA2));
       density[j]! += weight * kernel;
       const stop = Math.min(last, j + RECURRENCE_REANCHOR - 1);
       for (j++; j <= stop; j++) {
         kernel *= ratio;
+        if (kernel < KERNEL_CUTOFF) break upwards;
         ratio *= q;
         density[j]! += weight * kernel;
       }
     }
     // Walk downwards: z_{j−1} = z_j − a.
-    for (let j = j0 - 1; j >= 0;) {
+    downwards: for (let j = j0 - 1; j >= 0;) {
       const z = (gridPoint(grid, j) - x) / bandwidth;
       let kernel = Math.exp(-0.5 * z * z);
-      if (kernel < KERNEL_CUTOFF && z < 0) break;
+      if (kernel < KERNEL_CUTOFF) break;
       let ratio = Math.exp(z * a - halfA2);
       density[j]! += weight * kernel;
       const stop = Math.max(0, j - RECURRENCE_REANCHOR + 1);
       for (j--; j >= stop; j--) {
         kernel *= ratio;
+        if (kernel < KERNEL_CUTOFF) break downwards;
         ratio *= q;
         density[j]! += weight * kernel;
       }
