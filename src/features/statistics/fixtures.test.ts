@@ -85,7 +85,7 @@ function assertClose(name: string, caseName: string, actual: number, expected: n
   assert.ok(Math.abs(actual - expected) <= tolerance, `${where}: ${actual} vs ${expected} (diff ${actual - expected})`);
 }
 
-test('fixture recipes rebuild the generator values exactly', () => {
+test('fixture recipes rebuild the generator values (checksum against numpy)', () => {
   for (const c of statsFixture.cases) {
     if (c.recipe === undefined) continue;
     const values = recipeValues(c.recipe);
