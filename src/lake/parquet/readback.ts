@@ -1,7 +1,11 @@
 /**
  * Reads Parquet files back through DuckDB (a devDependency) for tests and
- * benchmarks: an independent reader checking what the writer produced.
+ * benchmarks: an independent reader checking what the writer produced. Not
+ * imported by product code (DuckDB is a devDependency).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
 export class DuckDbReader {
@@ -26,4 +30,9 @@ export class DuckDbReader {
 /** A path quoted as a SQL string literal. */
 export function sqlString(path: string): string {
   return `'${path.replaceAll("'", "''")}'`;
+}
+
+/** A fresh temporary directory for one test (the caller removes it). */
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'gammaflow-parquet-'));
 }

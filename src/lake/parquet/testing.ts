@@ -1,8 +1,9 @@
 /**
  * Builds ColumnBatch columns from plain JS values (null = missing), for tests
- * and examples. Not for hot paths. Pure: no I/O.
+ * and examples, plus a sample schema and rows covering every type and edge
+ * case. Not for hot paths. Pure: no I/O.
  */
-import type { BoolColumn, Column, ColumnSpec, Float64Column, Int32Column, Int64Column, ListInt32Column, Utf8Column } from '../../formats/columns.js';
+import type { BoolColumn, Column, ColumnBatch, ColumnSpec, Float64Column, Int32Column, Int64Column, ListInt32Column, Utf8Column } from '../../formats/columns.js';
 
 export type CellValue = string | number | bigint | boolean | readonly number[] | null;
 
@@ -55,4 +56,60 @@ export function columnOf(spec: ColumnSpec, values: readonly CellValue[]): Column
     case 'bool': return boolColumn(values as (boolean | null)[]);
     case 'list_int32': return listColumn(values as (number[] | null)[]);
   }
+}
+
+/** Every column type, nullable and required. */
+export const ALL_TYPES: readonly ColumnSpec[] = [
+  { name: 'ticker', type: 'utf8', nullable: false },
+  { name: 'id', type: 'utf8', nullable: true },
+  { name: 'exchange', type: 'int32', nullable: true },
+  { name: 'tape', type: 'int32', nullable: false },
+  { name: 'session_date', type: 'date32', nullable: true },
+  { name: 'sip_timestamp', type: 'int64', nullable: false, unit: 'ns' },
+  { name: 'trf_timestamp', type: 'int64', nullable: true, unit: 'ns' },
+  { name: 'price', type: 'float64', nullable: true },
+  { name: 'size', type: 'float64', nullable: false },
+  { name: 'odd_lot', type: 'bool', nullable: true },
+  { name: 'conditions', type: 'list_int32', nullable: true },
+  { name: 'indicators', type: 'list_int32', nullable: false },
+];
+
+/** Deterministic rows covering the edge cases: nulls, empty strings and lists, unicode, int64 beyond 2^53. */
+export function sampleRows(count: number): CellValue[][] {
+  const rows: CellValue[][] = [];
+  const strings = ['', 'é', 'AAPL', '日本語', 'z', 'a\u0000b', 'x'.repeat(40)];
+  for (let r = 0; r < count; r++) {
+    const big = 2n ** 62n + BigInt(r) * 1_000_000_007n;
+    rows.push([
+      `T${String(r % 7).padStart(2, '0')}`,
+      r % 5 === 0 ? null : strings[r % strings.length],
+      r % 3 === 0 ? null : (r * 7919) % 1000 - 500,
+      r % 4,
+      r % 6 === 1 ? null : 20000 + r - 30,
+      1_762_500_000_000_000_000n + BigInt(r) * 1234n,
+      r % 4 === 2 ? null : (r % 2 === 0 ? big : -big),
+      r % 9 === 4 ? null : r % 11 === 0 ? NaN : (r - 50) * 0.25,
+      r === 1 ? -0 : r * 1.5,
+      r % 8 === 3 ? null : r % 2 === 0,
+      r % 5 === 2 ? null : r % 5 === 1 ? [] : Array.from({ length: r % 4 }, (_, k) => r * 10 + k - 20),
+      r % 3 === 0 ? [] : [r, -r],
+    ]);
+  }
+  return rows;
+}
+
+export function batchOf(specs: readonly ColumnSpec[], rows: readonly CellValue[][]): ColumnBatch {
+  return { rows: rows.length, columns: specs.map((spec, c) => columnOf(spec, rows.map((row) => row[c]))) };
+}
+
+/** What DuckDB returns for a sample row. */
+export function expectedRow(row: readonly CellValue[]): Record<string, unknown> {
+  return Object.fromEntries(ALL_TYPES.map((spec, c) => [spec.name, row[c]]));
+}
+
+/** Normalises DuckDB's JS values: DATE → days since epoch. */
+export function normaliseRow(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) out[key] = value instanceof Date ? Math.round(value.getTime() / 86_400_000) : value;
+  return out;
 }
