@@ -99,3 +99,16 @@ test('nyDateOfNs keeps nanosecond timestamps exact across midnight', () => {
   assert.equal(nyDateOfNs(1_752_552_000_123_456_789n), utcMsToNyDate(1_752_552_000_123));
   assert.throws(() => nyDateOfNs(-1n), RangeError);
 });
+
+test('New York dates of instants in no particular order match Intl', () => {
+  // Deterministic pseudo-random instants 1970–2100 (an LCG), so the day cache sees jumps both ways.
+  let seed = 12345;
+  const nextUnit = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const span = Date.UTC(2100, 11, 31) - 0;
+  for (let i = 0; i < 5000; i++) {
+    const ms = Math.floor(nextUnit() * span);
+    assert.equal(utcMsToNyDate(ms), intlWall(ms).date, new Date(ms).toISOString());
+    const nearby = ms + Math.floor((nextUnit() - 0.5) * 4 * 86_400_000);
+    assert.equal(utcMsToNyDate(nearby), intlWall(nearby).date, new Date(nearby).toISOString());
+  }
+});

@@ -132,10 +132,20 @@ export function utcMsToNyWallClock(utcMs: number): NyWallClock {
   };
 }
 
+/**
+ * The New York day of the latest lookup, [startUtcMs, endUtcMs): timestamps
+ * arrive mostly in order, so nearly every call is a range check.
+ */
+let lastDay = { startUtcMs: 0, endUtcMs: 0, date: '' };
+
 /** New York calendar date ('YYYY-MM-DD') of an instant in epoch ms. */
 export function utcMsToNyDate(utcMs: number): string {
+  if (utcMs >= lastDay.startUtcMs && utcMs < lastDay.endUtcMs) return lastDay.date;
   const localMs = utcMs + nyUtcOffsetMinutes(utcMs) * MS_PER_MINUTE;
-  return isoDateOfEpochDay(Math.floor(localMs / MS_PER_DAY));
+  const epochDay = Math.floor(localMs / MS_PER_DAY);
+  const date = isoDateOfEpochDay(epochDay);
+  lastDay = { startUtcMs: nyWallClockToUtcMs(date, 0, 0), endUtcMs: nyWallClockToUtcMs(isoDateOfEpochDay(epochDay + 1), 0, 0), date };
+  return date;
 }
 
 /**
