@@ -92,13 +92,16 @@ export function boolBounds(column: BoolColumn, start: number, end: number): Boun
 
 export function utf8Bounds(column: Utf8Column, start: number, end: number): Bounds | undefined {
   const { offsets, bytes, valid } = column;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let minRow = -1;
   let maxRow = -1;
   for (let row = start; row < end; row++) {
     if (valid !== undefined && valid[row] !== 1) continue;
     if (minRow < 0) { minRow = row; maxRow = row; continue; }
-    if (compareStrings(bytes, offsets, row, minRow) < 0) minRow = row;
-    else if (compareStrings(bytes, offsets, row, maxRow) > 0) maxRow = row;
+    // Max first: in sorted columns (tickers) every row is >= the max, so one comparison per row.
+    const vsMax = compareStrings(view, offsets, row, maxRow);
+    if (vsMax > 0) maxRow = row;
+    else if (vsMax < 0 && compareStrings(view, offsets, row, minRow) < 0) minRow = row;
   }
   if (minRow < 0) return undefined;
   const min = bytes.slice(offsets[minRow], offsets[minRow + 1]);
@@ -107,18 +110,28 @@ export function utf8Bounds(column: Utf8Column, start: number, end: number): Boun
   return { min, max };
 }
 
-/** Unsigned bytewise comparison of strings a and b of one column. */
-function compareStrings(bytes: Uint8Array, offsets: Int32Array, a: number, b: number): number {
+/**
+ * Unsigned bytewise comparison of strings a and b of one column, four bytes
+ * at a time (big-endian words order like bytes). Returns <0, 0 or >0.
+ */
+function compareStrings(view: DataView, offsets: Int32Array, a: number, b: number): number {
   let i = offsets[a];
-  const aEnd = offsets[a + 1];
   let j = offsets[b];
-  const bEnd = offsets[b + 1];
-  if (i === j && aEnd === bEnd) return 0;
-  for (; i < aEnd && j < bEnd; i++, j++) {
-    const d = bytes[i] - bytes[j];
+  const aLength = offsets[a + 1] - i;
+  const bLength = offsets[b + 1] - j;
+  const common = aLength < bLength ? aLength : bLength;
+  const wordsEnd = i + (common & ~3);
+  for (; i < wordsEnd; i += 4, j += 4) {
+    const x = view.getUint32(i);
+    const y = view.getUint32(j);
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  const aEnd = offsets[a] + common;
+  for (; i < aEnd; i++, j++) {
+    const d = view.getUint8(i) - view.getUint8(j);
     if (d !== 0) return d;
   }
-  return (aEnd - offsets[a]) - (bEnd - offsets[b]);
+  return aLength - bLength;
 }
 
 function int32Bytes(v: number): Uint8Array {
