@@ -1,0 +1,4 @@
+/** SQL string literal for DuckDB (single quotes doubled). */
+export function sqlString(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
