@@ -1,0 +1,108 @@
+/**
+ * LakeReader on a small lake ingested from hand-written flat files: filtering, time order,
+ * deterministic tie-breaks across several Parquet parts, record conversion.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runIngest } from '../ingest/run.js';
+import { DATASETS, objectKey } from '../formats/datasets.js';
+import { LocalSource } from '../sources/local.js';
+import { ProgressTracker } from '../observe/progress.js';
+import { optionDerivedColumns } from '../options/contract-columns.js';
+import { writeGz } from '../../test/support/gz.js';
+import { LakeReader, type LakeOptionTrade } from './reader.js';
+import type { UnderlyingTrade } from '../options/records.js';
+import { LakeError } from '../util/errors.js';
+
+const DATE = '2025-11-07';
+const T = 1_762_525_800_000_000_000n; // 09:30 New York
+const STOCKS = 'ticker,conditions,correction,exchange,id,participant_timestamp,price,sequence_number,sip_timestamp,size,tape,trf_id,trf_timestamp';
+const OPTIONS = 'ticker,conditions,correction,exchange,participant_timestamp,price,sip_timestamp,size';
+
+/** Sorted by ticker then time, as Massive's files are; SPY has a same-timestamp pair listed out of sequence order. */
+const STOCK_ROWS = [
+  `QQQ,,,4,1,,600.1,5,${T + 1n},10,3,,0`,
+  `SPY,,,4,2,,680.00,10,${T + 5n},100,1,,0`,
+  `SPY,"12,37",1,4,3,,680.01,12,${T + 7n},5,1,,0`,
+  `SPY,,,4,4,,680.02,11,${T + 7n},100,1,,0`,
+  `SPY,,,4,5,,680.03,13,${T + 9n},100,1,,0`,
+];
+const OPTION_ROWS = [
+  `O:QQQ251107C00600000,209,,302,,1.5,${T + 3n},1`,
+  `O:SPXW251107C06800000,209,,302,,12.5,${T + 4n},2`,
+  `O:SPY251107C00680000,209,,302,,2.5,${T + 8n},3`,
+  `O:SPY251107C00680000,"201",1,302,${T + 9n},2.6,${T + 10n},4`,
+  `O:SPY251107P00675000,209,,323,,1.1,${T + 2n},5`,
+  `O:SPY251107P00675000,219,,323,,1.2,${T + 8n},6`,
+  `O:SPY1251107P00675000,209,,323,,1.3,${T + 6n},7`,
+];
+
+async function buildLake(): Promise<{ root: string; lake: string }> {
+  const root = mkdtempSync(join(tmpdir(), 'gf-reader-src-'));
+  const lake = mkdtempSync(join(tmpdir(), 'gf-reader-lake-'));
+  writeGz(root, objectKey(DATASETS['stocks-trades'], DATE), [STOCKS, ...STOCK_ROWS].join('\n') + '\n');
+  writeGz(root, objectKey(DATASETS['options-trades'], DATE), [OPTIONS, ...OPTION_ROWS].join('\n') + '\n');
+  const r = await runIngest({
+    datasets: [DATASETS['stocks-trades'], DATASETS['options-trades']], days: [DATE], lake, source: new LocalSource(root),
+    force: false, concurrentFiles: 1, batchRows: 2, rowGroupRows: 2, fileSizeTargetBytes: 1, zstdLevel: 1, useWorkerWriter: false,
+    derivedFor: (d) => (d.filterKind === 'underlyings' ? optionDerivedColumns() : undefined),
+    expectedPublishMs: () => 0, tracker: new ProgressTracker(), version: 'test',
+  });
+  assert.equal(r.exitCode, 0, JSON.stringify(r.outcomes));
+  return { root, lake };
+}
+
+async function collect<T>(it: AsyncIterable<T[]>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const chunk of it) all.push(...chunk);
+  return all;
+}
+
+test('reads one symbol-day in time order with deterministic tie-breaks across parts', async () => {
+  const { root, lake } = await buildLake();
+  const reader = await LakeReader.open(lake, { memoryLimit: '64MB', threads: 1 });
+  try {
+    assert.ok((await reader.partitionFiles('options-trades', DATE)).length >= 3, 'several parts, so row offsets matter');
+    const spy: UnderlyingTrade[] = await collect(reader.underlyingTrades(DATE, 'SPY'));
+    assert.deepEqual(spy.map((t) => [t.sipTimestampNs - T, t.sequence, t.price]), [[5n, 10, 680], [7n, 11, 680.02], [7n, 12, 680.01], [9n, 13, 680.03]]);
+    assert.deepEqual(spy[2]!.conditions, [12, 37]);
+    assert.equal(spy[2]!.correction, 1);
+    assert.deepEqual(spy[0]!.conditions, []);
+    assert.equal(spy[0]!.correction, 0);
+
+    const options: LakeOptionTrade[] = await collect(reader.optionTrades(DATE, { underlying: 'SPY' }));
+    // Row indexes in the partition: 2 SPY C (0-based), 3, 4 P, 5 P, 6 SPY1; equal time T+8: row order.
+    assert.deepEqual(options.map((t) => [t.sipTimestampNs - T, t.sequence]), [[2n, 4], [6n, 6], [8n, 2], [8n, 5], [10n, 3]]);
+    const adjusted = options[1]!;
+    assert.equal(adjusted.root, 'SPY1');
+    assert.equal(adjusted.underlying, 'SPY');
+    assert.equal(adjusted.adjusted, true);
+    const cancelled = options[4]!;
+    assert.deepEqual(cancelled.conditions, [201]);
+    assert.equal(cancelled.correction, 1);
+    assert.equal(cancelled.participantTimestampNs, T + 9n);
+    assert.equal(options[0]!.participantTimestampNs, null);
+    assert.equal(options[0]!.right, 'P');
+    assert.equal(options[0]!.strike, 675);
+    assert.equal(options[0]!.expiryDays, Date.UTC(2025, 10, 7) / 86_400_000);
+    assert.equal(options[0]!.exchange, 323);
+    assert.equal(options[0]!.ticker, 'O:SPY251107P00675000');
+
+    // Extra roots join the selection (SPXW's underlying is SPX, selected here by root).
+    const withRoots = await collect(reader.optionTrades(DATE, { underlying: 'QQQ', extraRoots: ['SPXW'] }));
+    assert.deepEqual(withRoots.map((t) => t.root), ['QQQ', 'SPXW']);
+    assert.deepEqual(await collect(reader.underlyingTrades(DATE, 'NONE')), []);
+
+    // An early stop releases the stream; the reader stays usable.
+    for await (const chunk of reader.underlyingTrades(DATE, 'SPY')) { assert.ok(chunk.length > 0); break; }
+    assert.equal((await collect(reader.underlyingTrades(DATE, 'QQQ'))).length, 1);
+    await assert.rejects(collect(reader.underlyingTrades('2025-11-10', 'SPY')), (e: unknown) => e instanceof LakeError && /no stocks-trades partition for 2025-11-10/.test(e.message));
+  } finally {
+    reader.close();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(lake, { recursive: true, force: true });
+  }
+});

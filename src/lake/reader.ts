@@ -1,0 +1,216 @@
+/**
+ * Reads one dataset-day of the lake for one symbol IN EVENT-TIME ORDER, streamed in chunks, as
+ * the shared trade records (src/options/records.ts).
+ *
+ * Flat files, hence lake partitions, are sorted by ticker then time, not by time: the rows of one
+ * symbol are many per-contract runs. DuckDB (`read_parquet`) filters them (row-group statistics
+ * prune most of a full-market partition) and sorts them; the result is fetched chunk by chunk
+ * (DuckDB's streaming result, ~2 048 rows per chunk), so the JS side holds one chunk per stream.
+ *
+ * Order and tie-breaks (deterministic):
+ * - underlying trades: sip_timestamp, sequence_number (nulls last), then partition row order;
+ * - option trades: sip_timestamp, then the row's index in the partition (file order: ticker, then
+ *   time). That index becomes the record's `sequence` (options flat files have no sequence number).
+ *
+ * Memory: DuckDB's sort is bounded by `memory_limit` (default 512 MB) and spills to
+ * `temp_directory` beyond it; `threads` (default 2) caps its parallelism. One symbol-day of SPY
+ * (a few million trades, ~60 bytes each in the sort) fits in memory; a larger day spills instead
+ * of growing the process.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBListVector, type DuckDBVector } from '@duckdb/node-api';
+import type { OptionTrade, UnderlyingTrade } from '../options/records.js';
+import { LakeError } from '../util/errors.js';
+import { partitionDir } from './layout.js';
+
+export interface LakeReaderOptions {
+  /** DuckDB `memory_limit`, e.g. '512MB'. */
+  readonly memoryLimit?: string;
+  /** DuckDB worker threads. */
+  readonly threads?: number;
+  /** Where DuckDB spills sorts that exceed the memory limit. */
+  readonly tempDirectory?: string;
+}
+
+/** An option trade as stored in the lake: the shared record plus the lake-only columns. */
+export interface LakeOptionTrade extends OptionTrade {
+  /** Underlying symbol of the root (contract column `underlying`). */
+  readonly underlying: string;
+  /** null when the flat file had no participant_timestamp. */
+  readonly participantTimestampNs: bigint | null;
+}
+
+/** Which option contracts belong to a symbol: `underlying = symbol` or root in `extraRoots`. */
+export interface OptionSelection {
+  readonly underlying: string;
+  readonly extraRoots?: readonly string[];
+}
+
+/** SQL string literal. */
+const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+export class LakeReader {
+  private constructor(private readonly lake: string, private readonly instance: DuckDBInstance) {}
+
+  static async open(lake: string, options: LakeReaderOptions = {}): Promise<LakeReader> {
+    const config: Record<string, string> = {
+      memory_limit: options.memoryLimit ?? '512MB',
+      threads: String(options.threads ?? 2),
+    };
+    if (options.tempDirectory !== undefined) config.temp_directory = options.tempDirectory;
+    return new LakeReader(lake, await DuckDBInstance.create(':memory:', config));
+  }
+
+  /** Parquet parts of a published partition, in part order; a LakeError when there are none. */
+  async partitionFiles(dataset: string, date: string): Promise<string[]> {
+    const dir = partitionDir(this.lake, dataset, date);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new LakeError(`no ${dataset} partition for ${date} in ${this.lake}`, { dataset, date, path: dir });
+      throw new LakeError(`cannot list ${dir}: ${(e as Error).message}`, { dataset, date, path: dir }, { cause: e });
+    }
+    const parts = names.filter((n) => n.endsWith('.parquet')).sort();
+    if (parts.length === 0) throw new LakeError(`the ${dataset} partition for ${date} holds no Parquet file`, { dataset, date, path: dir });
+    return parts.map((n) => join(dir, n));
+  }
+
+  /** The symbol's stocks trades of one day, in (sip_timestamp, sequence_number, row) order. */
+  async *underlyingTrades(date: string, symbol: string): AsyncGenerator<UnderlyingTrade[]> {
+    const files = await this.partitionFiles('stocks-trades', date);
+    const sql = `SELECT sip_timestamp, coalesce(sequence_number, 0) AS sequence, price, size,
+        coalesce(conditions, []::INTEGER[]) AS conditions, coalesce(correction, 0) AS correction
+      FROM read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)
+      WHERE ticker = ${lit(symbol)}
+      ORDER BY sip_timestamp, sequence_number NULLS LAST, filename, file_row_number`;
+    for await (const chunk of this.chunks(sql)) yield underlyingRecords(chunk);
+  }
+
+  /** The symbol's option trades of one day, in (sip_timestamp, partition row) order. */
+  async *optionTrades(date: string, selection: OptionSelection): AsyncGenerator<LakeOptionTrade[]> {
+    const files = await this.partitionFiles('options-trades', date);
+    const counts = await this.rowCounts(files);
+    let offset = 0;
+    const offsets = files.map((f, i) => {
+      const row = `(${lit(f)}, ${offset})`;
+      offset += counts[i]!;
+      return row;
+    });
+    const roots = selection.extraRoots ?? [];
+    const where = `p.underlying = ${lit(selection.underlying)}` + (roots.length > 0 ? ` OR p.root IN (${roots.map(lit).join(', ')})` : '');
+    const sql = `SELECT p.sip_timestamp, p.file_row_number + f.row_offset AS row_index, p.ticker, p.underlying, p.root,
+        p."right", p.strike, CAST(p.expiry - DATE '1970-01-01' AS INTEGER) AS expiry_days, p.adjusted, p.price, p.size,
+        coalesce(p.conditions, []::INTEGER[]) AS conditions, coalesce(p.correction, 0) AS correction,
+        coalesce(p.exchange, 0) AS exchange, p.participant_timestamp
+      FROM read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false) AS p
+      JOIN (VALUES ${offsets.join(', ')}) AS f(filename, row_offset) ON p.filename = f.filename
+      WHERE ${where}
+      ORDER BY p.sip_timestamp, row_index`;
+    for await (const chunk of this.chunks(sql)) yield optionRecords(chunk);
+  }
+
+  /** Row count of each Parquet file (from the footers). */
+  private async rowCounts(files: readonly string[]): Promise<number[]> {
+    const conn = await this.instance.connect();
+    try {
+      const reader = await conn.runAndReadAll(
+        `SELECT file_name, num_rows FROM parquet_file_metadata([${files.map(lit).join(', ')}])`);
+      const byFile = new Map<string, number>();
+      for (const [name, rows] of reader.getRows()) byFile.set(String(name), Number(rows));
+      return files.map((f) => byFile.get(f) ?? 0);
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  /** Streams a query's chunks; the connection closes when the consumer stops (even early). */
+  private async *chunks(sql: string): AsyncGenerator<DuckDBDataChunk> {
+    let conn: DuckDBConnection | undefined;
+    try {
+      conn = await this.instance.connect();
+      const result = await conn.stream(sql);
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (chunk === null || chunk.rowCount === 0) return;
+        yield chunk;
+      }
+    } catch (e) {
+      if (e instanceof LakeError) throw e;
+      throw new LakeError(`reading the lake failed: ${(e as Error).message}`, { lake: this.lake }, { cause: e });
+    } finally {
+      conn?.closeSync();
+    }
+  }
+
+  close(): void {
+    this.instance.closeSync();
+  }
+}
+
+/** The int list of row i of a list vector (no allocation for an empty list). */
+const EMPTY: readonly number[] = Object.freeze([]);
+function intList(list: DuckDBListVector, i: number): readonly number[] {
+  const n = list.getEntryLength(i);
+  if (n === 0) return EMPTY;
+  const child = list.childVector as DuckDBVector<number>;
+  const at = list.getEntryOffset(i);
+  const out = new Array<number>(n);
+  for (let k = 0; k < n; k++) out[k] = child.getItem(at + k)!;
+  return out;
+}
+
+function underlyingRecords(chunk: DuckDBDataChunk): UnderlyingTrade[] {
+  const n = chunk.rowCount;
+  const ts = chunk.getColumnVector(0) as DuckDBVector<bigint>;
+  const seq = chunk.getColumnVector(1) as DuckDBVector<bigint>;
+  const price = chunk.getColumnVector(2) as DuckDBVector<number>;
+  const size = chunk.getColumnVector(3) as DuckDBVector<number>;
+  const conditions = chunk.getColumnVector(4) as DuckDBListVector;
+  const correction = chunk.getColumnVector(5) as DuckDBVector<number>;
+  const out = new Array<UnderlyingTrade>(n);
+  for (let i = 0; i < n; i++) {
+    out[i] = {
+      sipTimestampNs: ts.getItem(i)!,
+      sequence: Number(seq.getItem(i)!),
+      price: price.getItem(i)!,
+      size: size.getItem(i)!,
+      conditions: intList(conditions, i),
+      correction: correction.getItem(i)!,
+    };
+  }
+  return out;
+}
+
+function optionRecords(chunk: DuckDBDataChunk): LakeOptionTrade[] {
+  const n = chunk.rowCount;
+  const v = (c: number) => chunk.getColumnVector(c);
+  const ts = v(0) as DuckDBVector<bigint>, rowIndex = v(1) as DuckDBVector<bigint>;
+  const ticker = v(2) as DuckDBVector<string>, underlying = v(3) as DuckDBVector<string>, root = v(4) as DuckDBVector<string>;
+  const right = v(5) as DuckDBVector<string>, strike = v(6) as DuckDBVector<number>, expiry = v(7) as DuckDBVector<number>;
+  const adjusted = v(8) as DuckDBVector<boolean>, price = v(9) as DuckDBVector<number>, size = v(10) as DuckDBVector<number>;
+  const conditions = v(11) as DuckDBListVector, correction = v(12) as DuckDBVector<number>;
+  const exchange = v(13) as DuckDBVector<number>, participant = v(14) as DuckDBVector<bigint>;
+  const out = new Array<LakeOptionTrade>(n);
+  for (let i = 0; i < n; i++) {
+    out[i] = {
+      sipTimestampNs: ts.getItem(i)!,
+      sequence: Number(rowIndex.getItem(i)!),
+      ticker: ticker.getItem(i)!,
+      underlying: underlying.getItem(i)!,
+      root: root.getItem(i)!,
+      right: right.getItem(i) === 'C' ? 'C' : 'P',
+      strike: strike.getItem(i)!,
+      expiryDays: expiry.getItem(i)!,
+      adjusted: adjusted.getItem(i)!,
+      price: price.getItem(i)!,
+      size: size.getItem(i)!,
+      conditions: intList(conditions, i),
+      correction: correction.getItem(i)!,
+      exchange: exchange.getItem(i)!,
+      participantTimestampNs: participant.getItem(i),
+    };
+  }
+  return out;
+}
