@@ -11,6 +11,7 @@ import { startPlainProgress } from '../observe/plain.js';
 import { startDashboard } from '../observe/dashboard.js';
 import { createMetricsRegistry, registerTrackerMetrics, startMetricsServer, type MetricsServer } from '../observe/metrics.js';
 import type { Registry } from 'prom-client';
+import { GammaflowError } from '../util/errors.js';
 import { renderSummary } from '../observe/format.js';
 import { setLogLevel, log } from '../util/log.js';
 
@@ -45,12 +46,6 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
     controller.abort();
   };
 
-  const registry = createMetricsRegistry();
-  registerTrackerMetrics(registry, tracker);
-  const metrics = await startMetricsServer(config.metrics.listen, registry);
-  if (metrics.enabled) tracker.setInfo({ metricsAddress: metrics.url + '/metrics' });
-  if (options.configPath) tracker.setInfo({ configPath: options.configPath });
-
   const useTui = !options.noTui && !options.json && stdout.isTTY === true && process.stdin.isTTY === true;
   const ui = useTui
     ? startDashboard(tracker, { refreshMs: config.tui.progress_update_ms, onQuit: quit, stdout })
@@ -59,6 +54,20 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
     if ('setRefreshMs' in ui) ui.setRefreshMs(c.tui.progress_update_ms);
     else ui.setIntervalMs(c.tui.plain_progress_interval_s * 1000);
   };
+  const registry = createMetricsRegistry();
+  registerTrackerMetrics(registry, tracker);
+  let metrics: MetricsServer;
+  try {
+    metrics = await startMetricsServer(config.metrics.listen, registry);
+  } catch (e) {
+    // A busy port (another run, or Prometheus itself on 9090) must not stop the work.
+    if (!(e instanceof GammaflowError) || e.code !== 'metrics') throw e;
+    tracker.log('warn', `metrics endpoint disabled: ${e.message} (set [metrics] listen to another address, or "0")`);
+    metrics = await startMetricsServer('0', registry);
+  }
+  if (metrics.enabled) tracker.setInfo({ metricsAddress: metrics.url + '/metrics' });
+  if (options.configPath) tracker.setInfo({ configPath: options.configPath });
+
   const onSignal = (): void => quit();
   if (!useTui) process.on('SIGINT', onSignal);
 
