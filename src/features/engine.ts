@@ -1,0 +1,506 @@
+/**
+ * FeatureEngine: the incremental window aggregator shared by the historical
+ * (lake) and realtime paths. One engine serves one symbol and N window sizes.
+ *
+ * Lifecycle:
+ *
+ *     new FeatureEngine(options)
+ *       -> onUnderlyingTrade(t) / onOptionTrade(e) ...   events in event-time order
+ *       -> advanceTo(watermarkNs) -> FeatureRow[]         windows whose end <= watermark
+ *       -> ... -> finish() -> FeatureRow[]                every remaining window
+ *
+ * Event order: by SIP timestamp; at equal time underlying trades before option
+ * trades (the as-of S of an option trade at the same instant already includes
+ * that print), then by sequence number. The enrichment (S, greeks) happened
+ * upstream (EnrichedOptionTrade), so the engine itself only needs the order for
+ * open/close, and even those are chosen by (time, sequence), not by arrival.
+ *
+ * Grid: the first event whose New York date is D registers D; from then on
+ * every window of D's session grid (windows.ts) is pending for every size and
+ * is emitted once, with or without trades (historical: a day with any row of
+ * the symbol emits its full grid; a day without rows emits nothing). A window
+ * that overlaps the sessions of two registered days (possible with session
+ * 'all' and sizes that do not divide the New York day, or 24h windows) exists
+ * once, holds the in-session trades of both days, and belongs to the first
+ * registered day. `registerDay(date)` declares a day without an event (the
+ * realtime path at session open).
+ *
+ * Values: each window keeps every per-trade value of each value set
+ * (value-sets.ts) in growable Float64Arrays, so memory is bounded by the
+ * window's trade count; statistics are computed at close by computeStats over
+ * the sorted values, which makes the result independent of arrival order
+ * (realtime == historical bit for bit). Buffers of closed windows are reused.
+ *
+ * Late events (their window already closed by advanceTo) are dropped and
+ * counted in `lateEvents`; events outside the session are ignored and counted
+ * in `outOfSessionEvents`.
+ *
+ * Pure: no I/O.
+ */
+import { addDays, nyDateOfNs, nyWallClockToUtcNs, type NyseCalendar, type SessionKind } from '../calendar/index.js';
+import type { AggregationsConfig } from '../config/schema.js';
+import { GreeksFlag, type EnrichedOptionTrade, type UnderlyingTrade } from '../options/records.js';
+import { computeStats, StatsScratch, type StatName } from './statistics/index.js';
+import { DIAG, DIAG_NAMES, type FeatureRow } from './row.js';
+import { featureNames } from './names.js';
+import {
+  featureSegments, INTRINSIC_EPSILON, OPTION_VALUE_SETS, UNDERLYING_DOLLAR_VALUE,
+  type FeatureSegment, type OptionQuantity, type TradeSide,
+} from './value-sets.js';
+import { gridStarts, inSession, sessionOf, windowSpecs, windowStartOf, type SessionBounds, type WindowSpec } from './windows.js';
+
+/** Massive's consolidated-tape update rules for underlying trades (FEATURES.md "Per-trade quantities"). */
+export interface UnderlyingRules {
+  /** A trade with any of these conditions does not update high/low (nor the as-of S). */
+  readonly excludeConditionsHighLow: readonly number[];
+  /** ... does not update open/close. */
+  readonly excludeConditionsOpenClose: readonly number[];
+  /** ... does not count in volume (the dollar-value distribution). */
+  readonly excludeConditionsVolume: readonly number[];
+  /** Keep trades with correction ≠ 0 (default false: they are left out of everything). */
+  readonly includeCorrections: boolean;
+}
+
+export interface FeatureEngineOptions {
+  readonly symbol: string;
+  /** Window sizes, in output order (windowSpecs(['1m', '5m'])). */
+  readonly windows: readonly WindowSpec[];
+  readonly session: SessionKind;
+  readonly calendar: NyseCalendar;
+  readonly underlyingRules: UnderlyingRules;
+  /** m, shares per contract (calls_dollar_value = Σ price·size·m). */
+  readonly contractSize: number;
+  /**
+   * The 68 aggression columns. They need the trade classification of issue 7
+   * (the side passed to onOptionTrade); until the realtime/quote path provides
+   * it the engine refuses `true` rather than emit columns it cannot fill.
+   */
+  readonly aggression?: boolean;
+}
+
+/** Engine options from `[aggregations]` (windows and session may be overridden, e.g. from the command line). */
+export function featureEngineOptions(
+  aggregations: AggregationsConfig,
+  calendar: NyseCalendar,
+  overrides: { symbol?: string; windows?: readonly string[]; session?: SessionKind } = {},
+): FeatureEngineOptions {
+  return {
+    symbol: overrides.symbol ?? aggregations.symbol,
+    windows: windowSpecs(overrides.windows ?? aggregations.windows),
+    session: overrides.session ?? aggregations.session,
+    calendar,
+    underlyingRules: {
+      excludeConditionsHighLow: aggregations.exclude_conditions_high_low,
+      excludeConditionsOpenClose: aggregations.exclude_conditions_open_close,
+      excludeConditionsVolume: aggregations.exclude_conditions_volume,
+      includeCorrections: aggregations.include_corrections,
+    },
+    contractSize: aggregations.contract_size,
+    aggression: false,
+  };
+}
+
+/** Which underlying fields a trade may update (bit set). */
+const VOLUME = 1, HIGH_LOW = 2, OPEN_CLOSE = 4, ALL_FIELDS = 7;
+const TABLE_SIZE = 256;
+
+/** Condition code → the update bits it removes; a trade updates a field only if none of its conditions removes it. */
+export class UnderlyingConditionRules {
+  readonly #small = new Uint8Array(TABLE_SIZE);
+  readonly #large = new Map<number, number>();
+  readonly includeCorrections: boolean;
+
+  constructor(rules: UnderlyingRules) {
+    this.includeCorrections = rules.includeCorrections;
+    const add = (codes: readonly number[], bit: number): void => {
+      for (const code of codes) {
+        if (code >= 0 && code < TABLE_SIZE) this.#small[code]! |= bit;
+        else this.#large.set(code, (this.#large.get(code) ?? 0) | bit);
+      }
+    };
+    add(rules.excludeConditionsVolume, VOLUME);
+    add(rules.excludeConditionsHighLow, HIGH_LOW);
+    add(rules.excludeConditionsOpenClose, OPEN_CLOSE);
+  }
+
+  /** Update bits (VOLUME | HIGH_LOW | OPEN_CLOSE) of a trade with these conditions; corrections are handled by the caller. */
+  fieldsOf(conditions: readonly number[]): number {
+    let bits = ALL_FIELDS;
+    for (let i = 0; i < conditions.length; i++) {
+      const code = conditions[i]!;
+      bits &= ~(code >= 0 && code < TABLE_SIZE ? this.#small[code]! : (this.#large.get(code) ?? 0));
+    }
+    return bits;
+  }
+}
+
+/** A growable buffer of float64 values. */
+class ValueBuffer {
+  values = new Float64Array(64);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.values.length) {
+      const next = new Float64Array(this.values.length * 2);
+      next.set(this.values);
+      this.values = next;
+    }
+    this.values[this.length++] = v;
+  }
+}
+
+const NO_VALUES = new Float64Array(0);
+const ONLY_TOTAL: readonly StatName[] = ['total'];
+/** Index of the underlying dollar-value buffer; option sets follow at 1 + their OPTION_VALUE_SETS position. */
+const UNDERLYING_SET = 0;
+/** intrinsic counter layout: [right][known, below, above]. */
+const PUT_COUNTERS = 0, CALL_COUNTERS = 3, KNOWN = 0, BELOW = 1, ABOVE = 2;
+
+/** Everything one window keeps until it closes. */
+class WindowState {
+  readonly buffers: (ValueBuffer | undefined)[];
+  openPrice = NaN; openTimeNs = 0n; openSequence = 0;
+  closePrice = NaN; closeTimeNs = 0n; closeSequence = 0;
+  high = -Infinity; low = Infinity;
+  readonly intrinsic = new Int32Array(6);
+  readonly diagnostics = new Int32Array(DIAG_NAMES.length);
+
+  constructor(readonly startNs: bigint, readonly endNs: bigint, readonly date: string, setCount: number) {
+    this.buffers = new Array<ValueBuffer | undefined>(setCount).fill(undefined);
+  }
+}
+
+/** Per window size: pending windows in start order and a cache of the window the last event fell in. */
+class SizeState {
+  /** Registered, not yet closed windows, ascending by start from `head`. */
+  pending: WindowState[] = [];
+  head = 0;
+  readonly open = new Map<bigint, WindowState>();
+  /** Starts of every window ever registered (open or closed): a window is created once. */
+  readonly known = new Set<bigint>();
+  current: WindowState | undefined;
+
+  constructor(readonly spec: WindowSpec) {}
+}
+
+/** What one option trade adds to a window, computed once for all sizes. */
+interface OptionContribution {
+  readonly right: 'C' | 'P';
+  readonly counters: number;
+  readonly knownS: boolean;
+  readonly below: boolean;
+  readonly above: boolean;
+  readonly priced: boolean;
+  readonly unpricedDiag: number;
+}
+
+const UNPRICED_DIAG: Readonly<Record<number, number>> = {
+  [GreeksFlag.NoUnderlying]: DIAG.diag_unpriced_no_underlying,
+  [GreeksFlag.StaleUnderlying]: DIAG.diag_unpriced_stale_underlying,
+  [GreeksFlag.BelowIntrinsic]: DIAG.diag_unpriced_below_intrinsic,
+  [GreeksFlag.AboveUpperBound]: DIAG.diag_unpriced_above_upper_bound,
+  [GreeksFlag.Expired]: DIAG.diag_unpriced_expired,
+  [GreeksFlag.SolverFailure]: DIAG.diag_unpriced_solver_failure,
+};
+
+export class FeatureEngine {
+  readonly symbol: string;
+  readonly aggression: boolean;
+  readonly featureCount: number;
+  readonly #options: FeatureEngineOptions;
+  readonly #rules: UnderlyingConditionRules;
+  readonly #sizes: SizeState[];
+  readonly #segments: readonly FeatureSegment[];
+  /** Buffer index of each option value set that is collected, by right: [bufferIndex, quantity, side]. */
+  readonly #optionSets: { readonly C: OptionSetRoute[]; readonly P: OptionSetRoute[] } = { C: [], P: [] };
+  readonly #bufferIndex = new Map<string, number>();
+  readonly #setCount: number;
+  readonly #days = new Map<string, SessionBounds | undefined>();
+  readonly #scratch = new StatsScratch();
+  readonly #pool: ValueBuffer[] = [];
+  #watermarkNs = -1n;
+  /** Cached New York day of the last event: [dayStartNs, dayEndNs) and its session. */
+  #dayStartNs = 0n;
+  #dayEndNs = -1n;
+  #daySession: SessionBounds | undefined;
+  #lateEvents = 0;
+  /** Set by #windowOf when some size's window of the current event has closed. */
+  #lateInEvent = false;
+  #outOfSessionEvents = 0;
+
+  constructor(options: FeatureEngineOptions) {
+    if (options.aggression === true) {
+      throw new RangeError('aggression features need the quote-based trade classification (issue 7); run with aggregations.aggression = false');
+    }
+    if (options.windows.length === 0) throw new RangeError('at least one window size is required');
+    if (!(options.contractSize > 0)) throw new RangeError(`contractSize must be positive, got ${options.contractSize}`);
+    this.#options = options;
+    this.symbol = options.symbol;
+    this.aggression = false;
+    this.featureCount = featureNames(this.aggression).length;
+    this.#rules = new UnderlyingConditionRules(options.underlyingRules);
+    this.#sizes = options.windows.map((spec) => new SizeState(spec));
+    this.#segments = featureSegments(this.aggression);
+    this.#bufferIndex.set(UNDERLYING_DOLLAR_VALUE, UNDERLYING_SET);
+    let index = 1;
+    for (const set of OPTION_VALUE_SETS) {
+      if (set.aggression && !this.aggression) continue;
+      this.#bufferIndex.set(set.name, index);
+      this.#optionSets[set.right].push({ buffer: index, quantity: set.quantity, side: set.side });
+      index++;
+    }
+    this.#setCount = index;
+  }
+
+  /** Events whose window (of at least one size) had already been closed by advanceTo: dropped there. */
+  get lateEvents(): number { return this.#lateEvents; }
+  /** Events outside the session filter (ignored). */
+  get outOfSessionEvents(): number { return this.#outOfSessionEvents; }
+  /** The highest watermark passed to advanceTo. */
+  get watermarkNs(): bigint { return this.#watermarkNs; }
+  /** Registered New York dates, in registration order. */
+  get days(): string[] { return [...this.#days.keys()]; }
+
+  /**
+   * Declares that `date` (New York) has data: its whole grid becomes pending
+   * (idempotent). Events register their day themselves.
+   */
+  registerDay(date: string): void {
+    if (this.#days.has(date)) return;
+    const session = sessionOf(this.#options.calendar, date, this.#options.session);
+    this.#days.set(date, session);
+    if (session === undefined) return;
+    for (const size of this.#sizes) {
+      const added: WindowState[] = [];
+      for (const start of gridStarts(session, size.spec.sizeNs)) {
+        if (size.known.has(start)) continue;
+        size.known.add(start);
+        const window = new WindowState(start, start + size.spec.sizeNs, date, this.#setCount);
+        size.open.set(start, window);
+        added.push(window);
+      }
+      if (added.length === 0) continue;
+      const rest = size.pending.slice(size.head);
+      size.pending = rest.length === 0 || rest[rest.length - 1]!.startNs < added[0]!.startNs
+        ? rest.concat(added)
+        : rest.concat(added).sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : 0));
+      size.head = 0;
+    }
+  }
+
+  onUnderlyingTrade(t: UnderlyingTrade): void {
+    if (!this.#enter(t.sipTimestampNs)) return;
+    const correction = t.correction !== 0 && !this.#rules.includeCorrections;
+    const fields = correction ? 0 : this.#rules.fieldsOf(t.conditions);
+    const dollarValue = t.price * t.size;
+    this.#lateInEvent = false;
+    for (const size of this.#sizes) {
+      const w = this.#windowOf(size, t.sipTimestampNs);
+      if (w === undefined) continue;
+      const d = w.diagnostics;
+      d[DIAG.diag_underlying_trades]!++;
+      if (correction) { d[DIAG.diag_underlying_corrections]!++; continue; }
+      if (fields & VOLUME) {
+        d[DIAG.diag_underlying_volume_trades]!++;
+        this.#buffer(w, UNDERLYING_SET).push(dollarValue);
+      }
+      if (fields & HIGH_LOW) {
+        d[DIAG.diag_underlying_high_low_trades]!++;
+        if (t.price > w.high) w.high = t.price;
+        if (t.price < w.low) w.low = t.price;
+      }
+      if (fields & OPEN_CLOSE) {
+        d[DIAG.diag_underlying_open_close_trades]!++;
+        const ts = t.sipTimestampNs, seq = t.sequence;
+        if (Number.isNaN(w.openPrice) || ts < w.openTimeNs || (ts === w.openTimeNs && seq < w.openSequence)) {
+          w.openPrice = t.price; w.openTimeNs = ts; w.openSequence = seq;
+        }
+        if (Number.isNaN(w.closePrice) || ts > w.closeTimeNs || (ts === w.closeTimeNs && seq >= w.closeSequence)) {
+          w.closePrice = t.price; w.closeTimeNs = ts; w.closeSequence = seq;
+        }
+      }
+    }
+    if (this.#lateInEvent) this.#lateEvents++;
+  }
+
+  /**
+   * An enriched option trade of the symbol. `side` is its aggressor side
+   * (issue 7; ignored while aggression is off).
+   */
+  onOptionTrade(e: EnrichedOptionTrade, side?: TradeSide): void {
+    if (!this.#enter(e.sipTimestampNs)) return;
+    const c = e.eligible ? optionContribution(e) : undefined;
+    const m = this.#options.contractSize;
+    const routes = this.#optionSets[e.right];
+    this.#lateInEvent = false;
+    for (const size of this.#sizes) {
+      const w = this.#windowOf(size, e.sipTimestampNs);
+      if (w === undefined) continue;
+      const d = w.diagnostics;
+      d[DIAG.diag_option_trades]!++;
+      if (c === undefined) { d[DIAG.diag_option_ineligible]!++; continue; }
+      d[c.right === 'P' ? DIAG.diag_puts : DIAG.diag_calls]!++;
+      if (c.knownS) {
+        w.intrinsic[c.counters + KNOWN]!++;
+        if (c.below) w.intrinsic[c.counters + BELOW]!++;
+        if (c.above) w.intrinsic[c.counters + ABOVE]!++;
+      } else {
+        d[DIAG.diag_unknown_underlying]!++;
+      }
+      if (c.priced) d[DIAG.diag_priced]!++;
+      else { d[DIAG.diag_unpriced]!++; d[c.unpricedDiag]!++; }
+      for (const route of routes) {
+        if (route.side !== undefined && route.side !== side) continue;
+        switch (route.quantity) {
+          case 'premium': this.#buffer(w, route.buffer).push(e.price * e.size * m); break;
+          case 'dadvv': if (c.priced) this.#buffer(w, route.buffer).push(e.dadvv); break;
+          case 'gadvv': if (c.priced) this.#buffer(w, route.buffer).push(e.gadvv); break;
+        }
+      }
+    }
+    if (this.#lateInEvent) this.#lateEvents++;
+  }
+
+  /**
+   * Closes every pending window whose end <= watermarkNs (empty ones
+   * included) and returns their rows, ordered by window end, then by the
+   * configured size order. A watermark below a previous one closes nothing.
+   */
+  advanceTo(watermarkNs: bigint): FeatureRow[] {
+    if (watermarkNs > this.#watermarkNs) this.#watermarkNs = watermarkNs;
+    return this.#close(this.#watermarkNs);
+  }
+
+  /** Closes and returns every remaining window of the registered days (end of a historical run or replay). */
+  finish(): FeatureRow[] {
+    for (const size of this.#sizes) {
+      const last = size.pending[size.pending.length - 1];
+      if (last !== undefined && last.endNs > this.#watermarkNs) this.#watermarkNs = last.endNs;
+    }
+    return this.#close(this.#watermarkNs);
+  }
+
+  #close(watermarkNs: bigint): FeatureRow[] {
+    const rows: { row: FeatureRow; sizeIndex: number }[] = [];
+    this.#sizes.forEach((size, sizeIndex) => {
+      while (size.head < size.pending.length && size.pending[size.head]!.endNs <= watermarkNs) {
+        const w = size.pending[size.head++]!;
+        size.open.delete(w.startNs);
+        if (size.current === w) size.current = undefined;
+        rows.push({ row: this.#rowOf(size.spec, w), sizeIndex });
+      }
+      if (size.head > 1024 && size.head * 2 > size.pending.length) {
+        size.pending = size.pending.slice(size.head);
+        size.head = 0;
+      }
+    });
+    rows.sort((a, b) => (a.row.windowEndNs < b.row.windowEndNs ? -1 : a.row.windowEndNs > b.row.windowEndNs ? 1 : a.sizeIndex - b.sizeIndex));
+    return rows.map((r) => r.row);
+  }
+
+  /** Registers the event's day if new; true when the event is inside the session. */
+  #enter(timeNs: bigint): boolean {
+    if (timeNs < this.#dayStartNs || timeNs >= this.#dayEndNs) {
+      const date = nyDateOfNs(timeNs);
+      this.registerDay(date);
+      this.#dayStartNs = nyWallClockToUtcNs(date, 0, 0);
+      this.#dayEndNs = nyWallClockToUtcNs(addDays(date, 1), 0, 0);
+      this.#daySession = this.#days.get(date);
+    }
+    if (this.#daySession === undefined || !inSession(this.#daySession, timeNs)) {
+      this.#outOfSessionEvents++;
+      return false;
+    }
+    return true;
+  }
+
+  /** The open window of this size holding timeNs, or undefined (counted as late) when it has closed. */
+  #windowOf(size: SizeState, timeNs: bigint): WindowState | undefined {
+    const cur = size.current;
+    if (cur !== undefined && timeNs >= cur.startNs && timeNs < cur.endNs) return cur;
+    const start = windowStartOf(timeNs, size.spec.sizeNs);
+    const w = size.open.get(start);
+    if (w === undefined) {
+      if (!size.known.has(start)) throw new Error(`internal: in-session time ${timeNs} has no registered ${size.spec.label} window`);
+      this.#lateInEvent = true;
+      return undefined;
+    }
+    size.current = w;
+    return w;
+  }
+
+  #buffer(w: WindowState, index: number): ValueBuffer {
+    let b = w.buffers[index];
+    if (b === undefined) {
+      b = this.#pool.pop() ?? new ValueBuffer();
+      w.buffers[index] = b;
+    }
+    return b;
+  }
+
+  #rowOf(spec: WindowSpec, w: WindowState): FeatureRow {
+    const out = new Float64Array(this.featureCount);
+    let offset = 0;
+    for (const segment of this.#segments) {
+      switch (segment.kind) {
+        case 'ohlc':
+          out[offset] = w.openPrice;
+          out[offset + 1] = w.high === -Infinity ? NaN : w.high;
+          out[offset + 2] = w.low === Infinity ? NaN : w.low;
+          out[offset + 3] = w.closePrice;
+          offset += 4;
+          break;
+        case 'stats': {
+          const b = w.buffers[this.#bufferIndex.get(segment.set)!];
+          computeStats(b?.values ?? NO_VALUES, b?.length ?? 0, segment.stats, out, offset, this.#scratch);
+          offset += segment.stats.length;
+          break;
+        }
+        case 'sum': {
+          const b = w.buffers[this.#bufferIndex.get(segment.set)!];
+          computeStats(b?.values ?? NO_VALUES, b?.length ?? 0, ONLY_TOTAL, out, offset, this.#scratch);
+          offset += 1;
+          break;
+        }
+        case 'intrinsic_pct': {
+          const base = segment.right === 'P' ? PUT_COUNTERS : CALL_COUNTERS;
+          const known = w.intrinsic[base + KNOWN]!;
+          const hits = w.intrinsic[base + (segment.relation === 'below' ? BELOW : ABOVE)]!;
+          out[offset++] = known === 0 ? NaN : (100 * hits) / known;
+          break;
+        }
+      }
+    }
+    for (let i = 0; i < w.buffers.length; i++) {
+      const b = w.buffers[i];
+      if (b === undefined) continue;
+      b.length = 0;
+      if (this.#pool.length < 256) this.#pool.push(b);
+      w.buffers[i] = undefined;
+    }
+    return {
+      symbol: this.symbol, window: spec.label, windowSizeNs: spec.sizeNs,
+      windowStartNs: w.startNs, windowEndNs: w.endNs, date: w.date,
+      features: out, diagnostics: w.diagnostics,
+    };
+  }
+}
+
+interface OptionSetRoute {
+  readonly buffer: number;
+  readonly quantity: OptionQuantity;
+  readonly side: TradeSide | undefined;
+}
+
+function optionContribution(e: EnrichedOptionTrade): OptionContribution {
+  const knownS = Number.isFinite(e.underlyingPrice) && Number.isFinite(e.intrinsic);
+  const priced = e.greeksFlag === GreeksFlag.Ok && Number.isFinite(e.dadvv) && Number.isFinite(e.gadvv);
+  return {
+    right: e.right,
+    counters: e.right === 'P' ? PUT_COUNTERS : CALL_COUNTERS,
+    knownS,
+    below: knownS && e.price < e.intrinsic - INTRINSIC_EPSILON,
+    above: knownS && e.price > e.intrinsic + INTRINSIC_EPSILON,
+    priced,
+    unpricedDiag: priced ? -1 : (UNPRICED_DIAG[e.greeksFlag] ?? DIAG.diag_unpriced_other),
+  };
+}
