@@ -1,0 +1,164 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  acknowledgedTopic, formatAction, formatDataEvent, formatFrame, formatOptionQuote, formatOptionTrade, formatStockTrade,
+  msOfNs, optionQuoteContractCount, parseAction, parseFrame, splitTopics, topicOf, topicSubscribed,
+  type FeedDataEvent, type StatusEvent,
+} from './protocol.js';
+
+// 2025-11-07 14:30:00.123 UTC in ms.
+const T_MS = 1762525800123;
+const T_NS = 1762525800123000000n;
+
+test('stock T becomes an UnderlyingTrade tagged with sym and the feed-only fields', () => {
+  const frame = JSON.stringify([
+    { ev: 'T', sym: 'SPY', x: 4, i: '52983525029461', z: 2, p: 680.25, s: 100, c: [12, 37], t: T_MS, q: 1234567, trfi: 202, trft: T_MS - 5 },
+  ]);
+  const r = parseFrame(frame);
+  assert.equal(r.malformed, 0);
+  assert.equal(r.unknown, 0);
+  assert.deepEqual(r.events, [{
+    kind: 'stockTrade',
+    trade: {
+      sym: 'SPY', sipTimestampNs: T_NS, sequence: 1234567, price: 680.25, size: 100, conditions: [12, 37], correction: 0,
+      exchange: 4, tradeId: '52983525029461', tape: 2, trfId: 202, trfTimestampMs: T_MS - 5,
+    },
+  }]);
+});
+
+test('stock T without conditions or optional fields gets conditions [] and no extras', () => {
+  const r = parseFrame(JSON.stringify([{ ev: 'T', sym: 'AAPL', p: 1.5, s: 3, t: T_MS, q: 9 }]));
+  assert.deepEqual(r.events, [{
+    kind: 'stockTrade', trade: { sym: 'AAPL', sipTimestampNs: T_NS, sequence: 9, price: 1.5, size: 3, conditions: [], correction: 0 },
+  }]);
+});
+
+test('option T becomes an OptionTrade with the contract decoded from the OPRA ticker', () => {
+  const r = parseFrame(JSON.stringify([{ ev: 'T', sym: 'O:SPY251107C00680000', x: 65, p: 2.35, s: 10, c: [209], t: T_MS, q: 77 }]));
+  assert.equal(r.malformed, 0);
+  assert.deepEqual(r.events, [{
+    kind: 'optionTrade',
+    trade: {
+      sipTimestampNs: T_NS, sequence: 77, ticker: 'O:SPY251107C00680000', root: 'SPY', right: 'C', strike: 680,
+      expiryDays: 20399, adjusted: false, price: 2.35, size: 10, conditions: [209], correction: 0, exchange: 65,
+    },
+  }]);
+});
+
+test('option Q becomes an OptionQuote', () => {
+  const r = parseFrame(JSON.stringify([{ ev: 'Q', sym: 'O:SPXW251107P06500000', bx: 302, ax: 323, bp: 4.1, ap: 4.3, bs: 12, as: 40, t: T_MS, q: 5 }]));
+  assert.deepEqual(r.events, [{
+    kind: 'optionQuote',
+    quote: {
+      sipTimestampNs: T_NS, sequence: 5, ticker: 'O:SPXW251107P06500000', bidPrice: 4.1, askPrice: 4.3, bidSize: 12, askSize: 40,
+      bidExchange: 302, askExchange: 323,
+    },
+  }]);
+});
+
+test('status events are parsed and acknowledgements name their topic', () => {
+  const r = parseFrame('[{"ev":"status","status":"connected","message":"Connected Successfully"},'
+    + '{"ev":"status","status":"success","message":"subscribed to: T.SPY"},'
+    + '{"ev":"status","status":"success","message":"unsubscribed to: Q.O:SPY251107C00680000"}]');
+  assert.equal(r.events.length, 3);
+  const [connected, sub, unsub] = r.events as StatusEvent[];
+  assert.deepEqual(connected, { kind: 'status', status: 'connected', message: 'Connected Successfully' });
+  assert.equal(acknowledgedTopic(connected!), undefined);
+  assert.deepEqual(acknowledgedTopic(sub!), { topic: 'T.SPY', subscribed: true });
+  assert.deepEqual(acknowledgedTopic(unsub!), { topic: 'Q.O:SPY251107C00680000', subscribed: false });
+});
+
+test('a frame mixes event types and keeps their order', () => {
+  const r = parseFrame(JSON.stringify([
+    { ev: 'T', sym: 'SPY', p: 1, s: 1, t: T_MS, q: 1 },
+    { ev: 'Q', sym: 'O:SPY251107C00680000', bx: 1, ax: 2, bp: 1, ap: 1.1, bs: 1, as: 1, t: T_MS, q: 2 },
+    { ev: 'T', sym: 'O:SPY251107C00680000', x: 1, p: 1.05, s: 1, t: T_MS + 1, q: 3 },
+  ]));
+  assert.deepEqual(r.events.map((e) => e.kind), ['stockTrade', 'optionQuote', 'optionTrade']);
+});
+
+const malformedFrames: Array<[string, string, number]> = [
+  ['not JSON', '[{"ev":"T",', 1],
+  ['not an array', '{"ev":"T","sym":"SPY"}', 1],
+  ['event not an object', '[1, "x", null]', 3],
+  ['no ev', '[{"sym":"SPY"}]', 1],
+  ['status without status', '[{"ev":"status","message":"x"}]', 1],
+  ['T without sym', JSON.stringify([{ ev: 'T', p: 1, s: 1, t: T_MS, q: 1 }]), 1],
+  ['T price a string', JSON.stringify([{ ev: 'T', sym: 'SPY', p: '1', s: 1, t: T_MS, q: 1 }]), 1],
+  ['T fractional ms', JSON.stringify([{ ev: 'T', sym: 'SPY', p: 1, s: 1, t: 1.5, q: 1 }]), 1],
+  ['T without q', JSON.stringify([{ ev: 'T', sym: 'SPY', p: 1, s: 1, t: T_MS }]), 1],
+  ['T conditions not ints', JSON.stringify([{ ev: 'T', sym: 'SPY', p: 1, s: 1, c: ['a'], t: T_MS, q: 1 }]), 1],
+  ['option T bad ticker', JSON.stringify([{ ev: 'T', sym: 'O:SPY251399C00680000', x: 1, p: 1, s: 1, t: T_MS, q: 1 }]), 1],
+  ['option T without x', JSON.stringify([{ ev: 'T', sym: 'O:SPY251107C00680000', p: 1, s: 1, t: T_MS, q: 1 }]), 1],
+  ['option Q without bp', JSON.stringify([{ ev: 'Q', sym: 'O:SPY251107C00680000', bx: 1, ax: 1, ap: 1, bs: 1, as: 1, t: T_MS, q: 1 }]), 1],
+];
+
+for (const [name, frame, malformed] of malformedFrames) {
+  test(`malformed is counted, not thrown: ${name}`, () => {
+    const r = parseFrame(frame);
+    assert.equal(r.malformed, malformed);
+    assert.equal(r.unknown, 0);
+    assert.deepEqual(r.events, []);
+  });
+}
+
+test('unknown event types are counted and skipped, the rest of the frame survives', () => {
+  const r = parseFrame(JSON.stringify([
+    { ev: 'AM', sym: 'SPY' },
+    { ev: 'Q', sym: 'SPY', bx: 1, bp: 1, bs: 1, ax: 1, ap: 1, as: 1, c: 1, i: [], t: T_MS, q: 1, z: 3 },
+    { ev: 'T', sym: 'SPY', p: 1, s: 1, t: T_MS, q: 1 },
+    { ev: 'T', sym: 'SPY', p: 'bad', s: 1, t: T_MS, q: 1 },
+  ]));
+  assert.equal(r.unknown, 2);
+  assert.equal(r.malformed, 1);
+  assert.deepEqual(r.events.map((e) => e.kind), ['stockTrade']);
+});
+
+test('format* is the inverse of parseFrame and writes the wire key order', () => {
+  const wire = [
+    { ev: 'T', sym: 'SPY', x: 4, i: '7', z: 2, p: 680.25, s: 100, c: [12], t: T_MS, q: 1, trfi: 202, trft: T_MS - 5 },
+    { ev: 'T', sym: 'SPY', p: 1, s: 2, t: T_MS, q: 2 },
+    { ev: 'T', sym: 'O:SPY251107C00680000', x: 65, p: 2.35, s: 10, c: [209], t: T_MS, q: 77 },
+    { ev: 'T', sym: 'O:SPY251107C00680000', x: 65, p: 2.35, s: 10, t: T_MS, q: 78 },
+    { ev: 'Q', sym: 'O:SPY251107C00680000', bx: 1, ax: 2, bp: 1, ap: 1.1, bs: 3, as: 4, t: T_MS, q: 2 },
+  ];
+  const text = JSON.stringify(wire);
+  const events = parseFrame(text).events as FeedDataEvent[];
+  assert.equal(formatFrame(events.map(formatDataEvent)), text);
+});
+
+test('format functions truncate ns to the feed ms', () => {
+  const base = { sipTimestampNs: T_NS + 999_999n, sequence: 1, price: 1, size: 1, conditions: [], correction: 0 };
+  assert.equal(formatStockTrade({ ...base, sym: 'SPY' }).t, T_MS);
+  assert.equal(formatOptionTrade({
+    ...base, ticker: 'O:SPY251107C00680000', root: 'SPY', right: 'C', strike: 680, expiryDays: 20399, adjusted: false, exchange: 1,
+  }).t, T_MS);
+  assert.equal(formatOptionQuote({
+    sipTimestampNs: T_NS, sequence: 3, ticker: 'O:X', bidPrice: 1, askPrice: 2, bidSize: 3, askSize: 4, bidExchange: 5, askExchange: 6,
+  }).t, T_MS);
+  assert.equal(msOfNs(-1n), -1);
+  assert.equal(msOfNs(-1_000_000n), -1);
+});
+
+test('client actions round-trip; anything else is rejected', () => {
+  assert.deepEqual(parseAction(formatAction('subscribe', 'T.SPY,Q.O:SPY251107C00680000')),
+    { action: 'subscribe', params: 'T.SPY,Q.O:SPY251107C00680000' });
+  assert.deepEqual(parseAction(formatAction('auth', 'k')), { action: 'auth', params: 'k' });
+  assert.equal(parseAction('{"action":"delete","params":"x"}'), undefined);
+  assert.equal(parseAction('{"action":"auth","params":3}'), undefined);
+  assert.equal(parseAction('nope'), undefined);
+  assert.deepEqual(splitTopics(' T.SPY, ,Q.O:X '), ['T.SPY', 'Q.O:X']);
+});
+
+test('topics: per event, wildcard per channel, option quote contract count', () => {
+  const events = parseFrame(JSON.stringify([
+    { ev: 'T', sym: 'SPY', p: 1, s: 1, t: T_MS, q: 1 },
+    { ev: 'T', sym: 'O:SPY251107C00680000', x: 1, p: 1, s: 1, t: T_MS, q: 1 },
+    { ev: 'Q', sym: 'O:SPY251107C00680000', bx: 1, ax: 2, bp: 1, ap: 1.1, bs: 1, as: 1, t: T_MS, q: 2 },
+  ])).events as FeedDataEvent[];
+  assert.deepEqual(events.map(topicOf), ['T.SPY', 'T.O:SPY251107C00680000', 'Q.O:SPY251107C00680000']);
+  assert.equal(topicSubscribed(new Set(['T.*']), 'T.QQQ'), true);
+  assert.equal(topicSubscribed(new Set(['T.*']), 'Q.O:X'), false);
+  assert.equal(topicSubscribed(new Set(['T.SPY']), 'T.SPYG'), false);
+  assert.equal(optionQuoteContractCount(['Q.O:A', 'T.O:A', 'Q.O:B', 'T.SPY']), 2);
+});
