@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NyseCalendar, nyWallClockToUtcNs, type SessionKind } from '../calendar/index.js';
 import { DEFAULT_EXCLUDE_CONDITIONS_HIGH_LOW, DEFAULT_EXCLUDE_CONDITIONS_OPEN_CLOSE, DEFAULT_EXCLUDE_CONDITIONS_VOLUME, defaultConfig } from '../config/schema.js';
 import { GreeksFlag, type EnrichedOptionTrade, type UnderlyingTrade } from '../options/records.js';
@@ -284,4 +287,87 @@ test('engine options from [aggregations]; aggression is refused until trade clas
   assert.equal(rules.fieldsOf([38]), 6);
   assert.equal(rules.fieldsOf([22, 38]), 2);
   assert.equal(rules.fieldsOf([1000]), 7);
+});
+
+// ------------------------------------------------------------ reference check
+
+interface ReferenceInput {
+  windows: string[]; contract_size: number; include_corrections: boolean;
+  exclude_conditions_high_low: number[]; exclude_conditions_open_close: number[]; exclude_conditions_volume: number[];
+  stocks: { t: string[]; seq: number[]; price: number[]; size: number[]; conditions: number[][]; correction: number[] };
+  options: { t: string[]; seq: number[]; right: string; strike: number[]; price: number[]; size: number[]; eligible: number[];
+    S: (number | null)[]; flag: number[]; dadvv: (number | null)[]; gadvv: (number | null)[] };
+}
+interface ReferenceOutput {
+  columns: string[]; mode_columns: string[]; diag_columns: string[];
+  rows: [string, string, string, (number | null)[], number[], number[]][];
+}
+
+function fixtureDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return join(dir, 'test', 'fixtures', 'features');
+}
+
+/** FEATURES.md tolerances: 1e-9 relative; 1e-7 for IV-based columns; dip_pval 1e-6 absolute; mode within one KDE grid step. */
+function tolerance(column: string, modeStep: number | undefined): { abs: number; rel: number } {
+  if (column.endsWith('_dip_pval')) return { abs: 1e-6, rel: 0 };
+  if (column.endsWith('_mode')) return { abs: (modeStep ?? 0) * (1 + 1e-9), rel: 1e-9 };
+  if (/_(dadvv|gadvv)_/.test(column)) return { abs: 1e-12, rel: 1e-7 };
+  return { abs: 1e-12, rel: 1e-9 };
+}
+
+test('reference check: every row of a half day matches the numpy/scipy/R implementation at FEATURES.md tolerances', () => {
+  const input = JSON.parse(readFileSync(join(fixtureDir(), 'input.json'), 'utf8')) as ReferenceInput;
+  const reference = JSON.parse(readFileSync(join(fixtureDir(), 'reference.json'), 'utf8')) as ReferenceOutput;
+  const e = new FeatureEngine({
+    symbol: 'SPY', windows: windowSpecs(input.windows), session: 'regular', calendar, contractSize: input.contract_size,
+    underlyingRules: {
+      excludeConditionsHighLow: input.exclude_conditions_high_low,
+      excludeConditionsOpenClose: input.exclude_conditions_open_close,
+      excludeConditionsVolume: input.exclude_conditions_volume,
+      includeCorrections: input.include_corrections,
+    },
+  });
+  const st = input.stocks;
+  const stocks: UnderlyingTrade[] = st.t.map((t, i) => ({
+    sipTimestampNs: BigInt(t), sequence: st.seq[i]!, price: st.price[i]!, size: st.size[i]!, conditions: st.conditions[i]!, correction: st.correction[i]!,
+  }));
+  const op = input.options;
+  const options: EnrichedOptionTrade[] = op.t.map((t, i) => {
+    const right = op.right[i] as 'C' | 'P';
+    const S = op.S[i] ?? NaN;
+    const strike = op.strike[i]!;
+    return option(BigInt(t), {
+      right, sequence: op.seq[i]!, strike, price: op.price[i]!, size: op.size[i]!, eligible: op.eligible[i] === 1,
+      underlyingPrice: S, intrinsic: Number.isNaN(S) ? NaN : right === 'C' ? Math.max(S - strike, 0) : Math.max(strike - S, 0),
+      greeksFlag: op.flag[i] as EnrichedOptionTrade['greeksFlag'], dadvv: op.dadvv[i] ?? NaN, gadvv: op.gadvv[i] ?? NaN,
+    });
+  });
+  // Merge in event order: time, underlying before option at equal time, then sequence.
+  let u = 0, o = 0;
+  while (u < stocks.length || o < options.length) {
+    if (o >= options.length || (u < stocks.length && stocks[u]!.sipTimestampNs <= options[o]!.sipTimestampNs)) e.onUnderlyingTrade(stocks[u++]!);
+    else e.onOptionTrade(options[o++]!);
+  }
+  const rows = e.finish();
+  assert.equal(rows.length, reference.rows.length);
+  assert.deepEqual([...reference.columns].sort(), [...FEATURE_NAMES].sort(), 'the reference covers the 81 features');
+  let compared = 0;
+  for (const [window, start, end, values, modeSteps, diags] of reference.rows) {
+    const row = rowAt(rows, BigInt(start), window);
+    assert.equal(row.windowEndNs, BigInt(end));
+    reference.columns.forEach((column, c) => {
+      const want = values[c]!;
+      const got = row.features[FEATURE_NAMES.indexOf(column as (typeof FEATURE_NAMES)[number])]!;
+      const where = `${window} ${start} ${column}`;
+      if (want === null) { assert.ok(Number.isNaN(got), `${where}: expected null, got ${got}`); return; }
+      const modeIndex = reference.mode_columns.indexOf(column);
+      const { abs, rel } = tolerance(column, modeIndex >= 0 ? modeSteps[modeIndex] : undefined);
+      assert.ok(Math.abs(got - want) <= Math.max(abs, rel * Math.max(Math.abs(want), Math.abs(got))), `${where}: got ${got}, reference ${want}`);
+      compared++;
+    });
+    reference.diag_columns.forEach((name, d) => assert.equal(row.diagnostics[DIAG[name as keyof typeof DIAG]], diags[d], `${window} ${start} ${name}`));
+  }
+  assert.ok(compared > 3000, `${compared} non-null values compared`);
 });
