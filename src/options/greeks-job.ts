@@ -1,0 +1,465 @@
+/**
+ * The greeks enrichment job: for each day, one symbol's option trades joined as-of with its
+ * underlying trades and priced (enrich.ts), written to LAKE/options-greeks/date=D/ through the
+ * DayWriter (staged, published atomically with a manifest entry).
+ *
+ *   stocks-trades/date=D ──(DuckDB: ticker = SYMBOL, sorted)──┐
+ *                                                            ├─ merge by (sip_timestamp, underlying
+ *   options-trades/date=D ─(DuckDB: underlying/roots, sorted)─┘   first, sequence) ─ OptionEnricher
+ *                                                                  ─ columns ─ DayWriter (worker)
+ *
+ * Memory is bounded: DuckDB sorts under its memory_limit (spilling beyond it), JS holds one chunk
+ * of each stream and one output batch, the Parquet writer one row group.
+ *
+ * A day is skipped when its latest options-greeks manifest entry was computed from the same
+ * inputs (the options-trades and stocks-trades partitions' file checksums), with the same
+ * symbol, roots and enrichment parameters, and its files are all there; `force` redoes it.
+ * The inputs must be in the lake: a missing partition fails that day with the ingest command
+ * that fills it.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ColumnBatch, ColumnSpec } from '../formats/columns.js';
+import type { Config } from '../config/schema.js';
+import { DayWriter, cleanAbandoned } from '../lake/day-writer.js';
+import { lockLake } from '../lake/lock.js';
+import { readManifest, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
+import { stagingRoot } from '../lake/layout.js';
+import { LakeReader, type LakeOptionTrade } from '../lake/reader.js';
+import { OPTION_CONTRACT_COLUMNS } from './contract-columns.js';
+import { underlyingOfRoot } from '../formats/opra.js';
+import { OptionEnricher, emptyOptionGreeks, enrichmentParamsFromConfig, type EnrichmentParams, type OptionGreeks } from './enrich.js';
+import { GreeksFlag, type UnderlyingTrade } from './records.js';
+import type { ProgressTracker } from '../observe/progress.js';
+import { GammaflowError, LakeError, errorMessage } from '../util/errors.js';
+
+export const GREEKS_DATASET = 'options-greeks';
+/** Bumped whenever the columns or their meaning change; written into every part's metadata. */
+export const GREEKS_SCHEMA_VERSION = 1;
+
+const ns = (name: string, nullable: boolean, doc: string): ColumnSpec => ({ name, type: 'int64', nullable, unit: 'ns', doc });
+const f64 = (name: string, doc: string): ColumnSpec => ({ name, type: 'float64', nullable: true, doc });
+
+/** Columns of LAKE/options-greeks, in file order (docs/greeks.md explains each). */
+export const GREEKS_COLUMNS: readonly ColumnSpec[] = [
+  { name: 'ticker', type: 'utf8', nullable: false, doc: 'OPRA ticker, O:...' },
+  { name: 'conditions', type: 'list_int32', nullable: false },
+  { name: 'correction', type: 'int32', nullable: false, doc: '0 when the flat-file field was empty' },
+  { name: 'exchange', type: 'int32', nullable: false },
+  ns('participant_timestamp', true, 'absent in some sources'),
+  { name: 'price', type: 'float64', nullable: false },
+  ns('sip_timestamp', false, 'event time'),
+  { name: 'size', type: 'float64', nullable: false, doc: 'contracts' },
+  { name: 'sequence', type: 'int64', nullable: false, doc: 'row index in the options-trades partition: tie-break at equal sip_timestamp' },
+  ...OPTION_CONTRACT_COLUMNS,
+  f64('underlying_price', 'S: latest high/low-eligible underlying trade at or before sip_timestamp, within max_underlying_staleness; null when none or stale'),
+  ns('underlying_sip_timestamp', true, 'sip_timestamp of that underlying trade; null with underlying_price'),
+  { name: 't_years', type: 'float64', nullable: false, doc: '(expiry 16:00 New York − sip_timestamp) / 365 days, floored at min_time_to_expiry' },
+  f64('iv', 'BSM implied volatility per √year; null unless greeks_flag = 0'),
+  f64('delta', 'null unless greeks_flag = 0'),
+  f64('gamma', 'per unit of S; null unless greeks_flag = 0'),
+  f64('intrinsic', 'call max(S−K,0), put max(K−S,0); null when S is unknown'),
+  f64('dadvv', '|delta|·S·size·contract_size; null unless greeks_flag = 0'),
+  f64('gadvv', '|gamma|·S²·size·contract_size·gadvv_scale; null unless greeks_flag = 0'),
+  { name: 'greeks_flag', type: 'int32', nullable: false, doc: '0 ok, 1 no underlying, 2 stale underlying, 3 below intrinsic bound, 4 above upper bound, 5 expired, 6 solver failure / IV out of range, 7 ineligible, 8 invalid input' },
+  { name: 'eligible', type: 'bool', nullable: false, doc: 'passes exclude_option_conditions, correction and adjusted rules' },
+];
+
+/** Snake-case names of the flags, indexed by code (diagnostics, docs). */
+export const GREEKS_FLAG_NAMES: readonly string[] = Object.entries(GreeksFlag)
+  .sort((a, b) => a[1] - b[1])
+  .map(([name]) => name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase());
+
+const encoder = new TextEncoder();
+
+/** Accumulates enriched trades into one ColumnBatch of GREEKS_COLUMNS (typed arrays, reused). */
+export class GreeksBatchBuilder {
+  rows = 0;
+  private readonly strings: string[][] = [[], [], [], []]; // ticker, underlying, root, right
+  private conditionOffsets: Int32Array;
+  private conditionValues: number[] = [];
+  private readonly int32: Int32Array[];
+  private readonly int64: BigInt64Array[];
+  private readonly f64: Float64Array[];
+  private readonly valid: Uint8Array[];
+  private readonly bools: Uint8Array[];
+  private readonly encoded = new Map<string, Uint8Array>();
+
+  constructor(readonly capacity: number) {
+    this.conditionOffsets = new Int32Array(capacity + 1);
+    this.int32 = [0, 1, 2, 3].map(() => new Int32Array(capacity)); // correction, exchange, expiry, greeks_flag
+    this.int64 = [0, 1, 2, 3].map(() => new BigInt64Array(capacity)); // participant, sip, sequence, underlying ts
+    this.f64 = Array.from({ length: 11 }, () => new Float64Array(capacity)); // price size strike S t iv delta gamma intrinsic dadvv gadvv
+    this.valid = Array.from({ length: 9 }, () => new Uint8Array(capacity)); // participant, underlying ts, S, iv, delta, gamma, intrinsic, dadvv, gadvv
+    this.bools = [0, 1].map(() => new Uint8Array(capacity)); // adjusted, eligible
+  }
+
+  get full(): boolean {
+    return this.rows >= this.capacity;
+  }
+
+  add(t: LakeOptionTrade, g: OptionGreeks): void {
+    const i = this.rows++;
+    const s = this.strings;
+    s[0]![i] = t.ticker; s[1]![i] = t.underlying; s[2]![i] = t.root; s[3]![i] = t.right;
+    for (const c of t.conditions) this.conditionValues.push(c);
+    this.conditionOffsets[i + 1] = this.conditionValues.length;
+    this.int32[0]![i] = t.correction; this.int32[1]![i] = t.exchange; this.int32[2]![i] = t.expiryDays; this.int32[3]![i] = g.greeksFlag;
+    const participant = t.participantTimestampNs;
+    this.int64[0]![i] = participant ?? 0n; this.valid[0]![i] = participant === null ? 0 : 1;
+    this.int64[1]![i] = t.sipTimestampNs;
+    this.int64[2]![i] = BigInt(t.sequence);
+    this.int64[3]![i] = g.underlyingTimestampNs ?? 0n; this.valid[1]![i] = g.underlyingTimestampNs === null ? 0 : 1;
+    const f = this.f64;
+    f[0]![i] = t.price; f[1]![i] = t.size; f[2]![i] = t.strike; f[4]![i] = g.tYears;
+    this.setOptional(3, 2, i, g.underlyingPrice);
+    this.setOptional(5, 3, i, g.iv);
+    this.setOptional(6, 4, i, g.delta);
+    this.setOptional(7, 5, i, g.gamma);
+    this.setOptional(8, 6, i, g.intrinsic);
+    this.setOptional(9, 7, i, g.dadvv);
+    this.setOptional(10, 8, i, g.gadvv);
+    this.bools[0]![i] = t.adjusted ? 1 : 0;
+    this.bools[1]![i] = g.eligible ? 1 : 0;
+  }
+
+  /** A nullable float64: NaN is stored as null. */
+  private setOptional(column: number, validity: number, i: number, v: number): void {
+    const present = v === v;
+    this.f64[column]![i] = present ? v : 0;
+    this.valid[validity]![i] = present ? 1 : 0;
+  }
+
+  /** The rows added since the last call, as a batch in GREEKS_COLUMNS order; the builder starts over. */
+  take(): ColumnBatch {
+    const n = this.rows;
+    const utf8 = (k: number) => this.utf8(this.strings[k]!, n);
+    const i32 = (k: number) => this.int32[k]!.slice(0, n);
+    const f = (k: number) => this.f64[k]!.slice(0, n);
+    const opt = (k: number, v: number) => ({ type: 'float64' as const, values: f(k), valid: this.valid[v]!.slice(0, n) });
+    const batch: ColumnBatch = {
+      rows: n,
+      columns: [
+        utf8(0),
+        { type: 'list_int32', offsets: this.conditionOffsets.slice(0, n + 1), values: Int32Array.from(this.conditionValues) },
+        { type: 'int32', values: i32(0) },
+        { type: 'int32', values: i32(1) },
+        { type: 'int64', values: this.int64[0]!.slice(0, n), valid: this.valid[0]!.slice(0, n) },
+        { type: 'float64', values: f(0) },
+        { type: 'int64', values: this.int64[1]!.slice(0, n) },
+        { type: 'float64', values: f(1) },
+        { type: 'int64', values: this.int64[2]!.slice(0, n) },
+        utf8(1), utf8(2),
+        { type: 'date32', values: i32(2) },
+        utf8(3),
+        { type: 'float64', values: f(2) },
+        { type: 'bool', values: this.bools[0]!.slice(0, n) },
+        opt(3, 2),
+        { type: 'int64', values: this.int64[3]!.slice(0, n), valid: this.valid[1]!.slice(0, n) },
+        { type: 'float64', values: f(4) },
+        opt(5, 3), opt(6, 4), opt(7, 5), opt(8, 6), opt(9, 7), opt(10, 8),
+        { type: 'int32', values: i32(3) },
+        { type: 'bool', values: this.bools[1]!.slice(0, n) },
+      ],
+    };
+    this.rows = 0;
+    this.conditionValues = [];
+    for (const s of this.strings) s.length = 0;
+    return batch;
+  }
+
+  private utf8(values: readonly string[], n: number): ColumnBatch['columns'][number] {
+    const offsets = new Int32Array(n + 1);
+    const parts = new Array<Uint8Array>(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      let bytes = this.encoded.get(v);
+      if (bytes === undefined) {
+        bytes = encoder.encode(v);
+        if (this.encoded.size < 100_000) this.encoded.set(v, bytes);
+      }
+      parts[i] = bytes;
+      total += bytes.length;
+      offsets[i + 1] = total;
+    }
+    const out = new Uint8Array(total);
+    for (let i = 0; i < n; i++) out.set(parts[i]!, offsets[i]!);
+    return { type: 'utf8', offsets, bytes: out };
+  }
+}
+
+export type GreeksDayState = 'computed' | 'skipped' | 'missing_input' | 'failed' | 'abandoned';
+
+export interface GreeksDayOutcome {
+  readonly date: string;
+  readonly state: GreeksDayState;
+  readonly message?: string;
+  /** Option trades written (computed days). */
+  readonly rows?: number;
+  /** Underlying trades of the symbol fed to the as-of join, up to the day's last option trade (computed days). */
+  readonly underlyingRows?: number;
+  /** Option trades per greeks flag name (computed days). */
+  readonly flags?: Record<string, number>;
+  readonly entry?: ManifestEntry;
+}
+
+export interface GreeksRequest {
+  readonly lake: string;
+  /** Underlying symbol, e.g. SPY. Its option trades are those whose root maps to it, plus `config.aggregations.option_roots`. */
+  readonly symbol: string;
+  /** Trading days, ascending. */
+  readonly days: readonly string[];
+  readonly config: Config;
+  readonly tracker: ProgressTracker;
+  readonly signal?: AbortSignal;
+  readonly force?: boolean;
+  /** Encode Parquet on a worker thread (default true). */
+  readonly useWorkerWriter?: boolean;
+  /** DuckDB memory_limit for the sorted reads (default '512MB'). */
+  readonly duckdbMemoryLimit?: string;
+  readonly version?: string;
+}
+
+export interface GreeksResult {
+  readonly outcomes: GreeksDayOutcome[];
+  /** 0 when every day was computed or already up to date. */
+  readonly exitCode: number;
+}
+
+/** Identity of a day's inputs, recorded as the manifest `source`: a rerun after a re-ingest recomputes. */
+export function greeksSource(date: string, options: ManifestEntry, stocks: ManifestEntry, paramsKey: string): ManifestEntry['source'] {
+  const hash = createHash('sha256');
+  for (const e of [options, stocks]) {
+    hash.update(`${e.dataset}/date=${date}:`);
+    for (const f of e.files) hash.update(`${f.name}=${f.sha256};`);
+  }
+  hash.update(paramsKey);
+  const bytes = [...options.files, ...stocks.files].reduce((n, f) => n + f.bytes, 0);
+  return {
+    description: `options-trades (${options.rows} rows, run ${options.runId}) + stocks-trades (${stocks.rows} rows, run ${stocks.runId})`,
+    key: `options-trades/date=${date} + stocks-trades/date=${date}`,
+    size: bytes,
+    etag: hash.digest('hex'),
+  };
+}
+
+/** Whether an ingest filter (`tickers=A,B` / `underlyings=A,B`, absent = all rows) kept `name`. */
+function filterKeeps(filter: string | undefined, name: string): boolean {
+  if (filter === undefined) return true;
+  const eq = filter.indexOf('=');
+  return filter.slice(eq + 1).split(',').includes(name);
+}
+
+function ingestHint(date: string, symbol: string): string {
+  return `run gammaflow ingest --dataset stocks-trades,options-trades --from ${date} --to ${date} first (with --tickers/--underlyings, include ${symbol})`;
+}
+
+export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
+  const { lake, symbol, tracker } = req;
+  const lock = lockLake(lake);
+  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const tempDirectory = join(stagingRoot(lake), '_duckdb', runId);
+  let reader: LakeReader | undefined;
+  try {
+    await cleanAbandoned(lake);
+    const agg = req.config.aggregations;
+    const params = enrichmentParamsFromConfig(agg);
+    const roots = [...agg.option_roots].sort();
+    const filter = `symbol=${symbol}` + (roots.length > 0 ? `;option_roots=${roots.join(',')}` : '');
+    const paramsKey = JSON.stringify({ filter, schema: GREEKS_SCHEMA_VERSION, params: { ...params, maxUnderlyingStalenessNs: String(params.maxUnderlyingStalenessNs) } });
+    const [stocksManifest, optionsManifest, greeksManifest] = await Promise.all(
+      ['stocks-trades', 'options-trades', GREEKS_DATASET].map((d) => readManifest(lake, d)));
+    reader = await LakeReader.open(lake, { memoryLimit: req.duckdbMemoryLimit ?? '512MB', threads: 2, tempDirectory });
+
+    tracker.startRun({ command: 'greeks', daysTotal: req.days.length, filesTotal: req.days.length });
+    const idOf = (date: string) => `${GREEKS_DATASET}/${date}`;
+    for (const date of req.days) tracker.fileQueued(idOf(date), { dataset: GREEKS_DATASET, date, key: `${GREEKS_DATASET}/date=${date}` });
+
+    const outcomes: GreeksDayOutcome[] = [];
+    for (const date of req.days) {
+      const id = idOf(date);
+      if (req.signal?.aborted) {
+        outcomes.push({ date, state: 'abandoned', message: 'stopped before it started' });
+        tracker.fileDone(id, { state: 'skipped', message: 'stopped' });
+        continue;
+      }
+      const stocks = stocksManifest.get(date), options = optionsManifest.get(date);
+      const missing = await missingInput(lake, date, symbol, roots, stocks, options);
+      if (missing !== undefined) {
+        tracker.fileDone(id, { state: 'missing', message: missing });
+        tracker.dayDone('failed');
+        tracker.error(missing);
+        outcomes.push({ date, state: 'missing_input', message: missing });
+        continue;
+      }
+      const source = greeksSource(date, options!, stocks!, paramsKey);
+      const previous = greeksManifest.get(date);
+      if (!req.force && previous !== undefined && previous.source.etag === source.etag && previous.filter === filter
+        && previous.schemaVersion === GREEKS_SCHEMA_VERSION && (await partitionMatches(lake, previous))) {
+        tracker.fileDone(id, { state: 'skipped', message: 'up to date (same inputs and parameters)' });
+        tracker.dayDone('skipped');
+        outcomes.push({ date, state: 'skipped', message: 'up to date', entry: previous });
+        continue;
+      }
+      outcomes.push(await greeksDay(req, reader, { id, date, runId, params, roots, filter, source }));
+    }
+    const ok = outcomes.every((o) => o.state === 'computed' || o.state === 'skipped');
+    return { outcomes, exitCode: ok ? 0 : 1 };
+  } finally {
+    reader?.close();
+    await rm(tempDirectory, { recursive: true, force: true });
+    lock.release();
+  }
+}
+
+async function missingInput(lake: string, date: string, symbol: string, roots: readonly string[],
+  stocks: ManifestEntry | undefined, options: ManifestEntry | undefined): Promise<string | undefined> {
+  const absent: string[] = [];
+  if (stocks === undefined || !(await partitionMatches(lake, stocks))) absent.push('stocks-trades');
+  if (options === undefined || !(await partitionMatches(lake, options))) absent.push('options-trades');
+  if (absent.length > 0) return `greeks ${date}: no ${absent.join(' or ')} partition for ${date} in ${lake}; ${ingestHint(date, symbol)}`;
+  if (!filterKeeps(stocks!.filter, symbol)) {
+    return `greeks ${date}: stocks-trades of ${date} were ingested with ${stocks!.filter}, without ${symbol}; ${ingestHint(date, symbol)}`;
+  }
+  for (const name of [symbol, ...roots]) {
+    if (!filterKeeps(options!.filter, name) && !filterKeeps(options!.filter, underlyingOfRoot(name))) {
+      return `greeks ${date}: options-trades of ${date} were ingested with ${options!.filter}, without ${name}; ${ingestHint(date, name)}`;
+    }
+  }
+  return undefined;
+}
+
+interface DayTask {
+  readonly id: string;
+  readonly date: string;
+  readonly runId: string;
+  readonly params: EnrichmentParams;
+  readonly roots: readonly string[];
+  readonly filter: string;
+  readonly source: ManifestEntry['source'];
+}
+
+async function greeksDay(req: GreeksRequest, reader: LakeReader, task: DayTask): Promise<GreeksDayOutcome> {
+  const { tracker, config, lake, symbol } = req;
+  const { id, date } = task;
+  tracker.fileStarted(id, 0);
+  const writer = await DayWriter.create({
+    lake, dataset: GREEKS_DATASET, date, runId: task.runId, schema: GREEKS_COLUMNS,
+    rowGroupRows: config.storage.row_group_rows, fileSizeTargetBytes: config.storage.file_size_mb_target * 1024 * 1024,
+    zstdLevel: config.storage.zstd_level, useWorker: req.useWorkerWriter ?? true,
+    keyValueMetadata: {
+      'gammaflow.schema_version': String(GREEKS_SCHEMA_VERSION),
+      'gammaflow.dataset': GREEKS_DATASET,
+      'gammaflow.date': date,
+      'gammaflow.symbol': symbol,
+      'gammaflow.source_key': task.source.key,
+      'gammaflow.source_etag': task.source.etag,
+      'gammaflow.greeks_params': JSON.stringify({ ...task.params, maxUnderlyingStalenessNs: String(task.params.maxUnderlyingStalenessNs) }),
+      ...(req.version ? { 'gammaflow.version': req.version } : {}),
+    },
+  });
+  try {
+    const counts = await enrichDay(reader, date, symbol, task.roots, task.params, config.ingest.batch_rows, {
+      batch: (batch) => writer.append(batch),
+      progress: (rows) => tracker.fileRows(id, { parsed: rows, written: rows }),
+      aborted: () => req.signal?.aborted === true,
+    });
+    tracker.filePublishing(id);
+    await writer.finish();
+    const entry = await writer.publish({
+      dataset: GREEKS_DATASET, date, source: task.source, filter: task.filter,
+      schemaVersion: GREEKS_SCHEMA_VERSION, runId: task.runId, rowsFiltered: 0,
+    });
+    const flags: Record<string, number> = {};
+    counts.flags.forEach((n, code) => { if (n > 0) flags[GREEKS_FLAG_NAMES[code]!] = n; });
+    const priced = counts.flags[GreeksFlag.Ok] ?? 0;
+    const message = `${counts.optionRows.toLocaleString('en-US')} option trades (${priced.toLocaleString('en-US')} priced) against ${counts.underlyingRows.toLocaleString('en-US')} ${symbol} trades`;
+    tracker.fileDone(id, { state: 'done', message });
+    tracker.dayDone('done');
+    return { date, state: 'computed', message, rows: counts.optionRows, underlyingRows: counts.underlyingRows, flags, entry };
+  } catch (e) {
+    await writer.abort();
+    if (req.signal?.aborted) {
+      tracker.fileDone(id, { state: 'failed', message: 'stopped: nothing published, will be redone next run' });
+      tracker.dayDone('failed');
+      return { date, state: 'abandoned', message: 'stopped by the user; nothing was published for this day' };
+    }
+    const message = e instanceof GammaflowError ? e.message : `greeks ${date}: ${errorMessage(e)}`;
+    tracker.fileDone(id, { state: 'failed', message });
+    tracker.dayDone('failed');
+    tracker.error(message);
+    return { date, state: 'failed', message };
+  }
+}
+
+export interface EnrichDaySinks {
+  /** Receives each full (and the last partial) batch of GREEKS_COLUMNS. */
+  batch(batch: ColumnBatch): void | Promise<void>;
+  /** Option trades enriched since the previous call. */
+  progress?(rows: number): void;
+  /** Polled between chunks; true stops the day with an error. */
+  aborted?(): boolean;
+}
+
+export interface EnrichDayCounts {
+  readonly optionRows: number;
+  /** Underlying trades fed to the as-of join (those after the last option trade are not read). */
+  readonly underlyingRows: number;
+  /** Option trades per greeks flag code. */
+  readonly flags: readonly number[];
+}
+
+/**
+ * The day's merge and enrichment without the writer: streams both inputs from the lake, feeds
+ * underlying trades to the enricher up to each option trade's time (underlying first at equal
+ * timestamps) and hands out batches. Used by the job and the benchmark.
+ */
+export async function enrichDay(reader: LakeReader, date: string, symbol: string, roots: readonly string[],
+  params: EnrichmentParams, batchRows: number, sinks: EnrichDaySinks): Promise<EnrichDayCounts> {
+  const enricher = new OptionEnricher(params);
+  const builder = new GreeksBatchBuilder(batchRows);
+  const greeks = emptyOptionGreeks();
+  const flags = new Array<number>(GREEKS_FLAG_NAMES.length).fill(0);
+  const underlying = reader.underlyingTrades(date, symbol);
+  const options = reader.optionTrades(date, { underlying: symbol, extraRoots: roots });
+  let ubuf: UnderlyingTrade[] = [];
+  let ui = 0;
+  let underlyingDone = false;
+  let underlyingRows = 0, optionRows = 0;
+  try {
+    for await (const chunk of options) {
+      if (sinks.aborted?.()) throw new LakeError(`greeks ${date}: stopped`, { date });
+      for (let k = 0; k < chunk.length; k++) {
+        const o = chunk[k]!;
+        for (;;) {
+          if (ui === ubuf.length) {
+            if (underlyingDone) break;
+            const next = await underlying.next();
+            if (next.done === true) { underlyingDone = true; break; }
+            ubuf = next.value;
+            ui = 0;
+            continue;
+          }
+          const u = ubuf[ui]!;
+          if (u.sipTimestampNs > o.sipTimestampNs) break;
+          enricher.onUnderlyingTrade(u);
+          ui++;
+          underlyingRows++;
+        }
+        enricher.compute(o, greeks);
+        flags[greeks.greeksFlag]!++;
+        builder.add(o, greeks);
+        if (builder.full) await sinks.batch(builder.take());
+      }
+      optionRows += chunk.length;
+      sinks.progress?.(chunk.length);
+    }
+    if (builder.rows > 0) await sinks.batch(builder.take());
+    return { optionRows, underlyingRows, flags };
+  } finally {
+    await underlying.return(undefined);
+    await options.return(undefined);
+  }
+}
