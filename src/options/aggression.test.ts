@@ -1,11 +1,17 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { generateDay } from '../demo/generateDay.js';
 import { defaultConfig } from '../config/schema.js';
 import {
   Classification, Side, SideMethod, SideReason, SIDE_METHOD_NAMES, SIDE_NAMES, SIDE_REASON_NAMES, TickTest,
   aggressionParamsFromConfig, classify, sideName, type AggressionParams,
 } from './aggression.js';
-import { OptionQuoteBook, QuoteState, type QuoteBookOptions } from './quote-book.js';
+import { OptionQuoteBook, QuoteState, quoteBookOptionsFromConfig, type QuoteBookOptions } from './quote-book.js';
 
 const SEC = 1_000_000_000n;
 const T0 = 1_762_525_800_000_000_000n; // 2025-11-07 09:30 New York
@@ -169,3 +175,91 @@ test('codes, names and config', () => {
   assert.deepEqual(aggressionParamsFromConfig(agg), { fallback: 'none', epsilon: 1e-9 });
   assert.equal(aggressionParamsFromConfig({ ...agg, aggression_fallback: 'tick' }).fallback, 'tick');
 });
+
+// ---------------------------------------------------------------------------------------------
+// Accuracy on a generated day whose truth sidecar holds each option trade's true side.
+
+let root: string;
+before(async () => { root = await mkdtemp(join(tmpdir(), 'gammaflow-aggression-')); });
+after(async () => { await rm(root, { recursive: true, force: true }); });
+
+/** Rows of a (gzipped) CSV as objects keyed by the header; no quoted fields are read here. */
+function readRows(path: string): Record<string, string>[] {
+  const raw = readFileSync(path);
+  const lines = (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8').split('\n').filter((l) => l !== '');
+  const header = lines[0]!.split(',');
+  const column = (name: string) => { const i = header.indexOf(name); assert.ok(i >= 0, `no column ${name} in ${path}`); return i; };
+  const wanted = ['ticker', 'sip_timestamp', 'price', 'side', 'bid_price', 'bid_size', 'ask_price', 'ask_size', 'sequence_number']
+    .filter((n) => header.includes(n)).map((n) => [n, column(n)] as const);
+  return lines.slice(1).map((line) => {
+    // `conditions` may be a quoted list: strip it before splitting (the columns read here are unquoted).
+    const fields = line.replace(/"[^"]*"/g, '').split(',');
+    return Object.fromEntries(wanted.map(([n, i]) => [n, fields[i]!]));
+  });
+}
+
+interface DayEvent { readonly timeNs: bigint; readonly kind: 0 | 1; readonly order: number; readonly row: Record<string, string> }
+
+/** Classifies every option trade of a generated day in event-time order (quotes before trades at equal time). */
+async function classifyGeneratedDay(precision: 'ns' | 'ms') {
+  const dir = join(root, precision);
+  const day = await generateDay(dir, {
+    date: '2025-11-07', seed: 11, tickers: 5, spyTrades: 5_000, otherTradesPerTicker: 20, timestampPrecision: precision,
+    options: { trades: 3_000, expiries: 3, strikesPerSide: 8 },
+  });
+  const path = (dataset: string) => day.files.find((f) => f.dataset === dataset)!.path;
+  const quotes = readRows(path('options-quotes'));
+  const trades = readRows(path('options-trades'));
+  const truth = readRows(day.truthPath!);
+  assert.equal(truth.length, trades.length);
+  const events: DayEvent[] = [
+    ...quotes.map((row, i): DayEvent => ({ timeNs: BigInt(row.sip_timestamp!), kind: 0, order: Number(row.sequence_number), row: { ...row, i: String(i) } })),
+    ...trades.map((row, i): DayEvent => ({ timeNs: BigInt(row.sip_timestamp!), kind: 1, order: i, row: { ...row, i: String(i) } })),
+  ];
+  events.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : a.kind - b.kind || a.order - b.order));
+
+  const book = new OptionQuoteBook(quoteBookOptionsFromConfigDefaults());
+  const out = new Classification();
+  const params = aggressionParamsFromConfig(defaultConfig().aggregations);
+  const verdicts: { truth: string; side: Side; reason: SideReason; ageNs: bigint | null }[] = [];
+  for (const e of events) {
+    const r = e.row;
+    if (e.kind === 0) {
+      book.update(r.ticker!, e.timeNs, e.order, Number(r.bid_price), Number(r.bid_size), Number(r.ask_price), Number(r.ask_size));
+      continue;
+    }
+    const i = Number(r.i);
+    assert.equal(truth[i]!.ticker, r.ticker);
+    assert.equal(truth[i]!.sip_timestamp, r.sip_timestamp);
+    classify({ ticker: r.ticker!, sipTimestampNs: e.timeNs, price: Number(r.price) }, book, params, out);
+    verdicts.push({ truth: truth[i]!.side!, side: out.side, reason: out.reason, ageNs: out.quoteAgeNs });
+  }
+  return verdicts;
+}
+
+function quoteBookOptionsFromConfigDefaults(): QuoteBookOptions {
+  return quoteBookOptionsFromConfig(defaultConfig().aggregations);
+}
+
+for (const precision of ['ns', 'ms'] as const) {
+  test(`accuracy on a generated day (${precision} timestamps): ≥ 99 % of classified trades match the true side`, async (t) => {
+    const verdicts = await classifyGeneratedDay(precision);
+    const classified = verdicts.filter((v) => v.side !== Side.Unclassified);
+    const correct = classified.filter((v) => SIDE_NAMES[v.side] === v.truth).length;
+    const unclassified = verdicts.length - classified.length;
+    const reasons = new Map<string, number>();
+    for (const v of verdicts) if (v.side === Side.Unclassified) reasons.set(SIDE_REASON_NAMES[v.reason], (reasons.get(SIDE_REASON_NAMES[v.reason]) ?? 0) + 1);
+    const sameNs = verdicts.filter((v) => v.ageNs === 0n).length;
+    t.diagnostic(`${verdicts.length} trades, ${classified.length} classified, ${correct} correct `
+      + `(${(100 * correct / classified.length).toFixed(2)} %), unclassified ${(100 * unclassified / verdicts.length).toFixed(2)} % `
+      + `(${[...reasons].map(([k, n]) => `${k} ${n}`).join(', ')}), quote at the trade's timestamp: ${sameNs}`);
+    assert.ok(verdicts.length > 2_500, `${verdicts.length} trades`);
+    assert.ok(correct / classified.length >= 0.99, `${correct}/${classified.length} correct`);
+    // Every true buy/sell has a fresh quote it trades at: none may be left unclassified, and the
+    // unclassified are exactly the trades the generator placed inside the spread or on a locked quote.
+    const trueNone = verdicts.filter((v) => v.truth === 'none');
+    assert.equal(unclassified, trueNone.length);
+    assert.ok(trueNone.every((v) => v.reason === SideReason.Inside || v.reason === SideReason.Locked));
+    if (precision === 'ms') assert.ok(sameNs > 0, 'millisecond files put fresh quotes at the trade timestamp');
+  });
+}
