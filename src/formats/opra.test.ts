@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { daysFromCivil } from '../calendar/civilDate.js';
 import {
-  daysFromCivil, decodeOpra, decodeOpraBytes, DEFAULT_ROOT_UNDERLYINGS, rootOfTicker, underlyingOfRoot,
+  decodeOpra, decodeOpraBytes, DEFAULT_ROOT_UNDERLYINGS, rootOfTicker, underlyingOfRoot,
   type OpraResult,
 } from './opra.js';
 

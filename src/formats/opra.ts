@@ -12,6 +12,7 @@
  * read ASCII from a Uint8Array slice and build no string except the root (expiry strings come
  * from a small cache keyed by day number).
  */
+import { daysFromCivil, daysInMonth } from '../calendar/civilDate.js';
 
 export interface OpraContract {
   /** Option root as listed (e.g. `SPXW`, `GOOG1`). */
@@ -52,22 +53,6 @@ const BAD_MONTH = fail('expiry month must be 01-12');
 const BAD_DAY = fail('expiry day is not valid for its month');
 const BAD_RIGHT = fail('right must be C or P');
 const STRIKE_DIGITS = fail('strike must be 8 digits');
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function isLeapYear(year: number): boolean {
-  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-export function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
 
 const expiryCache = new Map<number, string>();
 
@@ -125,7 +110,7 @@ function decode(code: CodeAt, start: number, end: number, rootOf: (rs: number, r
   const day = (code(tail + 4) - CHAR_0) * 10 + (code(tail + 5) - CHAR_0);
   const year = 2000 + yy;
   if (month < 1 || month > 12) return BAD_MONTH;
-  const monthDays = month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
+  const monthDays = daysInMonth(year, month);
   if (day < 1 || day > monthDays) return BAD_DAY;
 
   const rightCode = code(tail + 6);
