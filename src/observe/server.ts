@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { ConfigError, GammaflowError, errorMessage } from '../util/errors.js';
+import { parseListenAddress, type ListenAddress } from '../config/listen.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -26,22 +27,13 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
-
-/** Parses a `listen` setting; undefined means disabled. */
+/** Parses a `listen` setting (see config/listen.ts); undefined means disabled. */
 export function parseListen(listen: string): ListenAddress | undefined {
-  const text = listen.trim();
-  if (text === '' || text === '0') return undefined;
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text) ?? /^()()(\d{1,5})$/.exec(text);
-  const port = match ? Number(match[3]) : Number.NaN;
-  if (!match || port > 65_535) {
-    throw new ConfigError(`invalid metrics listen address '${listen}': expected host:port, [ipv6]:port, a port, or 0 to disable`,
-      { value: listen });
+  try {
+    return parseListenAddress(listen.trim());
+  } catch (e) {
+    throw new ConfigError(`invalid metrics listen address '${listen}': ${errorMessage(e)}`, { value: listen });
   }
-  return { host: match[1] || match[2] || '127.0.0.1', port };
 }
 
 const BUILT_IN_PATHS = ['/metrics', '/healthz'];
