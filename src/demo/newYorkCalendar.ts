@@ -6,58 +6,33 @@
  * below 2^53, so it is an exact JS number; epoch nanoseconds (which exceed
  * 2^53) are only ever assembled as strings (see epochNs.ts).
  *
- * New York offsets follow the US rule in force since 2007 (EDT from the second
- * Sunday of March to the first Sunday of November, switching at 02:00 local).
- * The switches happen on Sundays, when nothing trades, so one offset per
- * trading day is exact. Exchange holidays are not modelled: the caller chooses
- * the trading day, and listed expiries only skip weekends.
+ * Date arithmetic and New York offsets come from src/calendar (one
+ * implementation for the product and the generator); this module adds what
+ * only the generator needs. Exchange holidays are not modelled here: the
+ * caller chooses the trading day, and listed expiries only skip weekends.
  */
+import { addDays, parseIsoDate, weekdayOf, type CivilDate } from '../calendar/civilDate.js';
+import { nyWallClockToUtcMs } from '../calendar/nyTime.js';
 
-export interface CalendarDate {
-  readonly year: number;
-  /** 1–12 */
-  readonly month: number;
-  /** 1–31 */
-  readonly day: number;
-}
+export { addDays };
 
-const MS_PER_DAY = 86_400_000;
+
+export type CalendarDate = CivilDate;
 
 /** Parses and validates `YYYY-MM-DD`; throws RangeError otherwise. */
 export function parseDate(date: string): CalendarDate {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  if (!m) throw new RangeError(`not a YYYY-MM-DD date: ${JSON.stringify(date)}`);
-  const year = Number(m[1]), month = Number(m[2]), day = Number(m[3]);
-  const probe = new Date(Date.UTC(year, month - 1, day));
-  if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) {
-    throw new RangeError(`not a calendar date: ${date}`);
-  }
-  return { year, month, day };
-}
-
-/** `YYYY-MM-DD` of a UTC-midnight epoch-ms value. */
-function formatUtcDay(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 10);
-}
-
-function utcDayMs(date: string): number {
-  const d = parseDate(date);
-  return Date.UTC(d.year, d.month - 1, d.day);
+  return parseIsoDate(date);
 }
 
 /** Day of week, 0 = Sunday … 6 = Saturday. */
 export function dayOfWeek(date: string): number {
-  return new Date(utcDayMs(date)).getUTCDay();
+  const d = parseIsoDate(date);
+  return weekdayOf(d.year, d.month, d.day);
 }
 
 export function isWeekday(date: string): boolean {
   const dow = dayOfWeek(date);
   return dow >= 1 && dow <= 5;
-}
-
-/** The date `days` calendar days later (negative for earlier). */
-export function addDays(date: string, days: number): string {
-  return formatUtcDay(utcDayMs(date) + days * MS_PER_DAY);
 }
 
 /** The `n`-th weekday after `date` (n ≥ 1). */
@@ -81,23 +56,14 @@ export function thirdFriday(year: number, month: number): string {
   return addDays(fridayOnOrAfter(first), 14);
 }
 
-/** The n-th Sunday (1-based) of a month, as day of month. */
-function nthSundayOfMonth(year: number, month: number, n: number): number {
-  const firstDow = new Date(Date.UTC(year, month - 1, 1)).getUTCDay();
-  return 1 + ((7 - firstDow) % 7) + 7 * (n - 1);
-}
-
 /**
  * New York's UTC offset in minutes (−240 EDT, −300 EST) in force during the
- * trading session (04:00–20:00 local) of `date`.
+ * trading session (04:00–20:00 local) of `date`: clocks change on Sundays at
+ * 02:00, so noon's offset is the session's.
  */
 export function newYorkUtcOffsetMinutes(date: string): number {
-  const { year, month, day } = parseDate(date);
-  const dstStartDay = nthSundayOfMonth(year, 3, 2);
-  const dstEndDay = nthSundayOfMonth(year, 11, 1);
-  const afterStart = month > 3 || (month === 3 && day >= dstStartDay);
-  const beforeEnd = month < 11 || (month === 11 && day < dstEndDay);
-  return afterStart && beforeEnd ? -240 : -300;
+  const d = parseIsoDate(date);
+  return (Date.UTC(d.year, d.month - 1, d.day, 12) - nyWallClockToUtcMs(date, 12, 0)) / 60_000;
 }
 
 /**
@@ -105,7 +71,7 @@ export function newYorkUtcOffsetMinutes(date: string): number {
  * (under that day's session offset): the origin of `timeOfDayNs`.
  */
 export function newYorkDayStartEpochMs(date: string): number {
-  return utcDayMs(date) - newYorkUtcOffsetMinutes(date) * 60_000;
+  return nyWallClockToUtcMs(date, 12, 0) - 12 * 3_600_000;
 }
 
 /** `timeOfDayNs` of a New York wall-clock time `hh:mm`. */
