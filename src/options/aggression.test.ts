@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { generateDay } from '../demo/generateDay.js';
 import { defaultConfig } from '../config/schema.js';
 import {
-  Classification, Side, SideMethod, SideReason, SIDE_METHOD_NAMES, SIDE_NAMES, SIDE_REASON_NAMES, TickTest,
+  AGGRESSION_COLUMNS, Classification, Side, SideMethod, SideReason, SIDE_METHOD_NAMES, SIDE_NAMES, SIDE_REASON_NAMES, TickTest,
   aggressionParamsFromConfig, classify, sideName, type AggressionParams,
 } from './aggression.js';
 import { OptionQuoteBook, QuoteState, quoteBookOptionsFromConfig, type QuoteBookOptions } from './quote-book.js';
@@ -171,6 +171,11 @@ test('codes, names and config', () => {
   assert.deepEqual([sideName(Side.Buy), sideName(Side.Sell), sideName(Side.Unclassified)], ['buy', 'sell', undefined]);
   assert.equal(SIDE_METHOD_NAMES.length, Object.keys(SideMethod).length);
   assert.equal(SIDE_REASON_NAMES.length, Object.keys(SideReason).length);
+  // The persisted column docs spell the same codes.
+  const doc = (name: string) => AGGRESSION_COLUMNS.find((c) => c.name === name)!.doc;
+  assert.equal(doc('side_method'), SIDE_METHOD_NAMES.map((n, i) => `${i} ${n}`).join(', '));
+  assert.equal(doc('side_reason'), SIDE_REASON_NAMES.map((n, i) => `${i} ${n}`).join(', '));
+  assert.equal(new Set(AGGRESSION_COLUMNS.map((c) => c.name)).size, AGGRESSION_COLUMNS.length);
   const agg = defaultConfig().aggregations;
   assert.deepEqual(aggressionParamsFromConfig(agg), { fallback: 'none', epsilon: 1e-9 });
   assert.equal(aggressionParamsFromConfig({ ...agg, aggression_fallback: 'tick' }).fallback, 'tick');

@@ -38,6 +38,7 @@
  * verdict can be audited), and the offset of the price from the quote's mid in basis points.
  */
 import type { AggregationsConfig } from '../config/schema.js';
+import type { ColumnSpec } from '../formats/columns.js';
 import { DEFAULT_PRICE_EPSILON, QuoteSnapshot, QuoteState, type OptionQuoteBook } from './quote-book.js';
 
 /** Aggressor side (persisted as `side`, int8). */
@@ -130,6 +131,25 @@ export class Classification {
   /** Internal lookup buffer (not persisted). */
   readonly snapshot = new QuoteSnapshot();
 }
+
+/**
+ * The per-trade columns a {@link Classification} persists to (historical options table, realtime
+ * records), in this order. Codes are the small ints above; the quote columns are null without a
+ * prevailing quote, and an absent side has a null price and size 0 (Massive's convention).
+ */
+export const AGGRESSION_COLUMNS: readonly ColumnSpec[] = [
+  { name: 'side', type: 'int32', nullable: false, doc: 'aggressor side: 1 buy, -1 sell, 0 unclassified' },
+  { name: 'side_method', type: 'int32', nullable: false, doc: '0 none, 1 touch, 2 beyond, 3 tick' },
+  { name: 'side_reason', type: 'int32', nullable: false, doc: '0 ok, 1 no_quote, 2 stale, 3 locked, 4 crossed, 5 inside, 6 one_sided, 7 invalid_price' },
+  { name: 'quote_bid_price', type: 'float64', nullable: true },
+  { name: 'quote_bid_size', type: 'float64', nullable: true },
+  { name: 'quote_ask_price', type: 'float64', nullable: true },
+  { name: 'quote_ask_size', type: 'float64', nullable: true },
+  { name: 'quote_sip_timestamp', type: 'int64', nullable: true, unit: 'ns', doc: 'sip_timestamp of the prevailing quote judged' },
+  { name: 'quote_age_ns', type: 'int64', nullable: true, doc: 'trade sip_timestamp − quote sip_timestamp' },
+  { name: 'quote_state', type: 'int32', nullable: true, doc: '0 normal, 1 locked, 2 crossed, 3 bid only, 4 ask only, 5 empty' },
+  { name: 'mid_offset_bp', type: 'float64', nullable: true, doc: '(price − mid) / mid · 10 000; null unless both sides are quoted' },
+];
 
 /** 'buy' | 'sell' | undefined, as the feature engine's onOptionTrade takes it. */
 export function sideName(side: Side): 'buy' | 'sell' | undefined {

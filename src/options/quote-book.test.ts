@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultConfig } from '../config/schema.js';
 import {
-  OptionQuoteBook, QuoteSnapshot, QuoteState, quoteBookOptionsFromConfig, quoteStateOf, type OptionQuote, type QuoteBookOptions,
+  OptionQuoteBook, QuoteSnapshot, QuoteState, quoteBookOptionsFromConfig, quoteStateOf, windowQuantile, type OptionQuote, type QuoteBookOptions,
 } from './quote-book.js';
 
 const SEC = 1_000_000_000n;
@@ -149,6 +149,23 @@ test('adaptive staleness: an interpolated percentile is rounded up to a whole na
   feedLifetimes(book, C, [2n * SEC, 2n * SEC + 1n, 3n * SEC, 3n * SEC + 2n], { t: 0n, seq: 0 });
   // Median of 2e9, 2e9+1, 3e9, 3e9+2 = 2.5e9 + 0.5 → 2 500 000 001 ns.
   assert.equal(book.stalenessLimitNs(C), 2_500_000_001n);
+});
+
+test('windowQuantile equals numpy linear interpolation over the sorted window (selection and sort paths)', () => {
+  let state = 12345;
+  const next = () => (state = (state * 48271) % 2147483647) / 2147483647;
+  const scratch = new Float64Array(128);
+  for (const n of [1, 2, 3, 5, 20, 127, 128]) {
+    for (const q of [0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 1]) {
+      const values = new Float64Array(7 + n);
+      // Coarse values so that ties occur; an offset base checks the window addressing.
+      for (let i = 0; i < values.length; i++) values[i] = Math.floor(next() * 40) * 25_000_000;
+      const sorted = Float64Array.from(values.subarray(7, 7 + n)).sort();
+      const h = (n - 1) * q, lo = Math.floor(h), hi = Math.min(lo + 1, n - 1);
+      const expected = sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+      assert.equal(windowQuantile(values, 7, n, q, scratch), expected, `n=${n} q=${q}`);
+    }
+  }
 });
 
 test('memory: 5,000 contracts × a day of quotes keeps O(contracts) structures', () => {

@@ -167,12 +167,46 @@ export function quoteStateOf(bidPrice: number, askPrice: number, epsilon = DEFAU
   return spread >= -epsilon ? QuoteState.Locked : QuoteState.Crossed;
 }
 
-/** Linear-interpolation quantile (numpy default) of the first `n` values of a sorted array. */
-function sortedQuantile(sorted: Float64Array, n: number, q: number): number {
+/** Above this many upper order statistics, {@link windowQuantile} sorts instead of selecting. */
+const MAX_SELECTED = 16;
+
+/**
+ * The linear-interpolation quantile (numpy's default) of `values[base, base + n)`, exact. With
+ * h = (n − 1)·q it needs the order statistics ⌊h⌋ and ⌊h⌋ + 1 (ascending); for high quantiles
+ * (the p99 of 128 values needs the top 3) it keeps only the n − ⌊h⌋ largest values in an
+ * insertion-sorted buffer, O(n) with no sort, else it sorts a copy. `scratch` holds ≥ n values.
+ */
+export function windowQuantile(values: Float64Array, base: number, n: number, q: number, scratch: Float64Array): number {
   const h = (n - 1) * q;
   const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, n - 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+  const top = n - lo; // order statistics lo … n−1
+  let a: number, b: number;
+  if (top <= MAX_SELECTED) {
+    // scratch[0, kept) ascending: the largest values seen so far.
+    let kept = 0;
+    for (let i = base; i < base + n; i++) {
+      const v = values[i]!;
+      if (kept < top) {
+        let j = kept++;
+        while (j > 0 && scratch[j - 1]! > v) { scratch[j] = scratch[j - 1]!; j--; }
+        scratch[j] = v;
+      } else if (v > scratch[0]!) {
+        // Drop the smallest kept value and slide v into place.
+        let j = 0;
+        while (j + 1 < top && scratch[j + 1]! < v) { scratch[j] = scratch[j + 1]!; j++; }
+        scratch[j] = v;
+      }
+    }
+    a = scratch[0]!;
+    b = top > 1 ? scratch[1]! : a;
+  } else {
+    const sorted = scratch.subarray(0, n);
+    sorted.set(values.subarray(base, base + n));
+    sorted.sort();
+    a = sorted[lo]!;
+    b = sorted[Math.min(lo + 1, n - 1)]!;
+  }
+  return a + (h - lo) * (b - a);
 }
 
 export class OptionQuoteBook {
@@ -271,7 +305,7 @@ export class OptionQuoteBook {
     if (ageNs < 0n) {
       throw new RangeError(`quote lookup for ${ticker} at ${tradeTimestampNs} before its latest quote fed (${quoteNs}): feed quotes and trades in event-time order`);
     }
-    const limitNs = this.stalenessLimitNs(ticker);
+    const limitNs = this.adaptive ? this.adaptiveLimitOfSlot(slot) : this.options.maxQuoteStalenessNs;
     out.bidPrice = this.bidPrice[slot]!;
     out.bidSize = this.bidSize[slot]!;
     out.askPrice = this.askPrice[slot]!;
@@ -291,11 +325,7 @@ export class OptionQuoteBook {
     if (!this.adaptive) return o.maxQuoteStalenessNs;
     const slot = this.slotOf.get(ticker);
     if (slot === undefined) return clamp(o.maxQuoteStalenessNs, o.adaptiveStalenessMinNs, o.adaptiveStalenessMaxNs);
-    if (this.limitDirty[slot] === 1) {
-      this.limitNs[slot] = this.computeAdaptiveLimit(slot);
-      this.limitDirty[slot] = 0;
-    }
-    return this.limitNs[slot]!;
+    return this.adaptiveLimitOfSlot(slot);
   }
 
   /** Contracts seen since construction or the last reset. */
@@ -344,15 +374,20 @@ export class OptionQuoteBook {
     this.limitDirty[slot] = 1;
   }
 
+  /** The cached adaptive limit of a slot, recomputed when a lifetime arrived since the last call. */
+  private adaptiveLimitOfSlot(slot: number): bigint {
+    if (this.limitDirty[slot] === 1) {
+      this.limitNs[slot] = this.computeAdaptiveLimit(slot);
+      this.limitDirty[slot] = 0;
+    }
+    return this.limitNs[slot]!;
+  }
+
   private computeAdaptiveLimit(slot: number): bigint {
     const o = this.options;
     const n = this.lifetimeCount[slot]!;
     if (n < o.adaptiveMinSamples) return clamp(o.maxQuoteStalenessNs, o.adaptiveStalenessMinNs, o.adaptiveStalenessMaxNs);
-    const base = slot * this.ringSize;
-    const sorted = this.scratch.subarray(0, n);
-    sorted.set(this.lifetimesNs.subarray(base, base + n));
-    sorted.sort();
-    const p = BigInt(Math.ceil(sortedQuantile(sorted, n, o.adaptiveQuantile)));
+    const p = BigInt(Math.ceil(windowQuantile(this.lifetimesNs, slot * this.ringSize, n, o.adaptiveQuantile, this.scratch)));
     return clamp(p, o.adaptiveStalenessMinNs, o.adaptiveStalenessMaxNs);
   }
 
