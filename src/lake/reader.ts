@@ -88,7 +88,11 @@ export class LakeReader {
     for await (const chunk of this.chunks(sql)) yield underlyingRecords(chunk);
   }
 
-  /** The symbol's option trades of one day, in (sip_timestamp, partition row) order. */
+  /**
+   * The symbol's option trades of one day, in (sip_timestamp, partition row) order. The decoded
+   * contract columns are read once per contract (a small dictionary keyed by ticker) rather than
+   * once per trade: string decoding dominated the read otherwise.
+   */
   async *optionTrades(date: string, selection: OptionSelection): AsyncGenerator<LakeOptionTrade[]> {
     const files = await this.partitionFiles('options-trades', date);
     const counts = await this.rowCounts(files);
@@ -99,16 +103,29 @@ export class LakeReader {
       return row;
     });
     const roots = selection.extraRoots ?? [];
-    const where = `p.underlying = ${lit(selection.underlying)}` + (roots.length > 0 ? ` OR p.root IN (${roots.map(lit).join(', ')})` : '');
-    const sql = `SELECT p.sip_timestamp, p.file_row_number + f.row_offset AS row_index, p.ticker, p.underlying, p.root,
-        p."right", p.strike, CAST(p.expiry - DATE '1970-01-01' AS INTEGER) AS expiry_days, p.adjusted, p.price, p.size,
+    const where = `underlying = ${lit(selection.underlying)}` + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
+    const scan = `read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)`;
+    const contractsSql = `CREATE TEMP TABLE contracts AS
+      SELECT row_number() OVER (ORDER BY ticker) - 1 AS id, ticker, underlying, root, "right", strike,
+        CAST(expiry - DATE '1970-01-01' AS INTEGER) AS expiry_days, adjusted
+      FROM (SELECT DISTINCT ticker, underlying, root, "right", strike, expiry, adjusted FROM ${scan} WHERE ${where})`;
+    const tradesSql = `SELECT p.sip_timestamp, p.file_row_number + f.row_offset AS row_index, c.id, p.price, p.size,
         coalesce(p.conditions, []::INTEGER[]) AS conditions, coalesce(p.correction, 0) AS correction,
         coalesce(p.exchange, 0) AS exchange, p.participant_timestamp
-      FROM read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false) AS p
+      FROM ${scan} AS p
       JOIN (VALUES ${offsets.join(', ')}) AS f(filename, row_offset) ON p.filename = f.filename
-      WHERE ${where}
+      JOIN contracts AS c ON p.ticker = c.ticker
       ORDER BY p.sip_timestamp, row_index`;
-    for await (const chunk of this.chunks(sql)) yield optionRecords(chunk);
+    let contracts: ContractColumns[] = [];
+    const prepare = async (conn: DuckDBConnection): Promise<void> => {
+      await conn.run(contractsSql);
+      const reader = await conn.runAndReadAll('SELECT ticker, underlying, root, "right", strike, expiry_days, adjusted FROM contracts ORDER BY id');
+      contracts = reader.getRows().map(([ticker, underlying, root, right, strike, expiryDays, adjusted]) => ({
+        ticker: String(ticker), underlying: String(underlying), root: String(root), right: right === 'C' ? 'C' : 'P',
+        strike: Number(strike), expiryDays: Number(expiryDays), adjusted: adjusted === true,
+      }));
+    };
+    for await (const chunk of this.chunks(tradesSql, prepare)) yield optionRecords(chunk, contracts);
   }
 
   /** Row count of each Parquet file (from the footers). */
@@ -126,10 +143,11 @@ export class LakeReader {
   }
 
   /** Streams a query's chunks; the connection closes when the consumer stops (even early). */
-  private async *chunks(sql: string): AsyncGenerator<DuckDBDataChunk> {
+  private async *chunks(sql: string, prepare?: (conn: DuckDBConnection) => Promise<void>): AsyncGenerator<DuckDBDataChunk> {
     let conn: DuckDBConnection | undefined;
     try {
       conn = await this.instance.connect();
+      await prepare?.(conn);
       const result = await conn.stream(sql);
       for (;;) {
         const chunk = await result.fetchChunk();
@@ -183,27 +201,29 @@ function underlyingRecords(chunk: DuckDBDataChunk): UnderlyingTrade[] {
   return out;
 }
 
-function optionRecords(chunk: DuckDBDataChunk): LakeOptionTrade[] {
+/** The decoded contract columns shared by every trade of one contract. */
+type ContractColumns = Pick<LakeOptionTrade, 'ticker' | 'underlying' | 'root' | 'right' | 'strike' | 'expiryDays' | 'adjusted'>;
+
+function optionRecords(chunk: DuckDBDataChunk, contracts: readonly ContractColumns[]): LakeOptionTrade[] {
   const n = chunk.rowCount;
   const v = (c: number) => chunk.getColumnVector(c);
-  const ts = v(0) as DuckDBVector<bigint>, rowIndex = v(1) as DuckDBVector<bigint>;
-  const ticker = v(2) as DuckDBVector<string>, underlying = v(3) as DuckDBVector<string>, root = v(4) as DuckDBVector<string>;
-  const right = v(5) as DuckDBVector<string>, strike = v(6) as DuckDBVector<number>, expiry = v(7) as DuckDBVector<number>;
-  const adjusted = v(8) as DuckDBVector<boolean>, price = v(9) as DuckDBVector<number>, size = v(10) as DuckDBVector<number>;
-  const conditions = v(11) as DuckDBListVector, correction = v(12) as DuckDBVector<number>;
-  const exchange = v(13) as DuckDBVector<number>, participant = v(14) as DuckDBVector<bigint>;
+  const ts = v(0) as DuckDBVector<bigint>, rowIndex = v(1) as DuckDBVector<bigint>, contractId = v(2) as DuckDBVector<bigint>;
+  const price = v(3) as DuckDBVector<number>, size = v(4) as DuckDBVector<number>;
+  const conditions = v(5) as DuckDBListVector, correction = v(6) as DuckDBVector<number>;
+  const exchange = v(7) as DuckDBVector<number>, participant = v(8) as DuckDBVector<bigint>;
   const out = new Array<LakeOptionTrade>(n);
   for (let i = 0; i < n; i++) {
+    const c = contracts[Number(contractId.getItem(i)!)]!;
     out[i] = {
       sipTimestampNs: ts.getItem(i)!,
       sequence: Number(rowIndex.getItem(i)!),
-      ticker: ticker.getItem(i)!,
-      underlying: underlying.getItem(i)!,
-      root: root.getItem(i)!,
-      right: right.getItem(i) === 'C' ? 'C' : 'P',
-      strike: strike.getItem(i)!,
-      expiryDays: expiry.getItem(i)!,
-      adjusted: adjusted.getItem(i)!,
+      ticker: c.ticker,
+      underlying: c.underlying,
+      root: c.root,
+      right: c.right,
+      strike: c.strike,
+      expiryDays: c.expiryDays,
+      adjusted: c.adjusted,
       price: price.getItem(i)!,
       size: size.getItem(i)!,
       conditions: intList(conditions, i),

@@ -1,0 +1,60 @@
+/** `gammaflow greeks`: per-trade BSM greeks of one symbol's option trades → LAKE/options-greeks. Argument handling only. */
+import { parseCommand, requireDate } from './args.js';
+import { UsageError, EXIT_OK } from './report.js';
+import { loadCliConfig } from './common.js';
+import { withRunUi } from './run-ui.js';
+import { NyseCalendar } from '../calendar/index.js';
+import { calendarOverrides } from '../config/index.js';
+import { runGreeks, GREEKS_FLAG_NAMES } from '../options/greeks-job.js';
+import { VERSION } from './version.js';
+
+export const GREEKS_HELP = `gammaflow greeks --symbol SYMBOL --from YYYY-MM-DD --to YYYY-MM-DD [options]
+
+Joins each option trade of SYMBOL (roots mapping to it, plus aggregations.option_roots) with the
+latest eligible underlying trade at or before it, and writes per trade S, T, implied volatility,
+delta, gamma, intrinsic value, dadvv, gadvv and a greeks_flag (why greeks are missing) to
+LAKE/options-greeks/date=YYYY-MM-DD/. Needs stocks-trades and options-trades of those days in
+the lake (gammaflow ingest). Parameters: [aggregations] in the config (docs/greeks.md).
+
+  --symbol SYMBOL        underlying (default: aggregations.symbol, SPY)
+  --from, --to DATE      trading days in this range (NYSE calendar; holidays are skipped)
+  --lake DIR             lake directory (default: storage.lake, ./lake)
+  --force                recompute days whose inputs and parameters did not change
+  --config FILE          config file (default ./config.toml)
+  --no-tui               plain progress lines instead of the dashboard
+  --json                 machine-readable progress and results (JSON lines on stdout)
+
+Greeks flags: ${GREEKS_FLAG_NAMES.map((n, i) => `${i} ${n}`).join(', ')}.
+Exit code 0 when every day was computed or already up to date.`;
+
+export async function greeksCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommand('greeks', argv, {
+    symbol: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+    lake: { type: 'string' }, config: { type: 'string' },
+    force: { type: 'boolean', default: false }, 'no-tui': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) { process.stdout.write(GREEKS_HELP + '\n'); return EXIT_OK; }
+  const from = requireDate('from', values.from);
+  const to = requireDate('to', values.to ?? values.from);
+  if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+  const { config, path: configPath } = await loadCliConfig(values.config, values.json);
+  const symbol = (values.symbol ?? config.aggregations.symbol).trim().toUpperCase();
+  if (!/^[A-Z0-9][A-Z0-9.]*$/.test(symbol)) throw new UsageError(`--symbol: "${symbol}" is not a ticker`);
+  const lake = values.lake ?? config.storage.lake;
+  const days = new NyseCalendar(calendarOverrides(config.calendar)).tradingDays(from, to);
+
+  const result = await withRunUi({ config, configPath, noTui: values['no-tui'], json: values.json }, async ({ tracker, signal }) => {
+    if (days.length === 0) tracker.log('warn', `no NYSE trading day between ${from} and ${to}`);
+    return runGreeks({ lake, symbol, days, config, tracker, signal, force: values.force, version: VERSION });
+  });
+  for (const o of result.outcomes) {
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ type: 'day', dataset: 'options-greeks', symbol, date: o.date, state: o.state, message: o.message, rows: o.rows, underlyingRows: o.underlyingRows, flags: o.flags }) + '\n');
+    } else if (o.state === 'computed') {
+      const flags = Object.entries(o.flags ?? {}).map(([name, n]) => `${name} ${n}`).join(', ');
+      process.stderr.write(`${o.date}: ${o.message}; flags: ${flags}\n`);
+    }
+  }
+  return result.exitCode;
+}
