@@ -12,7 +12,7 @@ import { startDashboard } from '../observe/dashboard.js';
 import { createMetricsRegistry, registerTrackerMetrics, startMetricsServer, type MetricsServer } from '../observe/metrics.js';
 import type { Registry } from 'prom-client';
 import { GammaflowError } from '../util/errors.js';
-import { renderSummary } from '../observe/format.js';
+import { renderJsonSummary, renderSummary } from '../observe/format.js';
 import { setLogLevel, log } from '../util/log.js';
 
 export interface RunUiOptions {
@@ -92,6 +92,8 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
     process.off('SIGINT', onSignal);
     ui.stop();
     await metrics.close();
-    if (!options.json) for (const line of renderSummary(tracker.snapshot())) log.raw(line, stderr);
+    // --json ends with one `summary` object on stdout (the documented contract of renderJsonSummary).
+    if (options.json) stdout.write(renderJsonSummary(tracker.snapshot()) + '\n');
+    else for (const line of renderSummary(tracker.snapshot())) log.raw(line, stderr);
   }
 }

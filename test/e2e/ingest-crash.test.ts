@@ -1,0 +1,228 @@
+/**
+ * `kill -9` in the middle of `gammaflow ingest`, then rerun, as a user whose
+ * machine died would. Several days of a few hundred thousand rows each are
+ * ingested with two files in flight; the CLI is SIGKILLed at several points
+ * of its JSON progress (after 20 %, 50 % and 90 % of the bytes still to read,
+ * and right after a day is published). After every kill:
+ *
+ * - no partial day is visible: every partition readers can glob holds the
+ *   whole day, and matches the manifest entry of that day file for file;
+ * - the lock file names the dead process, and the next run takes it over.
+ *
+ * The final rerun completes; its lake equals a clean run's exactly (DuckDB:
+ * counts, no duplicate (date, ticker, sequence_number), EXCEPT ALL both ways),
+ * with nothing left in staging or trash and the lock released.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { duckQuery, lit } from '../support/duckdb.js';
+import { generateStocksDay, parseJsonLines, runCli, startCli } from '../support/cli.js';
+
+const DATASET = 'stocks-trades';
+/** Two large days and a small one. */
+const DAYS: readonly { date: string; tickers: number; spyTrades: number }[] = [
+  { date: '2025-11-05', tickers: 10, spyTrades: 200_000 },
+  { date: '2025-11-06', tickers: 10, spyTrades: 200_000 },
+  { date: '2025-11-07', tickers: 10, spyTrades: 60_000 },
+];
+const FROM = DAYS[0]!.date;
+const TO = DAYS[DAYS.length - 1]!.date;
+const stocksKey = (date: string): string => `us_stocks_sip/trades_v1/${date.slice(0, 4)}/${date.slice(5, 7)}/${date}.csv.gz`;
+
+let work: string;
+let data: string;
+let config: string;
+const rowsByDate = new Map<string, number>();
+const sizeByDate = new Map<string, number>();
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'gf-e2e-crash-'));
+  data = join(work, 'massive');
+  const rows = await Promise.all(DAYS.map((d) => generateStocksDay(data, d.date, d, work)));
+  DAYS.forEach((d, i) => {
+    rowsByDate.set(d.date, rows[i]!);
+    sizeByDate.set(d.date, statSync(join(data, stocksKey(d.date))).size);
+  });
+  config = join(work, 'config.toml');
+  // Small parts and row groups, so a day is several files that must appear together.
+  writeFileSync(config, [
+    '[ingest]', 'concurrent_files = 2', 'batch_rows = 16384',
+    '[storage]', 'file_size_mb_target = 1', 'row_group_rows = 32768',
+    '[tui]', 'plain_progress_interval_s = 0.05',
+    '[metrics]', 'listen = "0"',
+  ].join('\n') + '\n');
+});
+
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const ingestArgs = (lake: string): string[] =>
+  ['ingest', '--dataset', DATASET, '--from', FROM, '--to', TO, '--source', `local:${data}`, '--lake', lake, '--json', '--config', config];
+
+interface ManifestLine { date: string; rows: number; files: { name: string; bytes: number; rows: number }[] }
+
+/** The latest manifest entry per date, read independently of the product (a torn last line is ignored, as the product does). */
+function latestManifest(lake: string): Map<string, ManifestLine> {
+  const path = join(lake, '_manifest', `${DATASET}.jsonl`);
+  const latest = new Map<string, ManifestLine>();
+  if (!existsSync(path)) return latest;
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  lines.forEach((line, i) => {
+    let entry: ManifestLine;
+    try {
+      entry = JSON.parse(line) as ManifestLine;
+    } catch (e) {
+      if (i === lines.length - 1) return; // torn by the kill
+      throw new Error(`manifest line ${i + 1} of ${lines.length} does not parse: ${(e as Error).message}`);
+    }
+    latest.set(entry.date, entry);
+  });
+  return latest;
+}
+
+/** Published partitions, by date, with their parquet files and sizes. */
+function visiblePartitions(lake: string): Map<string, Map<string, number>> {
+  const root = join(lake, DATASET);
+  const out = new Map<string, Map<string, number>>();
+  if (!existsSync(root)) return out;
+  for (const dir of readdirSync(root)) {
+    const m = /^date=(\d{4}-\d{2}-\d{2})$/.exec(dir);
+    assert.ok(m, `only date=YYYY-MM-DD partitions are visible to readers, found ${dir}`);
+    const files = new Map<string, number>();
+    for (const name of readdirSync(join(root, dir))) files.set(name, statSync(join(root, dir, name)).size);
+    out.set(m[1]!, files);
+  }
+  return out;
+}
+
+/**
+ * No partial day is visible: each published partition holds all the rows of
+ * its day, and its files are exactly those of the day's manifest entry.
+ * Returns the dates visible.
+ */
+async function assertNoPartialDay(lake: string, when: string): Promise<string[]> {
+  const partitions = visiblePartitions(lake);
+  const manifest = latestManifest(lake);
+  for (const [date, files] of partitions) {
+    assert.ok(files.size > 0, `${when}: ${date} is visible but empty`);
+    const [r] = await duckQuery(`SELECT count(*) AS n FROM read_parquet(${lit(join(lake, DATASET, `date=${date}`, '*.parquet'))})`);
+    assert.equal(r!.n, BigInt(rowsByDate.get(date)!), `${when}: ${date} is visible with a partial row count`);
+    const entry = manifest.get(date);
+    assert.ok(entry, `${when}: ${date} is visible but has no manifest entry`);
+    assert.equal(entry.rows, rowsByDate.get(date), `${when}: manifest rows of ${date}`);
+    assert.deepEqual(new Map(entry.files.map((f) => [f.name, f.bytes])), files, `${when}: ${date} holds exactly the files of its manifest entry`);
+  }
+  for (const date of manifest.keys()) assert.ok(partitions.has(date), `${when}: manifest lists ${date} but its partition is missing`);
+  return [...partitions.keys()].sort();
+}
+
+/** Starts an ingest and SIGKILLs it once its JSON progress satisfies `when`; returns what the progress said last. */
+async function killWhen(lake: string, label: string, when: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  const run = startCli(ingestArgs(lake), { cwd: work });
+  let trigger: Record<string, unknown> | undefined;
+  try {
+    await run.waitForLine((line) => {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      if (!when(parsed)) return false;
+      trigger = parsed;
+      return true;
+    }, 60_000);
+  } catch (e) {
+    run.kill('SIGKILL');
+    await run.exited;
+    throw new Error(`${label}: the kill point was never reached: ${(e as Error).message}`);
+  }
+  run.kill('SIGKILL');
+  const r = await run.exited;
+  assert.equal(r.signal, 'SIGKILL', `${label}: killed, not exited (code ${r.code}); stderr:\n${r.stderr}`);
+  assert.equal(readFileSync(join(lake, '.lock'), 'utf8').trim(), String(run.pid), `${label}: the dead run's lock is left behind`);
+  return trigger!;
+}
+
+/** Bytes of the days not yet published in `lake`: what a run has to read. */
+function bytesToRead(lake: string): number {
+  const published = latestManifest(lake);
+  return DAYS.filter((d) => !published.has(d.date)).reduce((n, d) => n + sizeByDate.get(d.date)!, 0);
+}
+
+const bytesRead = (line: Record<string, unknown>): number =>
+  line.type === 'progress' ? (line.totals as { bytesRead: number }).bytesRead : -1;
+
+/** What a JSON run said, minus its progress ticks: for assertion messages. */
+const said = (r: { stdout: string; stderr: string }): string =>
+  r.stdout.split('\n').filter((l) => !l.startsWith('{"type":"progress"')).join('\n') + r.stderr;
+
+async function compareLakes(a: string, b: string): Promise<Record<string, bigint>> {
+  const rel = (lake: string) => `read_parquet(${lit(join(lake, DATASET, '*', '*.parquet'))}, hive_partitioning = true)`;
+  const [r] = await duckQuery(`SELECT
+    (SELECT count(*) FROM ${rel(a)}) AS rowsA,
+    (SELECT count(*) FROM ${rel(b)}) AS rowsB,
+    (SELECT count(DISTINCT (date, ticker, sequence_number)) FROM ${rel(b)}) AS distinctB,
+    (SELECT count(*) FROM (SELECT * FROM ${rel(a)} EXCEPT ALL SELECT * FROM ${rel(b)})) AS onlyA,
+    (SELECT count(*) FROM (SELECT * FROM ${rel(b)} EXCEPT ALL SELECT * FROM ${rel(a)})) AS onlyB`);
+  return r as Record<string, bigint>;
+}
+
+/** Entries left under LAKE/_staging/* and LAKE/_trash/*. */
+function leftovers(lake: string): string[] {
+  const out: string[] = [];
+  for (const top of ['_staging', '_trash']) {
+    const root = join(lake, top);
+    if (!existsSync(root)) continue;
+    for (const d of readdirSync(root)) for (const e of readdirSync(join(root, d))) out.push(join(top, d, e));
+  }
+  return out;
+}
+
+test('kill -9 at 20 %, 50 %, 90 % and right after a publish never shows a partial day; the rerun equals a clean run', async () => {
+  const clean = join(work, 'lake-clean');
+  const cleanRun = await runCli(ingestArgs(clean), { cwd: work });
+  assert.equal(cleanRun.code, 0, said(cleanRun));
+  assert.deepEqual(await assertNoPartialDay(clean, 'clean run'), DAYS.map((d) => d.date));
+
+  const lake = join(work, 'lake-crash');
+  const atFraction = (fraction: number) => ({
+    label: `kill at ${fraction * 100} % of the bytes to read`,
+    /** Evaluated just before the run starts, from what is still unpublished. */
+    condition: () => {
+      const target = fraction * bytesToRead(lake);
+      return (line: Record<string, unknown>) => bytesRead(line) >= target;
+    },
+  });
+  const kills = [
+    atFraction(0.2), atFraction(0.5), atFraction(0.9),
+    { label: 'kill right after a publish', condition: () => (line: Record<string, unknown>) => line.type === 'file' && line.state === 'done' },
+  ];
+
+  const visibleAfter: string[][] = [];
+  for (const kill of kills) {
+    if (bytesToRead(lake) === 0) break;
+    await killWhen(lake, kill.label, kill.condition());
+    const visible = await assertNoPartialDay(lake, kill.label);
+    visibleAfter.push(visible);
+    assert.ok(readdirSync(join(lake, '_staging', DATASET)).length > 0 || visible.length === DAYS.length,
+      `${kill.label}: the killed run was staging a day`);
+  }
+  // Published days survive later kills.
+  for (let i = 1; i < visibleAfter.length; i++) {
+    for (const date of visibleAfter[i - 1]!) assert.ok(visibleAfter[i]!.includes(date), `${date} stays published`);
+  }
+  assert.ok(visibleAfter[0]!.length < DAYS.length, 'the first kill came before the run could finish');
+
+  const rerun = await runCli(ingestArgs(lake), { cwd: work });
+  assert.equal(rerun.code, 0, `the rerun takes the dead run's lock over and completes:\n${said(rerun)}`);
+  const outcomes = parseJsonLines(rerun.stdout).filter((l) => l.type === 'day');
+  const published = visibleAfter[visibleAfter.length - 1]!;
+  assert.deepEqual(outcomes.map((o) => [o.date, o.state]),
+    DAYS.map((d) => [d.date, published.includes(d.date) ? 'skipped' : 'ingested']), 'published days are not redone');
+
+  assert.deepEqual(await assertNoPartialDay(lake, 'after the rerun'), DAYS.map((d) => d.date));
+  const total = BigInt(DAYS.reduce((n, d) => n + rowsByDate.get(d.date)!, 0));
+  assert.deepEqual(await compareLakes(clean, lake), { rowsA: total, rowsB: total, distinctB: total, onlyA: 0n, onlyB: 0n });
+  assert.deepEqual(leftovers(lake), [], 'no staging or trash is left behind');
+  assert.equal(existsSync(join(lake, '.lock')), false, 'the lock is released');
+});
