@@ -11,6 +11,7 @@ Usage: gammaflow <command> [options]   (gammaflow <command> --help for details)
 Commands:
   ingest     stream flat files (S3 or a local folder) into the Parquet lake
   greeks     per-trade IV, delta, gamma, dadvv, gadvv of one symbol's option trades (LAKE/options-greeks)
+  features   windowed features (81 per window) of one symbol from the lake (LAKE/features or --out FILE)
   generate   write a synthetic trading day in Massive's flat-file format
   demo       generate a day, ingest it with the dashboard, print how to query it
 
@@ -21,6 +22,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   ingest: async () => (await import('./ingest.js')).ingestCommand,
   greeks: async () => (await import('./greeks.js')).greeksCommand,
+  features: async () => (await import('./features.js')).featuresCommand,
   generate: async () => (await import('./generate.js')).generateCommand,
   demo: async () => (await import('./demo.js')).demoCommand,
 };

@@ -260,6 +260,13 @@ export class FeatureEngine {
   /** Registered New York dates, in registration order. */
   get days(): string[] { return [...this.#days.keys()]; }
 
+  /** New York dates that own at least one registered window not closed yet (their rows are incomplete). */
+  openDates(): string[] {
+    const dates = new Set<string>();
+    for (const size of this.#sizes) for (let i = size.head; i < size.pending.length; i++) dates.add(size.pending[i]!.date);
+    return [...dates];
+  }
+
   /**
    * Declares that `date` (New York) has data: its whole grid becomes pending
    * (idempotent). Events register their day themselves.

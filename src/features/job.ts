@@ -1,0 +1,419 @@
+/**
+ * The historical features run: for each day, the symbol's underlying trades
+ * (LAKE/stocks-trades, ticker = symbol) and its enriched option trades
+ * (LAKE/options-greeks, written by `gammaflow greeks`) are streamed in event
+ * order (time; underlying before option at equal time; then sequence), merged,
+ * fed to one FeatureEngine, and the closed windows are written either into
+ * the lake (one partition per symbol, window size and day, see output.ts) or
+ * into one file (--out, format by extension).
+ *
+ * One engine serves the whole run, so a window that spans two sessions
+ * (session 'all' with a size that does not divide the New York day) gets the
+ * trades of both days. A day's rows are written as soon as none of its windows
+ * is open any more.
+ *
+ * Inputs are required, not recomputed: a missing options-greeks partition (or
+ * one computed for another symbol) is a clear error telling to run
+ * `gammaflow greeks` first. Lake output skips a day whose inputs and settings
+ * did not change since the last run (manifest `source` + `filter`), unless
+ * `force`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBDataChunk, type DuckDBListVector, type DuckDBValue, type DuckDBVector } from '@duckdb/node-api';
+import { addDays, NyseCalendar, nyWallClockToUtcNs, type SessionKind } from '../calendar/index.js';
+import { calendarOverrides } from '../config/index.js';
+import type { Config } from '../config/schema.js';
+import { cleanAbandoned } from '../lake/day-writer.js';
+import { stagingRoot } from '../lake/layout.js';
+import { lockLake, type LakeLock } from '../lake/lock.js';
+import { partitionMatches, readManifest, type ManifestEntry } from '../lake/manifest.js';
+import { LakeReader } from '../lake/reader.js';
+import type { ProgressTracker } from '../observe/progress.js';
+import type { EnrichedOptionTrade, GreeksFlag, UnderlyingTrade } from '../options/records.js';
+import { GammaflowError, LakeError, errorMessage } from '../util/errors.js';
+import { FeatureEngine, featureEngineOptions, type FeatureEngineOptions } from './engine.js';
+import { FeatureFileWriter, featureDataset, publishFeatureDay, FEATURES_SCHEMA_VERSION } from './output.js';
+import type { FeatureRow } from './row.js';
+
+/** The lake table the greeks step writes (src/options/greeks-job.ts GREEKS_DATASET). */
+const GREEKS_DATASET = 'options-greeks';
+const STOCKS_DATASET = 'stocks-trades';
+
+export interface FeaturesRequest {
+  readonly lake: string;
+  readonly symbol: string;
+  /** New York dates to compute, ascending (trading days for regular/extended sessions). */
+  readonly days: readonly string[];
+  readonly config: Config;
+  /** Window size labels; default `[aggregations] windows`. */
+  readonly windows?: readonly string[];
+  /** Default `[aggregations] session`. */
+  readonly session?: SessionKind;
+  /** One output file (.parquet, .csv, .jsonl); undefined = lake partitions. */
+  readonly out?: string;
+  readonly tracker: ProgressTracker;
+  readonly signal?: AbortSignal;
+  /** Recompute lake partitions whose inputs did not change. */
+  readonly force?: boolean;
+  /** DuckDB memory_limit for the sorted reads (default '512MB'). */
+  readonly duckdbMemoryLimit?: string;
+}
+
+export type FeaturesDayState = 'computed' | 'skipped' | 'missing_input' | 'failed' | 'abandoned';
+
+export interface FeaturesDayOutcome {
+  readonly date: string;
+  readonly state: FeaturesDayState;
+  readonly message?: string;
+  /** Feature rows of this day (all window sizes). */
+  readonly rows?: number;
+  readonly underlyingTrades?: number;
+  readonly optionTrades?: number;
+}
+
+export interface FeaturesResult {
+  readonly outcomes: FeaturesDayOutcome[];
+  /** Rows written (file or lake). */
+  readonly rowsWritten: number;
+  /** 0 when every day was computed or up to date. */
+  readonly exitCode: number;
+}
+
+/** Settings that change the rows, recorded as the manifest `filter` of lake partitions. */
+function settingsKey(options: FeatureEngineOptions): string {
+  const r = options.underlyingRules;
+  return JSON.stringify({
+    schema: FEATURES_SCHEMA_VERSION, session: options.session, contractSize: options.contractSize,
+    highLow: r.excludeConditionsHighLow, openClose: r.excludeConditionsOpenClose, volume: r.excludeConditionsVolume,
+    corrections: r.includeCorrections,
+  });
+}
+
+/** Identity of a day's inputs: the partitions' file checksums (a re-ingest or a greeks rerun changes it). */
+function featuresSource(date: string, stocks: ManifestEntry, greeks: ManifestEntry, settings: string): ManifestEntry['source'] {
+  const hash = createHash('sha256');
+  for (const e of [stocks, greeks]) {
+    hash.update(`${e.dataset}/date=${date}:`);
+    for (const f of e.files) hash.update(`${f.name}=${f.sha256};`);
+  }
+  hash.update(settings);
+  return {
+    description: `stocks-trades (run ${stocks.runId}) + options-greeks (run ${greeks.runId})`,
+    key: `stocks-trades/date=${date} + options-greeks/date=${date}`,
+    size: [...stocks.files, ...greeks.files].reduce((n, f) => n + f.bytes, 0),
+    etag: hash.digest('hex'),
+  };
+}
+
+function greeksHint(symbol: string, date: string): string {
+  return `run gammaflow greeks --symbol ${symbol} --from ${date} --to ${date} first`;
+}
+
+/** Why a day cannot be computed, or undefined when its inputs are in the lake. */
+async function missingInput(lake: string, symbol: string, date: string, stocks: ManifestEntry | undefined, greeks: ManifestEntry | undefined): Promise<string | undefined> {
+  if (stocks === undefined || !(await partitionMatches(lake, stocks))) {
+    return `features ${date}: no stocks-trades partition for ${date} in ${lake}; run gammaflow ingest --dataset stocks-trades,options-trades --from ${date} --to ${date} first`;
+  }
+  if (greeks === undefined || !(await partitionMatches(lake, greeks))) {
+    return `features ${date}: no options-greeks partition for ${date} in ${lake}; ${greeksHint(symbol, date)}`;
+  }
+  const greeksSymbol = /^symbol=([^;]*)/.exec(greeks.filter ?? '')?.[1];
+  if (greeksSymbol !== symbol) {
+    return `features ${date}: the options-greeks partition of ${date} was computed for ${greeksSymbol ?? 'an unknown symbol'}, not ${symbol}; ${greeksHint(symbol, date)}`;
+  }
+  return undefined;
+}
+
+export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult> {
+  const { lake, symbol, tracker, config } = req;
+  const calendar = new NyseCalendar(calendarOverrides(config.calendar));
+  const options = featureEngineOptions(config.aggregations, calendar, {
+    symbol, ...(req.windows ? { windows: req.windows } : {}), ...(req.session ? { session: req.session } : {}),
+  });
+  const settings = settingsKey(options);
+  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const tempDirectory = join(stagingRoot(lake), '_duckdb', runId);
+  const toLake = req.out === undefined;
+  let lock: LakeLock | undefined;
+  let reader: LakeReader | undefined;
+  let duck: DuckDBInstance | undefined;
+  const file = toLake ? undefined : new FeatureFileWriter(req.out!, { aggression: false, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level });
+  let fileClosed = false;
+  try {
+    if (toLake) {
+      lock = lockLake(lake);
+      await cleanAbandoned(lake);
+    }
+    const [stocksManifest, greeksManifest] = await Promise.all([readManifest(lake, STOCKS_DATASET), readManifest(lake, GREEKS_DATASET)]);
+    const memoryLimit = req.duckdbMemoryLimit ?? '512MB';
+    reader = await LakeReader.open(lake, { memoryLimit, threads: 2, ...(toLake ? { tempDirectory } : {}) });
+    duck = await DuckDBInstance.create(':memory:', { memory_limit: memoryLimit, threads: '2', ...(toLake ? { temp_directory: tempDirectory } : {}) });
+    const outputManifests = new Map<string, Map<string, ManifestEntry>>();
+    if (toLake) for (const w of options.windows) outputManifests.set(w.label, await readManifest(lake, featureDataset(symbol, w.label)));
+
+    tracker.startRun({ command: 'features', daysTotal: req.days.length, filesTotal: req.days.length });
+    const idOf = (date: string): string => `features/${date}`;
+    for (const date of req.days) tracker.fileQueued(idOf(date), { dataset: 'features', date, key: `${symbol} ${date}` });
+
+    const engine = new FeatureEngine(options);
+    /** Rows of dates not yet written, by date. */
+    const pending = new Map<string, FeatureRow[]>();
+    const sources = new Map<string, ManifestEntry['source']>();
+    const outcomes: FeaturesDayOutcome[] = [];
+    const rowsOfDay = new Map<string, number>();
+    let rowsWritten = 0;
+
+    const collect = (rows: readonly FeatureRow[]): void => {
+      for (const row of rows) {
+        let list = pending.get(row.date);
+        if (list === undefined) pending.set(row.date, (list = []));
+        list.push(row);
+      }
+    };
+    /** Writes every buffered date none of whose windows is still open. */
+    const flush = async (all: boolean): Promise<void> => {
+      const open = new Set(all ? [] : engine.openDates());
+      for (const [date, rows] of [...pending].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        if (open.has(date)) continue;
+        pending.delete(date);
+        rows.sort((a, b) => windowOrder(options, a) - windowOrder(options, b) || (a.windowStartNs < b.windowStartNs ? -1 : a.windowStartNs > b.windowStartNs ? 1 : 0));
+        rowsOfDay.set(date, rows.length);
+        if (file !== undefined) {
+          file.append(rows);
+        } else {
+          const source = sources.get(date);
+          if (source === undefined) continue; // a window owned by a day that was skipped or not requested
+          for (const w of options.windows) {
+            await publishFeatureDay({
+              lake, symbol, window: w.label, date, runId, rows: rows.filter((r) => r.window === w.label), aggression: false,
+              source, settings, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level,
+            });
+          }
+        }
+        rowsWritten += rows.length;
+      }
+    };
+
+    for (const date of req.days) {
+      const id = idOf(date);
+      if (req.signal?.aborted) {
+        outcomes.push({ date, state: 'abandoned', message: 'stopped before it started' });
+        tracker.fileDone(id, { state: 'skipped', message: 'stopped' });
+        continue;
+      }
+      const stocks = stocksManifest.get(date), greeks = greeksManifest.get(date);
+      const missing = await missingInput(lake, symbol, date, stocks, greeks);
+      if (missing !== undefined) {
+        tracker.fileDone(id, { state: 'missing', message: missing });
+        tracker.dayDone('failed');
+        tracker.error(missing);
+        outcomes.push({ date, state: 'missing_input', message: missing });
+        continue;
+      }
+      const source = featuresSource(date, stocks!, greeks!, settings);
+      if (toLake && !req.force && await upToDate(lake, options, outputManifests, date, source, settings)) {
+        tracker.fileDone(id, { state: 'skipped', message: 'up to date (same inputs and settings)' });
+        tracker.dayDone('skipped');
+        outcomes.push({ date, state: 'skipped', message: 'up to date' });
+        continue;
+      }
+      sources.set(date, source);
+      tracker.fileStarted(id, 0);
+      try {
+        const counts = await feedDay(engine, reader, duck, lake, date, symbol, config.aggregations.option_roots, {
+          rows: (rows) => collect(rows),
+          progress: (events) => tracker.fileRows(id, { parsed: events }),
+          aborted: () => req.signal?.aborted === true,
+        });
+        // Every later event is on a later New York date: close what this day can close.
+        collect(engine.advanceTo(nyWallClockToUtcNs(addDays(date, 1), 0, 0)));
+        tracker.filePublishing(id);
+        await flush(false);
+        const rows = rowsOfDay.get(date) ?? 0;
+        tracker.fileRows(id, { written: rows });
+        const message = `${rows.toLocaleString('en-US')} rows from ${counts.underlyingTrades.toLocaleString('en-US')} ${symbol} trades and ${counts.optionTrades.toLocaleString('en-US')} option trades`;
+        tracker.fileDone(id, { state: 'done', message });
+        tracker.dayDone('done');
+        outcomes.push({ date, state: 'computed', message, rows, underlyingTrades: counts.underlyingTrades, optionTrades: counts.optionTrades });
+      } catch (e) {
+        if (req.signal?.aborted) {
+          tracker.fileDone(id, { state: 'failed', message: 'stopped: nothing published for this day' });
+          tracker.dayDone('failed');
+          outcomes.push({ date, state: 'abandoned', message: 'stopped by the user; nothing was published for this day' });
+          break;
+        }
+        const message = e instanceof GammaflowError ? e.message : `features ${date}: ${errorMessage(e)}`;
+        tracker.fileDone(id, { state: 'failed', message });
+        tracker.dayDone('failed');
+        tracker.error(message);
+        outcomes.push({ date, state: 'failed', message });
+        break; // the engine holds a partial day: later days cannot be trusted
+      }
+    }
+    if (!req.signal?.aborted && outcomes.every((o) => o.state !== 'failed')) {
+      collect(engine.finish());
+      await flush(true);
+    }
+    if (file !== undefined) {
+      if (outcomes.some((o) => o.state === 'failed' || o.state === 'abandoned')) file.abort();
+      else file.close();
+      fileClosed = true;
+    }
+    const ok = outcomes.length === req.days.length && outcomes.every((o) => o.state === 'computed' || o.state === 'skipped');
+    return { outcomes, rowsWritten, exitCode: ok ? 0 : 1 };
+  } finally {
+    if (file !== undefined && !fileClosed) file.abort();
+    reader?.close();
+    duck?.closeSync();
+    if (toLake) await rm(tempDirectory, { recursive: true, force: true });
+    lock?.release();
+  }
+}
+
+function windowOrder(options: FeatureEngineOptions, row: FeatureRow): number {
+  return options.windows.findIndex((w) => w.label === row.window);
+}
+
+async function upToDate(lake: string, options: FeatureEngineOptions, manifests: Map<string, Map<string, ManifestEntry>>,
+  date: string, source: ManifestEntry['source'], settings: string): Promise<boolean> {
+  for (const w of options.windows) {
+    const previous = manifests.get(w.label)?.get(date);
+    if (previous === undefined || previous.source.etag !== source.etag || previous.filter !== settings
+      || previous.schemaVersion !== FEATURES_SCHEMA_VERSION || !(await partitionMatches(lake, previous))) return false;
+  }
+  return true;
+}
+
+interface FeedSinks {
+  rows(rows: readonly FeatureRow[]): void;
+  progress(events: number): void;
+  aborted(): boolean;
+}
+
+/**
+ * Streams one day's underlying and enriched option trades in event order
+ * into the engine, closing windows behind the stream (advanceTo the last
+ * event time after each option chunk) so memory stays bounded by the open
+ * windows.
+ */
+async function feedDay(engine: FeatureEngine, reader: LakeReader, duck: DuckDBInstance, lake: string, date: string, symbol: string,
+  roots: readonly string[], sinks: FeedSinks): Promise<{ underlyingTrades: number; optionTrades: number }> {
+  const underlying = reader.underlyingTrades(date, symbol);
+  const greeksFiles = await reader.partitionFiles(GREEKS_DATASET, date);
+  const optionsStream = enrichedOptionTrades(duck, lake, greeksFiles, symbol, roots);
+  let ubuf: UnderlyingTrade[] = [];
+  let ui = 0;
+  let underlyingDone = false;
+  let underlyingTrades = 0, optionTrades = 0;
+  let lastTimeNs = -1n;
+  const nextUnderlying = async (): Promise<UnderlyingTrade | undefined> => {
+    while (ui === ubuf.length) {
+      if (underlyingDone) return undefined;
+      const next = await underlying.next();
+      if (next.done === true) { underlyingDone = true; return undefined; }
+      ubuf = next.value;
+      ui = 0;
+    }
+    return ubuf[ui];
+  };
+  try {
+    for await (const chunk of optionsStream) {
+      if (sinks.aborted()) throw new LakeError(`features ${date}: stopped`, { date });
+      for (const o of chunk) {
+        for (let u = await nextUnderlying(); u !== undefined && u.sipTimestampNs <= o.sipTimestampNs; u = await nextUnderlying()) {
+          engine.onUnderlyingTrade(u);
+          ui++;
+          underlyingTrades++;
+        }
+        engine.onOptionTrade(o);
+        lastTimeNs = o.sipTimestampNs;
+      }
+      optionTrades += chunk.length;
+      sinks.progress(chunk.length);
+      sinks.rows(engine.advanceTo(lastTimeNs));
+    }
+    for (let u = await nextUnderlying(); u !== undefined; u = await nextUnderlying()) {
+      engine.onUnderlyingTrade(u);
+      ui++;
+      underlyingTrades++;
+      if ((underlyingTrades & 0xffff) === 0) {
+        sinks.progress(0x10000);
+        sinks.rows(engine.advanceTo(u.sipTimestampNs));
+      }
+    }
+    return { underlyingTrades, optionTrades };
+  } finally {
+    await underlying.return(undefined);
+    await optionsStream.return(undefined);
+  }
+}
+
+/** SQL string literal. */
+const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/**
+ * The symbol's enriched option trades of one options-greeks partition, in
+ * (sip_timestamp, sequence) order, streamed chunk by chunk.
+ */
+async function* enrichedOptionTrades(duck: DuckDBInstance, lake: string, files: readonly string[], symbol: string, roots: readonly string[]): AsyncGenerator<EnrichedOptionTrade[]> {
+  const where = `underlying = ${lit(symbol)}` + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
+  const sql = `SELECT sip_timestamp, sequence, ticker, root, "right", strike, CAST(expiry - DATE '1970-01-01' AS INTEGER) AS expiry_days,
+      adjusted, price, size, coalesce(conditions, []::INTEGER[]) AS conditions, correction, exchange, eligible,
+      underlying_price, underlying_sip_timestamp, t_years, iv, delta, gamma, intrinsic, dadvv, gadvv, greeks_flag
+    FROM read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)
+    WHERE ${where}
+    ORDER BY sip_timestamp, sequence`;
+  const conn = await duck.connect();
+  try {
+    const result = await conn.stream(sql);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (chunk === null || chunk.rowCount === 0) return;
+      yield enrichedRecords(chunk);
+    }
+  } catch (e) {
+    if (e instanceof LakeError) throw e;
+    throw new LakeError(`reading options-greeks failed: ${(e as Error).message}`, { lake }, { cause: e });
+  } finally {
+    conn.closeSync();
+  }
+}
+
+const EMPTY: readonly number[] = Object.freeze([]);
+
+function enrichedRecords(chunk: DuckDBDataChunk): EnrichedOptionTrade[] {
+  const n = chunk.rowCount;
+  const v = <T extends DuckDBValue>(c: number): DuckDBVector<T> => chunk.getColumnVector(c) as DuckDBVector<T>;
+  const ts = v<bigint>(0), seq = v<bigint>(1), ticker = v<string>(2), root = v<string>(3), right = v<string>(4);
+  const strike = v<number>(5), expiry = v<number>(6), adjusted = v<boolean>(7), price = v<number>(8), size = v<number>(9);
+  const conditions = chunk.getColumnVector(10) as DuckDBListVector;
+  const correction = v<number>(11), exchange = v<number>(12), eligible = v<boolean>(13);
+  const S = v<number | null>(14), sTime = v<bigint | null>(15), tYears = v<number>(16), iv = v<number | null>(17);
+  const delta = v<number | null>(18), gamma = v<number | null>(19), intrinsic = v<number | null>(20);
+  const dadvv = v<number | null>(21), gadvv = v<number | null>(22), flag = v<number>(23);
+  const num = (x: number | null | undefined): number => (x === null || x === undefined ? NaN : x);
+  const out = new Array<EnrichedOptionTrade>(n);
+  for (let i = 0; i < n; i++) {
+    const count = conditions.getEntryLength(i);
+    let conds: readonly number[] = EMPTY;
+    if (count > 0) {
+      const child = conditions.childVector as DuckDBVector<number>;
+      const at = conditions.getEntryOffset(i);
+      const list = new Array<number>(count);
+      for (let k = 0; k < count; k++) list[k] = child.getItem(at + k)!;
+      conds = list;
+    }
+    out[i] = {
+      sipTimestampNs: ts.getItem(i)!, sequence: Number(seq.getItem(i)!), ticker: ticker.getItem(i)!, root: root.getItem(i)!,
+      right: right.getItem(i) === 'C' ? 'C' : 'P', strike: strike.getItem(i)!, expiryDays: expiry.getItem(i)!,
+      adjusted: adjusted.getItem(i)!, price: price.getItem(i)!, size: size.getItem(i)!, conditions: conds,
+      correction: correction.getItem(i)!, exchange: exchange.getItem(i)!, eligible: eligible.getItem(i)!,
+      underlyingPrice: num(S.getItem(i)), underlyingTimestampNs: sTime.getItem(i) ?? null, tYears: tYears.getItem(i)!,
+      iv: num(iv.getItem(i)), delta: num(delta.getItem(i)), gamma: num(gamma.getItem(i)), intrinsic: num(intrinsic.getItem(i)),
+      dadvv: num(dadvv.getItem(i)), gadvv: num(gadvv.getItem(i)), greeksFlag: flag.getItem(i) as GreeksFlag,
+    };
+  }
+  return out;
+}
