@@ -1,0 +1,132 @@
+/**
+ * The ingest dashboard in a real terminal: the CLI runs inside tmux (its own
+ * server socket, a 150×40 pane), the screen is read with `capture-pane`, and
+ * `q` is typed with `send-keys`, as a person would.
+ *
+ * The dashboard shows per-file progress (`MB / `, `MB/s`) and the metrics
+ * URL (listen on port 0: the dashboard is where the chosen port is shown),
+ * which is scraped while the file is in flight. `q` ends the run: the CLI
+ * exits, nothing of the day is published, and the next run ingests it.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { duckQuery, lit } from '../support/duckdb.js';
+import { CLI_PATH, cliEnvironment, generateStocksDay, runCli } from '../support/cli.js';
+
+const run = promisify(execFile);
+const DATASET = 'stocks-trades';
+const DATE = '2025-11-07';
+
+/** `tmux -V`, or undefined when tmux is not installed. */
+async function tmuxVersion(): Promise<string | undefined> {
+  try {
+    return (await run('tmux', ['-V'])).stdout.trim();
+  } catch {
+    return undefined;
+  }
+}
+const TMUX = await tmuxVersion();
+
+let work: string;
+let data: string;
+let rows: number;
+const socket = `gammaflow-e2e-${process.pid}`;
+
+before(async () => {
+  if (!TMUX) return;
+  work = mkdtempSync(join(tmpdir(), 'gf-e2e-tui-'));
+  data = join(work, 'massive');
+  // Large enough that the dashboard is on screen for a few seconds.
+  rows = await generateStocksDay(data, DATE, { tickers: 10, spyTrades: 600_000 }, work);
+});
+
+after(async () => {
+  if (!TMUX) return;
+  await tmux('kill-server').catch(() => undefined); // only our own server (its own socket)
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** A tmux command on this file's private server. */
+async function tmux(...args: string[]): Promise<string> {
+  const { stdout } = await run('tmux', ['-L', socket, ...args], { env: cliEnvironment({ TERM: 'xterm-256color' }) });
+  return stdout;
+}
+
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Polls the pane until `predicate` holds for its text; returns that text. */
+async function waitForScreen(target: string, what: string, predicate: (screen: string) => boolean, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let screen = '';
+  while (Date.now() < deadline) {
+    screen = await tmux('capture-pane', '-p', '-t', target);
+    if (predicate(screen)) return screen;
+    await sleep(100);
+  }
+  throw new Error(`the screen never showed ${what}; last screen:\n${screen}`);
+}
+
+/** Waits for the pane's process to exit (remain-on-exit keeps the pane) and returns its exit status. */
+async function waitForExit(target: string, timeoutMs = 30_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const [dead, status] = (await tmux('display-message', '-p', '-t', target, '#{pane_dead} #{pane_dead_status}')).trim().split(' ');
+    if (dead === '1') return Number(status);
+    await sleep(100);
+  }
+  throw new Error(`the CLI did not exit within ${timeoutMs} ms; screen:\n${await tmux('capture-pane', '-p', '-t', target)}`);
+}
+
+test('the dashboard under tmux shows MB / and MB/s and the metrics URL; q stops cleanly and the rerun completes',
+  { skip: TMUX ? false : 'tmux is not installed' }, async () => {
+    const lake = join(work, 'lake');
+    const config = join(work, 'config.toml');
+    writeFileSync(config, ['[metrics]', 'listen = "127.0.0.1:0"', '[tui]', 'progress_update_ms = 100'].join('\n') + '\n');
+    const command = [process.execPath, CLI_PATH, 'ingest', '--dataset', DATASET, '--from', DATE, '--source', `local:${data}`,
+      '--lake', lake, '--config', config].map(shellQuote).join(' ');
+    const conf = join(work, 'tmux.conf');
+    writeFileSync(conf, 'set -g remain-on-exit on\n');
+    await tmux('-f', conf, 'new-session', '-d', '-s', 'ingest', '-x', '150', '-y', '40', '-c', work, command);
+    const target = 'ingest';
+
+    const moving = /stocks-trades 2025-11-07 .* ([\d.]+) MB \/ [\d.]+ MB /;
+    const screen = await waitForScreen(target, 'the file in flight with MB / and MB/s',
+      (s) => moving.test(s) && /[\d.]+ MB\/s/.test(s) && /metrics http:\/\/127\.0\.0\.1:\d+\/metrics/.test(s));
+    assert.match(screen, /^gammaflow ingest  elapsed /m);
+    assert.match(screen, /q quit/);
+    assert.match(screen, /days  [░█]+  0\/1/);
+
+    // The port chosen for listen = "...:0" is on the dashboard; scrape it mid-run.
+    const url = /metrics (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(screen)![1]!;
+    const metrics = await (await fetch(url)).text();
+    assert.match(metrics, /^gammaflow_files_in_flight\{state="running"\} 1$/m);
+    assert.ok(Number(/^gammaflow_bytes_read_total (\d+)$/m.exec(metrics)?.[1]) > 0, 'bytes have been read');
+    assert.match(metrics, /^gammaflow_files_planned 1$/m);
+
+    await tmux('send-keys', '-t', target, 'q');
+    const status = await waitForExit(target);
+    const last = await tmux('capture-pane', '-p', '-t', target);
+    assert.equal(status, 1, `stopping before the day is done exits 1:\n${last}`);
+    assert.match(last, /ingest finished in/);
+    assert.match(last, /days: 0 done, 1 failed, 0 skipped of 1/);
+    await assert.rejects(fetch(url), 'the metrics server closed with the run');
+
+    // Nothing half published: no partition, no manifest entry, staging cleaned, lock released.
+    assert.equal(existsSync(join(lake, DATASET, `date=${DATE}`)), false, 'the stopped day is not visible');
+    assert.equal(existsSync(join(lake, '_manifest', `${DATASET}.jsonl`)), false, 'no manifest entry');
+    assert.deepEqual(readdirSync(join(lake, '_staging', DATASET)), [], 'the staged parts were removed');
+    assert.equal(existsSync(join(lake, '.lock')), false, 'the lock is released');
+
+    const rerun = await runCli(['ingest', '--dataset', DATASET, '--from', DATE, '--source', `local:${data}`, '--lake', lake,
+      '--config', config, '--no-tui'], { cwd: work });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const [count] = await duckQuery(`SELECT count(*) AS n, count(DISTINCT (ticker, sequence_number)) AS d
+      FROM read_parquet(${lit(join(lake, DATASET, '*', '*.parquet'))})`);
+    assert.deepEqual(count, { n: BigInt(rows), d: BigInt(rows) });
+  });
