@@ -18,7 +18,7 @@
  * that fills it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ColumnBatch, ColumnSpec } from '../formats/columns.js';
 import type { Config } from '../config/schema.js';
@@ -271,6 +271,7 @@ export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
     const paramsKey = JSON.stringify({ filter, schema: GREEKS_SCHEMA_VERSION, params: { ...params, maxUnderlyingStalenessNs: String(params.maxUnderlyingStalenessNs) } });
     const [stocksManifest, optionsManifest, greeksManifest] = await Promise.all(
       ['stocks-trades', 'options-trades', GREEKS_DATASET].map((d) => readManifest(lake, d)));
+    await mkdir(tempDirectory, { recursive: true }); // DuckDB creates only the last level when it spills
     reader = await LakeReader.open(lake, { memoryLimit: req.duckdbMemoryLimit ?? '512MB', threads: 2, tempDirectory });
 
     tracker.startRun({ command: 'greeks', daysTotal: req.days.length, filesTotal: req.days.length });
