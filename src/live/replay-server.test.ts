@@ -1,0 +1,199 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeOpra } from '../formats/opra.js';
+import type { OptionTrade } from '../options/records.js';
+import { FeedError } from '../util/errors.js';
+import { MassiveFeedClient, type MassiveFeedClientOptions } from './client.js';
+import type { FeedDataEvent, OptionQuote, StockTrade } from './protocol.js';
+import { ReplayPacer, batchFrames, startReplayServer, type ReplayOptionRecord } from './replay-server.js';
+
+const T0_MS = 1762525800000;
+const ns = (ms: number): bigint => BigInt(ms) * 1_000_000n;
+
+function stock(ms: number, sequence: number, sym = 'SPY', extra: Partial<StockTrade> = {}): StockTrade {
+  return { sym, sipTimestampNs: ns(ms), sequence, price: 680 + sequence / 100, size: 100, conditions: [], correction: 0, ...extra };
+}
+
+function optionTrade(ms: number, sequence: number, ticker = 'O:SPY251107C00680000'): OptionTrade {
+  const decoded = decodeOpra(ticker);
+  assert.ok(decoded.ok);
+  const c = decoded.contract;
+  return {
+    sipTimestampNs: ns(ms), sequence, ticker, root: c.root, right: c.right, strike: c.strike, expiryDays: c.expiryDays,
+    adjusted: c.adjusted, price: 2 + sequence / 100, size: 3, conditions: [209], correction: 0, exchange: 65,
+  };
+}
+
+function optionQuote(ms: number, sequence: number, ticker = 'O:SPY251107C00680000'): OptionQuote {
+  return { sipTimestampNs: ns(ms), sequence, ticker, bidPrice: 2.1, askPrice: 2.2, bidSize: 10, askSize: 12, bidExchange: 301, askExchange: 302 };
+}
+
+async function* fromArray<T>(items: readonly T[]): AsyncIterable<T> {
+  for (const item of items) yield item;
+}
+
+function replayClient(url: string, topics: string[], options: Partial<MassiveFeedClientOptions> = {}): MassiveFeedClient {
+  return new MassiveFeedClient({
+    url, apiKey: 'any', topics, exitOnClose: true, heartbeatIntervalMs: 0, onLog: () => undefined, ...options,
+  });
+}
+
+async function collect(client: MassiveFeedClient): Promise<FeedDataEvent[]> {
+  const out: FeedDataEvent[] = [];
+  for await (const e of client) out.push(e);
+  return out;
+}
+
+function records(events: FeedDataEvent[]): unknown[] {
+  return events.map((e) => (e.kind === 'optionQuote' ? e.quote : e.trade));
+}
+
+test('replay → client round trip delivers the same records in order, on both clusters', async () => {
+  const stocks: StockTrade[] = [
+    stock(T0_MS, 1, 'SPY', { exchange: 4, tradeId: '1a', tape: 2, conditions: [12, 37] }),
+    stock(T0_MS, 2, 'QQQ'),
+    stock(T0_MS + 1, 3, 'SPY', { exchange: 12, tradeId: '3', tape: 2, trfId: 202, trfTimestampMs: T0_MS - 4 }),
+    stock(T0_MS + 40, 4),
+  ];
+  const options: ReplayOptionRecord[] = [
+    optionQuote(T0_MS, 1),
+    optionTrade(T0_MS, 2),
+    optionTrade(T0_MS + 2, 3, 'O:SPXW251107P06500000'),
+    optionQuote(T0_MS + 3, 4, 'O:SPXW251107P06500000'),
+  ];
+  const server = await startReplayServer({ speed: 'max', stocks: fromArray(stocks), options: fromArray(options) });
+  const stockClient = replayClient(`${server.url}/stocks`, ['T.*']);
+  const optionClient = replayClient(`${server.url}/options`, ['T.*', 'Q.O:SPY251107C00680000', 'Q.O:SPXW251107P06500000']);
+  await Promise.all([stockClient.start(), optionClient.start()]);
+  const [gotStocks, gotOptions] = await Promise.all([collect(stockClient), collect(optionClient)]);
+  assert.deepEqual(records(gotStocks), stocks);
+  assert.deepEqual(records(gotOptions), options);
+  assert.deepEqual(gotOptions.map((e) => e.kind), ['optionQuote', 'optionTrade', 'optionTrade', 'optionQuote']);
+  const summary = await server.finished;
+  assert.equal(summary.stocks.read, 4);
+  assert.equal(summary.stocks.sent, 4);
+  assert.equal(summary.stocks.frames, 3); // same-ms events share a frame: {0,0}, {1}, {40}
+  assert.equal(summary.options.frames, 3);
+  assert.equal(summary.stocks.outOfOrder, 0);
+  assert.equal(stockClient.stats().malformed, 0);
+  await server.close();
+});
+
+test('only subscribed topics are sent', async () => {
+  const stocks = [stock(T0_MS, 1, 'SPY'), stock(T0_MS, 2, 'QQQ'), stock(T0_MS + 1, 3, 'SPY'), stock(T0_MS + 2, 4, 'IWM')];
+  const server = await startReplayServer({ speed: 'max', stocks: fromArray(stocks) });
+  const c = replayClient(`${server.url}/stocks`, ['T.SPY']);
+  await c.start();
+  const got = await collect(c);
+  assert.deepEqual(got.map((e) => (e.kind === 'stockTrade' ? e.trade.sequence : -1)), [1, 3]);
+  const summary = await server.finished;
+  assert.equal(summary.stocks.read, 4);
+  assert.equal(summary.stocks.sent, 2);
+  await server.close();
+});
+
+test('the replay checks the API key when given one', async () => {
+  const server = await startReplayServer({ speed: 'max', apiKey: 'right', stocks: fromArray([stock(T0_MS, 1)]) });
+  const c = replayClient(`${server.url}/stocks`, ['T.SPY'], { apiKey: 'wrong' });
+  await assert.rejects(c.start(), (e: unknown) => e instanceof FeedError && e.code === 'auth_failed');
+  await server.close();
+});
+
+test('a late client on a finished cluster is closed cleanly; unknown clusters are refused', async () => {
+  const server = await startReplayServer({ speed: 'max', stocks: fromArray([stock(T0_MS, 1)]) });
+  const first = replayClient(`${server.url}/stocks`, ['T.SPY']);
+  await first.start();
+  assert.equal((await collect(first)).length, 1);
+  await server.finished;
+  const late = replayClient(`${server.url}/stocks`, ['T.SPY']);
+  await late.start();
+  assert.deepEqual(await collect(late), []);
+  const other = replayClient(`${server.url}/indices`, ['T.SPY'], { reconnect: { maxAttempts: 1 } });
+  await assert.rejects(other.start(), (e: unknown) => e instanceof FeedError && e.code === 'feed');
+  await server.close();
+});
+
+test('batchFrames groups by ms window and caps the frame size', async () => {
+  const times = [0, 0, 1, 5, 5, 5, 20, 3];
+  const events: FeedDataEvent[] = times.map((t, i) => ({ kind: 'stockTrade', trade: stock(T0_MS + t, i) }));
+  const frames = async (windowMs: number, max: number): Promise<number[][]> => {
+    const out: number[][] = [];
+    for await (const f of batchFrames(fromArray(events), windowMs, max)) out.push(f.map((e) => Number(e.kind === 'stockTrade' ? e.trade.sipTimestampNs / 1_000_000n : 0n) - T0_MS));
+    return out;
+  };
+  assert.deepEqual(await frames(0, 1000), [[0, 0], [1], [5, 5, 5], [20], [3]]);
+  assert.deepEqual(await frames(5, 1000), [[0, 0, 1, 5, 5, 5], [20], [3]]);
+  assert.deepEqual(await frames(0, 2), [[0, 0], [1], [5, 5], [5], [20], [3]]);
+});
+
+/** A virtual clock: sleeping advances it; every requested sleep is recorded. */
+function virtualClock(): { now: () => number; sleepMs: (ms: number) => Promise<void>; sleeps: number[] } {
+  let nowMs = 1_000_000;
+  const sleeps: number[] = [];
+  return {
+    now: () => nowMs,
+    sleepMs: async (ms) => { sleeps.push(ms); nowMs += ms; },
+    sleeps,
+  };
+}
+
+test('ReplayPacer: speed N waits (t − t0)/N from the first event; max never waits', async () => {
+  const clock = virtualClock();
+  const pacer = new ReplayPacer(10, clock.now, clock.sleepMs);
+  await pacer.waitFor(T0_MS);
+  await pacer.waitFor(T0_MS + 500);
+  await pacer.waitFor(T0_MS + 500);
+  await pacer.waitFor(T0_MS + 2000);
+  assert.deepEqual(clock.sleeps, [50, 150]);
+  assert.equal(pacer.dueWallMs(T0_MS + 3000), 1_000_000 + 300);
+
+  const maxClock = virtualClock();
+  const max = new ReplayPacer('max', maxClock.now, maxClock.sleepMs);
+  await max.waitFor(T0_MS);
+  await max.waitFor(T0_MS + 60_000);
+  assert.deepEqual(maxClock.sleeps, []);
+  assert.throws(() => new ReplayPacer(0), RangeError);
+  assert.throws(() => new ReplayPacer(Number.NaN), RangeError);
+});
+
+test('the server paces frames by event time at the given speed (virtual clock)', async () => {
+  const clock = virtualClock();
+  const stocks = [stock(T0_MS, 1), stock(T0_MS, 2), stock(T0_MS + 100, 3), stock(T0_MS + 1000, 4), stock(T0_MS + 900, 5)];
+  const server = await startReplayServer({ speed: 4, stocks: fromArray(stocks), now: clock.now, sleepMs: clock.sleepMs });
+  const c = replayClient(`${server.url}/stocks`, ['T.SPY']);
+  await c.start();
+  const got = await collect(c);
+  assert.deepEqual(got.map((e) => (e.kind === 'stockTrade' ? e.trade.sequence : -1)), [1, 2, 3, 4, 5]);
+  assert.deepEqual(clock.sleeps, [25, 225]);
+  const summary = await server.finished;
+  assert.equal(summary.stocks.outOfOrder, 1);
+  await server.close();
+});
+
+test('max speed follows a paused reader (backpressure) and loses nothing', async () => {
+  const total = 150_000; // well above what loopback buffers hold (~60k of these events)
+  const perMs = 200;
+  async function* many(): AsyncIterable<StockTrade> {
+    for (let i = 0; i < total; i++) yield stock(T0_MS + Math.floor(i / perMs), i);
+  }
+  const server = await startReplayServer({ speed: 'max', stocks: many(), maxBufferedBytes: 64 * 1024 });
+  const c = replayClient(`${server.url}/stocks`, ['T.SPY'], { queueCapacity: 1000, pauseDepth: 500, maxReadPauseMs: 60_000 });
+  await c.start();
+  const deadline = Date.now() + 10_000;
+  while (server.progress().stocks.backpressureWaits === 0) {
+    assert.ok(Date.now() < deadline, 'the server never had to wait for the paused client');
+    await sleep(10);
+  }
+  assert.ok(server.progress().stocks.read < total, 'the server read the whole input while its reader was paused');
+  let expected = 0;
+  for await (const e of c) {
+    assert.ok(e.kind === 'stockTrade');
+    assert.equal(e.trade.sequence, expected++);
+  }
+  assert.equal(expected, total);
+  const s = c.stats();
+  assert.equal(s.dropped, 0);
+  assert.ok(s.readPauses >= 1);
+  await server.close();
+});
