@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FeedError } from '../util/errors.js';
 import { startMassiveWsServer, type MassiveWsServer } from '../../test/support/massive-ws-server.js';
-import { MassiveFeedClient, type FeedGap, type MassiveFeedClientOptions } from './client.js';
+import { DEFAULT_RECONNECT, MassiveFeedClient, backoffDelayMs, type FeedGap, type MassiveFeedClientOptions } from './client.js';
 import type { FeedDataEvent, WireEvent } from './protocol.js';
 
 const KEY = 'sekret-key-0123456789';
@@ -280,4 +280,32 @@ test('gives up after maxAttempts consecutive failed connections', async () => {
     onLog: (level, message) => allLogs.push(`${level}: ${message}`),
   });
   await assert.rejects(c.start(), (e: unknown) => e instanceof FeedError && e.code === 'feed' && /after 3 attempt/.test(e.message));
+});
+
+test('backoff: exponential from the initial delay, capped, jitter takes up to its fraction off', () => {
+  const policy = { ...DEFAULT_RECONNECT, initialDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: 0.5 };
+  assert.deepEqual([0, 1, 2, 3, 4, 10].map((n) => backoffDelayMs(policy, n, 0)), [100, 200, 400, 800, 1000, 1000]);
+  assert.equal(backoffDelayMs(policy, 1, 1), 100);
+  assert.equal(backoffDelayMs(policy, 1, 0.5), 150);
+  assert.equal(backoffDelayMs({ ...policy, jitter: 0 }, 1, 0.9), 200);
+});
+
+test('stats: rates over the last seconds and lag from the last event time (injected clock)', async () => {
+  const server = await startMassiveWsServer({ apiKey: KEY });
+  let nowMs = T_MS + 10_000;
+  const c = client(server, { topics: ['T.SPY'], now: () => nowMs });
+  await c.start();
+  const conn = server.connections[0]!;
+  conn.sendEvents([stockTrade(1), stockTrade(2)]);
+  conn.sendEvents([stockTrade(3)]);
+  await take(c[Symbol.asyncIterator](), 3);
+  const s = c.stats();
+  assert.equal(s.lastEventMs, T_MS + 3);
+  assert.equal(s.lagMs, 10_000 - 3);
+  assert.equal(s.eventsPerSecond, 3 / 5);
+  assert.equal(s.framesPerSecond, s.frames / 5);
+  nowMs += 60_000;
+  assert.equal(c.stats().eventsPerSecond, 0);
+  await c.close();
+  await server.close();
 });

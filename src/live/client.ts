@@ -59,6 +59,16 @@ export const DEFAULT_RECONNECT: ReconnectPolicy = Object.freeze({
   initialDelayMs: 250, maxDelayMs: 30_000, factor: 2, jitter: 0.5, maxAttempts: Number.POSITIVE_INFINITY,
 });
 
+/**
+ * Delay before reconnect attempt number `failedAttempts + 1`, ms:
+ * min(maxDelayMs, initialDelayMs × factor^failedAttempts) × (1 − jitter × random01).
+ * Jitter spreads the reconnects of many clients after a server restart.
+ */
+export function backoffDelayMs(policy: ReconnectPolicy, failedAttempts: number, random01: number): number {
+  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** failedAttempts);
+  return base * (1 - policy.jitter * random01);
+}
+
 /** A disconnected interval, wall-clock ms: events with times in it were missed. */
 export interface FeedGap {
   /** When the connection was lost. */
@@ -399,7 +409,7 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
     for (const event of parsed.events) {
       if (event.kind === 'status') {
         this.onStatus(conn, event);
-        if (conn !== this.conn) return;
+        if (this.state === 'closed') break;
         continue;
       }
       data_++;
@@ -543,16 +553,9 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
     this.scheduleReconnect();
   }
 
-  /** Delay before the next attempt: initial × factor^(failed attempts), capped, jittered. */
-  private reconnectDelayMs(): number {
-    const p = this.policy;
-    const base = Math.min(p.maxDelayMs, p.initialDelayMs * p.factor ** this.failedAttempts);
-    return base * (1 - p.jitter * this.random());
-  }
-
   private scheduleReconnect(): void {
     this.state = 'reconnecting';
-    const delay = this.reconnectDelayMs();
+    const delay = backoffDelayMs(this.policy, this.failedAttempts, this.random());
     this.logTo('debug', `${this.url}: reconnect attempt in ${Math.round(delay)} ms`);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
