@@ -333,6 +333,46 @@ export function parseInt64Words(buf: Uint8Array, start: number, end: number, wor
   return undefined;
 }
 
+/**
+ * fastRow's int64: parses an optionally signed run of digits starting at `i`
+ * into the 64-bit slot words[at], words[at+1] (same results as parseInt64Words,
+ * in one pass with two divisions) and returns the index after the digits, or
+ * -1 when there are no digits or the value is outside int64 (the general path
+ * then says why).
+ */
+function scanInt64(buf: Uint8Array, i: number, words: Uint32Array, at: number): number {
+  let c = buf[i]!;
+  const neg = c === MINUS;
+  if (neg) c = buf[++i]!;
+  const digitsStart = i;
+  let v = 0;
+  while (c >= ZERO && c <= NINE && i - digitsStart < 15) { v = v * 10 + (c - ZERO); c = buf[++i]!; }
+  if (i === digitsStart) return -1;
+  let hi = Math.floor(v / TWO32), lo = v - hi * TWO32;
+  if (c >= ZERO && c <= NINE) {
+    // 16 to 19 digits: value = v * 10^k + tail with v < 10^15, k ≤ 4, so each partial product is exact.
+    let tail = 0, scale = 1;
+    while (c >= ZERO && c <= NINE) {
+      if (scale === 10000) return -1; // a 20th digit
+      tail = tail * 10 + (c - ZERO); scale *= 10;
+      c = buf[++i]!;
+    }
+    const low = lo * scale + tail;
+    const carry = Math.floor(low / TWO32);
+    lo = low - carry * TWO32;
+    hi = hi * scale + carry;
+    if (hi >= 2147483648 && !(neg && hi === 2147483648 && lo === 0)) return -1;
+  }
+  if (neg) { // two's complement
+    lo = (~lo >>> 0) + 1;
+    hi = (~hi >>> 0) + (lo === TWO32 ? 1 : 0);
+    lo = lo >>> 0;
+    hi = hi >>> 0;
+  }
+  if (littleEndian) { words[at] = lo; words[at + 1] = hi; } else { words[at] = hi; words[at + 1] = lo; }
+  return i;
+}
+
 export class CsvBatchParser {
   private readonly opts: CsvParserOptions;
   private readonly builders: Builder[];
@@ -471,14 +511,14 @@ export class CsvBatchParser {
           break;
         }
         case KIND_INT64: {
-          while ((c >= ZERO && c <= NINE) || c === MINUS) c = buf[++i]!;
           const b = builders[f] as Int64Builder;
-          if (i === start) {
+          if (c === COMMA || c === LF || c === CR) {
             if (nullable[f] === 0) return -1;
             b.setEmpty(row);
             break;
           }
-          if (parseInt64Words(buf, start, i, b.words, row * 2) !== undefined) return -1;
+          i = scanInt64(buf, i, b.words, row * 2);
+          if (i < 0) return -1;
           b.valid[row] = 1;
           break;
         }
