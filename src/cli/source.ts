@@ -19,6 +19,9 @@ export function openSource(spec: string, config: Config): FlatFileSource {
       'S3 credentials are missing: set MASSIVE_S3_ACCESS_KEY_ID and MASSIVE_S3_SECRET_ACCESS_KEY (the flat-file keys from the Massive dashboard, not the API key), or [massive] s3_access_key_id / s3_secret_access_key in config.toml',
       { key: 'massive.s3_access_key_id' });
   }
+  // The AWS SDK prints a multi-line NodeVersionSupportWarning on Node < 22 (which package.json supports):
+  // noise for people and non-JSON text under --json. A user who wants it can still set the variable to "false".
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Source({
     endpoint: m.s3_endpoint, bucket: m.s3_bucket, region: m.s3_region,
     accessKeyId: m.s3_access_key_id, secretAccessKey: m.s3_secret_access_key,

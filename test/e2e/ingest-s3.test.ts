@@ -123,6 +123,7 @@ test('S3 ingest through a cut connection resumes by Range and equals a local ing
   }
   assert.match(output, /days: 2 done, 1 failed, 0 skipped of 3/);
   assert.ok(!output.includes(LOCAL_S3_CREDENTIALS.secretAccessKey), 'the S3 secret never appears in the output');
+  assert.doesNotMatch(output, /NodeVersionSupportWarning/, 'no SDK runtime warning for people to puzzle over');
 
   const lakeLocal = join(work, 'lake-local');
   const local = await runCli(['ingest', '--dataset', DATASET, '--from', FROM, '--to', TO, '--no-tui', '--source', `local:${data}`,
@@ -139,6 +140,7 @@ test('S3 ingest through a cut connection resumes by Range and equals a local ing
   proxy.reset();
   const again = await runCli(['ingest', '--dataset', DATASET, '--from', FROM, '--to', TO, '--json', '--config', config], { cwd: work, env: credentials() });
   assert.equal(again.code, 0, again.stderr);
+  parseJsonLines(again.stderr); // nothing but JSON on stderr either
   const days = parseJsonLines(again.stdout).filter((l) => l.type === 'day');
   assert.deepEqual(days.map((d) => [d.date, d.state]), [['2025-11-26', 'skipped'], ['2025-11-28', 'skipped'], [MISSING_DAY, 'missing']]);
   assert.deepEqual(proxy.requests.filter((q) => q.method === 'GET'), [], 'skipped days are decided by HEAD alone');
@@ -177,6 +179,11 @@ test('unknown credentials are refused by the server and never printed, in plain 
     assert.match(output, /access denied to s3 key us_stocks_sip\/trades_v1\/2025\/11\/2025-11-26\.csv\.gz/);
     assert.ok(!output.includes(secret), `${mode}: the secret never appears:\n${output}`);
     assert.ok(!output.includes(keyId), `${mode}: the access key id never appears:\n${output}`);
+    if (mode === '--json') {
+      const failed = parseJsonLines(r.stdout).filter((l) => l.type === 'day' && l.state === 'failed');
+      assert.deepEqual(failed.map((l) => [l.date, l.errorCode]), [['2025-11-26', 'access_denied'], ['2025-11-28', 'access_denied']]);
+      parseJsonLines(r.stderr);
+    }
   }
   // The secret in the config file instead of the environment: same.
   const fileSecret = 'e2e-File-Secret-0b2e44';
