@@ -82,7 +82,7 @@ test('a day with one trade emits its full grid; empty windows have total 0 and n
   assert.equal(feature(full, 'underlying_dollar_value_total'), 6800);
   assert.equal(feature(full, 'underlying_price_open'), 680);
   assert.equal(diag(full, 'diag_underlying_trades'), 1);
-  // Rows come ordered by window end, then by configured size order.
+  // Rows come ordered by window end, then by window size.
   for (let i = 1; i < rows.length; i++) assert.ok(rows[i - 1]!.windowEndNs <= rows[i]!.windowEndNs);
 });
 
@@ -271,8 +271,10 @@ test('advanceTo closes exactly the windows whose end <= watermark; late events a
   assert.equal(e.advanceTo(at(9, 20)).length, 0, 'a lower watermark closes nothing');
   e.onUnderlyingTrade(stock(at(9, 30, 30), 2, 1)); // 1m window closed, 5m still open
   assert.equal(e.lateEvents, 1);
-  const five = e.advanceTo(at(9, 35));
+  const streamed: string[] = [];
+  const five = e.advanceTo(at(9, 35), (row) => streamed.push(row.window));
   assert.deepEqual(five.map((r) => r.window), ['1m', '1m', '1m', '1m', '5m']);
+  assert.deepEqual(streamed, ['1m', '1m', '1m', '1m', '5m'], 'onRow receives each row as it is computed, in order');
   assert.equal(feature(five[4]!, 'underlying_dollar_value_total'), 3);
 });
 

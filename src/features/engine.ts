@@ -6,7 +6,7 @@
  *
  *     new FeatureEngine(options)
  *       -> onUnderlyingTrade(t) / onOptionTrade(e) ...   events in event-time order
- *       -> advanceTo(watermarkNs) -> FeatureRow[]         windows whose end <= watermark
+ *       -> advanceTo(watermarkNs[, onRow]) -> FeatureRow[] windows whose end <= watermark
  *       -> ... -> finish() -> FeatureRow[]                every remaining window
  *
  * Event order: by SIP timestamp; at equal time underlying trades before option
@@ -369,39 +369,49 @@ export class FeatureEngine {
 
   /**
    * Closes every pending window whose end <= watermarkNs (empty ones
-   * included) and returns their rows, ordered by window end, then by the
-   * configured size order. A watermark below a previous one closes nothing.
+   * included) and returns their rows, ordered by window end, then by window
+   * size (shortest first). A watermark below a previous one closes nothing.
+   * `onRow`, when given, receives each row as soon as it is computed, in that
+   * order: a realtime caller can publish the 1m row before the longer windows
+   * closing at the same instant are computed.
    */
-  advanceTo(watermarkNs: bigint): FeatureRow[] {
+  advanceTo(watermarkNs: bigint, onRow?: (row: FeatureRow) => void): FeatureRow[] {
     if (watermarkNs > this.#watermarkNs) this.#watermarkNs = watermarkNs;
-    return this.#close(this.#watermarkNs);
+    return this.#close(this.#watermarkNs, onRow);
   }
 
   /** Closes and returns every remaining window of the registered days (end of a historical run or replay). */
-  finish(): FeatureRow[] {
+  finish(onRow?: (row: FeatureRow) => void): FeatureRow[] {
     for (const size of this.#sizes) {
       const last = size.pending[size.pending.length - 1];
       if (last !== undefined && last.endNs > this.#watermarkNs) this.#watermarkNs = last.endNs;
     }
-    return this.#close(this.#watermarkNs);
+    return this.#close(this.#watermarkNs, onRow);
   }
 
-  #close(watermarkNs: bigint): FeatureRow[] {
-    const rows: { row: FeatureRow; sizeIndex: number }[] = [];
-    this.#sizes.forEach((size, sizeIndex) => {
+  #close(watermarkNs: bigint, onRow: ((row: FeatureRow) => void) | undefined): FeatureRow[] {
+    const closing: { window: WindowState; size: SizeState }[] = [];
+    for (const size of this.#sizes) {
       while (size.head < size.pending.length && size.pending[size.head]!.endNs <= watermarkNs) {
         const w = size.pending[size.head++]!;
         size.open.delete(w.startNs);
         if (size.current === w) size.current = undefined;
-        rows.push({ row: this.#rowOf(size.spec, w), sizeIndex });
+        closing.push({ window: w, size });
       }
       if (size.head > 1024 && size.head * 2 > size.pending.length) {
         size.pending = size.pending.slice(size.head);
         size.head = 0;
       }
+    }
+    if (closing.length > 1) {
+      closing.sort((a, b) => (a.window.endNs < b.window.endNs ? -1 : a.window.endNs > b.window.endNs ? 1
+        : a.size.spec.sizeNs < b.size.spec.sizeNs ? -1 : a.size.spec.sizeNs > b.size.spec.sizeNs ? 1 : 0));
+    }
+    return closing.map(({ window, size }) => {
+      const row = this.#rowOf(size.spec, window);
+      onRow?.(row);
+      return row;
     });
-    rows.sort((a, b) => (a.row.windowEndNs < b.row.windowEndNs ? -1 : a.row.windowEndNs > b.row.windowEndNs ? 1 : a.sizeIndex - b.sizeIndex));
-    return rows.map((r) => r.row);
   }
 
   /** Registers the event's day if new; true when the event is inside the session. */
