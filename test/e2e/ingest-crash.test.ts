@@ -12,6 +12,9 @@
  * The final rerun completes; its lake equals a clean run's exactly (DuckDB:
  * counts, no duplicate (date, ticker, sequence_number), EXCEPT ALL both ways),
  * with nothing left in staging or trash and the lock released.
+ *
+ * Ctrl-C (SIGINT) without a terminal is the graceful variant: the run stops
+ * by itself, abandons what is in flight and cleans up before exiting.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -236,5 +239,24 @@ test('kill -9 at 20 %, 50 %, 90 % and right after a publish never shows a partia
   const total = BigInt(DAYS.reduce((n, d) => n + rowsByDate.get(d.date)!, 0));
   assert.deepEqual(await compareLakes(clean, lake), { rowsA: total, rowsB: total, distinctB: total, onlyA: 0n, onlyB: 0n });
   assert.deepEqual(leftovers(lake), [], 'no staging or trash is left behind');
+  assert.equal(existsSync(join(lake, '.lock')), false, 'the lock is released');
+});
+
+test('Ctrl-C (SIGINT) without a terminal stops cleanly: exit 1, nothing half published, staging removed, lock released', async () => {
+  const lake = join(work, 'lake-sigint');
+  const run = startCli(ingestArgs(lake), { cwd: work });
+  const target = 0.2 * bytesToRead(lake);
+  await run.waitForLine((line) => bytesRead(JSON.parse(line) as Record<string, unknown>) >= target, 60_000);
+  run.kill('SIGINT');
+  const r = await run.exited;
+  assert.equal(r.code, 1, `stopped before finishing: exit 1\n${said(r)}`);
+  const out = parseJsonLines(r.stdout);
+  assert.ok(out.some((l) => l.type === 'log' && /stopping: in-flight files are abandoned/.test(l.message as string)), said(r));
+  const days = out.filter((l) => l.type === 'day');
+  assert.ok(days.some((d) => d.state === 'abandoned'), `an in-flight day is reported abandoned:\n${said(r)}`);
+  assert.equal(out[out.length - 1]!.type, 'summary');
+  const view = await assertNoPartialDay(lake, 'after SIGINT');
+  assert.deepEqual(view.visible, days.filter((d) => d.state === 'ingested').map((d) => d.date as string).sort(), 'only finished days are visible');
+  assert.deepEqual(leftovers(lake), [], 'the abandoned staging was removed');
   assert.equal(existsSync(join(lake, '.lock')), false, 'the lock is released');
 });
