@@ -7,7 +7,7 @@ import { NyseCalendar, nyWallClockToUtcNs, type SessionKind } from '../calendar/
 import { DEFAULT_EXCLUDE_CONDITIONS_HIGH_LOW, DEFAULT_EXCLUDE_CONDITIONS_OPEN_CLOSE, DEFAULT_EXCLUDE_CONDITIONS_VOLUME, defaultConfig } from '../config/schema.js';
 import { GreeksFlag, type EnrichedOptionTrade, type UnderlyingTrade } from '../options/records.js';
 import { FeatureEngine, featureEngineOptions, UnderlyingConditionRules } from './engine.js';
-import { FEATURE_NAMES } from './names.js';
+import { AGGRESSION_FEATURE_NAMES, FEATURE_NAMES } from './names.js';
 import { DIAG, type FeatureRow } from './row.js';
 import { windowSpecs } from './windows.js';
 
@@ -278,17 +278,48 @@ test('advanceTo closes exactly the windows whose end <= watermark; late events a
   assert.equal(feature(five[4]!, 'underlying_dollar_value_total'), 3);
 });
 
-test('engine options from [aggregations]; aggression is refused until trade classification exists', () => {
+test('engine options from [aggregations]: windows, session, rules; aggression only when asked for', () => {
   const options = featureEngineOptions(defaultConfig().aggregations, calendar, { windows: ['1m', '15m'] });
   assert.deepEqual(options.windows.map((w) => w.label), ['1m', '15m']);
   assert.equal(options.session, 'regular');
-  assert.throws(() => new FeatureEngine({ ...options, aggression: true }), /issue 7/);
+  assert.equal(options.aggression, false);
   const rules = new UnderlyingConditionRules(options.underlyingRules);
   assert.equal(rules.fieldsOf([]), 7);
   assert.equal(rules.fieldsOf([12]), 1);
   assert.equal(rules.fieldsOf([38]), 6);
   assert.equal(rules.fieldsOf([22, 38]), 2);
   assert.equal(rules.fieldsOf([1000]), 7);
+});
+
+test('aggression: 149 features; priced trades enter the buy/sell dadvv sets of their side; sides counted in diag', () => {
+  const e = new FeatureEngine({ ...featureEngineOptions(defaultConfig().aggregations, calendar, { windows: ['1m'], aggression: true }) });
+  const t0 = at(10, 0);
+  e.onOptionTrade(option(t0 + 1n, { right: 'C', dadvv: 100 }), 'buy');
+  e.onOptionTrade(option(t0 + 2n, { right: 'C', dadvv: 300 }), 'buy');
+  e.onOptionTrade(option(t0 + 3n, { right: 'C', dadvv: 50 }), 'sell');
+  e.onOptionTrade(option(t0 + 4n, { right: 'P', dadvv: 70 }), 'sell');
+  e.onOptionTrade(option(t0 + 5n, { right: 'P', dadvv: 90 }));
+  e.onOptionTrade(option(t0 + 6n, { right: 'P', greeksFlag: GreeksFlag.SolverFailure, dadvv: NaN, gadvv: NaN }), 'buy');
+  const row = rowAt(e.finish(), t0);
+  assert.equal(row.features.length, 149);
+  const agg = (name: (typeof AGGRESSION_FEATURE_NAMES)[number]): number => row.features[81 + AGGRESSION_FEATURE_NAMES.indexOf(name)]!;
+  assert.equal(agg('calls_dadvv_agg_buy_total'), 400);
+  assert.equal(agg('calls_dadvv_agg_buy_q2'), 200);
+  assert.equal(agg('calls_dadvv_agg_sell_total'), 50);
+  assert.equal(agg('puts_dadvv_agg_sell_maximum'), 70);
+  assert.equal(agg('puts_dadvv_agg_buy_total'), 0, 'an unpriced trade has a side but no dadvv');
+  assert.ok(Number.isNaN(agg('puts_dadvv_agg_buy_mean')));
+  assert.equal(feature(row, 'puts_dadvv_total'), 160, 'the side does not change the base sets');
+  assert.equal(diag(row, 'diag_aggressive_buys'), 3);
+  assert.equal(diag(row, 'diag_aggressive_sells'), 2);
+  assert.equal(diag(row, 'diag_unclassified'), 1);
+  assert.equal(row.diagnostics.length, Object.keys(DIAG).length);
+  // Without aggression the side is ignored and the row has 81 features and the base diagnostics.
+  const plain = engine(['1m']);
+  plain.onOptionTrade(option(t0 + 1n, { right: 'C', dadvv: 100 }), 'buy');
+  const plainRow = rowAt(plain.finish(), t0);
+  assert.equal(plainRow.features.length, 81);
+  assert.equal(plainRow.diagnostics.length, Object.keys(DIAG).length - 3);
 });
 
 // ------------------------------------------------------------ reference check

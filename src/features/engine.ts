@@ -41,7 +41,7 @@ import { addDays, nyDateOfNs, nyWallClockToUtcNs, type NyseCalendar, type Sessio
 import type { AggregationsConfig } from '../config/schema.js';
 import { GreeksFlag, type EnrichedOptionTrade, type UnderlyingTrade } from '../options/records.js';
 import { computeStats, StatsScratch, type StatName } from './statistics/index.js';
-import { DIAG, DIAG_NAMES, type FeatureRow } from './row.js';
+import { DIAG, diagNames, type FeatureRow } from './row.js';
 import { featureNames } from './names.js';
 import {
   featureSegments, INTRINSIC_EPSILON, OPTION_VALUE_SETS, UNDERLYING_DOLLAR_VALUE,
@@ -71,9 +71,10 @@ export interface FeatureEngineOptions {
   /** m, shares per contract (calls_dollar_value = Σ price·size·m). */
   readonly contractSize: number;
   /**
-   * The 68 aggression columns. They need the trade classification of issue 7
-   * (the side passed to onOptionTrade); until the realtime/quote path provides
-   * it the engine refuses `true` rather than emit columns it cannot fill.
+   * The 68 aggression columns (and diag_aggressive_buys/sells,
+   * diag_unclassified): each eligible option trade's aggressor side is the
+   * `side` argument of onOptionTrade (src/options/aggression.ts classifies it
+   * against the prevailing quote); undefined = unclassified. Default false.
    */
   readonly aggression?: boolean;
 }
@@ -82,7 +83,7 @@ export interface FeatureEngineOptions {
 export function featureEngineOptions(
   aggregations: AggregationsConfig,
   calendar: NyseCalendar,
-  overrides: { symbol?: string; windows?: readonly string[]; session?: SessionKind } = {},
+  overrides: { symbol?: string; windows?: readonly string[]; session?: SessionKind; aggression?: boolean } = {},
 ): FeatureEngineOptions {
   return {
     symbol: overrides.symbol ?? aggregations.symbol,
@@ -96,7 +97,8 @@ export function featureEngineOptions(
       includeCorrections: aggregations.include_corrections,
     },
     contractSize: aggregations.contract_size,
-    aggression: false,
+    // Not `aggregations.aggression`: only a caller that feeds trade sides (quotes) may turn it on.
+    aggression: overrides.aggression ?? false,
   };
 }
 
@@ -162,10 +164,12 @@ class WindowState {
   closePrice = NaN; closeTimeNs = 0n; closeSequence = 0;
   high = -Infinity; low = Infinity;
   readonly intrinsic = new Int32Array(6);
-  readonly diagnostics = new Int32Array(DIAG_NAMES.length);
 
-  constructor(readonly startNs: bigint, readonly endNs: bigint, readonly date: string, setCount: number) {
+  readonly diagnostics: Int32Array;
+
+  constructor(readonly startNs: bigint, readonly endNs: bigint, readonly date: string, setCount: number, diagCount: number) {
     this.buffers = new Array<ValueBuffer | undefined>(setCount).fill(undefined);
+    this.diagnostics = new Int32Array(diagCount);
   }
 }
 
@@ -214,6 +218,7 @@ export class FeatureEngine {
   readonly #optionSets: { readonly C: OptionSetRoute[]; readonly P: OptionSetRoute[] } = { C: [], P: [] };
   readonly #bufferIndex = new Map<string, number>();
   readonly #setCount: number;
+  readonly #diagCount: number;
   readonly #days = new Map<string, SessionBounds | undefined>();
   readonly #scratch = new StatsScratch();
   readonly #pool: ValueBuffer[] = [];
@@ -228,14 +233,12 @@ export class FeatureEngine {
   #outOfSessionEvents = 0;
 
   constructor(options: FeatureEngineOptions) {
-    if (options.aggression === true) {
-      throw new RangeError('aggression features need the quote-based trade classification (issue 7); run with aggregations.aggression = false');
-    }
     if (options.windows.length === 0) throw new RangeError('at least one window size is required');
     if (!(options.contractSize > 0)) throw new RangeError(`contractSize must be positive, got ${options.contractSize}`);
     this.#options = options;
     this.symbol = options.symbol;
-    this.aggression = false;
+    this.aggression = options.aggression ?? false;
+    this.#diagCount = diagNames(this.aggression).length;
     this.featureCount = featureNames(this.aggression).length;
     this.#rules = new UnderlyingConditionRules(options.underlyingRules);
     this.#sizes = options.windows.map((spec) => new SizeState(spec));
@@ -281,7 +284,7 @@ export class FeatureEngine {
       for (const start of gridStarts(session, size.spec.sizeNs)) {
         if (size.known.has(start)) continue;
         size.known.add(start);
-        const window = new WindowState(start, start + size.spec.sizeNs, date, this.#setCount);
+        const window = new WindowState(start, start + size.spec.sizeNs, date, this.#setCount, this.#diagCount);
         size.open.set(start, window);
         added.push(window);
       }
@@ -331,7 +334,8 @@ export class FeatureEngine {
 
   /**
    * An enriched option trade of the symbol. `side` is its aggressor side
-   * (issue 7; ignored while aggression is off).
+   * against the prevailing quote (undefined = unclassified); ignored unless
+   * aggression is enabled.
    */
   onOptionTrade(e: EnrichedOptionTrade, side?: TradeSide): void {
     if (!this.#enter(e.sipTimestampNs)) return;
@@ -355,6 +359,7 @@ export class FeatureEngine {
       }
       if (c.priced) d[DIAG.diag_priced]!++;
       else { d[DIAG.diag_unpriced]!++; d[c.unpricedDiag]!++; }
+      if (this.aggression) d[side === 'buy' ? DIAG.diag_aggressive_buys : side === 'sell' ? DIAG.diag_aggressive_sells : DIAG.diag_unclassified]!++;
       for (const route of routes) {
         if (route.side !== undefined && route.side !== side) continue;
         switch (route.quantity) {

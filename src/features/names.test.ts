@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGGRESSION_FEATURE_NAMES, FEATURE_NAMES, featureNames } from './names.js';
 import { AGGRESSION_SEGMENTS, FEATURE_SEGMENTS, segmentColumns } from './value-sets.js';
-import { DIAG_NAMES, featureRowColumnNames } from './row.js';
+import { AGGRESSION_DIAG_NAMES, DIAG_NAMES, featureRowColumnNames } from './row.js';
 
 /** The repository root: the nearest directory above this file holding package.json. */
 function repoRoot(): string {
@@ -47,5 +47,6 @@ test('row layout: symbol, window, window_start, window_end, features, then diag_
   assert.deepEqual(columns.slice(4, 85), [...FEATURE_NAMES]);
   assert.deepEqual(columns.slice(85), [...DIAG_NAMES]);
   for (const name of DIAG_NAMES) assert.match(name, /^diag_[a-z_]+$/);
-  assert.equal(featureRowColumnNames(true).length, 4 + 149 + DIAG_NAMES.length);
+  assert.equal(featureRowColumnNames(true).length, 4 + 149 + DIAG_NAMES.length + AGGRESSION_DIAG_NAMES.length);
+  assert.deepEqual(featureRowColumnNames(true).slice(-3), [...AGGRESSION_DIAG_NAMES]);
 });

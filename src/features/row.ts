@@ -8,7 +8,7 @@
  *   window_end    int64    epoch nanoseconds (UTC), exclusive (= start + size)
  *   <81 features>          float64, null when undefined (NaN in memory)
  *   <68 aggression>        float64, only when aggression is enabled
- *   diag_*        int32    counts (DIAG_NAMES below)
+ *   diag_*        int32    counts (DIAG_NAMES, then AGGRESSION_DIAG_NAMES when enabled)
  *
  * Timestamps are plain int64 nanoseconds tagged with the lake's `ns` unit
  * (footer metadata `gammaflow.units`), like every timestamp in the lake: the
@@ -33,7 +33,7 @@ export interface FeatureRow {
   readonly date: string;
   /** featureNames(aggression) order; NaN = null. */
   readonly features: Float64Array;
-  /** DIAG_NAMES order. */
+  /** diagNames(aggression) order. */
   readonly diagnostics: Int32Array;
 }
 
@@ -76,10 +76,19 @@ export const DIAG_NAMES = [
   /** Eligible trades whose underlying price S is unknown (left out of the intrinsic percentages). */
   'diag_unknown_underlying',
 ] as const;
-export type DiagName = (typeof DIAG_NAMES)[number];
 
-/** Column index of each diagnostic. */
-export const DIAG = Object.fromEntries(DIAG_NAMES.map((name, i) => [name, i])) as { readonly [K in DiagName]: number };
+/** Diagnostics appended when aggression is enabled (eligible option trades by aggressor side). */
+export const AGGRESSION_DIAG_NAMES = ['diag_aggressive_buys', 'diag_aggressive_sells', 'diag_unclassified'] as const;
+
+export type DiagName = (typeof DIAG_NAMES)[number] | (typeof AGGRESSION_DIAG_NAMES)[number];
+
+/** Column index of each diagnostic within a row's diagnostics (aggression ones after the base ones). */
+export const DIAG = Object.fromEntries([...DIAG_NAMES, ...AGGRESSION_DIAG_NAMES].map((name, i) => [name, i])) as { readonly [K in DiagName]: number };
+
+/** The diagnostic columns of a row, in order. */
+export function diagNames(aggression: boolean): readonly DiagName[] {
+  return aggression ? [...DIAG_NAMES, ...AGGRESSION_DIAG_NAMES] : DIAG_NAMES;
+}
 
 /** The Parquet/CSV column list of a feature row. */
 export function featureRowSchema(aggression: boolean): ColumnSpec[] {
@@ -89,7 +98,7 @@ export function featureRowSchema(aggression: boolean): ColumnSpec[] {
     { name: 'window_start', type: 'int64', nullable: false, unit: 'ns', doc: 'inclusive, epoch ns UTC' },
     { name: 'window_end', type: 'int64', nullable: false, unit: 'ns', doc: 'exclusive, epoch ns UTC' },
     ...featureNames(aggression).map((name): ColumnSpec => ({ name, type: 'float64', nullable: true })),
-    ...DIAG_NAMES.map((name): ColumnSpec => ({ name, type: 'int32', nullable: false })),
+    ...diagNames(aggression).map((name): ColumnSpec => ({ name, type: 'int32', nullable: false })),
   ];
 }
 
@@ -135,7 +144,8 @@ export function rowsToBatch(rows: readonly FeatureRow[], aggression: boolean): C
     }
     columns.push({ type: 'float64', values, valid });
   }
-  for (let d = 0; d < DIAG_NAMES.length; d++) {
+  const diagCount = diagNames(aggression).length;
+  for (let d = 0; d < diagCount; d++) {
     const values = new Int32Array(n);
     for (let i = 0; i < n; i++) values[i] = rows[i]!.diagnostics[d]!;
     columns.push({ type: 'int32', values });
@@ -156,6 +166,6 @@ export function rowEntries(row: FeatureRow, aggression: boolean): [string, strin
     const v = row.features[i]!;
     entries.push([name, Number.isNaN(v) ? null : v]);
   });
-  DIAG_NAMES.forEach((name, i) => entries.push([name, row.diagnostics[i]!]));
+  diagNames(aggression).forEach((name, i) => entries.push([name, row.diagnostics[i]!]));
   return entries;
 }
