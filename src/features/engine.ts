@@ -49,6 +49,13 @@ import {
 } from './value-sets.js';
 import { gridStarts, inSession, sessionOf, windowSpecs, windowStartOf, type SessionBounds, type WindowSpec } from './windows.js';
 
+/**
+ * The fields of an enriched option trade the engine reads: any
+ * EnrichedOptionTrade fits, and the historical job reads only these columns.
+ */
+export type FeatureOptionTrade = Pick<EnrichedOptionTrade,
+  'sipTimestampNs' | 'sequence' | 'right' | 'price' | 'size' | 'eligible' | 'underlyingPrice' | 'intrinsic' | 'dadvv' | 'gadvv' | 'greeksFlag'>;
+
 /** Massive's consolidated-tape update rules for underlying trades (FEATURES.md "Per-trade quantities"). */
 export interface UnderlyingRules {
   /** A trade with any of these conditions does not update high/low (nor the as-of S). */
@@ -337,7 +344,7 @@ export class FeatureEngine {
    * against the prevailing quote (undefined = unclassified); ignored unless
    * aggression is enabled.
    */
-  onOptionTrade(e: EnrichedOptionTrade, side?: TradeSide): void {
+  onOptionTrade(e: FeatureOptionTrade, side?: TradeSide): void {
     if (!this.#enter(e.sipTimestampNs)) return;
     const c = e.eligible ? optionContribution(e) : undefined;
     const m = this.#options.contractSize;
@@ -513,7 +520,7 @@ interface OptionSetRoute {
   readonly side: TradeSide | undefined;
 }
 
-function optionContribution(e: EnrichedOptionTrade): OptionContribution {
+function optionContribution(e: FeatureOptionTrade): OptionContribution {
   const knownS = Number.isFinite(e.underlyingPrice) && Number.isFinite(e.intrinsic);
   const priced = e.greeksFlag === GreeksFlag.Ok && Number.isFinite(e.dadvv) && Number.isFinite(e.gadvv);
   return {

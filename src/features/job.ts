@@ -21,7 +21,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBDataChunk, type DuckDBListVector, type DuckDBValue, type DuckDBVector } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBDataChunk, type DuckDBValue, type DuckDBVector } from '@duckdb/node-api';
 import { addDays, NyseCalendar, nyWallClockToUtcNs, type SessionKind } from '../calendar/index.js';
 import { calendarOverrides } from '../config/index.js';
 import type { Config } from '../config/schema.js';
@@ -31,9 +31,9 @@ import { lockLake, type LakeLock } from '../lake/lock.js';
 import { partitionMatches, readManifest, type ManifestEntry } from '../lake/manifest.js';
 import { LakeReader } from '../lake/reader.js';
 import type { ProgressTracker } from '../observe/progress.js';
-import type { EnrichedOptionTrade, GreeksFlag, UnderlyingTrade } from '../options/records.js';
+import type { GreeksFlag, UnderlyingTrade } from '../options/records.js';
 import { GammaflowError, LakeError, errorMessage } from '../util/errors.js';
-import { FeatureEngine, featureEngineOptions, type FeatureEngineOptions } from './engine.js';
+import { FeatureEngine, featureEngineOptions, type FeatureEngineOptions, type FeatureOptionTrade } from './engine.js';
 import { FeatureFileWriter, featureDataset, publishFeatureDay, FEATURES_SCHEMA_VERSION } from './output.js';
 import type { FeatureRow } from './row.js';
 
@@ -355,13 +355,13 @@ const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /**
  * The symbol's enriched option trades of one options-greeks partition, in
- * (sip_timestamp, sequence) order, streamed chunk by chunk.
+ * (sip_timestamp, sequence) order, streamed chunk by chunk: only the columns
+ * the engine reads (FeatureOptionTrade).
  */
-async function* enrichedOptionTrades(duck: DuckDBInstance, lake: string, files: readonly string[], symbol: string, roots: readonly string[]): AsyncGenerator<EnrichedOptionTrade[]> {
+async function* enrichedOptionTrades(duck: DuckDBInstance, lake: string, files: readonly string[], symbol: string, roots: readonly string[]): AsyncGenerator<FeatureOptionTrade[]> {
   const where = `underlying = ${lit(symbol)}` + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
-  const sql = `SELECT sip_timestamp, sequence, ticker, root, "right", strike, CAST(expiry - DATE '1970-01-01' AS INTEGER) AS expiry_days,
-      adjusted, price, size, coalesce(conditions, []::INTEGER[]) AS conditions, correction, exchange, eligible,
-      underlying_price, underlying_sip_timestamp, t_years, iv, delta, gamma, intrinsic, dadvv, gadvv, greeks_flag
+  const sql = `SELECT sip_timestamp, sequence, "right" = 'C' AS is_call, price, size, eligible,
+      underlying_price, intrinsic, dadvv, gadvv, greeks_flag
     FROM read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)
     WHERE ${where}
     ORDER BY sip_timestamp, sequence`;
@@ -371,7 +371,7 @@ async function* enrichedOptionTrades(duck: DuckDBInstance, lake: string, files: 
     for (;;) {
       const chunk = await result.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) return;
-      yield enrichedRecords(chunk);
+      yield featureOptionRecords(chunk);
     }
   } catch (e) {
     if (e instanceof LakeError) throw e;
@@ -381,37 +381,19 @@ async function* enrichedOptionTrades(duck: DuckDBInstance, lake: string, files: 
   }
 }
 
-const EMPTY: readonly number[] = Object.freeze([]);
-
-function enrichedRecords(chunk: DuckDBDataChunk): EnrichedOptionTrade[] {
+function featureOptionRecords(chunk: DuckDBDataChunk): FeatureOptionTrade[] {
   const n = chunk.rowCount;
   const v = <T extends DuckDBValue>(c: number): DuckDBVector<T> => chunk.getColumnVector(c) as DuckDBVector<T>;
-  const ts = v<bigint>(0), seq = v<bigint>(1), ticker = v<string>(2), root = v<string>(3), right = v<string>(4);
-  const strike = v<number>(5), expiry = v<number>(6), adjusted = v<boolean>(7), price = v<number>(8), size = v<number>(9);
-  const conditions = chunk.getColumnVector(10) as DuckDBListVector;
-  const correction = v<number>(11), exchange = v<number>(12), eligible = v<boolean>(13);
-  const S = v<number | null>(14), sTime = v<bigint | null>(15), tYears = v<number>(16), iv = v<number | null>(17);
-  const delta = v<number | null>(18), gamma = v<number | null>(19), intrinsic = v<number | null>(20);
-  const dadvv = v<number | null>(21), gadvv = v<number | null>(22), flag = v<number>(23);
+  const ts = v<bigint>(0), seq = v<bigint>(1), isCall = v<boolean>(2), price = v<number>(3), size = v<number>(4);
+  const eligible = v<boolean>(5), S = v<number | null>(6), intrinsic = v<number | null>(7);
+  const dadvv = v<number | null>(8), gadvv = v<number | null>(9), flag = v<number>(10);
   const num = (x: number | null | undefined): number => (x === null || x === undefined ? NaN : x);
-  const out = new Array<EnrichedOptionTrade>(n);
+  const out = new Array<FeatureOptionTrade>(n);
   for (let i = 0; i < n; i++) {
-    const count = conditions.getEntryLength(i);
-    let conds: readonly number[] = EMPTY;
-    if (count > 0) {
-      const child = conditions.childVector as DuckDBVector<number>;
-      const at = conditions.getEntryOffset(i);
-      const list = new Array<number>(count);
-      for (let k = 0; k < count; k++) list[k] = child.getItem(at + k)!;
-      conds = list;
-    }
     out[i] = {
-      sipTimestampNs: ts.getItem(i)!, sequence: Number(seq.getItem(i)!), ticker: ticker.getItem(i)!, root: root.getItem(i)!,
-      right: right.getItem(i) === 'C' ? 'C' : 'P', strike: strike.getItem(i)!, expiryDays: expiry.getItem(i)!,
-      adjusted: adjusted.getItem(i)!, price: price.getItem(i)!, size: size.getItem(i)!, conditions: conds,
-      correction: correction.getItem(i)!, exchange: exchange.getItem(i)!, eligible: eligible.getItem(i)!,
-      underlyingPrice: num(S.getItem(i)), underlyingTimestampNs: sTime.getItem(i) ?? null, tYears: tYears.getItem(i)!,
-      iv: num(iv.getItem(i)), delta: num(delta.getItem(i)), gamma: num(gamma.getItem(i)), intrinsic: num(intrinsic.getItem(i)),
+      sipTimestampNs: ts.getItem(i)!, sequence: Number(seq.getItem(i)!), right: isCall.getItem(i) ? 'C' : 'P',
+      price: price.getItem(i)!, size: size.getItem(i)!, eligible: eligible.getItem(i)!,
+      underlyingPrice: num(S.getItem(i)), intrinsic: num(intrinsic.getItem(i)),
       dadvv: num(dadvv.getItem(i)), gadvv: num(gadvv.getItem(i)), greeksFlag: flag.getItem(i) as GreeksFlag,
     };
   }
