@@ -19,7 +19,7 @@ const stocksKey = (date: string): string => `us_stocks_sip/trades_v1/${date.slic
 let work: string;
 let data: string;
 let rows: number;
-/** Progress every 50 ms, so a run of a second prints several ticks; no metrics port. */
+/** Progress every 20 ms, so even a run of a few hundred ms prints several ticks; no metrics port. */
 let config: string;
 
 before(async () => {
@@ -29,7 +29,7 @@ before(async () => {
   const good = readFileSync(join(data, stocksKey(DATE)));
   mkdirSync(dirname(join(data, stocksKey(CORRUPT_DATE))), { recursive: true });
   writeFileSync(join(data, stocksKey(CORRUPT_DATE)), good.subarray(0, Math.floor(good.length / 2)));
-  config = writeConfig('config.toml', ['[tui]', 'plain_progress_interval_s = 0.05', '[metrics]', 'listen = "0"']);
+  config = writeConfig('config.toml', ['[tui]', 'plain_progress_interval_s = 0.02', '[metrics]', 'listen = "0"']);
 });
 
 after(() => {

@@ -3,25 +3,33 @@
  * server socket, a 150×40 pane), the screen is read with `capture-pane`, and
  * `q` is typed with `send-keys`, as a person would.
  *
+ * The file comes from a local S3 server through a fault proxy that stalls the
+ * download after 2 MB (the connection stays open, silent): the run is
+ * provably mid-file for as long as the test needs, however fast the machine.
  * The dashboard shows per-file progress (`MB / `, `MB/s`) and the metrics
  * URL (listen on port 0: the dashboard is where the chosen port is shown),
- * which is scraped while the file is in flight. `q` ends the run: the CLI
- * exits, nothing of the day is published, and the next run ingests it.
+ * which is scraped mid-file. `q` ends the run: the CLI exits, nothing of the
+ * day is published, and the next run ingests it.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { duckQuery, lit } from '../support/duckdb.js';
+import { startLocalS3Server, LOCAL_S3_CREDENTIALS, type LocalS3Server } from '../support/s3-server.js';
+import { startFaultProxy, matching, type FaultProxy } from '../support/fault-proxy.js';
 import { CLI_PATH, cliEnvironment, generateStocksDay, runCli } from '../support/cli.js';
 
 const run = promisify(execFile);
 const DATASET = 'stocks-trades';
 const DATE = '2025-11-07';
+const KEY = 'us_stocks_sip/trades_v1/2025/11/2025-11-07.csv.gz';
+/** The download stalls after this many bytes (shown as `2.00 MB / ...`). */
+const STALL_AFTER_BYTES = 2_000_000;
 
 /** `tmux -V`, or undefined when tmux is not installed. */
 async function tmuxVersion(): Promise<string | undefined> {
@@ -36,19 +44,27 @@ const TMUX = await tmuxVersion();
 let work: string;
 let data: string;
 let rows: number;
+let s3: LocalS3Server;
+let proxy: FaultProxy;
 const socket = `gammaflow-e2e-${process.pid}`;
 
 before(async () => {
   if (!TMUX) return;
   work = mkdtempSync(join(tmpdir(), 'gf-e2e-tui-'));
   data = join(work, 'massive');
-  // Large enough that the dashboard is on screen for a few seconds.
-  rows = await generateStocksDay(data, DATE, { tickers: 10, spyTrades: 600_000 }, work);
+  rows = await generateStocksDay(data, DATE, { tickers: 10, spyTrades: 150_000 }, work);
+  s3 = await startLocalS3Server();
+  proxy = await startFaultProxy(s3.endpoint);
+  const bytes = readFileSync(join(data, KEY));
+  assert.ok(bytes.length > 2 * STALL_AFTER_BYTES, 'the object is larger than the stall point');
+  await s3.putObject(KEY, bytes);
 });
 
 after(async () => {
   if (!TMUX) return;
   await tmux('kill-server').catch(() => undefined); // only our own server (its own socket)
+  await proxy?.close();
+  await s3?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -87,17 +103,22 @@ test('the dashboard under tmux shows MB / and MB/s and the metrics URL; q stops 
   { skip: TMUX ? false : 'tmux is not installed' }, async () => {
     const lake = join(work, 'lake');
     const config = join(work, 'config.toml');
-    writeFileSync(config, ['[metrics]', 'listen = "127.0.0.1:0"', '[tui]', 'progress_update_ms = 100'].join('\n') + '\n');
-    const command = [process.execPath, CLI_PATH, 'ingest', '--dataset', DATASET, '--from', DATE, '--source', `local:${data}`,
+    writeFileSync(config, [
+      '[massive]', `s3_endpoint = "${proxy.endpoint}"`,
+      '[metrics]', 'listen = "127.0.0.1:0"',
+      '[tui]', 'progress_update_ms = 100',
+    ].join('\n') + '\n');
+    proxy.inject({ kind: 'stall', afterBodyBytes: STALL_AFTER_BYTES }, { match: matching({ method: 'GET', key: KEY }), times: 1 });
+    const credentials = [`MASSIVE_S3_ACCESS_KEY_ID=${LOCAL_S3_CREDENTIALS.accessKeyId}`, `MASSIVE_S3_SECRET_ACCESS_KEY=${LOCAL_S3_CREDENTIALS.secretAccessKey}`];
+    const command = ['env', ...credentials, process.execPath, CLI_PATH, 'ingest', '--dataset', DATASET, '--from', DATE,
       '--lake', lake, '--config', config].map(shellQuote).join(' ');
     const conf = join(work, 'tmux.conf');
     writeFileSync(conf, 'set -g remain-on-exit on\n');
     await tmux('-f', conf, 'new-session', '-d', '-s', 'ingest', '-x', '150', '-y', '40', '-c', work, command);
     const target = 'ingest';
 
-    const moving = /stocks-trades 2025-11-07 .* ([\d.]+) MB \/ [\d.]+ MB /;
-    const screen = await waitForScreen(target, 'the file in flight with MB / and MB/s',
-      (s) => moving.test(s) && /[\d.]+ MB\/s/.test(s) && /metrics http:\/\/127\.0\.0\.1:\d+\/metrics/.test(s));
+    const screen = await waitForScreen(target, 'the file in flight with 2.00 MB / ... and MB/s',
+      (s) => /stocks-trades 2025-11-07 .* 2\.00 MB \/ [\d.]+ MB /.test(s) && /[\d.]+ MB\/s/.test(s) && /metrics http:\/\/127\.0\.0\.1:\d+\/metrics/.test(s));
     assert.match(screen, /^gammaflow ingest  elapsed /m);
     assert.match(screen, /q quit/);
     assert.match(screen, /days  [░█]+  0\/1/);
@@ -106,7 +127,7 @@ test('the dashboard under tmux shows MB / and MB/s and the metrics URL; q stops 
     const url = /metrics (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(screen)![1]!;
     const metrics = await (await fetch(url)).text();
     assert.match(metrics, /^gammaflow_files_in_flight\{state="running"\} 1$/m);
-    assert.ok(Number(/^gammaflow_bytes_read_total (\d+)$/m.exec(metrics)?.[1]) > 0, 'bytes have been read');
+    assert.match(metrics, new RegExp(`^gammaflow_bytes_read_total ${STALL_AFTER_BYTES}$`, 'm'), 'exactly the bytes before the stall');
     assert.match(metrics, /^gammaflow_files_planned 1$/m);
 
     await tmux('send-keys', '-t', target, 'q');
@@ -123,8 +144,8 @@ test('the dashboard under tmux shows MB / and MB/s and the metrics URL; q stops 
     assert.deepEqual(readdirSync(join(lake, '_staging', DATASET)), [], 'the staged parts were removed');
     assert.equal(existsSync(join(lake, '.lock')), false, 'the lock is released');
 
-    const rerun = await runCli(['ingest', '--dataset', DATASET, '--from', DATE, '--source', `local:${data}`, '--lake', lake,
-      '--config', config, '--no-tui'], { cwd: work });
+    const rerun = await runCli(['ingest', '--dataset', DATASET, '--from', DATE, '--lake', lake, '--config', config, '--no-tui'],
+      { cwd: work, env: { MASSIVE_S3_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId, MASSIVE_S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey } });
     assert.equal(rerun.code, 0, rerun.stderr);
     const [count] = await duckQuery(`SELECT count(*) AS n, count(DISTINCT (ticker, sequence_number)) AS d
       FROM read_parquet(${lit(join(lake, DATASET, '*', '*.parquet'))})`);
