@@ -62,7 +62,10 @@ before(async () => {
 
 after(async () => {
   if (!TMUX) return;
-  await tmux('kill-server').catch(() => undefined); // only our own server (its own socket)
+  // Only our own server (its own socket); its socket file is removed too.
+  const socketPath = (await tmux('display-message', '-p', '#{socket_path}').catch(() => '')).trim();
+  await tmux('kill-server').catch(() => undefined);
+  if (socketPath !== '') rmSync(socketPath, { force: true });
   await proxy?.close();
   await s3?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
