@@ -13,7 +13,7 @@ import { LocalSource } from '../sources/local.js';
 import { ProgressTracker } from '../observe/progress.js';
 import { optionDerivedColumns } from '../options/contract-columns.js';
 import { writeGz } from '../../test/support/gz.js';
-import { LakeReader, type LakeOptionTrade } from './reader.js';
+import { LakeReader, type LakeOptionTrade, type OptionQuoteColumns } from './reader.js';
 import type { UnderlyingTrade } from '../options/records.js';
 import { LakeError } from '../util/errors.js';
 
@@ -100,6 +100,65 @@ test('reads one symbol-day in time order with deterministic tie-breaks across pa
     for await (const chunk of reader.underlyingTrades(DATE, 'SPY')) { assert.ok(chunk.length > 0); break; }
     assert.equal((await collect(reader.underlyingTrades(DATE, 'QQQ'))).length, 1);
     await assert.rejects(collect(reader.underlyingTrades('2025-11-10', 'SPY')), (e: unknown) => e instanceof LakeError && /no stocks-trades partition for 2025-11-10/.test(e.message));
+  } finally {
+    reader.close();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(lake, { recursive: true, force: true });
+  }
+});
+
+const QUOTES = 'ticker,ask_exchange,ask_price,ask_size,bid_exchange,bid_price,bid_size,sequence_number,sip_timestamp';
+/** Sorted by ticker then time (file order); SPY C has an equal-time pair listed out of sequence order and an empty bid. */
+const QUOTE_ROWS = [
+  `O:QQQ251107C00600000,301,1.6,5,302,1.4,5,1,${T + 1n}`,
+  `O:SPXW251107C06800000,301,12.6,5,302,12.4,5,2,${T + 2n}`,
+  `O:SPY251107C00680000,301,2.6,10,302,2.4,20,9,${T + 4n}`,
+  `O:SPY251107C00680000,301,2.7,11,302,,,8,${T + 4n}`,
+  `O:SPY251107C00680000,301,2.8,12,302,2.5,21,10,${T + 6n}`,
+  `O:SPY251107P00675000,301,1.2,3,302,1.0,4,3,${T + 3n}`,
+  `O:SPY1251107P00675000,301,1.3,3,302,1.1,4,4,${T + 5n}`,
+];
+
+function quoteRows(chunks: readonly OptionQuoteColumns[]): [string, bigint, number, number, number, number, number][] {
+  const rows: [string, bigint, number, number, number, number, number][] = [];
+  for (const c of chunks) {
+    for (let i = 0; i < c.length; i++) {
+      rows.push([c.ticker[i]!, c.sipTimestampNs[i]! - T, c.sequence[i]!, c.bidPrice[i]!, c.bidSize[i]!, c.askPrice[i]!, c.askSize[i]!]);
+    }
+  }
+  return rows;
+}
+
+test('option quotes of one symbol-day: selection, (time, sequence) order across parts, absent side as 0', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'gf-reader-q-src-'));
+  const lake = mkdtempSync(join(tmpdir(), 'gf-reader-q-lake-'));
+  writeGz(root, objectKey(DATASETS['options-quotes'], DATE), [QUOTES, ...QUOTE_ROWS].join('\n') + '\n');
+  const reader = await (async () => {
+    const r = await runIngest({
+      datasets: [DATASETS['options-quotes']], days: [DATE], lake, source: new LocalSource(root),
+      force: false, concurrentFiles: 1, batchRows: 2, rowGroupRows: 2, fileSizeTargetBytes: 1, zstdLevel: 1, useWorkerWriter: false,
+      derivedFor: (d) => (d.filterKind === 'underlyings' ? optionDerivedColumns() : undefined),
+      expectedPublishMs: () => 0, tracker: new ProgressTracker(), version: 'test',
+    });
+    assert.equal(r.exitCode, 0, JSON.stringify(r.outcomes));
+    return LakeReader.open(lake, { memoryLimit: '64MB', threads: 1 });
+  })();
+  try {
+    assert.ok((await reader.partitionFiles('options-quotes', DATE)).length >= 3, 'several parts');
+    const chunks: OptionQuoteColumns[] = [];
+    for await (const c of reader.optionQuotes(DATE, { underlying: 'SPY' })) chunks.push(c);
+    assert.deepEqual(quoteRows(chunks), [
+      ['O:SPY251107P00675000', 3n, 3, 1.0, 4, 1.2, 3],
+      ['O:SPY251107C00680000', 4n, 8, 0, 0, 2.7, 11],
+      ['O:SPY251107C00680000', 4n, 9, 2.4, 20, 2.6, 10],
+      ['O:SPY1251107P00675000', 5n, 4, 1.1, 4, 1.3, 3],
+      ['O:SPY251107C00680000', 6n, 10, 2.5, 21, 2.8, 12],
+    ]);
+    const byRoot: OptionQuoteColumns[] = [];
+    for await (const c of reader.optionQuotes(DATE, { underlying: 'QQQ', extraRoots: ['SPXW'] })) byRoot.push(c);
+    assert.deepEqual(quoteRows(byRoot).map((r) => r[0]), ['O:QQQ251107C00600000', 'O:SPXW251107C06800000']);
+    await assert.rejects(async () => { for await (const c of reader.optionQuotes('2025-11-10', { underlying: 'SPY' })) void c; },
+      (e: unknown) => e instanceof LakeError && /no options-quotes partition for 2025-11-10/.test(e.message));
   } finally {
     reader.close();
     rmSync(root, { recursive: true, force: true });

@@ -10,7 +10,9 @@
  * Order and tie-breaks (deterministic):
  * - underlying trades: sip_timestamp, sequence_number (nulls last), then partition row order;
  * - option trades: sip_timestamp, then the row's index in the partition (file order: ticker, then
- *   time). That index becomes the record's `sequence` (options flat files have no sequence number).
+ *   time). That index becomes the record's `sequence` (options flat files have no sequence number);
+ * - option quotes: sip_timestamp, sequence_number (nulls first: read as 0), then partition row
+ *   order (file, row), so an equal-key re-delivery keeps the order of the file.
  *
  * Memory: DuckDB's sort is bounded by `memory_limit` (default 512 MB) and spills to
  * `temp_directory` beyond it; `threads` (default 2) caps its parallelism. One symbol-day of SPY
@@ -45,6 +47,27 @@ export interface LakeOptionTrade extends OptionTrade {
 export interface OptionSelection {
   readonly underlying: string;
   readonly extraRoots?: readonly string[];
+}
+
+/**
+ * One chunk of option quotes as columns (no object per quote: a symbol-day holds tens of millions
+ * of quotes). Row i is `ticker[i]`'s NBBO at `sipTimestampNs[i]`. Massive's convention is kept:
+ * an absent side has price and size 0 (a null field in the lake reads as 0).
+ */
+export interface OptionQuoteColumns {
+  readonly length: number;
+  /** OPRA ticker (`O:` prefix); the strings are shared by every quote of a contract. */
+  readonly ticker: readonly string[];
+  /** SIP time, ns since the Unix epoch. */
+  readonly sipTimestampNs: BigInt64Array;
+  /** `sequence_number` (0 when null): the book's tie-break at equal timestamps. */
+  readonly sequence: Float64Array;
+  readonly bidPrice: Float64Array;
+  /** Contracts. */
+  readonly bidSize: Float64Array;
+  readonly askPrice: Float64Array;
+  /** Contracts. */
+  readonly askSize: Float64Array;
 }
 
 /** SQL string literal. */
@@ -126,6 +149,33 @@ export class LakeReader {
       }));
     };
     for await (const chunk of this.chunks(tradesSql, prepare)) yield optionRecords(chunk, contracts);
+  }
+
+  /**
+   * The option quotes of the symbol's contracts for one day (the options-quotes table, ingested
+   * with `--underlyings SYMBOL`; it carries the decoded contract columns), in (sip_timestamp,
+   * sequence_number, file, row) order, as column chunks. Tickers are read once per contract
+   * through a dictionary, as in {@link optionTrades}.
+   */
+  async *optionQuotes(date: string, selection: OptionSelection): AsyncGenerator<OptionQuoteColumns> {
+    const files = await this.partitionFiles('options-quotes', date);
+    const roots = selection.extraRoots ?? [];
+    const where = `underlying = ${lit(selection.underlying)}` + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
+    const scan = `read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)`;
+    const contractsSql = `CREATE TEMP TABLE quote_contracts AS
+      SELECT row_number() OVER (ORDER BY ticker) - 1 AS id, ticker FROM (SELECT DISTINCT ticker FROM ${scan} WHERE ${where})`;
+    const quotesSql = `SELECT p.sip_timestamp, coalesce(p.sequence_number, 0) AS sequence, c.id,
+        coalesce(p.bid_price, 0) AS bid_price, coalesce(p.bid_size, 0) AS bid_size,
+        coalesce(p.ask_price, 0) AS ask_price, coalesce(p.ask_size, 0) AS ask_size
+      FROM ${scan} AS p JOIN quote_contracts AS c ON p.ticker = c.ticker
+      ORDER BY p.sip_timestamp, sequence, p.filename, p.file_row_number`;
+    let tickers: string[] = [];
+    const prepare = async (conn: DuckDBConnection): Promise<void> => {
+      await conn.run(contractsSql);
+      const reader = await conn.runAndReadAll('SELECT ticker FROM quote_contracts ORDER BY id');
+      tickers = reader.getRows().map(([ticker]) => String(ticker));
+    };
+    for await (const chunk of this.chunks(quotesSql, prepare)) yield quoteColumns(chunk, tickers);
   }
 
   /** Row count of each Parquet file (from the footers). */
@@ -231,6 +281,28 @@ function optionRecords(chunk: DuckDBDataChunk, contracts: readonly ContractColum
       exchange: exchange.getItem(i)!,
       participantTimestampNs: participant.getItem(i),
     };
+  }
+  return out;
+}
+
+function quoteColumns(chunk: DuckDBDataChunk, tickers: readonly string[]): OptionQuoteColumns {
+  const n = chunk.rowCount;
+  const v = (c: number) => chunk.getColumnVector(c);
+  const ts = v(0) as DuckDBVector<bigint>, seq = v(1) as DuckDBVector<bigint>, contractId = v(2) as DuckDBVector<bigint>;
+  const bid = v(3) as DuckDBVector<number>, bidSize = v(4) as DuckDBVector<number>;
+  const ask = v(5) as DuckDBVector<number>, askSize = v(6) as DuckDBVector<number>;
+  const out = {
+    length: n, ticker: new Array<string>(n), sipTimestampNs: new BigInt64Array(n), sequence: new Float64Array(n),
+    bidPrice: new Float64Array(n), bidSize: new Float64Array(n), askPrice: new Float64Array(n), askSize: new Float64Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    out.ticker[i] = tickers[Number(contractId.getItem(i)!)]!;
+    out.sipTimestampNs[i] = ts.getItem(i)!;
+    out.sequence[i] = Number(seq.getItem(i)!);
+    out.bidPrice[i] = bid.getItem(i)!;
+    out.bidSize[i] = bidSize.getItem(i)!;
+    out.askPrice[i] = ask.getItem(i)!;
+    out.askSize[i] = askSize.getItem(i)!;
   }
   return out;
 }
