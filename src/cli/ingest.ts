@@ -13,6 +13,7 @@ import { tickerFilter, underlyingFilter } from '../formats/filters.js';
 import { optionDerivedColumns, optionTickerNames } from '../options/contract-columns.js';
 import type { Config } from '../config/schema.js';
 import { VERSION } from './version.js';
+import type { ProgressTracker } from '../observe/progress.js';
 
 export const INGEST_HELP = `gammaflow ingest --dataset NAME[,NAME] --from YYYY-MM-DD --to YYYY-MM-DD [options]
 
@@ -77,32 +78,36 @@ export interface IngestDaysOptions {
   readonly underlyings?: readonly string[];
 }
 
-/** The ingest run with its UI; shared by `ingest`, `run` and the demo. */
+/** The ingest run with its own UI (the `ingest` command and the demo). */
 export async function ingestDays(o: IngestDaysOptions): Promise<{ exitCode: number; outcomes: DayOutcome[] }> {
+  return withRunUi({ config: o.config, configPath: o.configPath, noTui: o.noTui, json: o.json },
+    ({ tracker, signal }) => ingestDaysWithin(tracker, signal, o));
+}
+
+/** The ingest run inside a UI that the caller runs (`gammaflow run` chains ingest → greeks → features in one). */
+export async function ingestDaysWithin(tracker: ProgressTracker, signal: AbortSignal, o: IngestDaysOptions): Promise<{ exitCode: number; outcomes: DayOutcome[] }> {
   const { config } = o;
   const calendar = new NyseCalendar(calendarOverrides(config.calendar));
   const days = calendar.tradingDays(o.from, o.to);
   const source = openSource(o.sourceSpec, config);
   try {
-    return await withRunUi({ config, configPath: o.configPath, noTui: o.noTui, json: o.json }, async ({ tracker, signal }) => {
-      if (days.length === 0) tracker.log('warn', `no NYSE trading day between ${o.from} and ${o.to}`);
-      const result = await runIngest({
-        datasets: o.datasets, days, lake: o.lake, source, force: o.force,
-        concurrentFiles: Math.max(1, Math.min(config.ingest.concurrent_files, o.sourceSpec === 's3' ? config.ingest.s3_concurrency : availableParallelism() * 4)),
-        batchRows: config.ingest.batch_rows, rowGroupRows: config.storage.row_group_rows,
-        fileSizeTargetBytes: config.storage.file_size_mb_target * 1024 * 1024, zstdLevel: config.storage.zstd_level,
-        useWorkerWriter: true,
-        filterFor: (d) => {
-          if (d.filterKind === 'tickers') return o.tickers ? tickerFilter(o.tickers) : undefined;
-          return o.underlyings ? underlyingFilter(o.underlyings, optionTickerNames) : undefined;
-        },
-        derivedFor: (d) => (d.filterKind === 'underlyings' ? optionDerivedColumns() : undefined),
-        expectedPublishMs: (date) => calendar.expectedPublishMs(date, config.ingest.publish_hour_et),
-        tracker, signal, version: VERSION,
-      });
-      if (o.json) for (const outcome of result.outcomes) process.stdout.write(JSON.stringify({ type: 'day', ...outcome, entry: undefined, files: outcome.entry?.files.length, rows: outcome.entry?.rows }) + '\n');
-      return result;
+    if (days.length === 0) tracker.log('warn', `no NYSE trading day between ${o.from} and ${o.to}`);
+    const result = await runIngest({
+      datasets: o.datasets, days, lake: o.lake, source, force: o.force,
+      concurrentFiles: Math.max(1, Math.min(config.ingest.concurrent_files, o.sourceSpec === 's3' ? config.ingest.s3_concurrency : availableParallelism() * 4)),
+      batchRows: config.ingest.batch_rows, rowGroupRows: config.storage.row_group_rows,
+      fileSizeTargetBytes: config.storage.file_size_mb_target * 1024 * 1024, zstdLevel: config.storage.zstd_level,
+      useWorkerWriter: true,
+      filterFor: (d) => {
+        if (d.filterKind === 'tickers') return o.tickers ? tickerFilter(o.tickers) : undefined;
+        return o.underlyings ? underlyingFilter(o.underlyings, optionTickerNames) : undefined;
+      },
+      derivedFor: (d) => (d.filterKind === 'underlyings' ? optionDerivedColumns() : undefined),
+      expectedPublishMs: (date) => calendar.expectedPublishMs(date, config.ingest.publish_hour_et),
+      tracker, signal, version: VERSION,
     });
+    if (o.json) for (const outcome of result.outcomes) process.stdout.write(JSON.stringify({ type: 'day', ...outcome, entry: undefined, files: outcome.entry?.files.length, rows: outcome.entry?.rows }) + '\n');
+    return result;
   } finally {
     await source.close?.();
   }

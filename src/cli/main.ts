@@ -12,6 +12,7 @@ Commands:
   ingest     stream flat files (S3 or a local folder) into the Parquet lake
   greeks     per-trade IV, delta, gamma, dadvv, gadvv of one symbol's option trades (LAKE/options-greeks)
   features   windowed features (81 per window) of one symbol from the lake (LAKE/features or --out FILE)
+  run        flat files → greeks → features for one symbol in one command
   generate   write a synthetic trading day in Massive's flat-file format
   demo       generate a day, ingest it with the dashboard, print how to query it
 
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ingest: async () => (await import('./ingest.js')).ingestCommand,
   greeks: async () => (await import('./greeks.js')).greeksCommand,
   features: async () => (await import('./features.js')).featuresCommand,
+  run: async () => (await import('./run.js')).runCommand,
   generate: async () => (await import('./generate.js')).generateCommand,
   demo: async () => (await import('./demo.js')).demoCommand,
 };

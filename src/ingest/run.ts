@@ -105,7 +105,8 @@ async function ingestDay(req: IngestRequest, runId: string, t: { dataset: Datase
     const info = await req.source.stat(key);
     if (!req.force && previous !== undefined
       && previous.source.key === info.key && previous.source.size === info.size && previous.source.etag === info.etag
-      && previous.filter === filter?.description
+      // an unfiltered day holds every row a filtered request needs
+      && (previous.filter === undefined || previous.filter === filter?.description)
       && previous.schemaVersion === dataset.schemaVersion
       && (await partitionMatches(req.lake, previous))) {
       tracker.fileDone(id, { state: 'skipped', message: 'already in the lake (same source object)' });

@@ -211,9 +211,24 @@ export class ProgressTracker {
       this.bytesRate.record(this.startedAtMs, this.bytesRead);
       this.rowsRate.record(this.startedAtMs, this.rowsParsed);
     }
-    this.command = info.command;
-    this.daysTotal = info.daysTotal;
-    this.filesPlanned = info.filesTotal;
+    this.command = this.stagePrefix + info.command;
+    this.daysTotal = this.stageBaseDays + info.daysTotal;
+    this.filesPlanned = this.stageBaseFiles + info.filesTotal;
+  }
+
+  private stagePrefix = '';
+  private stageBaseDays = 0;
+  private stageBaseFiles = 0;
+
+  /**
+   * Starts the next stage of a chained command (`gammaflow run`: ingest →
+   * greeks → features): the next startRun's totals add to what the earlier
+   * stages planned, instead of replacing them.
+   */
+  nextStage(pipeline: string): void {
+    this.stagePrefix = `${pipeline}: `;
+    this.stageBaseDays = this.daysTotal;
+    this.stageBaseFiles = this.filesPlanned;
   }
 
   fileQueued(id: string, info: { dataset: string; date: string; key: string }): void {

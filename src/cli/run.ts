@@ -1,0 +1,111 @@
+/**
+ * `gammaflow run`: features from flat files in one command: ingest only what
+ * the features need (the symbol's stock trades, its option trades, and its
+ * option quotes when aggression is on, all filtered while streaming) →
+ * greeks → features, under one dashboard.
+ */
+import { parseCommand, requireDate, csvList } from './args.js';
+import { UsageError, EXIT_OK } from './report.js';
+import { loadCliConfig } from './common.js';
+import { withRunUi } from './run-ui.js';
+import { ingestDaysWithin } from './ingest.js';
+import { DATASETS } from '../formats/datasets.js';
+import { runGreeks } from '../options/greeks-job.js';
+import { runFeatures } from '../features/job.js';
+import type { SessionKind } from '../calendar/index.js';
+import { VERSION } from './version.js';
+
+export const RUN_HELP = `gammaflow run --symbol SYMBOL --from YYYY-MM-DD --to YYYY-MM-DD [options]
+
+Flat files to features in one command: ingests SYMBOL's stock trades and option trades (and option
+quotes when [aggregations] aggression is on), filtered while streaming, computes the greeks of every
+option trade, then the windowed features. Days already done at any step are skipped.
+
+  --symbol SYMBOL        underlying (default: aggregations.symbol, SPY)
+  --from, --to DATE      trading days in this range
+  --source SRC           s3 (default) or local:DIR (Massive's key layout)
+  --windows LIST         window sizes, e.g. 1m,5m (default: aggregations.windows)
+  --session KIND         regular | extended | all (default: aggregations.session)
+  --out PATH             one output file (.parquet, .csv, .jsonl) instead of the lake's features table
+  --lake DIR             lake directory (default: storage.lake, ./lake)
+  --force                redo every step
+  --config FILE          config file (default ./config.toml)
+  --no-tui, --json       as for ingest`;
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommand('run', argv, {
+    symbol: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, source: { type: 'string' },
+    windows: { type: 'string' }, session: { type: 'string' }, out: { type: 'string' }, lake: { type: 'string' },
+    config: { type: 'string' }, force: { type: 'boolean', default: false }, 'no-tui': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) { process.stdout.write(RUN_HELP + '\n'); return EXIT_OK; }
+  const from = requireDate('from', values.from);
+  const to = requireDate('to', values.to ?? values.from);
+  if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+  const session = values.session as SessionKind | undefined;
+  if (session !== undefined && !['regular', 'extended', 'all'].includes(session)) throw new UsageError(`--session must be regular, extended or all, got "${session}"`);
+  const { config, path: configPath } = await loadCliConfig(values.config, values.json);
+  const symbol = (values.symbol ?? config.aggregations.symbol).trim().toUpperCase();
+  if (!/^[A-Z0-9][A-Z0-9.]*$/.test(symbol)) throw new UsageError(`--symbol: "${symbol}" is not a ticker`);
+  const lake = values.lake ?? config.storage.lake;
+  const windows = csvList(values.windows);
+  return runPipeline({
+    config, configPath, symbol, from, to, lake, sourceSpec: values.source ?? 's3', force: values.force,
+    noTui: values['no-tui'], json: values.json,
+    ...(windows ? { windows } : {}), ...(session ? { session } : {}), ...(values.out ? { out: values.out } : {}),
+  });
+}
+
+export interface PipelineOptions {
+  readonly config: import('../config/schema.js').Config;
+  readonly configPath: string | undefined;
+  readonly symbol: string;
+  readonly from: string;
+  readonly to: string;
+  readonly lake: string;
+  readonly sourceSpec: string;
+  readonly force: boolean;
+  readonly noTui: boolean;
+  readonly json: boolean;
+  readonly windows?: readonly string[];
+  readonly session?: SessionKind;
+  readonly out?: string;
+}
+
+/** ingest → greeks → features; each step only for the days the previous one delivered. Returns the exit code. */
+export async function runPipeline(o: PipelineOptions): Promise<number> {
+  const { config, symbol } = o;
+  return withRunUi({ config, configPath: o.configPath, noTui: o.noTui, json: o.json }, async ({ tracker, signal }) => {
+    const datasets = [DATASETS['stocks-trades'], DATASETS['options-trades']];
+    if (config.aggregations.aggression) datasets.push(DATASETS['options-quotes']);
+    tracker.nextStage('run');
+    const ingest = await ingestDaysWithin(tracker, signal, {
+      config, configPath: o.configPath, datasets, from: o.from, to: o.to, lake: o.lake, sourceSpec: o.sourceSpec,
+      force: o.force, noTui: o.noTui, json: o.json,
+      tickers: [symbol], underlyings: [symbol, ...config.aggregations.option_roots],
+    });
+    const usable = new Set(['ingested', 'skipped']);
+    const byDate = new Map<string, boolean>();
+    for (const d of ingest.outcomes) {
+      // options-quotes are optional input (aggression is simply off for a day without them)
+      if (d.dataset === 'options-quotes') continue;
+      byDate.set(d.date, (byDate.get(d.date) ?? true) && usable.has(d.state));
+    }
+    const days = [...byDate].filter(([, ok]) => ok).map(([date]) => date).sort();
+    if (signal.aborted || days.length === 0) return ingest.exitCode || (days.length === 0 && byDate.size > 0 ? 1 : 0);
+
+    tracker.nextStage('run');
+    const greeks = await runGreeks({ lake: o.lake, symbol, days, config, tracker, signal, force: o.force, version: VERSION });
+    const greeksDays = greeks.outcomes.filter((g) => g.state === 'computed' || g.state === 'skipped').map((g) => g.date);
+    if (signal.aborted || greeksDays.length === 0) return Math.max(ingest.exitCode, greeks.exitCode, 1);
+
+    tracker.nextStage('run');
+    const features = await runFeatures({
+      lake: o.lake, symbol, days: greeksDays, config, tracker, signal, force: o.force,
+      ...(o.windows ? { windows: o.windows } : {}), ...(o.session ? { session: o.session } : {}), ...(o.out ? { out: o.out } : {}),
+    });
+    tracker.log('info', `features: ${features.rowsWritten.toLocaleString('en-US')} row(s) for ${symbol}${o.out ? ` in ${o.out}` : ''}`);
+    return Math.max(ingest.exitCode, greeks.exitCode, features.exitCode);
+  });
+}
