@@ -12,6 +12,35 @@ import { generateDay } from '../demo/generateDay.js';
 import { ingestDays } from './ingest.js';
 import { DATASETS } from '../formats/datasets.js';
 import { readManifest } from '../lake/manifest.js';
+import { runPipeline } from './run.js';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+/** A few 5-minute feature rows, read back with DuckDB. */
+async function printFeatureSample(lake: string, symbol: string, date: string): Promise<void> {
+  const glob = join(lake, 'features', `symbol=${symbol}`, 'window=5m', `date=${date}`, '*.parquet').replace(/'/g, "''");
+  const inst = await DuckDBInstance.create(':memory:');
+  const conn = await inst.connect();
+  try {
+    const reader = await conn.runAndReadAll(`
+      SELECT strftime(timezone('America/New_York', to_timestamp(window_start / 1e9)), '%H:%M') AS "start (NY)",
+             round(underlying_price_close, 2) AS close,
+             round(calls_dadvv_total / 1e6, 2) AS "calls dadvv $M",
+             round(puts_dadvv_total / 1e6, 2) AS "puts dadvv $M",
+             round(calls_gadvv_total / 1e6, 2) AS "calls gadvv $M",
+             round(puts_dadvv_dip_pval, 3) AS "puts dadvv dip p"
+      FROM read_parquet('${glob}') ORDER BY window_start LIMIT 6`);
+    const rows = (await reader.getRowObjectsJS()) as Record<string, unknown>[];
+    if (rows.length === 0) return;
+    const cols = Object.keys(rows[0]!);
+    const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? 'null').length)));
+    process.stdout.write(`\nFirst 5-minute feature rows of ${symbol} on ${date} (81 features per row; a few shown):\n`);
+    process.stdout.write('  ' + cols.map((c, i) => c.padStart(width[i]!)).join('  ') + '\n');
+    for (const r of rows) process.stdout.write('  ' + cols.map((c, i) => String(r[c] ?? 'null').padStart(width[i]!)).join('  ') + '\n');
+  } finally {
+    conn.closeSync();
+    inst.closeSync();
+  }
+}
 
 export const DEMO_HELP = `gammaflow demo [--date YYYY-MM-DD] [--data DIR] [--lake DIR] [--no-tui] [--config FILE]
 
@@ -46,19 +75,29 @@ export async function demoCommand(argv: string[]): Promise<number> {
     force: false, noTui: values['no-tui'], json: false, underlyings: [config.aggregations.symbol],
   });
 
+  const symbol = config.aggregations.symbol;
+  process.stdout.write(`Computing greeks and features for ${symbol} ...\n`);
+  const pipelineExit = await runPipeline({
+    config, configPath, symbol, from: date, to: date, lake, sourceSpec: `local:${data}`,
+    force: false, noTui: values['no-tui'], json: false,
+  });
+
   process.stdout.write('\nWhat the lake holds now:\n');
-  for (const d of datasets) {
-    const entry = (await readManifest(lake, d.name)).get(date);
+  for (const d of [...datasets.map((x) => x.name), 'options-greeks']) {
+    const entry = (await readManifest(lake, d)).get(date);
     if (!entry) continue;
     const bytes = entry.files.reduce((n, f) => n + f.bytes, 0);
-    process.stdout.write(`  ${d.name.padEnd(15)} ${entry.rows.toLocaleString('en-US').padStart(10)} rows  ${entry.files.length} file(s) ${(bytes / 1e6).toFixed(1)} MB  ${join(lake, d.name, `date=${date}`)}${entry.filter ? `  (${entry.filter})` : ''}\n`);
+    process.stdout.write(`  ${d.padEnd(15)} ${entry.rows.toLocaleString('en-US').padStart(10)} rows  ${entry.files.length} file(s) ${(bytes / 1e6).toFixed(1)} MB  ${join(lake, d, `date=${date}`)}${entry.filter ? `  (${entry.filter})` : ''}\n`);
   }
+  process.stdout.write(`  features        ${join(lake, 'features', `symbol=${symbol}`)}/window=*/date=${date}/\n`);
+  await printFeatureSample(lake, symbol, date);
   process.stdout.write(`
 Query it with any Parquet engine, e.g. DuckDB:
   SELECT ticker, count(*) AS trades, sum(price * size) AS dollar_volume
   FROM read_parquet('${lake}/stocks-trades/*/*.parquet', hive_partitioning = true)
   WHERE date = DATE '${date}' GROUP BY ticker ORDER BY dollar_volume DESC LIMIT 10;
 Timestamps (sip_timestamp, ...) are BIGINT nanoseconds since the epoch: make_timestamp_ns(sip_timestamp).
+Features: read_parquet('${lake}/features/symbol=${symbol}/*/*/*.parquet', hive_partitioning = true).
 `);
-  return exitCode;
+  return Math.max(exitCode, pipelineExit);
 }

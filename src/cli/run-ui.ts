@@ -65,7 +65,11 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
     tracker.log('warn', `metrics endpoint disabled: ${e.message} (set [metrics] listen to another address, or "0")`);
     metrics = await startMetricsServer('0', registry);
   }
-  if (metrics.enabled) tracker.setInfo({ metricsAddress: metrics.url + '/metrics' });
+  if (metrics.enabled) {
+    tracker.setInfo({ metricsAddress: metrics.url + '/metrics' });
+    // The dashboard shows it in its header; plain and JSON output get a log line.
+    if (!useTui) tracker.log('info', `metrics at ${metrics.url}/metrics`);
+  }
   if (options.configPath) tracker.setInfo({ configPath: options.configPath });
 
   const onSignal = (): void => quit();

@@ -148,20 +148,23 @@ async function ingestDay(req: IngestRequest, runId: string, t: { dataset: Datase
     if (e instanceof SourceError && e.code === 'not_found') {
       const now = (req.now ?? Date.now)();
       if (now < req.expectedPublishMs(date)) {
-        const msg = `${dataset.name} ${date}: not yet published (Massive publishes a day's files around 11:00 ET the next trading day)`;
-        tracker.fileDone(id, { state: 'missing', message: msg });
+        const what = `not yet published (Massive publishes a day's files around 11:00 ET the next trading day)`;
+        const msg = `${dataset.name} ${date}: ${what}`;
+        tracker.fileDone(id, { state: 'missing', message: what });
         tracker.dayDone('skipped');
         tracker.log('info', msg);
         return { ...base, state: 'not_published', message: msg };
       }
-      const msg = `${dataset.name} ${date}: no file ${key} in ${req.source.description}, although ${date} is a trading day`;
-      tracker.fileDone(id, { state: 'missing', message: msg });
+      const what = `no file ${key} in ${req.source.description}, although ${date} is a trading day`;
+      const msg = `${dataset.name} ${date}: ${what}`;
+      tracker.fileDone(id, { state: 'missing', message: what });
       tracker.dayDone('failed');
       tracker.error(msg);
       return { ...base, state: 'missing', message: msg, errorCode: 'not_found' };
     }
-    const message = e instanceof GammaflowError ? e.message : `${dataset.name} ${date}: ${errorMessage(e)}`;
-    tracker.fileDone(id, { state: 'failed', message });
+    const what = e instanceof GammaflowError ? e.message : errorMessage(e);
+    const message = `${dataset.name} ${date}: ${what}`;
+    tracker.fileDone(id, { state: 'failed', message: what });
     tracker.dayDone('failed');
     tracker.error(message);
     return { ...base, state: 'failed', message, errorCode: e instanceof GammaflowError ? e.code : 'error' };
