@@ -12,13 +12,14 @@ import { runIngest } from '../ingest/run.js';
 import { DATASETS, objectKey, type DatasetSpec } from '../formats/datasets.js';
 import { LocalSource } from '../sources/local.js';
 import { ProgressTracker } from '../observe/progress.js';
-import { optionDerivedColumns } from './contract-columns.js';
-import { tickerFilter } from '../formats/filters.js';
+import { optionDerivedColumns, optionTickerNames } from './contract-columns.js';
+import { tickerFilter, underlyingFilter } from '../formats/filters.js';
 import { generateDay } from '../demo/generateDay.js';
 import { defaultConfig, type Config } from '../config/schema.js';
 import { duckQuery, lit } from '../../test/support/duckdb.js';
 import { writeGz } from '../../test/support/gz.js';
-import { GREEKS_COLUMNS, GREEKS_FLAG_NAMES, runGreeks, type GreeksRequest } from './greeks-job.js';
+import { GREEKS_COLUMNS, GREEKS_FLAG_NAMES, GREEKS_SCHEMA_VERSION, greeksColumns, runGreeks, type GreeksRequest } from './greeks-job.js';
+import { AGGRESSION_COLUMNS, SIDE_NAMES, SIDE_REASON_NAMES, type Side } from './aggression.js';
 import { GreeksFlag } from './records.js';
 import { impliedVolatility } from './pricing/iv.js';
 import { bsmVega } from './pricing/bsm.js';
@@ -155,7 +156,11 @@ test('demo day → ingest → greeks: the as-of join and IV recover the generati
   assert.equal(typeOf.eligible, 'BOOLEAN');
   const kv = await duckQuery(`SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata(${greeksGlob(lake)})`);
   const meta = Object.fromEntries(kv.map((x) => [x.k, x.v]));
-  assert.equal(meta['gammaflow.schema_version'], '1');
+  assert.equal(meta['gammaflow.schema_version'], String(GREEKS_SCHEMA_VERSION));
+  // No options-quotes partition: computed without the side columns, and the outcome says why.
+  assert.equal(meta['gammaflow.aggression'], 'off');
+  assert.equal(outcome.aggression, undefined);
+  assert.match(outcome.aggressionOff!, /no options-quotes partition .*--dataset options-quotes --underlyings SPY/);
   assert.equal(meta['gammaflow.symbol'], 'SPY');
 
   // Rerun: up to date. A parameter change or --force recomputes.
@@ -246,4 +251,93 @@ test('missing or filtered inputs fail the day with the ingest command to run', w
   const filtered = await runGreeks(greeksRequest(lake));
   assert.equal(filtered.outcomes[0]!.state, 'missing_input');
   assert.match(filtered.outcomes[0]!.message!, /stocks-trades of 2025-11-07 were ingested with tickers=QQQ, without SPY/);
+}));
+
+/** Ingests the day's options-quotes keeping only the contracts of `underlyings` (as `--underlyings`). */
+async function ingestQuotes(root: string, lake: string, date: string, underlyings: string[]): Promise<void> {
+  const r = await runIngest({
+    datasets: [DATASETS['options-quotes']], days: [date], lake, source: new LocalSource(root), force: false,
+    concurrentFiles: 1, batchRows: 8192, rowGroupRows: 8192, fileSizeTargetBytes: 64 << 20, zstdLevel: 1, useWorkerWriter: false,
+    derivedFor: () => optionDerivedColumns(), filterFor: () => underlyingFilter(underlyings, optionTickerNames),
+    expectedPublishMs: () => 0, tracker: new ProgressTracker(), version: 'test',
+  });
+  assert.equal(r.exitCode, 0, JSON.stringify(r.outcomes));
+}
+
+test('aggression: quotes ingested later recompute the day with side columns; ≥ 99 % of classified trades match the true side; the quote used is the as-of quote', withDirs('aggression', async (root, lake) => {
+  const day = await generateDay(root, {
+    date: DATE, seed: 12, tickers: 4, spyTrades: 5_000, otherTradesPerTicker: 20,
+    options: { trades: 2_500, expiries: 3, strikesPerSide: 6 },
+  });
+  await ingest(root, lake, DATE);
+  const off = await runGreeks(greeksRequest(lake));
+  assert.equal(off.outcomes[0]!.state, 'computed');
+  assert.equal(off.outcomes[0]!.aggression, undefined);
+
+  await ingestQuotes(root, lake, DATE, ['SPY']);
+  const tracker = new ProgressTracker();
+  const on = await runGreeks(greeksRequest(lake, { tracker }));
+  const outcome = on.outcomes[0]!;
+  assert.equal(outcome.state, 'computed', 'the quotes partition is part of the source identity');
+  const summary = outcome.aggression!;
+  assert.ok(summary, JSON.stringify(outcome));
+  assert.equal(summary.trades, outcome.rows);
+  assert.ok(tracker.snapshot().logs.some((l) => /aggression: .* classified/.test(l.message)));
+
+  const types = await duckQuery(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${greeksGlob(lake)}, hive_partitioning = false))`);
+  assert.deepEqual(types.map((c) => c.column_name), greeksColumns(true).map((c) => c.name));
+  assert.deepEqual(greeksColumns(true).slice(GREEKS_COLUMNS.length), AGGRESSION_COLUMNS);
+
+  // Accuracy against the generator's truth sidecar.
+  const truthSide = new Map<string, string>();
+  const [, ...lines] = readFileSync(day.truthPath!, 'utf8').trim().split('\n');
+  for (const line of lines) { const f = line.split(','); truthSide.set(`${f[0]}@${f[1]}`, f[8]!); }
+  const rows = await duckQuery(`SELECT ticker, sip_timestamp, price, side, side_reason FROM read_parquet(${greeksGlob(lake)})`);
+  let classified = 0, correct = 0;
+  const reasons = new Map<string, number>();
+  for (const r of rows) {
+    const truth = truthSide.get(`${r.ticker}@${r.sip_timestamp}`);
+    assert.ok(truth !== undefined);
+    if (r.side === 0) { const k = SIDE_REASON_NAMES[r.side_reason as number]!; reasons.set(k, (reasons.get(k) ?? 0) + 1); continue; }
+    classified++;
+    if (SIDE_NAMES[r.side as Side] === truth) correct++;
+  }
+  assert.equal(classified, summary.buys + summary.sells);
+  assert.deepEqual(Object.fromEntries(reasons), summary.unclassifiedByReason);
+  assert.ok(correct / classified >= 0.99, `${correct} of ${classified} classified trades correct`);
+  assert.ok(summary.unclassified / summary.trades < 0.2, `unclassified share ${summary.unclassified / summary.trades}`);
+
+  // The quote each trade was judged against is DuckDB's ASOF JOIN match (latest quote ≤ trade time).
+  const mismatches = await duckQuery(`WITH g AS (SELECT * FROM read_parquet(${greeksGlob(lake)})),
+      q AS (SELECT ticker, sip_timestamp AS qts, count(*) AS n, any_value(bid_price) AS bid, any_value(ask_price) AS ask
+            FROM read_parquet(${lit(join(lake, 'options-quotes', '*', '*.parquet'))}) GROUP BY ALL)
+    SELECT g.ticker, g.sip_timestamp, g.quote_sip_timestamp, q.qts, q.n, g.quote_bid_price, q.bid, g.quote_ask_price, q.ask
+    FROM g ASOF LEFT JOIN q ON g.ticker = q.ticker AND g.sip_timestamp >= q.qts
+    WHERE g.quote_sip_timestamp IS DISTINCT FROM q.qts
+       OR (q.n = 1 AND (g.quote_bid_price IS DISTINCT FROM nullif(q.bid, 0) OR g.quote_ask_price IS DISTINCT FROM nullif(q.ask, 0)))
+       OR g.quote_age_ns IS DISTINCT FROM g.sip_timestamp - q.qts`);
+  assert.deepEqual(mismatches, []);
+
+  // Unchanged inputs: skipped; the tick fallback is an aggression parameter: recomputed.
+  assert.equal((await runGreeks(greeksRequest(lake))).outcomes[0]!.state, 'skipped');
+  const tick: Config = { ...defaultConfig(), aggregations: { ...defaultConfig().aggregations, aggression_fallback: 'tick' } };
+  const withTick = await runGreeks(greeksRequest(lake, { config: tick }));
+  assert.equal(withTick.outcomes[0]!.state, 'computed');
+  assert.ok(withTick.outcomes[0]!.aggression!.byMethod.tick! > 0);
+  // aggression = false: computed without the columns even though quotes are there.
+  const disabled: Config = { ...defaultConfig(), aggregations: { ...defaultConfig().aggregations, aggression: false } };
+  const noAgg = await runGreeks(greeksRequest(lake, { config: disabled }));
+  assert.equal(noAgg.outcomes[0]!.state, 'computed');
+  assert.match(noAgg.outcomes[0]!.aggressionOff!, /disabled/);
+  const plain = await duckQuery(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${greeksGlob(lake)}, hive_partitioning = false))`);
+  assert.deepEqual(plain.map((c) => c.column_name), GREEKS_COLUMNS.map((c) => c.name));
+}));
+
+test('aggression: quotes ingested without the symbol leave it off with the ingest hint', withDirs('aggression-filter', async (root, lake) => {
+  await generateDay(root, { date: DATE, seed: 13, tickers: 4, spyTrades: 2_000, otherTradesPerTicker: 20, options: { trades: 300, expiries: 2, strikesPerSide: 4 } });
+  await ingest(root, lake, DATE);
+  await ingestQuotes(root, lake, DATE, ['QQQ']);
+  const r = await runGreeks(greeksRequest(lake));
+  assert.equal(r.outcomes[0]!.state, 'computed');
+  assert.match(r.outcomes[0]!.aggressionOff!, /options-quotes were ingested with underlyings=QQQ, without SPY/);
 }));

@@ -8,12 +8,20 @@
  *   options-trades/date=D ─(DuckDB: underlying/roots, sorted)─┘   first, sequence) ─ OptionEnricher
  *                                                                  ─ columns ─ DayWriter (worker)
  *
+ * Aggression (issue 7): when `[aggregations] aggression` is true and the day's options-quotes
+ * partition holds the symbol's contracts, the quotes are merged into the stream too (a quote at
+ * the same nanosecond as a trade comes first), fed to an OptionQuoteBook, and every option trade
+ * (priced or not) is classified (aggression-job.ts); the table then carries AGGRESSION_COLUMNS
+ * after GREEKS_COLUMNS. Without that partition the day is computed without them (logged): the
+ * features job then emits the 81 columns only for it.
+ *
  * Memory is bounded: DuckDB sorts under its memory_limit (spilling beyond it), JS holds one chunk
  * of each stream and one output batch, the Parquet writer one row group.
  *
  * A day is skipped when its latest options-greeks manifest entry was computed from the same
- * inputs (the options-trades and stocks-trades partitions' file checksums), with the same
- * symbol, roots and enrichment parameters, and its files are all there; `force` redoes it.
+ * inputs (the options-trades, stocks-trades and, when used, options-quotes partitions' file
+ * checksums; the absence of quotes counts too, so ingesting them later recomputes), with the same
+ * symbol, roots, enrichment and aggression parameters, and its files are all there; `force` redoes it.
  * The inputs must be in the lake: a missing partition fails that day with the ingest command
  * that fills it.
  */
@@ -21,12 +29,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ColumnBatch, ColumnSpec } from '../formats/columns.js';
-import type { Config } from '../config/schema.js';
+import type { AggregationsConfig, Config } from '../config/schema.js';
 import { DayWriter, cleanAbandoned } from '../lake/day-writer.js';
 import { lockLake } from '../lake/lock.js';
 import { readManifest, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
 import { stagingRoot } from '../lake/layout.js';
 import { LakeReader, type LakeOptionTrade } from '../lake/reader.js';
+import { AGGRESSION_COLUMNS, type Classification } from './aggression.js';
+import { AggressionColumnsBuilder, QuoteStreamClassifier, describeAggression, type AggressionSummary } from './aggression-job.js';
 import { OPTION_CONTRACT_COLUMNS } from './contract-columns.js';
 import { underlyingOfRoot } from '../formats/opra.js';
 import { OptionEnricher, emptyOptionGreeks, enrichmentParamsFromConfig, type EnrichmentParams, type OptionGreeks } from './enrich.js';
@@ -35,8 +45,11 @@ import type { ProgressTracker } from '../observe/progress.js';
 import { GammaflowError, LakeError, errorMessage } from '../util/errors.js';
 
 export const GREEKS_DATASET = 'options-greeks';
-/** Bumped whenever the columns or their meaning change; written into every part's metadata. */
-export const GREEKS_SCHEMA_VERSION = 1;
+/**
+ * Bumped whenever the columns or their meaning change; written into every part's metadata.
+ * 2: AGGRESSION_COLUMNS appended on days computed with quotes.
+ */
+export const GREEKS_SCHEMA_VERSION = 2;
 
 const ns = (name: string, nullable: boolean, doc: string): ColumnSpec => ({ name, type: 'int64', nullable, unit: 'ns', doc });
 const f64 = (name: string, doc: string): ColumnSpec => ({ name, type: 'float64', nullable: true, doc });
@@ -66,6 +79,11 @@ export const GREEKS_COLUMNS: readonly ColumnSpec[] = [
   { name: 'eligible', type: 'bool', nullable: false, doc: 'passes exclude_option_conditions, correction and adjusted rules' },
 ];
 
+/** The table's columns: GREEKS_COLUMNS, then AGGRESSION_COLUMNS on a day classified against quotes. */
+export function greeksColumns(aggression: boolean): readonly ColumnSpec[] {
+  return aggression ? [...GREEKS_COLUMNS, ...AGGRESSION_COLUMNS] : GREEKS_COLUMNS;
+}
+
 /** Snake-case names of the flags, indexed by code (diagnostics, docs). */
 export const GREEKS_FLAG_NAMES: readonly string[] = Object.entries(GreeksFlag)
   .sort((a, b) => a[1] - b[1])
@@ -73,7 +91,10 @@ export const GREEKS_FLAG_NAMES: readonly string[] = Object.entries(GreeksFlag)
 
 const encoder = new TextEncoder();
 
-/** Accumulates enriched trades into one ColumnBatch of GREEKS_COLUMNS (typed arrays, reused). */
+/**
+ * Accumulates enriched trades into one ColumnBatch of greeksColumns(aggression) (typed arrays,
+ * reused); with aggression each {@link add} takes the trade's classification.
+ */
 export class GreeksBatchBuilder {
   rows = 0;
   private readonly strings: string[][] = [[], [], [], []]; // ticker, underlying, root, right
@@ -85,8 +106,10 @@ export class GreeksBatchBuilder {
   private readonly valid: Uint8Array[];
   private readonly bools: Uint8Array[];
   private readonly encoded = new Map<string, Uint8Array>();
+  private readonly aggression: AggressionColumnsBuilder | undefined;
 
-  constructor(readonly capacity: number) {
+  constructor(readonly capacity: number, aggression = false) {
+    this.aggression = aggression ? new AggressionColumnsBuilder(capacity) : undefined;
     this.conditionOffsets = new Int32Array(capacity + 1);
     this.int32 = [0, 1, 2, 3].map(() => new Int32Array(capacity)); // correction, exchange, expiry, greeks_flag
     this.int64 = [0, 1, 2, 3].map(() => new BigInt64Array(capacity)); // participant, sip, sequence, underlying ts
@@ -99,7 +122,11 @@ export class GreeksBatchBuilder {
     return this.rows >= this.capacity;
   }
 
-  add(t: LakeOptionTrade, g: OptionGreeks): void {
+  add(t: LakeOptionTrade, g: OptionGreeks, side?: Classification): void {
+    if (this.aggression !== undefined) {
+      if (side === undefined) throw new RangeError('a greeks batch with aggression columns needs each trade\'s classification');
+      this.aggression.add(side);
+    }
     const i = this.rows++;
     const s = this.strings;
     s[0]![i] = t.ticker; s[1]![i] = t.underlying; s[2]![i] = t.root; s[3]![i] = t.right;
@@ -161,6 +188,7 @@ export class GreeksBatchBuilder {
         opt(5, 3), opt(6, 4), opt(7, 5), opt(8, 6), opt(9, 7), opt(10, 8),
         { type: 'int32', values: i32(3) },
         { type: 'bool', values: this.bools[1]!.slice(0, n) },
+        ...(this.aggression?.take() ?? []),
       ],
     };
     this.rows = 0;
@@ -202,6 +230,10 @@ export interface GreeksDayOutcome {
   readonly underlyingRows?: number;
   /** Option trades per greeks flag name (computed days). */
   readonly flags?: Record<string, number>;
+  /** Classification counts (computed days with quotes); undefined when aggression was off for the day. */
+  readonly aggression?: AggressionSummary;
+  /** Why aggression was off for a computed day (disabled, or no usable options-quotes partition). */
+  readonly aggressionOff?: string;
   readonly entry?: ManifestEntry;
 }
 
@@ -228,21 +260,56 @@ export interface GreeksResult {
   readonly exitCode: number;
 }
 
-/** Identity of a day's inputs, recorded as the manifest `source`: a rerun after a re-ingest recomputes. */
-export function greeksSource(date: string, options: ManifestEntry, stocks: ManifestEntry, paramsKey: string): ManifestEntry['source'] {
+/**
+ * Identity of a day's inputs, recorded as the manifest `source`: a rerun after a re-ingest
+ * recomputes. `quotes` is the options-quotes partition the trades were classified against, or
+ * undefined when aggression was off (recorded as such: quotes ingested later change the etag).
+ */
+export function greeksSource(date: string, options: ManifestEntry, stocks: ManifestEntry, paramsKey: string,
+  quotes?: ManifestEntry): ManifestEntry['source'] {
   const hash = createHash('sha256');
-  for (const e of [options, stocks]) {
+  const inputs = quotes === undefined ? [options, stocks] : [options, stocks, quotes];
+  for (const e of inputs) {
     hash.update(`${e.dataset}/date=${date}:`);
     for (const f of e.files) hash.update(`${f.name}=${f.sha256};`);
   }
+  hash.update(quotes === undefined ? 'aggression=off;' : 'aggression=on;');
   hash.update(paramsKey);
-  const bytes = [...options.files, ...stocks.files].reduce((n, f) => n + f.bytes, 0);
+  const bytes = inputs.reduce((n, e) => n + e.files.reduce((m, f) => m + f.bytes, 0), 0);
+  const quotesPart = quotes === undefined ? '' : ` + options-quotes (${quotes.rows} rows, run ${quotes.runId})`;
   return {
-    description: `options-trades (${options.rows} rows, run ${options.runId}) + stocks-trades (${stocks.rows} rows, run ${stocks.runId})`,
-    key: `options-trades/date=${date} + stocks-trades/date=${date}`,
+    description: `options-trades (${options.rows} rows, run ${options.runId}) + stocks-trades (${stocks.rows} rows, run ${stocks.runId})${quotesPart}`,
+    key: `options-trades/date=${date} + stocks-trades/date=${date}` + (quotes === undefined ? '' : ` + options-quotes/date=${date}`),
     size: bytes,
     etag: hash.digest('hex'),
   };
+}
+
+/** The aggression settings that change the side columns (part of the manifest params key). */
+function aggressionKey(agg: AggregationsConfig): Record<string, string> {
+  return {
+    fallback: agg.aggression_fallback, staleness: agg.quote_staleness_mode, max: agg.max_quote_staleness,
+    ...(agg.quote_staleness_mode === 'adaptive' ? { min: agg.adaptive_staleness_min, maxAdaptive: agg.adaptive_staleness_max } : {}),
+  };
+}
+
+/**
+ * The options-quotes partition to classify `date`'s trades against, or why there is none
+ * (aggression disabled, partition absent or incomplete, or ingested without the symbol).
+ */
+async function quotesFor(lake: string, date: string, symbol: string, roots: readonly string[], agg: AggregationsConfig,
+  entry: ManifestEntry | undefined): Promise<{ quotes: ManifestEntry } | { off: string }> {
+  if (!agg.aggression) return { off: 'aggression disabled ([aggregations] aggression = false)' };
+  const hint = `gammaflow ingest --dataset options-quotes --underlyings ${symbol} --from ${date} --to ${date}`;
+  if (entry === undefined || !(await partitionMatches(lake, entry))) {
+    return { off: `aggression off for ${date}: no options-quotes partition in the lake (${hint} enables it)` };
+  }
+  for (const name of [symbol, ...roots]) {
+    if (!filterKeeps(entry.filter, name) && !filterKeeps(entry.filter, underlyingOfRoot(name))) {
+      return { off: `aggression off for ${date}: options-quotes were ingested with ${entry.filter}, without ${name} (${hint} enables it)` };
+    }
+  }
+  return { quotes: entry };
 }
 
 /** Whether an ingest filter (`tickers=A,B` / `underlyings=A,B`, absent = all rows) kept `name`. */
@@ -268,9 +335,12 @@ export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
     const params = enrichmentParamsFromConfig(agg);
     const roots = [...agg.option_roots].sort();
     const filter = `symbol=${symbol}` + (roots.length > 0 ? `;option_roots=${roots.join(',')}` : '');
-    const paramsKey = JSON.stringify({ filter, schema: GREEKS_SCHEMA_VERSION, params: { ...params, maxUnderlyingStalenessNs: String(params.maxUnderlyingStalenessNs) } });
-    const [stocksManifest, optionsManifest, greeksManifest] = await Promise.all(
-      ['stocks-trades', 'options-trades', GREEKS_DATASET].map((d) => readManifest(lake, d)));
+    const paramsKey = JSON.stringify({
+      filter, schema: GREEKS_SCHEMA_VERSION, params: { ...params, maxUnderlyingStalenessNs: String(params.maxUnderlyingStalenessNs) },
+      ...(agg.aggression ? { aggression: aggressionKey(agg) } : {}),
+    });
+    const [stocksManifest, optionsManifest, quotesManifest, greeksManifest] = await Promise.all(
+      ['stocks-trades', 'options-trades', 'options-quotes', GREEKS_DATASET].map((d) => readManifest(lake, d)));
     await mkdir(tempDirectory, { recursive: true }); // DuckDB creates only the last level when it spills
     reader = await LakeReader.open(lake, { memoryLimit: req.duckdbMemoryLimit ?? '512MB', threads: 2, tempDirectory });
 
@@ -295,7 +365,9 @@ export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
         outcomes.push({ date, state: 'missing_input', message: missing });
         continue;
       }
-      const source = greeksSource(date, options!, stocks!, paramsKey);
+      const quoteInput = await quotesFor(lake, date, symbol, roots, agg, quotesManifest.get(date));
+      const quotes = 'quotes' in quoteInput ? quoteInput.quotes : undefined;
+      const source = greeksSource(date, options!, stocks!, paramsKey, quotes);
       const previous = greeksManifest.get(date);
       if (!req.force && previous !== undefined && previous.source.etag === source.etag && previous.filter === filter
         && previous.schemaVersion === GREEKS_SCHEMA_VERSION && (await partitionMatches(lake, previous))) {
@@ -304,7 +376,11 @@ export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
         outcomes.push({ date, state: 'skipped', message: 'up to date', entry: previous });
         continue;
       }
-      outcomes.push(await greeksDay(req, reader, { id, date, runId, params, roots, filter, source }));
+      if ('off' in quoteInput && agg.aggression) tracker.log('warn', quoteInput.off);
+      outcomes.push(await greeksDay(req, reader, {
+        id, date, runId, params, roots, filter, source, aggression: quotes !== undefined ? agg : undefined,
+        ...('off' in quoteInput ? { aggressionOff: quoteInput.off } : {}),
+      }));
     }
     const ok = outcomes.every((o) => o.state === 'computed' || o.state === 'skipped');
     return { outcomes, exitCode: ok ? 0 : 1 };
@@ -340,6 +416,9 @@ interface DayTask {
   readonly roots: readonly string[];
   readonly filter: string;
   readonly source: ManifestEntry['source'];
+  /** Classify against the day's options-quotes with these settings; undefined = aggression off. */
+  readonly aggression: AggregationsConfig | undefined;
+  readonly aggressionOff?: string;
 }
 
 async function greeksDay(req: GreeksRequest, reader: LakeReader, task: DayTask): Promise<GreeksDayOutcome> {
@@ -347,7 +426,7 @@ async function greeksDay(req: GreeksRequest, reader: LakeReader, task: DayTask):
   const { id, date } = task;
   tracker.fileStarted(id, 0);
   const writer = await DayWriter.create({
-    lake, dataset: GREEKS_DATASET, date, runId: task.runId, schema: GREEKS_COLUMNS,
+    lake, dataset: GREEKS_DATASET, date, runId: task.runId, schema: greeksColumns(task.aggression !== undefined),
     rowGroupRows: config.storage.row_group_rows, fileSizeTargetBytes: config.storage.file_size_mb_target * 1024 * 1024,
     zstdLevel: config.storage.zstd_level, useWorker: req.useWorkerWriter ?? true,
     keyValueMetadata: {
@@ -358,6 +437,7 @@ async function greeksDay(req: GreeksRequest, reader: LakeReader, task: DayTask):
       'gammaflow.source_key': task.source.key,
       'gammaflow.source_etag': task.source.etag,
       'gammaflow.greeks_params': JSON.stringify({ ...task.params, maxUnderlyingStalenessNs: String(task.params.maxUnderlyingStalenessNs) }),
+      'gammaflow.aggression': task.aggression === undefined ? 'off' : JSON.stringify(aggressionKey(task.aggression)),
       ...(req.version ? { 'gammaflow.version': req.version } : {}),
     },
   });
@@ -366,7 +446,7 @@ async function greeksDay(req: GreeksRequest, reader: LakeReader, task: DayTask):
       batch: (batch) => writer.append(batch),
       progress: (rows) => tracker.fileRows(id, { parsed: rows, written: rows }),
       aborted: () => req.signal?.aborted === true,
-    });
+    }, task.aggression);
     tracker.filePublishing(id);
     await writer.finish();
     const entry = await writer.publish({
@@ -376,10 +456,20 @@ async function greeksDay(req: GreeksRequest, reader: LakeReader, task: DayTask):
     const flags: Record<string, number> = {};
     counts.flags.forEach((n, code) => { if (n > 0) flags[GREEKS_FLAG_NAMES[code]!] = n; });
     const priced = counts.flags[GreeksFlag.Ok] ?? 0;
-    const message = `${counts.optionRows.toLocaleString('en-US')} option trades (${priced.toLocaleString('en-US')} priced) against ${counts.underlyingRows.toLocaleString('en-US')} ${symbol} trades`;
+    const agg = counts.aggression;
+    const message = `${counts.optionRows.toLocaleString('en-US')} option trades (${priced.toLocaleString('en-US')} priced) against ${counts.underlyingRows.toLocaleString('en-US')} ${symbol} trades`
+      + `; ${agg === undefined ? 'aggression off' : describeAggression(agg)}`;
+    if (agg !== undefined) {
+      tracker.log('info', `greeks ${date}: ${describeAggression(agg)}`);
+      tracker.setExtra('aggression_classified_pct', Number.isNaN(agg.classifiedPct) ? 0 : Number(agg.classifiedPct.toFixed(2)));
+      tracker.setExtra('aggression_unclassified', agg.unclassified);
+    }
     tracker.fileDone(id, { state: 'done', message });
     tracker.dayDone('done');
-    return { date, state: 'computed', message, rows: counts.optionRows, underlyingRows: counts.underlyingRows, flags, entry };
+    return {
+      date, state: 'computed', message, rows: counts.optionRows, underlyingRows: counts.underlyingRows, flags,
+      ...(agg !== undefined ? { aggression: agg } : { aggressionOff: task.aggressionOff ?? 'aggression off' }), entry,
+    };
   } catch (e) {
     await writer.abort();
     if (req.signal?.aborted) {
@@ -410,17 +500,24 @@ export interface EnrichDayCounts {
   readonly underlyingRows: number;
   /** Option trades per greeks flag code. */
   readonly flags: readonly number[];
+  /** Classification counts when the day was classified against quotes. */
+  readonly aggression?: AggressionSummary;
 }
 
 /**
- * The day's merge and enrichment without the writer: streams both inputs from the lake, feeds
+ * The day's merge and enrichment without the writer: streams the inputs from the lake, feeds
  * underlying trades to the enricher up to each option trade's time (underlying first at equal
- * timestamps) and hands out batches. Used by the job and the benchmark.
+ * timestamps) and hands out batches. With `aggression` (the [aggregations] settings) the day's
+ * option quotes are streamed too and fed to a quote book up to each trade's time (quotes first at
+ * equal timestamps), every trade is classified, and the batches carry AGGRESSION_COLUMNS. Used by
+ * the job and the benchmark.
  */
 export async function enrichDay(reader: LakeReader, date: string, symbol: string, roots: readonly string[],
-  params: EnrichmentParams, batchRows: number, sinks: EnrichDaySinks): Promise<EnrichDayCounts> {
+  params: EnrichmentParams, batchRows: number, sinks: EnrichDaySinks, aggression?: AggregationsConfig): Promise<EnrichDayCounts> {
   const enricher = new OptionEnricher(params);
-  const builder = new GreeksBatchBuilder(batchRows);
+  const builder = new GreeksBatchBuilder(batchRows, aggression !== undefined);
+  const sides = aggression === undefined ? undefined
+    : new QuoteStreamClassifier(reader.optionQuotes(date, { underlying: symbol, extraRoots: roots }), aggression);
   const greeks = emptyOptionGreeks();
   const flags = new Array<number>(GREEKS_FLAG_NAMES.length).fill(0);
   const underlying = reader.underlyingTrades(date, symbol);
@@ -451,16 +548,23 @@ export async function enrichDay(reader: LakeReader, date: string, symbol: string
         }
         enricher.compute(o, greeks);
         flags[greeks.greeksFlag]!++;
-        builder.add(o, greeks);
+        if (sides !== undefined) {
+          const feeding = sides.advanceTo(o.sipTimestampNs);
+          if (feeding !== undefined) await feeding;
+          builder.add(o, greeks, sides.classify(o));
+        } else {
+          builder.add(o, greeks);
+        }
         if (builder.full) await sinks.batch(builder.take());
       }
       optionRows += chunk.length;
       sinks.progress?.(chunk.length);
     }
     if (builder.rows > 0) await sinks.batch(builder.take());
-    return { optionRows, underlyingRows, flags };
+    return { optionRows, underlyingRows, flags, ...(sides !== undefined ? { aggression: sides.summary() } : {}) };
   } finally {
     await underlying.return(undefined);
     await options.return(undefined);
+    await sides?.close();
   }
 }
