@@ -8,19 +8,35 @@
  *   `linspace` (g_j = lo + j·step, last point exactly max + 3h);
  * - density f_j = Σ_i φ((g_j − x_i)/h) / (n·h), φ the standard normal pdf.
  *
- * Fast evaluation. A direct evaluation costs 512 exp() per value. On a
- * uniform grid the kernel of one value obeys an exact multiplicative
- * recurrence: with a = step/h and z_j = (g_j − x)/h = z_0 + j·a,
- *   k_{j+1} = k_j·ρ_j,  ρ_j = exp(−(z_j·a + a²/2)),  ρ_{j+1} = ρ_j·exp(−a²),
- * so one value costs a few exp() plus two multiplications per grid point.
- * We start at the grid point nearest the value, walk outwards both ways,
- * re-anchor with a fresh exp() every RECURRENCE_REANCHOR steps (bounding the
- * accumulated rounding to ~1e-14 relative) and stop once the kernel falls
- * below KERNEL_CUTOFF (about 37 bandwidths out, where it no longer changes
- * any density that is not itself ~1e-300 of the peak). Equal values (ties are
- * common in trade data) are folded into one weighted kernel. The result
- * matches `evaluateKdeGridDirect` to ~1e-13 relative wherever the density is
- * above ~1e-250 of its maximum.
+ * Fast evaluation (evaluateKdeGrid). A direct evaluation costs 512 exp() per
+ * value. On a uniform grid with a = step/h, the kernel of a value x at the
+ * i-th grid point from a starting point with offset z0 = |g − x|/h factors as
+ *
+ *   exp(−(z0 + i·a)²/2) = A · Bⁱ · C_i,
+ *   A = exp(−z0²/2),  B = exp(−z0·a),  C_i = exp(−(i·a)²/2),
+ *
+ * where the table C is the same for every value of the window (computed once
+ * per call) and only A, B are per value. Each value walks upwards from the
+ * first grid point ≥ x and downwards from the last grid point < x, so
+ * 0 ≤ z0 ≤ a and all three factors are ≤ 1: no overflow, and C_i, A·Bⁱ are
+ * never smaller than the kernel itself (no precision lost to subnormals while
+ * the kernel is normal). Bⁱ runs as four interleaved chains (×B⁴) so the
+ * multiplications overlap instead of waiting on each other; the relative
+ * error after 512 steps stays below ~1e-13 (each step adds ≤ ~1.5 ulp), the
+ * same order as the rounding of z = (g − x)/h that numpy's direct evaluation
+ * itself suffers in the tails (~z²·ε).
+ *
+ * Where the walk stops: at the last i with i·a ≤ KERNEL_CUTOFF_Z (C_i ≥
+ * 1e-300, about 37.2 bandwidths), the same for every value. Terms left out
+ * are below 1e-300 while any grid point within 37 bandwidths of a value gets
+ * that value's term ≥ 1e-300; so a dropped term either is below ε relative
+ * of its grid point's sum (unchanged density up to rounding), or the point
+ * lies more than 37 bandwidths from every value, deep in a gap between two
+ * groups of values, where numpy's curve is itself the sum of one decreasing
+ * and one increasing Gaussian tail (a valley, no local maximum) and ours is
+ * the same valley floored at 0: peak counts and the argmax are unchanged.
+ * Equal values (ties are common in trade data) are folded into one weighted
+ * kernel.
  */
 
 /** Number of grid points of the KDE curve. */
@@ -29,8 +45,9 @@ export const KDE_GRID_POINTS = 512;
 /** Grid points within this relative distance of the maximum density tie for the mode; the lowest wins. */
 export const MODE_TIE_RELATIVE = 1e-9;
 
-const RECURRENCE_REANCHOR = 32;
-const KERNEL_CUTOFF = 1e-300;
+/** Kernel walks stop beyond this many bandwidths from the value: exp(−z²/2) = 1e-300 (see the module comment). */
+export const KERNEL_CUTOFF_Z = Math.sqrt(600 * Math.LN10);
+
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /** Where the 512 grid points lie: g_j = start + j·step for j < 511, g_511 = end. */
@@ -58,17 +75,26 @@ export function gridPoint(grid: KdeGrid, j: number): number {
   return j === KDE_GRID_POINTS - 1 ? grid.end : j * grid.step + grid.start;
 }
 
+/** Work memory of evaluateKdeGrid: the per-window table C_i = exp(−(i·a)²/2). */
+const offsetKernel = new Float64Array(KDE_GRID_POINTS);
+
 /**
  * Evaluates the density of sorted[0..n) at the 512 grid points into
- * density[0..512) (fast recurrence, see the module comment).
- * Requires n ≥ 1 and bandwidth > 0.
+ * density[0..512) (factored walks, see the module comment).
+ * Requires n ≥ 1, sorted ascending, bandwidth > 0 and values inside the grid.
  */
 export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth: number, grid: KdeGrid, density: Float64Array): void {
   density.fill(0, 0, KDE_GRID_POINTS);
   const last = KDE_GRID_POINTS - 1;
   const a = grid.step / bandwidth;
-  const halfA2 = 0.5 * a * a;
-  const q = Math.exp(-a * a);
+  const C = offsetKernel;
+  // Walk length: every i with i·a ≤ KERNEL_CUTOFF_Z (at least the starting point).
+  const reach = Math.min(KDE_GRID_POINTS, Math.floor(KERNEL_CUTOFF_Z / a) + 1);
+  for (let i = 0; i < reach; i++) {
+    const ia = i * a;
+    C[i] = Math.exp(-0.5 * ia * ia);
+  }
+  let up = 0; // first grid point ≥ x; non-decreasing since values are sorted
   let i = 0;
   while (i < n) {
     const x = sorted[i]!;
@@ -77,45 +103,56 @@ export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth:
     const weight = runEnd - i;
     i = runEnd;
 
-    let j0 = Math.round((x - grid.start) / grid.step);
-    j0 = j0 < 0 ? 0 : j0 > last ? last : j0;
-    const z0 = (gridPoint(grid, j0) - x) / bandwidth;
-    density[j0]! += weight * Math.exp(-0.5 * z0 * z0);
-
-    // Walk outwards; the kernel only decreases away from the nearest grid point.
-    // Upwards: z_j = z0 + (j − j0)·a.
-    upwards: for (let j = j0 + 1; j <= last;) {
-      const z = (gridPoint(grid, j) - x) / bandwidth;
-      let kernel = Math.exp(-0.5 * z * z);
-      if (kernel < KERNEL_CUTOFF) break;
-      let ratio = Math.exp(-(z * a + halfA2));
-      density[j]! += weight * kernel;
-      const stop = Math.min(last, j + RECURRENCE_REANCHOR - 1);
-      for (j++; j <= stop; j++) {
-        kernel *= ratio;
-        if (kernel < KERNEL_CUTOFF) break upwards;
-        ratio *= q;
-        density[j]! += weight * kernel;
-      }
+    while (up <= last && gridPoint(grid, up) < x) up++;
+    if (up <= last) {
+      const z0 = (gridPoint(grid, up) - x) / bandwidth;
+      walkUp(density, up, Math.min(reach, KDE_GRID_POINTS - up), weight * Math.exp(-0.5 * z0 * z0), Math.exp(-z0 * a), C);
     }
-    // Walk downwards: z_{j−1} = z_j − a.
-    downwards: for (let j = j0 - 1; j >= 0;) {
-      const z = (gridPoint(grid, j) - x) / bandwidth;
-      let kernel = Math.exp(-0.5 * z * z);
-      if (kernel < KERNEL_CUTOFF) break;
-      let ratio = Math.exp(z * a - halfA2);
-      density[j]! += weight * kernel;
-      const stop = Math.max(0, j - RECURRENCE_REANCHOR + 1);
-      for (j--; j >= stop; j--) {
-        kernel *= ratio;
-        if (kernel < KERNEL_CUTOFF) break downwards;
-        ratio *= q;
-        density[j]! += weight * kernel;
-      }
+    if (up > 0) {
+      const z0 = (x - gridPoint(grid, up - 1)) / bandwidth;
+      walkDown(density, up - 1, Math.min(reach, up), weight * Math.exp(-0.5 * z0 * z0), Math.exp(-z0 * a), C);
     }
   }
   const scale = INV_SQRT_2PI / (n * bandwidth);
   for (let j = 0; j <= last; j++) density[j]! *= scale;
+}
+
+/** density[from + i] += A·Bⁱ·C[i] for i in [0, length): four independent chains of ×B⁴. */
+function walkUp(density: Float64Array, from: number, length: number, A: number, B: number, C: Float64Array): void {
+  let p0 = A, p1 = p0 * B, p2 = p1 * B, p3 = p2 * B;
+  const B2 = B * B, B4 = B2 * B2;
+  let i = 0;
+  for (; i + 3 < length; i += 4) {
+    const j = from + i;
+    density[j]! += p0 * C[i]!;
+    density[j + 1]! += p1 * C[i + 1]!;
+    density[j + 2]! += p2 * C[i + 2]!;
+    density[j + 3]! += p3 * C[i + 3]!;
+    p0 *= B4; p1 *= B4; p2 *= B4; p3 *= B4;
+  }
+  for (; i < length; i++) {
+    density[from + i]! += p0 * C[i]!;
+    p0 = p1; p1 = p2; p2 = p3;
+  }
+}
+
+/** density[from − i] += A·Bⁱ·C[i] for i in [0, length): walkUp mirrored. */
+function walkDown(density: Float64Array, from: number, length: number, A: number, B: number, C: Float64Array): void {
+  let p0 = A, p1 = p0 * B, p2 = p1 * B, p3 = p2 * B;
+  const B2 = B * B, B4 = B2 * B2;
+  let i = 0;
+  for (; i + 3 < length; i += 4) {
+    const j = from - i;
+    density[j]! += p0 * C[i]!;
+    density[j - 1]! += p1 * C[i + 1]!;
+    density[j - 2]! += p2 * C[i + 2]!;
+    density[j - 3]! += p3 * C[i + 3]!;
+    p0 *= B4; p1 *= B4; p2 *= B4; p3 *= B4;
+  }
+  for (; i < length; i++) {
+    density[from - i]! += p0 * C[i]!;
+    p0 = p1; p1 = p2; p2 = p3;
+  }
 }
 
 /** Reference evaluation: one exp() per (grid point, value). Same contract as evaluateKdeGrid. */
