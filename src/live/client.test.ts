@@ -1,8 +1,8 @@
-import { test, after } from 'node:test';
+import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FeedError } from '../util/errors.js';
-import { startMassiveWsServer, type MassiveWsServer } from '../../test/support/massive-ws-server.js';
+import { startMassiveWsServer as startServer, type MassiveWsServer, type MassiveWsServerOptions } from '../../test/support/massive-ws-server.js';
 import { DEFAULT_RECONNECT, MassiveFeedClient, backoffDelayMs, type FeedGap, type MassiveFeedClientOptions } from './client.js';
 import type { FeedDataEvent, WireEvent } from './protocol.js';
 
@@ -17,12 +17,24 @@ after(() => {
   for (const line of allLogs) assert.equal(line.includes(KEY), false, `API key logged: ${line}`);
 });
 
+/** Closed after each test, newest first, even when it fails (open sockets would keep the run alive). */
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startMassiveWsServer(options: MassiveWsServerOptions): Promise<MassiveWsServer> {
+  const server = await startServer(options);
+  cleanups.push(() => server.close());
+  return server;
+}
+
 function stockTrade(q: number, sym = 'SPY'): WireEvent {
   return { ev: 'T', sym, x: 4, i: String(q), z: 2, p: 680 + q / 100, s: 100, c: [12], t: T_MS + q, q };
 }
 
 function client(server: MassiveWsServer, options: Partial<MassiveFeedClientOptions> = {}): MassiveFeedClient {
-  return new MassiveFeedClient({
+  const c = new MassiveFeedClient({
     url: `${server.url}/stocks`,
     apiKey: KEY,
     reconnect: { initialDelayMs: 5, maxDelayMs: 20, jitter: 0.5 },
@@ -30,6 +42,8 @@ function client(server: MassiveWsServer, options: Partial<MassiveFeedClientOptio
     onLog: (level, message) => allLogs.push(`${level}: ${message}`),
     ...options,
   });
+  cleanups.push(() => c.close());
+  return c;
 }
 
 async function take(iterator: AsyncIterator<FeedDataEvent>, n: number): Promise<FeedDataEvent[]> {
@@ -77,7 +91,6 @@ test('authenticates with the key, subscribes, and start() resolves once every to
   assert.deepEqual([...c.topics].sort(), ['T.IWM', 'T.SPY']);
   await c.close();
   assert.equal(await conn.closed, 1000);
-  await server.close();
 });
 
 test('a rejected key is a fatal auth_failed error, without reconnecting', async () => {
@@ -94,14 +107,12 @@ test('a rejected key is a fatal auth_failed error, without reconnecting', async 
   await sleep(100); // many reconnect delays (5-20 ms): a reconnect would have happened by now
   assert.equal(server.connections.length, 1);
   assert.equal(c.stats().state, 'closed');
-  await server.close();
 });
 
 test('auth_timeout is fatal too', async () => {
   const server = await startMassiveWsServer({ apiKey: KEY, authTimeoutMs: 0 });
   const c = client(server);
   await assert.rejects(c.start(), (e: unknown) => e instanceof FeedError && e.code === 'auth_failed' && /auth_timeout/.test(e.message));
-  await server.close();
 });
 
 test('batched frames deliver every event in order; malformed and unknown are counted, not fatal', async () => {
@@ -132,7 +143,6 @@ test('batched frames deliver every event in order; malformed and unknown are cou
   assert.ok(s.frames >= 4);
   await c.close();
   assert.deepEqual(await it.next(), { value: undefined, done: true });
-  await server.close();
 });
 
 test('a dropped connection reconnects, re-authenticates, resubscribes and reports the gap', async () => {
@@ -162,7 +172,6 @@ test('a dropped connection reconnects, re-authenticates, resubscribes and report
   assert.equal(s.gaps, 1);
   assert.equal(s.state, 'streaming');
   await c.close();
-  await server.close();
 });
 
 test('a clean server close reconnects by default but ends the feed with exitOnClose', async () => {
@@ -185,7 +194,6 @@ test('a clean server close reconnects by default but ends the feed with exitOnCl
   assert.equal(replay.stats().state, 'closed');
   await sleep(50);
   assert.equal(server.connections.length, 3);
-  await server.close();
 });
 
 test('max_connections: the evicted client fails with a clear error and does not reconnect', async () => {
@@ -209,7 +217,6 @@ test('max_connections: the evicted client fails with a clear error and does not 
   assert.equal(a.stats().state, 'closed');
   assert.equal(b.stats().state, 'streaming');
   await b.close();
-  await server.close();
 });
 
 test('a slow consumer: reading pauses, then the bounded queue drops the oldest events', async () => {
@@ -227,7 +234,6 @@ test('a slow consumer: reading pauses, then the bounded queue drops the oldest e
   assert.deepEqual(sequences(await take(c[Symbol.asyncIterator](), 10)), [91, 92, 93, 94, 95, 96, 97, 98, 99, 100]);
   assert.ok(allLogs.some((l) => /90 event\(s\) dropped|10 event\(s\) dropped/.test(l)));
   await c.close();
-  await server.close();
 });
 
 test('a server that stops answering pings is replaced (heartbeat)', async () => {
@@ -239,7 +245,6 @@ test('a server that stops answering pings is replaced (heartbeat)', async () => 
   await eventually(() => gaps.length >= 1, 'gap after heartbeat reconnect');
   assert.match(gaps[0]!.reason, /no pong/);
   await c.close();
-  await server.close();
 });
 
 test('options quotes are limited to 1000 contracts per connection', async () => {
@@ -252,7 +257,6 @@ test('options quotes are limited to 1000 contracts per connection', async () => 
   assert.equal(server.connections[0]!.topics.size, 1000);
   assert.throws(() => new MassiveFeedClient({ url: `${server.url}/options`, apiKey: KEY, topics }), /at most 1000/);
   await c.close();
-  await server.close();
 });
 
 test('close() ends the iteration, stops reconnecting and rejects pending subscriptions', async () => {
@@ -268,7 +272,6 @@ test('close() ends the iteration, stops reconnecting and rejects pending subscri
   await assert.rejects(c.subscribe(['T.QQQ']), FeedError);
   await sleep(50);
   assert.equal(server.connections.length, 1);
-  await server.close();
 });
 
 test('gives up after maxAttempts consecutive failed connections', async () => {
@@ -307,5 +310,4 @@ test('stats: rates over the last seconds and lag from the last event time (injec
   nowMs += 60_000;
   assert.equal(c.stats().eventsPerSecond, 0);
   await c.close();
-  await server.close();
 });

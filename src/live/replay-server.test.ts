@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeOpra } from '../formats/opra.js';
@@ -6,7 +6,19 @@ import type { OptionTrade } from '../options/records.js';
 import { FeedError } from '../util/errors.js';
 import { MassiveFeedClient, type MassiveFeedClientOptions } from './client.js';
 import type { FeedDataEvent, OptionQuote, StockTrade } from './protocol.js';
-import { ReplayPacer, batchFrames, startReplayServer, type ReplayOptionRecord } from './replay-server.js';
+import { ReplayPacer, batchFrames, startReplayServer as startServer, type ReplayOptionRecord, type ReplayServer, type ReplayServerOptions } from './replay-server.js';
+
+/** Closed after each test, newest first, even when it fails (open sockets would keep the run alive). */
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startReplayServer(options: ReplayServerOptions): Promise<ReplayServer> {
+  const server = await startServer(options);
+  cleanups.push(() => server.close());
+  return server;
+}
 
 const T0_MS = 1762525800000;
 const ns = (ms: number): bigint => BigInt(ms) * 1_000_000n;
@@ -34,9 +46,11 @@ async function* fromArray<T>(items: readonly T[]): AsyncIterable<T> {
 }
 
 function replayClient(url: string, topics: string[], options: Partial<MassiveFeedClientOptions> = {}): MassiveFeedClient {
-  return new MassiveFeedClient({
+  const c = new MassiveFeedClient({
     url, apiKey: 'any', topics, exitOnClose: true, heartbeatIntervalMs: 0, onLog: () => undefined, ...options,
   });
+  cleanups.push(() => c.close());
+  return c;
 }
 
 async function collect(client: MassiveFeedClient): Promise<FeedDataEvent[]> {
@@ -77,7 +91,6 @@ test('replay → client round trip delivers the same records in order, on both c
   assert.equal(summary.options.frames, 3);
   assert.equal(summary.stocks.outOfOrder, 0);
   assert.equal(stockClient.stats().malformed, 0);
-  await server.close();
 });
 
 test('only subscribed topics are sent', async () => {
@@ -85,19 +98,18 @@ test('only subscribed topics are sent', async () => {
   const server = await startReplayServer({ speed: 'max', stocks: fromArray(stocks) });
   const c = replayClient(`${server.url}/stocks`, ['T.SPY']);
   await c.start();
-  const got = await collect(c);
-  assert.deepEqual(got.map((e) => (e.kind === 'stockTrade' ? e.trade.sequence : -1)), [1, 3]);
+  const got: number[] = [];
+  await c.run((e) => { got.push(e.kind === 'stockTrade' ? e.trade.sequence : -1); });
+  assert.deepEqual(got, [1, 3]);
   const summary = await server.finished;
   assert.equal(summary.stocks.read, 4);
   assert.equal(summary.stocks.sent, 2);
-  await server.close();
 });
 
 test('the replay checks the API key when given one', async () => {
   const server = await startReplayServer({ speed: 'max', apiKey: 'right', stocks: fromArray([stock(T0_MS, 1)]) });
   const c = replayClient(`${server.url}/stocks`, ['T.SPY'], { apiKey: 'wrong' });
   await assert.rejects(c.start(), (e: unknown) => e instanceof FeedError && e.code === 'auth_failed');
-  await server.close();
 });
 
 test('a late client on a finished cluster is closed cleanly; unknown clusters are refused', async () => {
@@ -111,7 +123,6 @@ test('a late client on a finished cluster is closed cleanly; unknown clusters ar
   assert.deepEqual(await collect(late), []);
   const other = replayClient(`${server.url}/indices`, ['T.SPY'], { reconnect: { maxAttempts: 1 } });
   await assert.rejects(other.start(), (e: unknown) => e instanceof FeedError && e.code === 'feed');
-  await server.close();
 });
 
 test('batchFrames groups by ms window and caps the frame size', async () => {
@@ -168,7 +179,6 @@ test('the server paces frames by event time at the given speed (virtual clock)',
   assert.deepEqual(clock.sleeps, [25, 225]);
   const summary = await server.finished;
   assert.equal(summary.stocks.outOfOrder, 1);
-  await server.close();
 });
 
 test('max speed follows a paused reader (backpressure) and loses nothing', async () => {
@@ -195,5 +205,21 @@ test('max speed follows a paused reader (backpressure) and loses nothing', async
   const s = c.stats();
   assert.equal(s.dropped, 0);
   assert.ok(s.readPauses >= 1);
-  await server.close();
+});
+
+test('an input that fails closes its clients abnormally and rejects finished', async () => {
+  async function* failing(): AsyncIterable<StockTrade> {
+    yield stock(T0_MS, 1);
+    throw new Error('lake read failed');
+  }
+  const logs: string[] = [];
+  const server = await startReplayServer({ speed: 'max', stocks: failing(), onLog: (level, m) => logs.push(`${level}: ${m}`) });
+  const c = replayClient(`${server.url}/stocks`, ['T.SPY'], { reconnect: { initialDelayMs: 1, maxDelayMs: 5 } });
+  await c.start();
+  await assert.rejects(server.finished, /lake read failed/);
+  // 1011 is not a clean end: the client reconnects, finds the cluster finished and ends on its clean close.
+  const got = await collect(c);
+  assert.deepEqual(got.map((e) => (e.kind === 'stockTrade' ? e.trade.sequence : -1)), [1]);
+  assert.equal(c.stats().reconnects, 1);
+  assert.ok(logs.some((l) => /input failed: lake read failed/.test(l)));
 });

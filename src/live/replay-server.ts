@@ -23,7 +23,8 @@
  *   instead of growing server memory);
  * - at the end of the input the cluster's connections are closed with code 1000 (clients in
  *   `exitOnClose` mode end their iteration); later connections are closed once subscribed.
- *   An input that throws closes them with 1011 and rejects `finished`.
+ *   An input that throws (after what it yielded has been sent) closes them with 1011 and
+ *   rejects `finished`.
  */
 import type { AddressInfo } from 'node:net';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
@@ -88,7 +89,7 @@ export interface ReplayServer {
   readonly finished: Promise<ReplaySummary>;
   /** Counts so far. */
   progress(): ReplaySummary;
-  /** Stops streaming, closes every connection and the server. */
+  /** Stops streaming, closes every connection and the server; idempotent. */
   close(): Promise<void>;
 }
 
@@ -145,19 +146,26 @@ async function* optionEvents(records: AsyncIterable<ReplayOptionRecord>): AsyncI
 /**
  * Groups consecutive events into frames: an event joins the current frame when its ms time is
  * within `windowMs` of the frame's first event (and not earlier than it) and the frame has
- * fewer than `maxPerFrame` events. Reads one event ahead.
+ * fewer than `maxPerFrame` events. Reads one event ahead; when `events` throws, the frame in
+ * progress is yielded before the error propagates.
  */
 export async function* batchFrames(events: AsyncIterable<FeedDataEvent>, windowMs: number, maxPerFrame: number): AsyncIterable<FeedDataEvent[]> {
   let frame: FeedDataEvent[] = [];
   let frameStartMs = 0;
-  for await (const event of events) {
-    const t = eventMs(event);
-    if (frame.length > 0 && (frame.length >= maxPerFrame || t < frameStartMs || t - frameStartMs > windowMs)) {
-      yield frame;
-      frame = [];
+  try {
+    for await (const event of events) {
+      const t = eventMs(event);
+      if (frame.length > 0 && (frame.length >= maxPerFrame || t < frameStartMs || t - frameStartMs > windowMs)) {
+        yield frame;
+        frame = [];
+      }
+      if (frame.length === 0) frameStartMs = t;
+      frame.push(event);
     }
-    if (frame.length === 0) frameStartMs = t;
-    frame.push(event);
+  } catch (e) {
+    // Events read before the input failed still go out, then the failure propagates.
+    if (frame.length > 0) yield frame;
+    throw e;
   }
   if (frame.length > 0) yield frame;
 }
@@ -207,6 +215,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   const logTo = options.onLog ?? (() => undefined);
   const sessions = new Set<Session>();
   let stopping = false;
+  let closing: Promise<void> | undefined;
 
   function clusterState(name: FeedCluster, input: AsyncIterable<FeedDataEvent> | undefined): ClusterState {
     let resolveDone!: () => void;
@@ -375,11 +384,14 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     finished,
     progress: () => ({ stocks: summaryOf(clusters.stocks), options: summaryOf(clusters.options) }),
     close: () => {
-      stopping = true;
-      clusters.stocks.resolveDone();
-      clusters.options.resolveDone();
-      for (const s of sessions) s.ws.terminate();
-      return new Promise((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
+      closing ??= new Promise<void>((resolve, reject) => {
+        stopping = true;
+        clusters.stocks.resolveDone();
+        clusters.options.resolveDone();
+        for (const s of sessions) s.ws.terminate();
+        wss.close((err) => (err ? reject(err) : resolve()));
+      });
+      return closing;
     },
   };
 }

@@ -229,9 +229,15 @@ class Server implements MassiveWsServer {
     });
   }
 
+  private closing: Promise<void> | undefined;
+
+  /** Terminates every connection and stops listening; idempotent. */
   close(): Promise<void> {
-    for (const c of this.wss.clients) c.terminate();
-    return new Promise((resolve, reject) => this.wss.close((err) => (err ? reject(err) : resolve())));
+    this.closing ??= new Promise((resolve, reject) => {
+      for (const c of this.wss.clients) c.terminate();
+      this.wss.close((err) => (err ? reject(err) : resolve()));
+    });
+    return this.closing;
   }
 }
 
