@@ -3,7 +3,7 @@
  * read back by DuckDB and checked against sums DuckDB computes from the input tables, plus
  * skip / force, --out files equal to the lake rows, and the missing-greeks error.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,11 @@ import { generateDay } from '../demo/generateDay.js';
 import { DATASETS, type DatasetSpec } from '../formats/datasets.js';
 import { runIngest } from '../ingest/run.js';
 import { ProgressTracker } from '../observe/progress.js';
-import { optionDerivedColumns } from '../options/contract-columns.js';
+import { optionDerivedColumns, optionTickerNames } from '../options/contract-columns.js';
+import { underlyingFilter } from '../formats/filters.js';
+import { SIDE_NAMES, type Side } from '../options/aggression.js';
+import { AGGRESSION_FEATURE_NAMES, FEATURE_NAMES } from './names.js';
+import { AGGRESSION_DIAG_NAMES, featureRowColumnNames } from './row.js';
 import { runGreeks } from '../options/greeks-job.js';
 import { LocalSource } from '../sources/local.js';
 import { runFeatures, type FeaturesRequest } from './job.js';
@@ -43,11 +47,11 @@ function request(lake: string, over: Partial<FeaturesRequest> = {}): FeaturesReq
   return { lake, symbol: 'SPY', days: [DATE], config: defaultConfig(), windows: ['1m', '5m'], tracker: new ProgressTracker(), duckdbMemoryLimit: '128MB', ...over };
 }
 
-function withDirs(name: string, body: (root: string, lake: string) => Promise<void>): () => Promise<void> {
-  return async () => {
+function withDirs(name: string, body: (root: string, lake: string, t: TestContext) => Promise<void>): (t: TestContext) => Promise<void> {
+  return async (t) => {
     const root = mkdtempSync(join(tmpdir(), `gf-${name}-src-`));
     const lake = mkdtempSync(join(tmpdir(), `gf-${name}-lake-`));
-    try { await body(root, lake); } finally {
+    try { await body(root, lake, t); } finally {
       rmSync(root, { recursive: true, force: true });
       rmSync(lake, { recursive: true, force: true });
     }
@@ -115,4 +119,107 @@ test('features without an options-greeks partition fail with a hint to run gamma
   assert.equal(result.outcomes[0]!.state, 'missing_input');
   assert.match(result.outcomes[0]!.message!, /gammaflow greeks --symbol SPY --from 2025-11-07 --to 2025-11-07/);
   assert.equal(result.rowsWritten, 0);
+}));
+
+/** A generated day with option quotes, ingested (quotes with --underlyings SPY) and through greeks. */
+async function prepareQuotedDay(root: string, lake: string, date: string, quotes: boolean, seed: number): Promise<string> {
+  const day = await generateDay(root, {
+    date, seed, tickers: 4, spyTrades: 4000, otherTradesPerTicker: 20,
+    options: { trades: 2000, expiries: 3, strikesPerSide: 6, quotes },
+  });
+  const common = {
+    days: [date], lake, source: new LocalSource(root), force: false, concurrentFiles: 2, batchRows: 8192, rowGroupRows: 8192,
+    fileSizeTargetBytes: 64 << 20, zstdLevel: 1, useWorkerWriter: false, expectedPublishMs: () => 0, tracker: new ProgressTracker(), version: 'test',
+    derivedFor: (d: DatasetSpec) => (d.filterKind === 'underlyings' ? optionDerivedColumns() : undefined),
+  };
+  const trades = await runIngest({ ...common, datasets: [DATASETS['stocks-trades'], DATASETS['options-trades']] });
+  assert.equal(trades.exitCode, 0, JSON.stringify(trades.outcomes));
+  if (quotes) {
+    const q = await runIngest({ ...common, datasets: [DATASETS['options-quotes']], filterFor: () => underlyingFilter(['SPY'], optionTickerNames) });
+    assert.equal(q.exitCode, 0, JSON.stringify(q.outcomes));
+  }
+  const g = await runGreeks({ lake, symbol: 'SPY', days: [date], config: defaultConfig(), tracker: new ProgressTracker(), useWorkerWriter: false, duckdbMemoryLimit: '128MB' });
+  assert.equal(g.exitCode, 0, JSON.stringify(g.outcomes));
+  return day.truthPath!;
+}
+
+test('ingest with quotes → greeks → features: 68 aggression columns after the 81; sides match the truth; per-window sums match DuckDB over the greeks table', withDirs('aggr', async (root, lake, t) => {
+  const truthPath = await prepareQuotedDay(root, lake, DATE, true, 21);
+  const tracker = new ProgressTracker();
+  const result = await runFeatures(request(lake, { tracker }));
+  assert.equal(result.exitCode, 0, JSON.stringify(result.outcomes));
+  assert.equal(result.aggression, true);
+  const day = result.outcomes[0]!;
+  const sides = day.aggression!;
+  assert.equal(sides.buys + sides.sells + sides.unclassified, day.optionTrades);
+  assert.ok(tracker.snapshot().logs.some((l) => /aggression .* classified/.test(l.message)));
+
+  // Accuracy of the classified trades against the generator's truth.
+  const truth = new Map<string, string>();
+  for (const line of readFileSync(truthPath, 'utf8').trim().split('\n').slice(1)) { const f = line.split(','); truth.set(`${f[0]}@${f[1]}`, f[8]!); }
+  const greeksGlob = lit(join(lake, 'options-greeks', '*', '*.parquet'));
+  const trades = await duckQuery(`SELECT ticker, sip_timestamp, side FROM read_parquet(${greeksGlob})`);
+  const classified = trades.filter((r) => r.side !== 0);
+  const correct = classified.filter((r) => SIDE_NAMES[r.side as Side] === truth.get(`${r.ticker}@${r.sip_timestamp}`)).length;
+  t.diagnostic(`${trades.length} option trades, ${classified.length} classified, ${correct} correct (${(100 * correct / classified.length).toFixed(2)} %), `
+    + `unclassified ${(100 * sides.unclassified / trades.length).toFixed(2)} % ${JSON.stringify(sides.unclassifiedByReason)}`);
+  assert.ok(correct / classified.length >= 0.99, `${correct}/${classified.length}`);
+  assert.ok(sides.unclassified / trades.length < 0.2);
+
+  // Column layout: keys, the 81, the 68, then diagnostics ending with the aggression ones.
+  const featuresGlob = lit(join(lake, 'features', '*', '*', '*', '*.parquet'));
+  const columns = (await duckQuery(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${featuresGlob}, hive_partitioning = false))`)).map((c) => c.column_name as string);
+  const first = columns.indexOf(FEATURE_NAMES[0]);
+  assert.deepEqual(columns.slice(first, first + 149), [...FEATURE_NAMES, ...AGGRESSION_FEATURE_NAMES]);
+  assert.deepEqual(columns.slice(-3), [...AGGRESSION_DIAG_NAMES]);
+
+  // Per 1-minute window: counts and totals of the sided sets against DuckDB over the greeks table.
+  const open = nyWallClockToUtcNs(DATE, 9, 30), close = nyWallClockToUtcNs(DATE, 16, 0);
+  const rows = await duckQuery(`SELECT window_start, diag_aggressive_buys AS buys, diag_aggressive_sells AS sells, diag_unclassified AS unc,
+      calls_dadvv_agg_buy_total AS cb, calls_dadvv_agg_sell_total AS cs, puts_dadvv_agg_buy_total AS pb, puts_dadvv_agg_sell_total AS ps,
+      puts_dadvv_agg_sell_maximum AS psmax
+    FROM read_parquet(${featuresGlob}, hive_partitioning = true) WHERE "window" = '1m' ORDER BY window_start`);
+  const expected = await duckQuery(`SELECT ${open} + (sip_timestamp - ${open}) // 60000000000 * 60000000000 AS window_start,
+      count(*) FILTER (WHERE side = 1) AS buys, count(*) FILTER (WHERE side = -1) AS sells, count(*) FILTER (WHERE side = 0) AS unc,
+      coalesce(sum(dadvv) FILTER (WHERE "right" = 'C' AND side = 1 AND greeks_flag = 0), 0) AS cb,
+      coalesce(sum(dadvv) FILTER (WHERE "right" = 'C' AND side = -1 AND greeks_flag = 0), 0) AS cs,
+      coalesce(sum(dadvv) FILTER (WHERE "right" = 'P' AND side = 1 AND greeks_flag = 0), 0) AS pb,
+      coalesce(sum(dadvv) FILTER (WHERE "right" = 'P' AND side = -1 AND greeks_flag = 0), 0) AS ps,
+      max(dadvv) FILTER (WHERE "right" = 'P' AND side = -1 AND greeks_flag = 0) AS psmax
+    FROM read_parquet(${greeksGlob}) WHERE eligible AND sip_timestamp >= ${open} AND sip_timestamp < ${close} GROUP BY ALL`);
+  const byStart = new Map(expected.map((e) => [e.window_start as bigint, e]));
+  let sided = 0;
+  for (const r of rows) {
+    const e = byStart.get(r.window_start as bigint);
+    if (e === undefined) { assert.equal(r.buys, 0); assert.equal(r.sells, 0); continue; }
+    assert.equal(BigInt(r.buys as number), e.buys); assert.equal(BigInt(r.sells as number), e.sells); assert.equal(BigInt(r.unc as number), e.unc);
+    for (const k of ['cb', 'cs', 'pb', 'ps'] as const) assert.ok(near(r[k] as number, e[k] as number), `${r.window_start} ${k}: ${r[k]} vs ${e[k]}`);
+    assert.equal(r.psmax, e.psmax);
+    sided += Number(e.buys) + Number(e.sells);
+  }
+  assert.ok(sided > 1000, `${sided} sided eligible trades`);
+
+  // One file: the 149 feature columns too.
+  const out = join(root, 'spy.csv');
+  const toFile = await runFeatures(request(lake, { out }));
+  assert.equal(toFile.exitCode, 0);
+  const header = readFileSync(out, 'utf8').split('\n', 1)[0]!.split(',');
+  assert.deepEqual(header, featureRowColumnNames(true));
+}));
+
+test('days that disagree on aggression fail the run before computing; aggression = false gives the 81 columns for both', withDirs('aggrmix', async (root, lake) => {
+  const NEXT = '2025-11-10';
+  await prepareQuotedDay(root, lake, DATE, true, 22);
+  await prepareQuotedDay(root, lake, NEXT, false, 23);
+  const mixed = await runFeatures(request(lake, { days: [DATE, NEXT] }));
+  assert.equal(mixed.exitCode, 1);
+  assert.equal(mixed.rowsWritten, 0);
+  assert.ok(mixed.outcomes.every((o) => o.state === 'failed'));
+  assert.match(mixed.outcomes[0]!.message!, /with trade sides 2025-11-07; without 2025-11-10/);
+  const config = { ...defaultConfig(), aggregations: { ...defaultConfig().aggregations, aggression: false } };
+  const plain = await runFeatures(request(lake, { days: [DATE, NEXT], config }));
+  assert.equal(plain.exitCode, 0, JSON.stringify(plain.outcomes));
+  assert.equal(plain.aggression, false);
+  const columns = (await duckQuery(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${lit(join(lake, 'features', '*', '*', '*', '*.parquet'))}, hive_partitioning = false))`)).map((c) => c.column_name);
+  assert.ok(!columns.includes('calls_dadvv_agg_buy_total') && !columns.includes('diag_unclassified'));
 }));

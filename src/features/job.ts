@@ -12,6 +12,15 @@
  * trades of both days. A day's rows are written as soon as none of its windows
  * is open any more.
  *
+ * Aggression (issue 7): when the options-greeks partitions carry the side
+ * columns (the greeks job classified the trades against quotes) and
+ * `[aggregations] aggression` is true, each option trade's side goes to the
+ * engine and the rows carry the 68 aggression columns after the 81, plus
+ * diag_aggressive_buys/sells and diag_unclassified. Every day of one run must
+ * agree (all with sides or all without), else the run fails before computing
+ * anything, naming the days of each kind. Per day, the outcome and the log
+ * give the classified share and the unclassified trades by reason.
+ *
  * Inputs are required, not recomputed: a missing options-greeks partition (or
  * one computed for another symbol) is a clear error telling to run
  * `gammaflow greeks` first. Lake output skips a day whose inputs and settings
@@ -26,12 +35,13 @@ import { addDays, NyseCalendar, nyWallClockToUtcNs, type SessionKind } from '../
 import { calendarOverrides } from '../config/index.js';
 import type { Config } from '../config/schema.js';
 import { cleanAbandoned } from '../lake/day-writer.js';
-import { stagingRoot } from '../lake/layout.js';
+import { partitionDir, stagingRoot } from '../lake/layout.js';
 import { lockLake, type LakeLock } from '../lake/lock.js';
 import { partitionMatches, readManifest, type ManifestEntry } from '../lake/manifest.js';
 import { LakeReader } from '../lake/reader.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import type { GreeksFlag, UnderlyingTrade } from '../options/records.js';
+import { SIDE_REASON_NAMES, sideName, type Side } from '../options/aggression.js';
 import { GammaflowError, LakeError, errorMessage } from '../util/errors.js';
 import { FeatureEngine, featureEngineOptions, type FeatureEngineOptions, type FeatureOptionTrade } from './engine.js';
 import { FeatureFileWriter, featureDataset, publishFeatureDay, FEATURES_SCHEMA_VERSION } from './output.js';
@@ -71,10 +81,25 @@ export interface FeaturesDayOutcome {
   readonly rows?: number;
   readonly underlyingTrades?: number;
   readonly optionTrades?: number;
+  /** Sides of the day's option trades (all of them, eligible or not) when the run has aggression. */
+  readonly aggression?: DayAggression;
+}
+
+/** Per-day aggression diagnostics of the option trades fed to the engine. */
+export interface DayAggression {
+  readonly buys: number;
+  readonly sells: number;
+  readonly unclassified: number;
+  /** 100 · (buys + sells) / trades; NaN without trades. */
+  readonly classifiedPct: number;
+  /** Unclassified trades by side_reason name. */
+  readonly unclassifiedByReason: Readonly<Record<string, number>>;
 }
 
 export interface FeaturesResult {
   readonly outcomes: FeaturesDayOutcome[];
+  /** Whether the rows carry the 68 aggression columns (decided from the days' options-greeks). */
+  readonly aggression: boolean;
   /** Rows written (file or lake). */
   readonly rowsWritten: number;
   /** 0 when every day was computed or up to date. */
@@ -87,7 +112,7 @@ function settingsKey(options: FeatureEngineOptions): string {
   return JSON.stringify({
     schema: FEATURES_SCHEMA_VERSION, session: options.session, contractSize: options.contractSize,
     highLow: r.excludeConditionsHighLow, openClose: r.excludeConditionsOpenClose, volume: r.excludeConditionsVolume,
-    corrections: r.includeCorrections,
+    corrections: r.includeCorrections, ...(options.aggression ? { aggression: true } : {}),
   });
 }
 
@@ -129,17 +154,13 @@ async function missingInput(lake: string, symbol: string, date: string, stocks: 
 export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult> {
   const { lake, symbol, tracker, config } = req;
   const calendar = new NyseCalendar(calendarOverrides(config.calendar));
-  const options = featureEngineOptions(config.aggregations, calendar, {
-    symbol, ...(req.windows ? { windows: req.windows } : {}), ...(req.session ? { session: req.session } : {}),
-  });
-  const settings = settingsKey(options);
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const tempDirectory = join(stagingRoot(lake), '_duckdb', runId);
   const toLake = req.out === undefined;
   let lock: LakeLock | undefined;
   let reader: LakeReader | undefined;
   let duck: DuckDBInstance | undefined;
-  const file = toLake ? undefined : new FeatureFileWriter(req.out!, { aggression: false, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level });
+  let file: FeatureFileWriter | undefined;
   let fileClosed = false;
   try {
     if (toLake) {
@@ -150,6 +171,20 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
     const memoryLimit = req.duckdbMemoryLimit ?? '512MB';
     reader = await LakeReader.open(lake, { memoryLimit, threads: 2, ...(toLake ? { tempDirectory } : {}) });
     duck = await DuckDBInstance.create(':memory:', { memory_limit: memoryLimit, threads: '2', ...(toLake ? { temp_directory: tempDirectory } : {}) });
+    const mode = config.aggregations.aggression
+      ? await aggressionMode(lake, duck, req.days, greeksManifest)
+      : { aggression: false as const };
+    if ('conflict' in mode) {
+      tracker.startRun({ command: 'features', daysTotal: req.days.length, filesTotal: 0 });
+      tracker.error(mode.conflict);
+      return { outcomes: req.days.map((date) => ({ date, state: 'failed', message: mode.conflict })), aggression: false, rowsWritten: 0, exitCode: 1 };
+    }
+    const aggression = mode.aggression;
+    const options = featureEngineOptions(config.aggregations, calendar, {
+      symbol, aggression, ...(req.windows ? { windows: req.windows } : {}), ...(req.session ? { session: req.session } : {}),
+    });
+    const settings = settingsKey(options);
+    if (!toLake) file = new FeatureFileWriter(req.out!, { aggression, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level });
     const outputManifests = new Map<string, Map<string, ManifestEntry>>();
     if (toLake) for (const w of options.windows) outputManifests.set(w.label, await readManifest(lake, featureDataset(symbol, w.label)));
 
@@ -187,7 +222,7 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
           if (source === undefined) continue; // a window owned by a day that was skipped or not requested
           for (const w of options.windows) {
             await publishFeatureDay({
-              lake, symbol, window: w.label, date, runId, rows: rows.filter((r) => r.window === w.label), aggression: false,
+              lake, symbol, window: w.label, date, runId, rows: rows.filter((r) => r.window === w.label), aggression,
               source, settings, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level,
             });
           }
@@ -222,7 +257,7 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
       sources.set(date, source);
       tracker.fileStarted(id, 0);
       try {
-        const counts = await feedDay(engine, reader, duck, lake, date, symbol, config.aggregations.option_roots, {
+        const counts = await feedDay(engine, reader, duck, lake, date, symbol, config.aggregations.option_roots, aggression, {
           rows: (rows) => collect(rows),
           progress: (events) => tracker.fileRows(id, { parsed: events }),
           aborted: () => req.signal?.aborted === true,
@@ -233,10 +268,19 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
         await flush(false);
         const rows = rowsOfDay.get(date) ?? 0;
         tracker.fileRows(id, { written: rows });
-        const message = `${rows.toLocaleString('en-US')} rows from ${counts.underlyingTrades.toLocaleString('en-US')} ${symbol} trades and ${counts.optionTrades.toLocaleString('en-US')} option trades`;
+        const sides = counts.aggression;
+        const message = `${rows.toLocaleString('en-US')} rows from ${counts.underlyingTrades.toLocaleString('en-US')} ${symbol} trades and ${counts.optionTrades.toLocaleString('en-US')} option trades`
+          + (sides === undefined ? '' : `; ${describeSides(sides)}`);
+        if (sides !== undefined) {
+          tracker.log('info', `features ${date}: ${describeSides(sides)}`);
+          tracker.setExtra('aggression_classified_pct', Number.isNaN(sides.classifiedPct) ? 0 : Number(sides.classifiedPct.toFixed(2)));
+        }
         tracker.fileDone(id, { state: 'done', message });
         tracker.dayDone('done');
-        outcomes.push({ date, state: 'computed', message, rows, underlyingTrades: counts.underlyingTrades, optionTrades: counts.optionTrades });
+        outcomes.push({
+          date, state: 'computed', message, rows, underlyingTrades: counts.underlyingTrades, optionTrades: counts.optionTrades,
+          ...(sides !== undefined ? { aggression: sides } : {}),
+        });
       } catch (e) {
         if (req.signal?.aborted) {
           tracker.fileDone(id, { state: 'failed', message: 'stopped: nothing published for this day' });
@@ -262,7 +306,7 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
       fileClosed = true;
     }
     const ok = outcomes.length === req.days.length && outcomes.every((o) => o.state === 'computed' || o.state === 'skipped');
-    return { outcomes, rowsWritten, exitCode: ok ? 0 : 1 };
+    return { outcomes, aggression, rowsWritten, exitCode: ok ? 0 : 1 };
   } finally {
     if (file !== undefined && !fileClosed) file.abort();
     reader?.close();
@@ -270,6 +314,50 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
     if (toLake) await rm(tempDirectory, { recursive: true, force: true });
     lock?.release();
   }
+}
+
+/**
+ * Whether this run's rows carry the aggression columns: the options-greeks partitions of the
+ * requested days (those present; missing ones fail later on their own) either all have the side
+ * columns or none do. A mix is a conflict: its message names the days of each kind and the fix.
+ */
+async function aggressionMode(lake: string, duck: DuckDBInstance, days: readonly string[],
+  greeksManifest: Map<string, ManifestEntry>): Promise<{ aggression: boolean } | { conflict: string }> {
+  const withSides: string[] = [], without: string[] = [];
+  for (const date of days) {
+    const entry = greeksManifest.get(date);
+    if (entry === undefined || !(await partitionMatches(lake, entry))) continue;
+    const files = entry.files.map((f) => join(partitionDir(lake, GREEKS_DATASET, date), f.name));
+    (await hasSideColumns(duck, files) ? withSides : without).push(date);
+  }
+  if (withSides.length > 0 && without.length > 0) {
+    return {
+      conflict: `features: the options-greeks days of this run disagree on aggression: with trade sides ${withSides.join(', ')}; `
+        + `without ${without.join(', ')}. Ingest options-quotes (--underlyings) for the days without and rerun gammaflow greeks, `
+        + 'or set [aggregations] aggression = false to compute the 81 columns for all days',
+    };
+  }
+  return { aggression: withSides.length > 0 };
+}
+
+/** Whether every one of a partition's Parquet files has the `side` column of the greeks job's aggression. */
+async function hasSideColumns(duck: DuckDBInstance, files: readonly string[]): Promise<boolean> {
+  const conn = await duck.connect();
+  try {
+    const reader = await conn.runAndReadAll(`SELECT count(DISTINCT file_name) AS n FROM parquet_schema([${files.map(lit).join(', ')}]) WHERE name = 'side'`);
+    return Number(reader.getRows()[0]![0]) === files.length;
+  } catch (e) {
+    throw new LakeError(`reading the options-greeks schema failed: ${(e as Error).message}`, { lake: files[0] ?? '' }, { cause: e });
+  } finally {
+    conn.closeSync();
+  }
+}
+
+function describeSides(s: DayAggression): string {
+  const reasons = Object.entries(s.unclassifiedByReason).map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`).join(', ');
+  const pct = Number.isNaN(s.classifiedPct) ? 'n/a' : `${s.classifiedPct.toFixed(1)} %`;
+  return `aggression ${pct} classified (${s.buys.toLocaleString('en-US')} buys, ${s.sells.toLocaleString('en-US')} sells, `
+    + `${s.unclassified.toLocaleString('en-US')} unclassified${reasons ? `: ${reasons}` : ''})`;
 }
 
 function windowOrder(options: FeatureEngineOptions, row: FeatureRow): number {
@@ -299,10 +387,12 @@ interface FeedSinks {
  * windows.
  */
 async function feedDay(engine: FeatureEngine, reader: LakeReader, duck: DuckDBInstance, lake: string, date: string, symbol: string,
-  roots: readonly string[], sinks: FeedSinks): Promise<{ underlyingTrades: number; optionTrades: number }> {
+  roots: readonly string[], aggression: boolean, sinks: FeedSinks): Promise<{ underlyingTrades: number; optionTrades: number; aggression?: DayAggression }> {
   const underlying = reader.underlyingTrades(date, symbol);
   const greeksFiles = await reader.partitionFiles(GREEKS_DATASET, date);
-  const optionsStream = enrichedOptionTrades(duck, lake, greeksFiles, symbol, roots);
+  const optionsStream = enrichedOptionTrades(duck, lake, greeksFiles, symbol, roots, aggression);
+  const sideCounts = [0, 0, 0]; // sell, unclassified, buy
+  const reasonCounts = new Array<number>(SIDE_REASON_NAMES.length).fill(0);
   let ubuf: UnderlyingTrade[] = [];
   let ui = 0;
   let underlyingDone = false;
@@ -327,7 +417,13 @@ async function feedDay(engine: FeatureEngine, reader: LakeReader, duck: DuckDBIn
           ui++;
           underlyingTrades++;
         }
-        engine.onOptionTrade(o);
+        if (aggression) {
+          sideCounts[o.side + 1]!++;
+          if (o.side === 0) reasonCounts[o.sideReason]!++;
+          engine.onOptionTrade(o, sideName(o.side));
+        } else {
+          engine.onOptionTrade(o);
+        }
         lastTimeNs = o.sipTimestampNs;
       }
       optionTrades += chunk.length;
@@ -343,7 +439,13 @@ async function feedDay(engine: FeatureEngine, reader: LakeReader, duck: DuckDBIn
         sinks.rows(engine.advanceTo(u.sipTimestampNs));
       }
     }
-    return { underlyingTrades, optionTrades };
+    if (!aggression) return { underlyingTrades, optionTrades };
+    const [sells, unclassified, buys] = sideCounts as [number, number, number];
+    const unclassifiedByReason = Object.fromEntries(reasonCounts.flatMap((n, code) => (n > 0 ? [[SIDE_REASON_NAMES[code]!, n]] : [])));
+    return {
+      underlyingTrades, optionTrades,
+      aggression: { buys, sells, unclassified, unclassifiedByReason, classifiedPct: optionTrades === 0 ? NaN : (100 * (buys + sells)) / optionTrades },
+    };
   } finally {
     await underlying.return(undefined);
     await optionsStream.return(undefined);
@@ -353,15 +455,23 @@ async function feedDay(engine: FeatureEngine, reader: LakeReader, duck: DuckDBIn
 /** SQL string literal. */
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
+/** An option trade as the engine reads it, with its aggressor side (0 and NoQuote when the table has no sides). */
+interface SidedOptionTrade extends FeatureOptionTrade {
+  readonly side: Side;
+  /** side_reason code. */
+  readonly sideReason: number;
+}
+
 /**
  * The symbol's enriched option trades of one options-greeks partition, in
  * (sip_timestamp, sequence) order, streamed chunk by chunk: only the columns
- * the engine reads (FeatureOptionTrade).
+ * the engine reads (FeatureOptionTrade), plus side and side_reason with aggression.
  */
-async function* enrichedOptionTrades(duck: DuckDBInstance, lake: string, files: readonly string[], symbol: string, roots: readonly string[]): AsyncGenerator<FeatureOptionTrade[]> {
+async function* enrichedOptionTrades(duck: DuckDBInstance, lake: string, files: readonly string[], symbol: string, roots: readonly string[],
+  aggression: boolean): AsyncGenerator<SidedOptionTrade[]> {
   const where = `underlying = ${lit(symbol)}` + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
   const sql = `SELECT sip_timestamp, sequence, "right" = 'C' AS is_call, price, size, eligible,
-      underlying_price, intrinsic, dadvv, gadvv, greeks_flag
+      underlying_price, intrinsic, dadvv, gadvv, greeks_flag${aggression ? ', side, side_reason' : ''}
     FROM read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)
     WHERE ${where}
     ORDER BY sip_timestamp, sequence`;
@@ -371,7 +481,7 @@ async function* enrichedOptionTrades(duck: DuckDBInstance, lake: string, files: 
     for (;;) {
       const chunk = await result.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) return;
-      yield featureOptionRecords(chunk);
+      yield featureOptionRecords(chunk, aggression);
     }
   } catch (e) {
     if (e instanceof LakeError) throw e;
@@ -381,20 +491,22 @@ async function* enrichedOptionTrades(duck: DuckDBInstance, lake: string, files: 
   }
 }
 
-function featureOptionRecords(chunk: DuckDBDataChunk): FeatureOptionTrade[] {
+function featureOptionRecords(chunk: DuckDBDataChunk, aggression: boolean): SidedOptionTrade[] {
   const n = chunk.rowCount;
   const v = <T extends DuckDBValue>(c: number): DuckDBVector<T> => chunk.getColumnVector(c) as DuckDBVector<T>;
   const ts = v<bigint>(0), seq = v<bigint>(1), isCall = v<boolean>(2), price = v<number>(3), size = v<number>(4);
   const eligible = v<boolean>(5), S = v<number | null>(6), intrinsic = v<number | null>(7);
   const dadvv = v<number | null>(8), gadvv = v<number | null>(9), flag = v<number>(10);
+  const side = aggression ? v<number>(11) : undefined, reason = aggression ? v<number>(12) : undefined;
   const num = (x: number | null | undefined): number => (x === null || x === undefined ? NaN : x);
-  const out = new Array<FeatureOptionTrade>(n);
+  const out = new Array<SidedOptionTrade>(n);
   for (let i = 0; i < n; i++) {
     out[i] = {
       sipTimestampNs: ts.getItem(i)!, sequence: Number(seq.getItem(i)!), right: isCall.getItem(i) ? 'C' : 'P',
       price: price.getItem(i)!, size: size.getItem(i)!, eligible: eligible.getItem(i)!,
       underlyingPrice: num(S.getItem(i)), intrinsic: num(intrinsic.getItem(i)),
       dadvv: num(dadvv.getItem(i)), gadvv: num(gadvv.getItem(i)), greeksFlag: flag.getItem(i) as GreeksFlag,
+      side: (side?.getItem(i) ?? 0) as Side, sideReason: reason?.getItem(i) ?? 1,
     };
   }
   return out;
