@@ -77,11 +77,19 @@ export function gridPoint(grid: KdeGrid, j: number): number {
 
 /** Work memory of evaluateKdeGrid: the per-window table C_i = exp(−(i·a)²/2). */
 const offsetKernel = new Float64Array(KDE_GRID_POINTS);
+/** Work memory of evaluateKdeGrid: A and B of up to BATCH values, upwards then downwards. */
+const BATCH = 4;
+const batchUpA = new Float64Array(BATCH), batchUpB = new Float64Array(BATCH);
+const batchDownA = new Float64Array(BATCH), batchDownB = new Float64Array(BATCH);
 
 /**
  * Evaluates the density of sorted[0..n) at the 512 grid points into
  * density[0..512) (factored walks, see the module comment).
  * Requires n ≥ 1, sorted ascending, bandwidth > 0 and values inside the grid.
+ *
+ * Values whose upward walks start at the same grid point share C and the
+ * grid points, so they go four at a time: the four A·Bⁱ are summed before
+ * the one multiplication by C_i and the one update of the density.
  */
 export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth: number, grid: KdeGrid, density: Float64Array): void {
   density.fill(0, 0, KDE_GRID_POINTS);
@@ -95,6 +103,8 @@ export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth:
     C[i] = Math.exp(-0.5 * ia * ia);
   }
   let up = 0; // first grid point ≥ x; non-decreasing since values are sorted
+  let gridUp = gridPoint(grid, 0);
+  let batched = 0;
   let i = 0;
   while (i < n) {
     const x = sorted[i]!;
@@ -103,18 +113,85 @@ export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth:
     const weight = runEnd - i;
     i = runEnd;
 
-    while (up <= last && gridPoint(grid, up) < x) up++;
+    if (x > gridUp) {
+      flush(density, up, batched, reach, C);
+      batched = 0;
+      while (up <= last && gridPoint(grid, up) < x) up++;
+      gridUp = up <= last ? gridPoint(grid, up) : Infinity;
+    }
     if (up <= last) {
-      const z0 = (gridPoint(grid, up) - x) / bandwidth;
-      walkUp(density, up, Math.min(reach, KDE_GRID_POINTS - up), weight * Math.exp(-0.5 * z0 * z0), Math.exp(-z0 * a), C);
+      const z0 = (gridUp - x) / bandwidth;
+      batchUpA[batched] = weight * Math.exp(-0.5 * z0 * z0);
+      batchUpB[batched] = Math.exp(-z0 * a);
+    } else {
+      batchUpA[batched] = 0;
+      batchUpB[batched] = 0;
     }
     if (up > 0) {
       const z0 = (x - gridPoint(grid, up - 1)) / bandwidth;
-      walkDown(density, up - 1, Math.min(reach, up), weight * Math.exp(-0.5 * z0 * z0), Math.exp(-z0 * a), C);
+      batchDownA[batched] = weight * Math.exp(-0.5 * z0 * z0);
+      batchDownB[batched] = Math.exp(-z0 * a);
+    } else {
+      batchDownA[batched] = 0;
+      batchDownB[batched] = 0;
+    }
+    if (++batched === BATCH) {
+      flush(density, up, batched, reach, C);
+      batched = 0;
     }
   }
+  flush(density, up, batched, reach, C);
   const scale = INV_SQRT_2PI / (n * bandwidth);
   for (let j = 0; j <= last; j++) density[j]! *= scale;
+}
+
+/** Walks the `count` batched values whose upward walks start at grid point `up` (the downward ones at up − 1). */
+function flush(density: Float64Array, up: number, count: number, reach: number, C: Float64Array): void {
+  const upLength = Math.min(reach, KDE_GRID_POINTS - up);
+  const downLength = Math.min(reach, up);
+  if (count === BATCH) {
+    walkUpBatch(density, up, upLength, batchUpA, batchUpB, C);
+    walkDownBatch(density, up - 1, downLength, batchDownA, batchDownB, C);
+    return;
+  }
+  for (let k = 0; k < count; k++) {
+    walkUp(density, up, upLength, batchUpA[k]!, batchUpB[k]!, C);
+    walkDown(density, up - 1, downLength, batchDownA[k]!, batchDownB[k]!, C);
+  }
+}
+
+/** density[from + i] += Σ_k A_k·B_kⁱ·C[i] over four values, for i in [0, length): two points per step, eight chains. */
+function walkUpBatch(density: Float64Array, from: number, length: number, A: Float64Array, B: Float64Array, C: Float64Array): void {
+  const b0 = B[0]!, b1 = B[1]!, b2 = B[2]!, b3 = B[3]!;
+  const s0 = b0 * b0, s1 = b1 * b1, s2 = b2 * b2, s3 = b3 * b3;
+  let p0 = A[0]!, p1 = A[1]!, p2 = A[2]!, p3 = A[3]!;
+  let q0 = p0 * b0, q1 = p1 * b1, q2 = p2 * b2, q3 = p3 * b3;
+  let i = 0;
+  for (; i + 1 < length; i += 2) {
+    const j = from + i;
+    density[j]! += ((p0 + p1) + (p2 + p3)) * C[i]!;
+    density[j + 1]! += ((q0 + q1) + (q2 + q3)) * C[i + 1]!;
+    p0 *= s0; p1 *= s1; p2 *= s2; p3 *= s3;
+    q0 *= s0; q1 *= s1; q2 *= s2; q3 *= s3;
+  }
+  if (i < length) density[from + i]! += ((p0 + p1) + (p2 + p3)) * C[i]!;
+}
+
+/** density[from − i] += Σ_k A_k·B_kⁱ·C[i]: walkUpBatch mirrored. */
+function walkDownBatch(density: Float64Array, from: number, length: number, A: Float64Array, B: Float64Array, C: Float64Array): void {
+  const b0 = B[0]!, b1 = B[1]!, b2 = B[2]!, b3 = B[3]!;
+  const s0 = b0 * b0, s1 = b1 * b1, s2 = b2 * b2, s3 = b3 * b3;
+  let p0 = A[0]!, p1 = A[1]!, p2 = A[2]!, p3 = A[3]!;
+  let q0 = p0 * b0, q1 = p1 * b1, q2 = p2 * b2, q3 = p3 * b3;
+  let i = 0;
+  for (; i + 1 < length; i += 2) {
+    const j = from - i;
+    density[j]! += ((p0 + p1) + (p2 + p3)) * C[i]!;
+    density[j - 1]! += ((q0 + q1) + (q2 + q3)) * C[i + 1]!;
+    p0 *= s0; p1 *= s1; p2 *= s2; p3 *= s3;
+    q0 *= s0; q1 *= s1; q2 *= s2; q3 *= s3;
+  }
+  if (i < length) density[from - i]! += ((p0 + p1) + (p2 + p3)) * C[i]!;
 }
 
 /** density[from + i] += A·Bⁱ·C[i] for i in [0, length): four independent chains of ×B⁴. */
