@@ -5,11 +5,12 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { duckQuery, lit } from '../../test/support/duckdb.js';
-import { nyWallClockToUtcNs } from '../calendar/index.js';
+import { NyseCalendar, nyWallClockToUtcNs } from '../calendar/index.js';
 import { defaultConfig } from '../config/schema.js';
 import { generateDay } from '../demo/generateDay.js';
 import { DATASETS, type DatasetSpec } from '../formats/datasets.js';
@@ -19,7 +20,10 @@ import { optionDerivedColumns, optionTickerNames } from '../options/contract-col
 import { underlyingFilter } from '../formats/filters.js';
 import { SIDE_NAMES, type Side } from '../options/aggression.js';
 import { AGGRESSION_FEATURE_NAMES, FEATURE_NAMES } from './names.js';
-import { AGGRESSION_DIAG_NAMES, featureRowColumnNames } from './row.js';
+import { AGGRESSION_DIAG_NAMES, DIAG, featureRowColumnNames } from './row.js';
+import { FeatureEngine, type FeatureOptionTrade } from './engine.js';
+import { windowSpecs } from './windows.js';
+import type { UnderlyingTrade } from '../options/records.js';
 import { runGreeks } from '../options/greeks-job.js';
 import { LocalSource } from '../sources/local.js';
 import { runFeatures, type FeaturesRequest } from './job.js';
@@ -223,3 +227,87 @@ test('days that disagree on aggression fail the run before computing; aggression
   const columns = (await duckQuery(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${lit(join(lake, 'features', '*', '*', '*', '*.parquet'))}, hive_partitioning = false))`)).map((c) => c.column_name);
   assert.ok(!columns.includes('calls_dadvv_agg_buy_total') && !columns.includes('diag_unclassified'));
 }));
+
+// ------------------------------------------- the 68 columns against an independent reference
+
+interface FixtureInput {
+  windows: string[]; contract_size: number; include_corrections: boolean;
+  exclude_conditions_high_low: number[]; exclude_conditions_open_close: number[]; exclude_conditions_volume: number[];
+  stocks: { t: string[]; seq: number[]; price: number[]; size: number[]; conditions: number[][]; correction: number[] };
+  options: { t: string[]; seq: number[]; right: string; strike: number[]; price: number[]; size: number[]; eligible: number[];
+    S: (number | null)[]; flag: number[]; dadvv: (number | null)[]; gadvv: (number | null)[] };
+}
+interface FixtureReference {
+  columns: string[]; mode_columns: string[]; diag_columns: string[];
+  rows: [string, string, string, (number | null)[], number[], number[]][];
+}
+
+function fixtureDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return join(dir, 'test', 'fixtures', 'features');
+}
+
+/** FEATURES.md tolerances: dadvv columns 1e-7 relative; dip_pval 1e-6 absolute; mode within one KDE grid step. */
+function tolerance(column: string, modeStep: number | undefined): { abs: number; rel: number } {
+  if (column.endsWith('_dip_pval')) return { abs: 1e-6, rel: 0 };
+  if (column.endsWith('_mode')) return { abs: (modeStep ?? 0) * (1 + 1e-9), rel: 1e-9 };
+  return { abs: 1e-12, rel: 1e-7 };
+}
+
+test('the 68 aggression columns and side diagnostics of a half day match the numpy/scipy/R reference (make_aggression_reference.py)', () => {
+  const dir = fixtureDir();
+  const input = JSON.parse(readFileSync(join(dir, 'input.json'), 'utf8')) as FixtureInput;
+  const { sides } = JSON.parse(readFileSync(join(dir, 'aggression-input.json'), 'utf8')) as { sides: string };
+  const reference = JSON.parse(readFileSync(join(dir, 'aggression-reference.json'), 'utf8')) as FixtureReference;
+  assert.deepEqual([...reference.columns].sort(), [...AGGRESSION_FEATURE_NAMES].sort(), 'the reference covers the 68 columns');
+  const e = new FeatureEngine({
+    symbol: 'SPY', windows: windowSpecs(input.windows), session: 'regular', calendar: new NyseCalendar(), contractSize: input.contract_size,
+    aggression: true,
+    underlyingRules: {
+      excludeConditionsHighLow: input.exclude_conditions_high_low, excludeConditionsOpenClose: input.exclude_conditions_open_close,
+      excludeConditionsVolume: input.exclude_conditions_volume, includeCorrections: input.include_corrections,
+    },
+  });
+  const st = input.stocks, op = input.options;
+  assert.equal(sides.length, op.t.length);
+  const stocks: UnderlyingTrade[] = st.t.map((t, i) => ({
+    sipTimestampNs: BigInt(t), sequence: st.seq[i]!, price: st.price[i]!, size: st.size[i]!, conditions: st.conditions[i]!, correction: st.correction[i]!,
+  }));
+  const options: FeatureOptionTrade[] = op.t.map((t, i) => {
+    const right = op.right[i] as 'C' | 'P';
+    const S = op.S[i] ?? NaN, strike = op.strike[i]!;
+    return {
+      sipTimestampNs: BigInt(t), sequence: op.seq[i]!, right, price: op.price[i]!, size: op.size[i]!, eligible: op.eligible[i] === 1,
+      underlyingPrice: S, intrinsic: Number.isNaN(S) ? NaN : right === 'C' ? Math.max(S - strike, 0) : Math.max(strike - S, 0),
+      greeksFlag: op.flag[i] as FeatureOptionTrade['greeksFlag'], dadvv: op.dadvv[i] ?? NaN, gadvv: op.gadvv[i] ?? NaN,
+    };
+  });
+  const sideOf = (i: number) => (sides[i] === 'B' ? 'buy' : sides[i] === 'S' ? 'sell' : undefined);
+  let u = 0, o = 0;
+  while (u < stocks.length || o < options.length) {
+    if (o >= options.length || (u < stocks.length && stocks[u]!.sipTimestampNs <= options[o]!.sipTimestampNs)) e.onUnderlyingTrade(stocks[u++]!);
+    else { e.onOptionTrade(options[o]!, sideOf(o)); o++; }
+  }
+  const rows = e.finish();
+  assert.equal(rows.length, reference.rows.length);
+  let compared = 0;
+  for (const [window, start, end, values, modeSteps, diags] of reference.rows) {
+    const row = rows.find((r) => r.windowStartNs === BigInt(start) && r.window === window);
+    assert.ok(row, `${window} ${start}`);
+    assert.equal(row.windowEndNs, BigInt(end));
+    assert.equal(row.features.length, 149);
+    reference.columns.forEach((column, c) => {
+      const want = values[c]!;
+      const got = row.features[81 + AGGRESSION_FEATURE_NAMES.indexOf(column as (typeof AGGRESSION_FEATURE_NAMES)[number])]!;
+      const where = `${window} ${start} ${column}`;
+      if (want === null) { assert.ok(Number.isNaN(got), `${where}: expected null, got ${got}`); return; }
+      const modeIndex = reference.mode_columns.indexOf(column);
+      const { abs, rel } = tolerance(column, modeIndex >= 0 ? modeSteps[modeIndex] : undefined);
+      assert.ok(Math.abs(got - want) <= Math.max(abs, rel * Math.max(Math.abs(want), Math.abs(got))), `${where}: got ${got}, reference ${want}`);
+      compared++;
+    });
+    reference.diag_columns.forEach((name, d) => assert.equal(row.diagnostics[DIAG[name as keyof typeof DIAG]], diags[d], `${window} ${start} ${name}`));
+  }
+  assert.ok(compared > 2000, `${compared} non-null values compared`);
+});
