@@ -79,6 +79,8 @@ export function gridPoint(grid: KdeGrid, j: number): number {
 const offsetKernel = new Float64Array(KDE_GRID_POINTS);
 /** Work memory of evaluateKdeGrid: A and B of up to BATCH values, upwards then downwards. */
 const BATCH = 4;
+/** Below this grid step (in bandwidths) the downward walk's A, B derive from the upward ones (exp(−a²) ≫ underflow). */
+const DERIVED_DOWN_MAX_A = 16;
 const batchUpA = new Float64Array(BATCH), batchUpB = new Float64Array(BATCH);
 const batchDownA = new Float64Array(BATCH), batchDownB = new Float64Array(BATCH);
 
@@ -102,6 +104,9 @@ export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth:
     const ia = i * a;
     C[i] = Math.exp(-0.5 * ia * ia);
   }
+  // q/B and A·√q/B stay finite while B ≥ exp(−a²) is far from underflow.
+  const derivedDown = a < DERIVED_DOWN_MAX_A;
+  const q = Math.exp(-a * a), sqrtQ = Math.exp(-0.5 * a * a);
   let up = 0; // first grid point ≥ x; non-decreasing since values are sorted
   let gridUp = gridPoint(grid, 0);
   let batched = 0;
@@ -119,21 +124,18 @@ export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth:
       while (up <= last && gridPoint(grid, up) < x) up++;
       gridUp = up <= last ? gridPoint(grid, up) : Infinity;
     }
-    if (up <= last) {
+    if (up > 0 && up <= last && derivedDown) {
+      // Both walks on the same spacing: the downward offset is a − z0, so
+      // exp(−(a − z0)²/2) = A·√q/B and exp(−(a − z0)·a) = q/B with q = exp(−a²).
       const z0 = (gridUp - x) / bandwidth;
-      batchUpA[batched] = weight * Math.exp(-0.5 * z0 * z0);
-      batchUpB[batched] = Math.exp(-z0 * a);
+      const upA = weight * Math.exp(-0.5 * z0 * z0);
+      const upB = Math.exp(-z0 * a);
+      batchUpA[batched] = upA;
+      batchUpB[batched] = upB;
+      batchDownA[batched] = (upA * sqrtQ) / upB;
+      batchDownB[batched] = q / upB;
     } else {
-      batchUpA[batched] = 0;
-      batchUpB[batched] = 0;
-    }
-    if (up > 0) {
-      const z0 = (x - gridPoint(grid, up - 1)) / bandwidth;
-      batchDownA[batched] = weight * Math.exp(-0.5 * z0 * z0);
-      batchDownB[batched] = Math.exp(-z0 * a);
-    } else {
-      batchDownA[batched] = 0;
-      batchDownB[batched] = 0;
+      setWalks(x, weight, up, grid, bandwidth, a, batched);
     }
     if (++batched === BATCH) {
       flush(density, up, batched, reach, C);
@@ -143,6 +145,26 @@ export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth:
   flush(density, up, batched, reach, C);
   const scale = INV_SQRT_2PI / (n * bandwidth);
   for (let j = 0; j <= last; j++) density[j]! *= scale;
+}
+
+/** A and B of both walks of a value from its own offsets (no walk where there is no grid point on that side). */
+function setWalks(x: number, weight: number, up: number, grid: KdeGrid, bandwidth: number, a: number, k: number): void {
+  if (up < KDE_GRID_POINTS) {
+    const z0 = (gridPoint(grid, up) - x) / bandwidth;
+    batchUpA[k] = weight * Math.exp(-0.5 * z0 * z0);
+    batchUpB[k] = Math.exp(-z0 * a);
+  } else {
+    batchUpA[k] = 0;
+    batchUpB[k] = 0;
+  }
+  if (up > 0) {
+    const z0 = (x - gridPoint(grid, up - 1)) / bandwidth;
+    batchDownA[k] = weight * Math.exp(-0.5 * z0 * z0);
+    batchDownB[k] = Math.exp(-z0 * a);
+  } else {
+    batchDownA[k] = 0;
+    batchDownB[k] = 0;
+  }
 }
 
 /** Walks the `count` batched values whose upward walks start at grid point `up` (the downward ones at up − 1). */
