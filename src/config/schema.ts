@@ -132,7 +132,7 @@ export const storageSection = z.object({
   lake: nonEmptyString().default('./lake'),
   row_group_rows: positiveInt().default(131_072),
   file_size_mb_target: positiveNumber().default(128),
-  zstd_level: intInRange(1, 22).default(3),
+  zstd_level: intInRange(1, 22).default(1),
 }, table);
 
 export const tuiSection = z.object({
