@@ -1,0 +1,390 @@
+/**
+ * Aggression (issue 7): option quotes ingest and trade classification, against DuckDB's ASOF JOIN
+ * on the same data in the same run.
+ *
+ *   npx tsc -p . && node dist/bench/aggression.js [--json] [--trades N] [--market-factor F] [--dir DIR]
+ *
+ * Data (generated once under DIR, reused): one day of SPY option trades and quotes from the demo
+ * generator (`--trades`, default 200 000; ≈ 4.7 quotes per trade), then a full-market options-quotes
+ * flat file: the generated quotes merged, in Massive's ticker-then-time order, with synthetic
+ * quotes of `--market-factor` (default 9) times as many rows for 3-letter roots of other
+ * underlyings, so SPY is ≈ 1 / (1 + F) of the file.
+ *
+ * Stages, each in its own child process (so every peak RSS is its own):
+ * 1. ingest: `gammaflow ingest --dataset options-quotes --underlyings SPY` of the full-market file
+ *    (rows/s over the whole file: parse + filter while streaming + Parquet), and of options-trades;
+ * 2. ours, lake → sides: LakeReader streams the symbol's quotes and trades (DuckDB sort), merged
+ *    as-of in JS into an OptionQuoteBook, every trade classified (QuoteStreamClassifier): the
+ *    greeks job's aggression path without the greeks;
+ *    then classification alone on quotes and trades already in memory (CPU throughput);
+ * 3. DuckDB, lake → sides: `trades ASOF LEFT JOIN quotes ON ticker AND t.sip_timestamp >=
+ *    q.sip_timestamp` on the same Parquet files, with the same rule as a CASE (staleness 5 s,
+ *    absent sides, locked/crossed, touch), aggregated to counts per side (no result transfer:
+ *    DuckDB's best case);
+ * 4. DuckDB, flat files → sides: the same ASOF JOIN straight on the csv.gz files (full-market
+ *    quotes filtered by ticker), against our ingest (both files) + stage 2.
+ * The side counts of ours and DuckDB are compared (they agree up to quotes sharing a contract's
+ * timestamp, where ASOF JOIN picks any of them and we take the highest sequence number).
+ */
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createGunzip } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { defaultConfig } from '../src/config/schema.js';
+import { CsvFileSink } from '../src/demo/csvFileSink.js';
+import { generateDay } from '../src/demo/generateDay.js';
+import { OPTIONS_QUOTES_HEADER } from '../src/demo/optionFlow.js';
+import { Rng } from '../src/demo/prng.js';
+import { DATASETS, objectKey } from '../src/formats/datasets.js';
+import { underlyingFilter } from '../src/formats/filters.js';
+import { runIngest } from '../src/ingest/run.js';
+import { LakeReader, type LakeOptionTrade, type OptionQuoteColumns } from '../src/lake/reader.js';
+import { ProgressTracker } from '../src/observe/progress.js';
+import { QuoteStreamClassifier, type AggressionSummary } from '../src/options/aggression-job.js';
+import { Classification, TickTest, classify, aggressionParamsFromConfig } from '../src/options/aggression.js';
+import { optionDerivedColumns, optionTickerNames } from '../src/options/contract-columns.js';
+import { OptionQuoteBook, quoteBookOptionsFromConfig } from '../src/options/quote-book.js';
+import { LocalSource } from '../src/sources/local.js';
+
+const DATE = '2025-11-07';
+const SESSION_OPEN_NS = 1_762_525_800_000_000_000; // 09:30 New York
+const SESSION_NS = 6.5 * 3600 * 1e9;
+
+/** Side counts, -1 / 0 / 1 as sell / unclassified / buy. */
+interface SideCounts { sell: number; unclassified: number; buy: number }
+
+interface ChildResult {
+  readonly stage: string;
+  readonly seconds: number;
+  readonly rows: number;
+  readonly rssMb: number;
+  readonly sides?: SideCounts;
+  readonly extra?: Record<string, number | string>;
+}
+
+// ---------------------------------------------------------------- data
+
+/** Synthetic roots for the rest of the market: 3 letters, none starting with S or Q (SPY, SPY1, QQQ stay the generator's). */
+function otherRoots(count: number): string[] {
+  const roots: string[] = [];
+  for (let i = 0; roots.length < count; i++) {
+    const code = (i * 7919) % 17_576;
+    const root = String.fromCharCode(65 + Math.floor(code / 676), 65 + (Math.floor(code / 26) % 26), 65 + (code % 26));
+    if (root[0] !== 'S' && root[0] !== 'Q' && !roots.includes(root)) roots.push(root);
+  }
+  return roots.sort();
+}
+
+/** The quote rows of one synthetic contract, in time order (a random walk of cents around a few dollars). */
+function contractQuotes(ticker: string, count: number, rng: Rng): string {
+  const times = new Float64Array(count);
+  for (let i = 0; i < count; i++) times[i] = Math.floor(rng.uniform() * SESSION_NS);
+  times.sort();
+  let mid = 100 + Math.floor(rng.uniform() * 2000);
+  let out = '';
+  for (let i = 0; i < count; i++) {
+    mid = Math.max(10, mid + Math.round((rng.uniform() - 0.5) * 6));
+    const half = 1 + Math.floor(rng.uniform() * 5);
+    const ts = BigInt(SESSION_OPEN_NS) + BigInt(times[i]!);
+    out += `${ticker},301,${((mid + half) / 100).toFixed(2)},${1 + Math.floor(rng.uniform() * 50)},302,${((mid - half) / 100).toFixed(2)},${1 + Math.floor(rng.uniform() * 50)},${i + 1},${ts}\n`;
+  }
+  return out;
+}
+
+async function* lines(path: string): AsyncGenerator<string> {
+  const rl = createInterface({ input: createReadStream(path).pipe(createGunzip()), crlfDelay: Infinity });
+  for await (const line of rl) yield line;
+}
+
+/**
+ * Writes the full-market options-quotes file at `path`: the generator's quotes (`spyPath`, sorted
+ * by ticker) merged with `otherRows` synthetic quotes of other roots, all in ticker-then-time order.
+ */
+async function writeMarketQuotes(spyPath: string, path: string, otherRows: number): Promise<{ rows: number; bytes: number }> {
+  const roots = otherRoots(400);
+  const expiries = ['251107', '251114', '251121', '251219'];
+  const strikes = Array.from({ length: 12 }, (_, i) => String((50 + 5 * i) * 1000).padStart(8, '0'));
+  const tickers = roots.flatMap((r) => expiries.flatMap((e) => strikes.flatMap((k) => [`O:${r}${e}C${k}`, `O:${r}${e}P${k}`]))).sort();
+  const perContract = Math.max(1, Math.round(otherRows / tickers.length));
+  const rng = new Rng(20251107);
+  const sink = await CsvFileSink.open(path, OPTIONS_QUOTES_HEADER, { gzipLevel: 1 });
+  let next = 0;
+  const emitUpTo = async (ticker: string | undefined): Promise<void> => {
+    while (next < tickers.length && (ticker === undefined || tickers[next]! < ticker)) {
+      sink.addRows(contractQuotes(tickers[next]!, perContract, rng), perContract);
+      next++;
+      if (sink.full) await sink.flush();
+    }
+  };
+  let header = true;
+  for await (const line of lines(spyPath)) {
+    if (header) { header = false; continue; }
+    await emitUpTo(line.slice(0, line.indexOf(',')));
+    sink.add(line + '\n');
+    if (sink.full) await sink.flush();
+  }
+  await emitUpTo(undefined);
+  return sink.close();
+}
+
+function ingestOptions(root: string, lake: string, dataset: 'options-quotes' | 'options-trades') {
+  return runIngest({
+    datasets: [DATASETS[dataset]], days: [DATE], lake, source: new LocalSource(root), force: true,
+    concurrentFiles: 1, batchRows: 65_536, rowGroupRows: 131_072, fileSizeTargetBytes: 128 << 20, zstdLevel: 3, useWorkerWriter: true,
+    derivedFor: () => optionDerivedColumns(), filterFor: () => underlyingFilter(['SPY'], optionTickerNames),
+    expectedPublishMs: () => 0, tracker: new ProgressTracker(), version: 'bench',
+  });
+}
+
+async function ensureData(dir: string, trades: number, factor: number): Promise<{ root: string; lake: string; quotesRows: number; quotesBytes: number }> {
+  const root = join(dir, 'flatfiles');
+  const lake = join(dir, 'lake');
+  const quotesPath = join(root, objectKey(DATASETS['options-quotes'], DATE));
+  const spyOnly = join(dir, 'generated-quotes.csv.gz');
+  if (!existsSync(spyOnly)) {
+    mkdirSync(dir, { recursive: true });
+    process.stderr.write(`generating ${trades.toLocaleString('en-US')} option trades and their quotes under ${root} (once)...\n`);
+    await generateDay(root, { date: DATE, seed: 7, tickers: 5, otherTradesPerTicker: 50, spyTrades: 50_000, options: { trades, expiries: 5, strikesPerSide: 30 } });
+    renameSync(quotesPath, spyOnly);
+    rmSync(lake, { recursive: true, force: true });
+  }
+  if (!existsSync(quotesPath)) {
+    let generated = 0;
+    for await (const line of lines(spyOnly)) { void line; generated++; }
+    process.stderr.write(`writing the full-market quotes file: ${(generated - 1).toLocaleString('en-US')} generated + ${(factor * (generated - 1)).toLocaleString('en-US')} other rows...\n`);
+    await writeMarketQuotes(spyOnly, quotesPath, factor * (generated - 1));
+  }
+  let quotesRows = -1;
+  for await (const line of lines(quotesPath)) { void line; quotesRows++; }
+  const { statSync } = await import('node:fs');
+  return { root, lake, quotesRows, quotesBytes: statSync(quotesPath).size };
+}
+
+// ---------------------------------------------------------------- children
+
+const rssMb = () => process.resourceUsage().maxRSS / 1024;
+
+async function timed<T>(f: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const start = performance.now();
+  const value = await f();
+  return { seconds: (performance.now() - start) / 1000, value };
+}
+
+function countsOf(s: AggressionSummary): SideCounts {
+  return { sell: s.sells, unclassified: s.unclassified, buy: s.buys };
+}
+
+async function childIngest(root: string, lake: string): Promise<ChildResult[]> {
+  const quotes = await timed(() => ingestOptions(root, lake, 'options-quotes'));
+  const q = quotes.value.outcomes[0]!;
+  if (quotes.value.exitCode !== 0) throw new Error(`options-quotes ingest failed: ${JSON.stringify(quotes.value.outcomes)}`);
+  const quotesRss = rssMb();
+  const trades = await timed(() => ingestOptions(root, lake, 'options-trades'));
+  if (trades.value.exitCode !== 0) throw new Error(`options-trades ingest failed: ${JSON.stringify(trades.value.outcomes)}`);
+  const t = trades.value.outcomes[0]!;
+  return [
+    { stage: 'ingest options-quotes --underlyings SPY', seconds: quotes.seconds, rows: (q.entry?.rows ?? 0) + (q.entry?.rowsFiltered ?? 0), rssMb: quotesRss,
+      extra: { rowsKept: q.entry?.rows ?? 0 } },
+    { stage: 'ingest options-trades --underlyings SPY', seconds: trades.seconds, rows: (t.entry?.rows ?? 0) + (t.entry?.rowsFiltered ?? 0), rssMb: rssMb(),
+      extra: { rowsKept: t.entry?.rows ?? 0 } },
+  ];
+}
+
+async function childOurs(lake: string, tmp: string): Promise<ChildResult[]> {
+  const agg = defaultConfig().aggregations;
+  const reader = await LakeReader.open(lake, { memoryLimit: '512MB', threads: 2, tempDirectory: tmp });
+  try {
+    const stream = await timed(async () => {
+      const sides = new QuoteStreamClassifier(reader.optionQuotes(DATE, { underlying: 'SPY' }), agg);
+      let trades = 0;
+      try {
+        for await (const chunk of reader.optionTrades(DATE, { underlying: 'SPY' })) {
+          for (const t of chunk) {
+            const feeding = sides.advanceTo(t.sipTimestampNs);
+            if (feeding !== undefined) await feeding;
+            sides.classify(t);
+          }
+          trades += chunk.length;
+        }
+        return { summary: sides.summary(), trades };
+      } finally {
+        await sides.close();
+      }
+    });
+    const streamRss = rssMb();
+    const s = stream.value.summary;
+    const results: ChildResult[] = [{
+      stage: 'ours: lake → sides (streamed, as-of merge in JS)', seconds: stream.seconds, rows: stream.value.trades, rssMb: streamRss, sides: countsOf(s),
+      extra: { quotes: s.quotesFed, contracts: s.contractsQuoted },
+    }];
+
+    // Classification alone, on quotes and trades already in memory.
+    const quoteChunks: OptionQuoteColumns[] = [];
+    for await (const c of reader.optionQuotes(DATE, { underlying: 'SPY' })) quoteChunks.push(c);
+    const trades: LakeOptionTrade[] = [];
+    for await (const chunk of reader.optionTrades(DATE, { underlying: 'SPY' })) for (const t of chunk) trades.push(t);
+    const quotes = quoteChunks.reduce((n, c) => n + c.length, 0);
+    const cpu = await timed(async () => {
+      const book = new OptionQuoteBook(quoteBookOptionsFromConfig(agg));
+      const params = aggressionParamsFromConfig(agg);
+      const ticks = new TickTest();
+      const out = new Classification();
+      const counts = [0, 0, 0];
+      let ci = 0, qi = 0;
+      for (const t of trades) {
+        const ts = t.sipTimestampNs;
+        for (;;) {
+          const c = quoteChunks[ci];
+          if (c === undefined) break;
+          if (qi === c.length) { ci++; qi = 0; continue; }
+          if (c.sipTimestampNs[qi]! > ts) break;
+          book.update(c.ticker[qi]!, c.sipTimestampNs[qi]!, c.sequence[qi]!, c.bidPrice[qi]!, c.bidSize[qi]!, c.askPrice[qi]!, c.askSize[qi]!);
+          qi++;
+        }
+        counts[classify(t, book, params, out, ticks).side + 1]!++;
+      }
+      return counts;
+    });
+    results.push({
+      stage: 'ours: classification in memory (book updates + classify)', seconds: cpu.seconds, rows: trades.length, rssMb: rssMb(),
+      sides: { sell: cpu.value[0]!, unclassified: cpu.value[1]!, buy: cpu.value[2]! },
+      extra: { quotes, eventsPerSecond: Math.round((quotes + trades.length) / cpu.seconds) },
+    });
+    return results;
+  } finally {
+    reader.close();
+  }
+}
+
+/** The quote rule of aggression.ts as SQL over an ASOF LEFT JOIN of trades t to quotes q (5 s fixed staleness, ε = 1e-9). */
+function sideSql(trades: string, quotes: string): string {
+  return `WITH j AS (
+      SELECT t.price, t.sip_timestamp - q.sip_timestamp AS age,
+        CASE WHEN q.bid_price > 0 AND q.bid_size > 0 THEN q.bid_price END AS bid,
+        CASE WHEN q.ask_price > 0 AND q.ask_size > 0 THEN q.ask_price END AS ask
+      FROM ${trades} AS t ASOF LEFT JOIN ${quotes} AS q ON t.ticker = q.ticker AND t.sip_timestamp >= q.sip_timestamp),
+    s AS (SELECT CASE
+        WHEN NOT (price > 0) OR age IS NULL OR age > 5000000000 OR (bid IS NULL AND ask IS NULL) THEN 0
+        WHEN bid IS NOT NULL AND ask IS NOT NULL AND bid > ask + 1e-9 THEN 0
+        WHEN bid IS NOT NULL AND ask IS NOT NULL AND abs(ask - bid) <= 1e-9 THEN 0
+        WHEN ask IS NOT NULL AND price >= ask - 1e-9 THEN 1
+        WHEN bid IS NOT NULL AND price <= bid + 1e-9 THEN -1
+        ELSE 0 END AS side FROM j)
+    SELECT side, count(*) AS n FROM s GROUP BY side`;
+}
+
+async function duckSides(sql: string): Promise<{ seconds: number; sides: SideCounts; rows: number }> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const conn = await instance.connect();
+  try {
+    const run = await timed(async () => (await conn.runAndReadAll(sql)).getRows());
+    const sides: SideCounts = { sell: 0, unclassified: 0, buy: 0 };
+    for (const [side, n] of run.value) {
+      const k = Number(side) === 1 ? 'buy' : Number(side) === -1 ? 'sell' : 'unclassified';
+      sides[k] += Number(n);
+    }
+    return { seconds: run.seconds, sides, rows: sides.buy + sides.sell + sides.unclassified };
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+async function childDuckLake(lake: string): Promise<ChildResult[]> {
+  const glob = (d: string) => `read_parquet(${lit(join(lake, d, `date=${DATE}`, '*.parquet'))})`;
+  const r = await duckSides(sideSql(
+    `(SELECT ticker, sip_timestamp, price FROM ${glob('options-trades')} WHERE underlying = 'SPY')`,
+    `(SELECT ticker, sip_timestamp, bid_price, bid_size, ask_price, ask_size FROM ${glob('options-quotes')} WHERE underlying = 'SPY')`));
+  return [{ stage: 'DuckDB: lake → sides (ASOF JOIN, counts)', seconds: r.seconds, rows: r.rows, rssMb: rssMb(), sides: r.sides }];
+}
+
+async function childDuckCsv(root: string): Promise<ChildResult[]> {
+  const csv = (d: 'options-trades' | 'options-quotes') => `read_csv(${lit(join(root, objectKey(DATASETS[d], DATE)))})`;
+  const r = await duckSides(sideSql(
+    `(SELECT ticker, sip_timestamp, price FROM ${csv('options-trades')} WHERE ticker LIKE 'O:SPY%')`,
+    `(SELECT ticker, sip_timestamp, bid_price, bid_size, ask_price, ask_size FROM ${csv('options-quotes')} WHERE ticker LIKE 'O:SPY%')`));
+  return [{ stage: 'DuckDB: csv.gz → sides (filter + ASOF JOIN, counts)', seconds: r.seconds, rows: r.rows, rssMb: rssMb(), sides: r.sides }];
+}
+
+/** Runs this file as a child for one stage; returns its results. */
+function child(mode: string, args: string[]): ChildResult[] {
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync(process.execPath, [self, '--child', mode, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`bench child ${mode} failed (exit ${r.status})`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult[];
+}
+
+// ---------------------------------------------------------------- main
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<unknown> {
+  const { values } = parseArgs({ args: [...argv], options: {
+    json: { type: 'boolean', default: false }, trades: { type: 'string', default: '200000' },
+    'market-factor': { type: 'string', default: '9' }, dir: { type: 'string' },
+    child: { type: 'string' }, root: { type: 'string' }, lake: { type: 'string' },
+  } });
+  if (values.child !== undefined) {
+    const root = values.root!, lake = values.lake!;
+    const tmp = join(lake, '_staging', '_duckdb', `bench-${process.pid}`);
+    mkdirSync(tmp, { recursive: true });
+    const results = values.child === 'ingest' ? await childIngest(root, lake)
+      : values.child === 'ours' ? await childOurs(lake, tmp)
+        : values.child === 'duckdb-lake' ? await childDuckLake(lake)
+          : values.child === 'duckdb-csv' ? await childDuckCsv(root)
+            : (() => { throw new Error(`unknown child ${values.child}`); })();
+    rmSync(tmp, { recursive: true, force: true });
+    process.stdout.write(JSON.stringify(results) + '\n');
+    return results;
+  }
+
+  const trades = Number(values.trades);
+  const factor = Number(values['market-factor']);
+  const dir = values.dir ?? join(tmpdir(), `gammaflow-bench-aggression-${trades}-${factor}`);
+  const data = await ensureData(dir, trades, factor);
+  const args = ['--root', data.root, '--lake', data.lake];
+  process.stderr.write('ingest...\n');
+  const ingest = child('ingest', args);
+  process.stderr.write('ours...\n');
+  const ours = child('ours', args);
+  process.stderr.write('DuckDB (lake)...\n');
+  const duckLake = child('duckdb-lake', args);
+  process.stderr.write('DuckDB (csv.gz)...\n');
+  const duckCsv = child('duckdb-csv', args);
+  const stages = [...ingest, ...ours, ...duckLake, ...duckCsv];
+
+  const oursStream = ours[0]!, duckL = duckLake[0]!, duckC = duckCsv[0]!;
+  const ingestSeconds = ingest.reduce((s, r) => s + r.seconds, 0);
+  const agreement = (['buy', 'sell', 'unclassified'] as const).map((k) => `${k} ${oursStream.sides![k]} vs ${duckL.sides![k]}`).join(', ');
+  const result = {
+    bench: 'aggression', node: process.version, dir, quotesFileRows: data.quotesRows, quotesFileBytes: data.quotesBytes, stages,
+    comparisons: {
+      lakeToSides: { oursSeconds: oursStream.seconds, duckdbSeconds: duckL.seconds, speedup: duckL.seconds / oursStream.seconds },
+      flatFilesToSides: { oursSeconds: ingestSeconds + oursStream.seconds, duckdbSeconds: duckC.seconds, speedup: duckC.seconds / (ingestSeconds + oursStream.seconds) },
+      sideCounts: agreement,
+    },
+  };
+  if (values.json) {
+    console.log(JSON.stringify(result, null, 1));
+  } else {
+    console.log(`\nAggression: full-market options-quotes file of ${data.quotesRows.toLocaleString('en-US')} rows (${(data.quotesBytes / 1e6).toFixed(0)} MB gz), node ${process.version}\n`);
+    console.log('| stage | seconds | rows | rows/s | peak RSS MB | note |');
+    console.log('|---|---:|---:|---:|---:|---|');
+    for (const s of stages) {
+      const note = Object.entries(s.extra ?? {}).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toLocaleString('en-US') : v}`).join(', ');
+      console.log(`| ${s.stage} | ${s.seconds.toFixed(2)} | ${s.rows.toLocaleString('en-US')} | ${(s.rows / s.seconds / 1e6).toFixed(2)} M | ${s.rssMb.toFixed(0)} | ${note} |`);
+    }
+    const c = result.comparisons;
+    console.log(`\nlake → sides: ours ${c.lakeToSides.oursSeconds.toFixed(2)} s vs DuckDB ASOF JOIN ${c.lakeToSides.duckdbSeconds.toFixed(2)} s (× ${c.lakeToSides.speedup.toFixed(2)})`);
+    console.log(`csv.gz → sides: ours (ingest both + classify) ${c.flatFilesToSides.oursSeconds.toFixed(2)} s vs DuckDB ${c.flatFilesToSides.duckdbSeconds.toFixed(2)} s (× ${c.flatFilesToSides.speedup.toFixed(2)})`);
+    console.log(`side counts, ours vs DuckDB: ${agreement}`);
+  }
+  return result;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
