@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeStats, STAT_NAMES_BASE, STAT_NAMES_WITH_QUANTILES, StatsScratch, type StatName } from './index.js';
+import { computeStats, sortAscending, SortScratch, STAT_NAMES_BASE, STAT_NAMES_WITH_QUANTILES, StatsScratch, type StatName } from './index.js';
 
 const ALL: readonly StatName[] = STAT_NAMES_WITH_QUANTILES;
 
@@ -59,4 +59,29 @@ test('writes at outOffset in the order of names, only n values used, scratch reu
   computeStats(Float64Array.from([1, 2, 3, 4, 100, 101, 102, 103]), 8, ['kde_peaks', 'mode'], out, 0, scratch);
   assert.equal(out[0], 2);
   assert.ok(out[1]! >= 0 && out[1]! <= 5);
+});
+
+test('sortAscending orders exactly like Float64Array.prototype.sort (radix path and small path)', () => {
+  let state = 23;
+  const next = (): number => (state = (state * 48271) % 2147483647) / 2147483647;
+  const special = [0, -0, 1e-310, -1e-310, Number.MIN_VALUE, -Number.MAX_VALUE, Number.MAX_VALUE, Infinity, -Infinity, 1, -1];
+  const scratch = new SortScratch();
+  for (const n of [0, 1, 7, 511, 512, 513, 3000, 20000]) {
+    const values = Float64Array.from({ length: n }, (_, k) => {
+      if (k < special.length && n > 20) return special[k]!;
+      const u = next();
+      if (u < 0.2) return Math.round(next() * 50) / 4; // ties
+      if (u < 0.3) return -next() * 1e6;
+      return Math.exp(40 * next() - 20); // many binades
+    });
+    const expected = values.slice().sort();
+    const buffer = new Float64Array(n + 3).fill(42); // values beyond n stay put
+    buffer.set(values);
+    sortAscending(buffer, n, scratch);
+    for (let k = 0; k < n; k++) assert.ok(Object.is(buffer[k], expected[k]), `n=${n} k=${k}: ${buffer[k]} vs ${expected[k]}`);
+    assert.deepEqual([...buffer.subarray(n)], [42, 42, 42]);
+  }
+  const sameSign = Float64Array.from({ length: 1000 }, (_, k) => 1000 + (k % 7)); // most digits shared: skipped passes
+  sortAscending(sameSign, sameSign.length, scratch);
+  for (let k = 1; k < sameSign.length; k++) assert.ok(sameSign[k - 1]! <= sameSign[k]!);
 });
