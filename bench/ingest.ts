@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { cpus, totalmem } from 'node:os';
 import { generateLargeStocksTrades } from '../src/demo/largeStocksTrades.js';
 import { DATASETS, objectKey } from '../src/formats/datasets.js';
+import { loadConfig } from '../src/config/index.js';
 
 /** dist/bench/ingest.js → the repository root. */
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,9 +48,17 @@ export interface ContenderResult {
   readonly rows?: number;
 }
 
+/** The settings the gammaflow CLI ran with (defaults can change between runs of this bench). */
+export interface GammaflowSettings {
+  readonly zstdLevel: number;
+  readonly rowGroupRows: number;
+  readonly batchRows: number;
+}
+
 export interface SizeResult {
   readonly rows: number;
   readonly rounds: number;
+  readonly settings: GammaflowSettings;
   readonly compressedBytes: number;
   readonly contenders: ContenderResult[];
   readonly check: { readonly equal: boolean; readonly gammaflow: unknown; readonly duckdb: unknown };
@@ -180,8 +189,10 @@ async function benchSize(rows: number, args: Args, log: (line: string) => void):
     log(`  output check (gammaflow vs DuckDB, read by DuckDB): ${check.equal ? 'equal' : 'DIFFERENT'} ${JSON.stringify(check.gammaflow)}${check.equal ? '' : ` vs ${JSON.stringify(check.duckdb)}`}`);
   }
   const compressedBytes = statSync(file).size;
+  const { config: effective } = await loadConfig(config);
   rmSync(work, { recursive: true, force: true });
-  return { rows, rounds: args.repeat, compressedBytes, contenders, check };
+  const settings = { zstdLevel: effective.storage.zstd_level, rowGroupRows: effective.storage.row_group_rows, batchRows: effective.ingest.batch_rows };
+  return { rows, rounds: args.repeat, settings, compressedBytes, contenders, check };
 }
 
 const repeatNote = (r: SizeResult): string => (r.rounds === 1 ? 'one round' : `${r.rounds} interleaved rounds`);
@@ -193,6 +204,8 @@ export function markdownTable(r: SizeResult): string {
   const mb = r.compressedBytes / 1e6;
   const lines = [
     `### ${r.rows.toLocaleString('en-US')} rows, ${mb.toFixed(0)} MB gzip`,
+    '',
+    `gammaflow settings (config defaults): zstd level ${r.settings.zstdLevel}, row groups of ${r.settings.rowGroupRows.toLocaleString('en-US')} rows, batches of ${r.settings.batchRows.toLocaleString('en-US')} rows.`,
     '',
     '| contender | wall s | M rows/s | MB/s (gz) | peak RSS MB | × DuckDB | × Polars |',
     '|---|---:|---:|---:|---:|---:|---:|',

@@ -24,6 +24,9 @@ export const BENCHES: readonly { readonly name: string; readonly quickArgs: read
   { name: 'parquet-writer', quickArgs: ['500000'] },
   { name: 'iv', quickArgs: ['--quotes', '100000'] },
   { name: 'statistics', quickArgs: [] },
+  { name: 'features', quickArgs: ['--quick', '--no-python'] },
+  { name: 'greeks', quickArgs: ['--trades', '20000'] },
+  { name: 'aggression', quickArgs: ['--trades', '20000'] },
 ];
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
