@@ -15,6 +15,7 @@ Commands:
   run        flat files → greeks → features for one symbol in one command
   generate   write a synthetic trading day in Massive's flat-file format
   demo       generate a day, ingest it with the dashboard, print how to query it
+  replay     serve a lake day as Massive's realtime WebSocket feed (for gammaflow live --url)
 
 Environment: MASSIVE_S3_ACCESS_KEY_ID, MASSIVE_S3_SECRET_ACCESS_KEY (flat files), MASSIVE_API_KEY (realtime).
 Config: ./config.toml or --config FILE (see config.example.toml).`;
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).runCommand,
   generate: async () => (await import('./generate.js')).generateCommand,
   demo: async () => (await import('./demo.js')).demoCommand,
+  replay: async () => (await import('./replay.js')).replayCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
