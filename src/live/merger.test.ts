@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventMerger, compareEvents } from './merger.js';
+import { decodeOpra } from '../formats/opra.js';
+import type { FeedDataEvent } from './protocol.js';
+
+const MS = 1_000_000n;
+const SECOND = 1_000n * MS;
+const T0 = 1_762_527_600_000n * MS; // 2025-11-07 10:00 New York
+
+function stock(offsetMs: number, sequence: number): FeedDataEvent {
+  return {
+    kind: 'stockTrade',
+    trade: { sym: 'SPY', sipTimestampNs: T0 + BigInt(offsetMs) * MS, sequence, price: 680, size: 100, conditions: [], correction: 0 },
+  };
+}
+
+function option(offsetMs: number, sequence: number): FeedDataEvent {
+  const ticker = 'O:SPY251121C00680000';
+  const c = decodeOpra(ticker);
+  assert.ok(c.ok);
+  return {
+    kind: 'optionTrade',
+    trade: {
+      sipTimestampNs: T0 + BigInt(offsetMs) * MS, sequence, ticker, root: c.contract.root, right: c.contract.right,
+      strike: c.contract.strike, expiryDays: c.contract.expiryDays, adjusted: false, price: 10, size: 1, conditions: [], correction: 0, exchange: 1,
+    },
+  };
+}
+
+function quote(offsetMs: number, sequence: number): FeedDataEvent {
+  return {
+    kind: 'optionQuote',
+    quote: {
+      sipTimestampNs: T0 + BigInt(offsetMs) * MS, sequence, ticker: 'O:SPY251121C00680000',
+      bidPrice: 9.9, askPrice: 10.1, bidSize: 5, askSize: 5, bidExchange: 1, askExchange: 1,
+    },
+  };
+}
+
+const label = (e: FeedDataEvent): string =>
+  `${e.kind}@${(e.kind === 'optionQuote' ? e.quote.sipTimestampNs - T0 : e.trade.sipTimestampNs - T0) / MS}#${e.kind === 'optionQuote' ? e.quote.sequence : e.trade.sequence}`;
+
+function merger(lateness = 2n * SECOND, quietCloseMs = 5_000): EventMerger {
+  return new EventMerger({ clusters: ['stocks', 'options'], allowedLatenessNs: lateness, quietCloseMs, startMs: 0 });
+}
+
+test('total order at equal time: quote, underlying trade, option trade, then sequence', () => {
+  const events = [option(0, 2), option(0, 1), stock(0, 9), quote(0, 7), stock(0, 3), quote(-1, 99)];
+  const sorted = [...events].sort(compareEvents).map(label);
+  assert.deepEqual(sorted, [
+    'optionQuote@-1#99', 'optionQuote@0#7', 'stockTrade@0#3', 'stockTrade@0#9', 'optionTrade@0#1', 'optionTrade@0#2',
+  ]);
+});
+
+test('the watermark is the slowest active cluster minus the lateness; events come out in order', () => {
+  const m = merger();
+  const out: string[] = [];
+  const take = (e: FeedDataEvent): void => { out.push(label(e)); };
+  m.push('options', option(1_000, 1), 10);
+  m.push('options', option(5_000, 2), 10);
+  // The stocks cluster has sent nothing and is not quiet yet: nothing moves.
+  assert.equal(m.release(10, take), undefined);
+  assert.deepEqual(out, []);
+  m.push('stocks', stock(1_000, 1), 20);
+  m.push('stocks', stock(3_500, 2), 20);
+  // min(5 000, 3 500) − 2 000 = 1 500 ms: both events at 1 000 ms, underlying first.
+  assert.equal(m.release(20, take), T0 + 1_500n * MS);
+  assert.deepEqual(out, ['stockTrade@1000#1', 'optionTrade@1000#1']);
+  m.push('stocks', stock(9_000, 3), 30);
+  assert.equal(m.release(30, take), T0 + 3_000n * MS); // options now the slowest (5 000)
+  assert.deepEqual(out.slice(2), []);
+  assert.equal(m.depth, 3);
+  m.drain(take);
+  assert.deepEqual(out.slice(2), ['stockTrade@3500#2', 'optionTrade@5000#2', 'stockTrade@9000#3']);
+  assert.equal(m.watermarkNs, T0 + 9_000n * MS);
+  assert.equal(m.releasedEvents, 5);
+});
+
+test('an event at or behind the released watermark is late and not buffered; the watermark never goes back', () => {
+  const m = merger();
+  const take = (): void => {};
+  m.push('stocks', stock(10_000, 1), 0);
+  m.push('options', option(10_000, 1), 0);
+  assert.equal(m.release(0, take), T0 + 8_000n * MS);
+  assert.equal(m.push('options', option(8_000, 2), 0), 'late'); // exactly at the watermark
+  assert.equal(m.push('options', option(8_001, 3), 0), 'buffered');
+  assert.equal(m.push('stocks', stock(100, 2), 0), 'late');
+  assert.equal(m.lateEvents, 2);
+  assert.equal(m.depth, 3); // the two at 10 000 ms and the one at 8 001 ms
+  // A cluster going quiet and a slower candidate cannot move the watermark backwards.
+  assert.equal(m.release(1, take), T0 + 8_000n * MS);
+});
+
+test('a quiet cluster stops holding the watermark; a quiet feed advances it with the wall clock', () => {
+  const m = merger(2n * SECOND, 5_000);
+  const out: string[] = [];
+  const take = (e: FeedDataEvent): void => { out.push(label(e)); };
+  m.push('stocks', stock(1_000, 1), 100);
+  m.push('stocks', stock(2_500, 2), 100);
+  assert.equal(m.release(4_999, take), undefined); // options registered at 0, not quiet before 5 000
+  assert.equal(m.release(5_000, take), T0 + 500n * MS); // options quiet: stocks alone (2 500 − 2 000)
+  assert.deepEqual(out, []);
+  // Stocks quiet too (last arrival 100 + 5 000): the event clock runs on from 2 500 ms with the wall clock.
+  assert.equal(m.release(5_100, take), T0 + 2_500n * MS + 5_000n * MS - 2_000n * MS);
+  assert.deepEqual(out, ['stockTrade@1000#1', 'stockTrade@2500#2']);
+});
+
+test('an ended cluster does not hold the watermark back', () => {
+  const m = merger();
+  const take = (): void => {};
+  m.push('stocks', stock(4_000, 1), 0);
+  assert.equal(m.release(0, take), undefined);
+  m.endCluster('options');
+  assert.equal(m.release(0, take), T0 + 2_000n * MS);
+});
