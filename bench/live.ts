@@ -1,0 +1,326 @@
+/**
+ * Realtime path on loopback: `gammaflow replay` (a child process) serves a generated
+ * millisecond-precision day as Massive's feed; this process runs what `gammaflow live` runs per
+ * event: two MassiveFeedClients (stocks, options) → LivePipeline (merger, enrichment, quote
+ * book, feature engine).
+ *
+ *   npx tsc -p . && node dist/bench/live.js [--spy-trades N] [--option-trades N] [--dir DIR]
+ *       [--latency-speed 300] [--latency-seconds 20] [--json]
+ *
+ * Phases (the day is generated and run through the historical pipeline once, then reused):
+ * 1. throughput: replay at max speed, from the first event received to the end of both streams:
+ *    messages/s sustained, CPU seconds of this process (client + engine; the server's CPU is the
+ *    child's), peak RSS of this process, client queue high water and drops; the rows are checked
+ *    against the historical `gammaflow run --out` rows of the same day (exact JSON per row);
+ * 2. CPU ceiling: the same events, already received, pushed again into a fresh pipeline (engine
+ *    only), and the same events re-parsed from frames of 100 (protocol parse only), each on one
+ *    core, so the loopback figure can be told apart from the server's speed;
+ * 3. emit latency: replay paced at `--latency-speed` (× real time) from 09:30 New York for
+ *    `--latency-seconds` of wall time, so the client's queue stays empty (receipt ≈ read): the
+ *    latency of a row is the time from reading the event whose push moved the watermark past the
+ *    window's end to the row being emitted. p50/p99/max over the rows emitted that way (rows
+ *    closed by the quiet timer are counted separately). The throughput phase reports the same
+ *    measure under full load.
+ *
+ * Targets (issue 6): ≥ 250 k messages/s on one core; p99 emit latency < 20 ms after the
+ * watermark passes.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline';
+import { defaultConfig, type Config } from '../src/config/schema.js';
+import { calendarOverrides } from '../src/config/index.js';
+import { NyseCalendar } from '../src/calendar/index.js';
+import { MassiveFeedClient } from '../src/live/client.js';
+import { LivePipeline } from '../src/live/pipeline.js';
+import { formatDataEvent, formatFrame, parseFrame, type FeedCluster, type FeedDataEvent } from '../src/live/protocol.js';
+import { jsonLine } from '../src/features/output.js';
+import type { FeatureRow } from '../src/features/row.js';
+import { hasPartition } from '../src/live/lake-feed.js';
+
+const DATE = '2025-11-07';
+const SYMBOL = 'SPY';
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+export interface LatencySummary {
+  /** Rows emitted by a pushed event (the measured ones). */
+  readonly rows: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** Rows emitted by the quiet timer or at the end of a stream (not measured). */
+  readonly otherRows: number;
+}
+
+export interface LiveBenchResult {
+  readonly day: { readonly spyTrades: number; readonly optionTrades: number; readonly messages: number; readonly aggression: boolean };
+  readonly throughput: {
+    readonly messages: number;
+    readonly seconds: number;
+    readonly messagesPerSecond: number;
+    readonly cpuSeconds: number;
+    /** CPU seconds per wall second of this process (1 = one core busy). */
+    readonly cores: number;
+    readonly peakRssMb: number;
+    readonly queueHighWater: number;
+    readonly dropped: number;
+    readonly late: number;
+    readonly rows: number;
+    readonly rowsEqualHistorical: boolean;
+    readonly mismatchedRows: number;
+    readonly latency: LatencySummary;
+  };
+  readonly ceiling: { readonly engineMessagesPerSecond: number; readonly parseMessagesPerSecond: number; readonly combinedMessagesPerSecond: number };
+  readonly latency: LatencySummary & { readonly speed: number; readonly seconds: number; readonly messages: number; readonly queueHighWater: number };
+}
+
+function cli(args: readonly string[], cwd: string): void {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`gammaflow ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+}
+
+/** Generates the ms day and the historical rows once per (size) directory. */
+function ensureDay(dir: string, spyTrades: number, optionTrades: number): { lake: string; historical: string } {
+  const lake = join(dir, 'lake');
+  const historical = join(dir, 'historical.jsonl');
+  if (existsSync(historical)) return { lake, historical };
+  mkdirSync(dir, { recursive: true });
+  process.stderr.write(`generating a ${DATE} ms day (${spyTrades.toLocaleString('en-US')} SPY trades, ${optionTrades.toLocaleString('en-US')} option trades) under ${dir} (once)...\n`);
+  cli(['generate', '--out', 'flatfiles', '--ms', '--date', DATE, '--tickers', '5', '--spy-trades', String(spyTrades), '--option-trades', String(optionTrades)], dir);
+  cli(['run', '--symbol', SYMBOL, '--from', DATE, '--source', 'local:flatfiles', '--lake', 'lake', '--out', 'historical.jsonl', '--no-tui'], dir);
+  return { lake, historical };
+}
+
+interface Replay {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+}
+
+async function startReplay(lake: string, args: readonly string[]): Promise<Replay> {
+  const child = spawn(process.execPath, [CLI, 'replay', '--symbol', SYMBOL, '--date', DATE, '--lake', lake, '--port', '0', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    void exited.then((code) => reject(new Error(`replay exited (${code}) before listening: ${stderr}`)));
+  });
+  return { url, child, exited };
+}
+
+function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function summarize(latencies: number[], otherRows: number): LatencySummary {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return { rows: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), maxMs: sorted.at(-1) ?? Number.NaN, otherRows };
+}
+
+interface LoopbackRun {
+  readonly messages: number;
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+  readonly peakRssMb: number;
+  readonly queueHighWater: number;
+  readonly dropped: number;
+  readonly late: number;
+  readonly rows: FeatureRow[];
+  readonly latency: LatencySummary;
+  /** Every event read, per cluster, in arrival order (kept only when asked). */
+  readonly events: { cluster: FeedCluster; event: FeedDataEvent }[];
+}
+
+/**
+ * Runs clients + pipeline against a replay URL until both streams end (or `stopAfterMs` of wall
+ * time from the first event). Latency: a row emitted inside `push` is timed from the read of the
+ * event being pushed.
+ */
+async function loopback(url: string, config: Config, aggression: boolean, keepEvents: boolean, stopAfterMs?: number): Promise<LoopbackRun> {
+  const calendar = new NyseCalendar(calendarOverrides(config.calendar));
+  const rows: FeatureRow[] = [];
+  const latencies: number[] = [];
+  let otherRows = 0;
+  let readAt: number | undefined; // performance.now() when the event being pushed was read
+  const pipeline = new LivePipeline({
+    symbol: SYMBOL, aggregations: config.aggregations, calendar, aggression, startMs: Date.now(),
+    onRow: (row) => {
+      rows.push(row);
+      if (readAt === undefined) otherRows++;
+      else latencies.push(performance.now() - readAt);
+    },
+  });
+  const quiet = (): void => undefined;
+  const topics = aggression ? ['T.*', 'Q.*'] : ['T.*'];
+  const clients = {
+    stocks: new MassiveFeedClient({ url: `${url}/stocks`, apiKey: 'bench', topics: [`T.${SYMBOL}`], exitOnClose: true, onLog: quiet, maxReadPauseMs: 600_000 }),
+    options: new MassiveFeedClient({ url: `${url}/options`, apiKey: 'bench', topics, exitOnClose: true, onLog: quiet, maxReadPauseMs: 600_000 }),
+  };
+  const events: { cluster: FeedCluster; event: FeedDataEvent }[] = [];
+  let messages = 0;
+  let firstAt: number | undefined;
+  let peakRss = process.memoryUsage.rss();
+  const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()); }, 50);
+  const tick = setInterval(() => pipeline.tick(Date.now()), 250);
+  let stopping = false;
+  const stopTimer = stopAfterMs === undefined ? undefined : setInterval(() => {
+    if (firstAt !== undefined && performance.now() - firstAt >= stopAfterMs && !stopping) {
+      stopping = true;
+      void clients.stocks.close();
+      void clients.options.close();
+    }
+  }, 50);
+  await Promise.all([clients.stocks.start(), clients.options.start()]);
+  const cpuStart = process.cpuUsage();
+  const consume = async (cluster: FeedCluster): Promise<void> => {
+    for await (const event of clients[cluster]) {
+      const now = performance.now();
+      firstAt ??= now;
+      messages++;
+      if (keepEvents) events.push({ cluster, event });
+      readAt = now;
+      pipeline.push(cluster, event, Date.now());
+      readAt = undefined;
+    }
+    pipeline.endCluster(cluster, Date.now());
+  };
+  await Promise.all([consume('stocks'), consume('options')]);
+  const endAt = performance.now();
+  const cpu = process.cpuUsage(cpuStart);
+  pipeline.finish();
+  clearInterval(rssTimer);
+  clearInterval(tick);
+  if (stopTimer !== undefined) clearInterval(stopTimer);
+  const s = [clients.stocks.stats(), clients.options.stats()];
+  return {
+    messages, seconds: (endAt - (firstAt ?? endAt)) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: peakRss / 2 ** 20,
+    queueHighWater: Math.max(s[0]!.queueHighWater, s[1]!.queueHighWater), dropped: s[0]!.dropped + s[1]!.dropped,
+    late: pipeline.stats().late, rows, latency: summarize(latencies, otherRows), events,
+  };
+}
+
+/** Rows vs the historical file: count of rows whose JSON differs or is missing on either side. */
+function compareRows(rows: readonly FeatureRow[], historicalPath: string, aggression: boolean): number {
+  const expected = new Map<string, string>();
+  for (const line of readFileSync(historicalPath, 'utf8').split('\n')) {
+    if (line === '') continue;
+    const o = JSON.parse(line) as { window: string; window_start: number };
+    // window_start is an exact integer literal in the file; the key uses the literal text.
+    const start = /"window_start":(\d+)/.exec(line)![1]!;
+    expected.set(`${o.window}/${start}`, line);
+  }
+  let mismatched = 0;
+  for (const row of rows) {
+    const key = `${row.window}/${row.windowStartNs}`;
+    if (expected.get(key) !== jsonLine(row, aggression)) mismatched++;
+    expected.delete(key);
+  }
+  return mismatched + expected.size;
+}
+
+/** Engine-only and parse-only rates over events already received (one core, this thread). */
+function ceiling(config: Config, aggression: boolean, events: readonly { cluster: FeedCluster; event: FeedDataEvent }[]): LiveBenchResult['ceiling'] {
+  const calendar = new NyseCalendar(calendarOverrides(config.calendar));
+  const pipeline = new LivePipeline({ symbol: SYMBOL, aggregations: config.aggregations, calendar, aggression, startMs: Date.now(), onRow: () => undefined });
+  const nowMs = Date.now();
+  let t = performance.now();
+  for (const { cluster, event } of events) pipeline.push(cluster, event, nowMs);
+  pipeline.endCluster('stocks', nowMs);
+  pipeline.endCluster('options', nowMs);
+  pipeline.finish();
+  const engineSeconds = (performance.now() - t) / 1000;
+  const frames: string[] = [];
+  for (let i = 0; i < events.length; i += 100) frames.push(formatFrame(events.slice(i, i + 100).map((e) => formatDataEvent(e.event))));
+  t = performance.now();
+  let parsed = 0;
+  for (const f of frames) parsed += parseFrame(f).events.length;
+  const parseSeconds = (performance.now() - t) / 1000;
+  if (parsed !== events.length) throw new Error(`parse check: ${parsed} of ${events.length} events`);
+  return {
+    engineMessagesPerSecond: events.length / engineSeconds,
+    parseMessagesPerSecond: events.length / parseSeconds,
+    combinedMessagesPerSecond: events.length / (engineSeconds + parseSeconds),
+  };
+}
+
+const k = (n: number): string => `${(n / 1000).toFixed(0)} k`;
+const ms = (n: number): string => n.toFixed(2);
+
+function markdown(r: LiveBenchResult): string {
+  const t = r.throughput, c = r.ceiling, l = r.latency;
+  return [
+    `## Live loopback (replay → client + engine), ${DATE}, ${r.day.messages.toLocaleString('en-US')} messages, aggression ${r.day.aggression ? 'on' : 'off'}`,
+    '',
+    '| measure | value | target |',
+    '|---|---|---|',
+    `| loopback sustained | ${k(t.messagesPerSecond)} msg/s (${t.messages.toLocaleString('en-US')} in ${t.seconds.toFixed(2)} s) | ≥ 250 k msg/s |`,
+    `| client + engine CPU | ${t.cpuSeconds.toFixed(2)} s (${t.cores.toFixed(2)} cores busy) | one core |`,
+    `| peak RSS (this process) | ${t.peakRssMb.toFixed(0)} MB | |`,
+    `| client queue high water / dropped / late | ${t.queueHighWater} / ${t.dropped} / ${t.late} | 0 dropped |`,
+    `| rows equal to historical | ${t.rowsEqualHistorical ? 'yes' : 'NO'} (${t.rows} rows, ${t.mismatchedRows} differ) | all |`,
+    `| ceiling: engine only | ${k(c.engineMessagesPerSecond)} msg/s | |`,
+    `| ceiling: protocol parse only | ${k(c.parseMessagesPerSecond)} msg/s | |`,
+    `| ceiling: parse + engine, one core | ${k(c.combinedMessagesPerSecond)} msg/s | ≥ 250 k msg/s |`,
+    `| emit latency under full load p50 / p99 / max | ${ms(t.latency.p50Ms)} / ${ms(t.latency.p99Ms)} / ${ms(t.latency.maxMs)} ms (${t.latency.rows} rows) | |`,
+    `| emit latency at ${l.speed}x p50 / p99 / max | ${ms(l.p50Ms)} / ${ms(l.p99Ms)} / ${ms(l.maxMs)} ms (${l.rows} rows, queue high water ${l.queueHighWater}) | p99 < 20 ms |`,
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<LiveBenchResult> {
+  const { values } = parseArgs({ args: [...argv], options: {
+    json: { type: 'boolean', default: false }, dir: { type: 'string' },
+    'spy-trades': { type: 'string', default: '300000' }, 'option-trades': { type: 'string', default: '100000' },
+    'latency-speed': { type: 'string', default: '300' }, 'latency-seconds': { type: 'string', default: '20' },
+  } });
+  const spyTrades = Number(values['spy-trades']), optionTrades = Number(values['option-trades']);
+  const dir = values.dir ?? fileURLToPath(new URL(`../../bench/out/live-${spyTrades}-${optionTrades}`, import.meta.url));
+  const { lake, historical } = ensureDay(dir, spyTrades, optionTrades);
+  const config = defaultConfig();
+  const aggression = config.aggregations.aggression && (await hasPartition(lake, 'options-quotes', DATE));
+
+  // 1. throughput at max speed
+  let replay = await startReplay(lake, ['--speed', 'max']);
+  const run = await loopback(replay.url, config, aggression, true);
+  await replay.exited;
+  const mismatched = compareRows(run.rows, historical, aggression);
+
+  // 2. CPU ceiling on the received events
+  const ceil = ceiling(config, aggression, run.events);
+
+  // 3. paced latency
+  const speed = Number(values['latency-speed']);
+  const seconds = Number(values['latency-seconds']);
+  replay = await startReplay(lake, ['--speed', `${speed}x`, '--start', '09:30']);
+  const paced = await loopback(replay.url, config, aggression, false, seconds * 1000);
+  replay.child.kill('SIGINT');
+  await replay.exited;
+
+  const result: LiveBenchResult = {
+    day: { spyTrades, optionTrades, messages: run.messages, aggression },
+    throughput: {
+      messages: run.messages, seconds: run.seconds, messagesPerSecond: run.messages / run.seconds, cpuSeconds: run.cpuSeconds,
+      cores: run.cpuSeconds / run.seconds, peakRssMb: run.peakRssMb, queueHighWater: run.queueHighWater, dropped: run.dropped,
+      late: run.late, rows: run.rows.length, rowsEqualHistorical: mismatched === 0, mismatchedRows: mismatched, latency: run.latency,
+    },
+    ceiling: ceil,
+    latency: { ...paced.latency, speed, seconds, messages: paced.messages, queueHighWater: paced.queueHighWater },
+  };
+  if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
+  else process.stdout.write(markdown(result));
+  return result;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().then(() => process.exit(0), (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}
