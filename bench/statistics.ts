@@ -1,9 +1,10 @@
 /**
  * Window statistics throughput: the KDE curve (factored walks vs direct
  * exp per point), the dip test, sorting (built-in vs sortAscending) and the
- * full 17-statistic computeStats on shuffled input, on synthetic trade-like
- * windows (lognormal dollar values with ticks/ties). Each figure is the best
- * of three runs.
+ * full 17-statistic computeStats on shuffled input, on two families of
+ * synthetic trade-like windows (lognormal dollar values with ticks/ties: a
+ * coarse KDE grid; option dollar-delta-like values: a fine grid, the feature
+ * engine's case). Each figure is the best of three runs.
  *
  *   npx tsc -p . && node dist/bench/statistics.js
  *
@@ -21,8 +22,8 @@ function lcg(seed: number): () => number {
   return () => (state = (state * 48271) % 2147483647) / 2147483647;
 }
 
-/** Lognormal-ish dollar values rounded to cents, sorted. */
-function window(n: number, next: () => number): Float64Array {
+/** Lognormal-ish dollar values rounded to cents, sorted: heavy tails, so a coarse grid (step ≳ 0.1 bandwidth). */
+function lognormalWindow(n: number, next: () => number): Float64Array {
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let z = -6;
@@ -31,6 +32,22 @@ function window(n: number, next: () => number): Float64Array {
   }
   return out.sort();
 }
+
+/**
+ * Option dollar-delta-like values, sorted: |delta|·S·size·100 with size
+ * skewed as in bench/features.ts; a fine grid (step 0.03–0.09 bandwidth),
+ * so every kernel walks the whole grid (the feature engine's case).
+ */
+function dadvvWindow(n: number, next: () => number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = (0.05 + 0.9 * next()) * 680 * (1 + Math.floor(next() ** 4 * 200)) * 100;
+  return out.sort();
+}
+
+const FAMILIES: readonly { name: string; window: (n: number, next: () => number) => Float64Array }[] = [
+  { name: 'lognormal dollar values', window: lognormalWindow },
+  { name: 'dadvv-like values', window: dadvvWindow },
+];
 
 /** A shuffled copy (arrival order), Fisher–Yates. */
 function shuffle(x: Float64Array, next: () => number): Float64Array {
@@ -71,11 +88,12 @@ export function main(): void {
   const density = new Float64Array(KDE_GRID_POINTS);
   const grid = { start: 0, end: 0, step: 0 };
   console.log(`statistics bench (node ${process.version})`);
-  for (const n of sizes) {
-    const windows = Array.from({ length: Math.max(1, Math.floor(200000 / n)) }, () => window(n, next));
+  for (const family of FAMILIES) for (const n of sizes) {
+    const windows = Array.from({ length: Math.max(1, Math.floor(200000 / n)) }, () => family.window(n, next));
     const total = windows.length * n;
     const bandwidths = windows.map((x) => scottBandwidth(stddevOf(x), n));
-    console.log(`-- n = ${n}, ${windows.length} windows, ${total} values`);
+    const meanStep = windows.reduce((sum, x, w) => sum + kdeGrid(x[0]!, x[n - 1]!, bandwidths[w]!, grid).step / bandwidths[w]!, 0) / windows.length;
+    console.log(`-- ${family.name}, n = ${n}, ${windows.length} windows, ${total} values, mean grid step ${meanStep.toFixed(3)} bandwidths`);
     const fast = time('KDE 512-point, factored walks', total, () => {
       windows.forEach((x, w) => {
         kdeGrid(x[0]!, x[n - 1]!, bandwidths[w]!, grid);

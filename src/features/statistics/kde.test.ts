@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  countLocalMaxima, evaluateKdeGrid, evaluateKdeGridDirect, gridPoint, KDE_GRID_POINTS, kdeGrid, kdeMode, scottBandwidth, type KdeGrid,
+  countLocalMaxima, evaluateKdeGrid, evaluateKdeGridDirect, expNearZero, gridPoint, KDE_GRID_POINTS, kdeGrid, kdeMode, scottBandwidth, type KdeGrid,
 } from './kde.js';
 
 function lcg(seed: number): () => number {
@@ -86,4 +86,13 @@ test('kdeMode picks the lowest grid point within 1e-9 relative of the maximum', 
   assert.equal(kdeMode(density, grid), 100);
   density[100] = 1 - 2e-9;
   assert.equal(kdeMode(density, grid), 300);
+});
+
+test('expNearZero agrees with Math.exp to 2 ulp on [−0.0125, 0.0125]', () => {
+  for (let k = -1000; k <= 1000; k++) {
+    const x = (k / 1000) * 0.0125 + k * 1e-9;
+    if (Math.abs(x) > 0.0125) continue;
+    const relative = Math.abs(expNearZero(x) - Math.exp(x)) / Math.exp(x);
+    assert.ok(relative <= 2 * Number.EPSILON, `x=${x}: ${expNearZero(x)} vs ${Math.exp(x)}`);
+  }
 });

@@ -81,6 +81,17 @@ const offsetKernel = new Float64Array(KDE_GRID_POINTS);
 const BATCH = 4;
 /** Below this grid step (in bandwidths) the downward walk's A, B derive from the upward ones (exp(−a²) ≫ underflow). */
 const DERIVED_DOWN_MAX_A = 16;
+/** Up to this grid step (in bandwidths) the walks' A, B come from expNearZero (|exponent| ≤ a² ≤ 0.01). */
+const FINE_GRID_MAX_A = 0.1;
+
+/**
+ * exp(x) for |x| ≤ 0.0125 (a few ulp-level roundings): Taylor series to
+ * degree 8, truncation error |x|⁹/9! < 3e-23 relative. Several times
+ * cheaper than Math.exp, which matters at four calls per value.
+ */
+export function expNearZero(x: number): number {
+  return 1 + x * (1 + x * (1 / 2 + x * (1 / 6 + x * (1 / 24 + x * (1 / 120 + x * (1 / 720 + x * (1 / 5040 + x * (1 / 40320))))))));
+}
 const batchUpA = new Float64Array(BATCH), batchUpB = new Float64Array(BATCH);
 const batchDownA = new Float64Array(BATCH), batchDownB = new Float64Array(BATCH);
 
@@ -106,6 +117,7 @@ export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth:
   }
   // q/B and A·√q/B stay finite while B ≥ exp(−a²) is far from underflow.
   const derivedDown = a < DERIVED_DOWN_MAX_A;
+  const fineGrid = a <= FINE_GRID_MAX_A;
   const q = Math.exp(-a * a), sqrtQ = Math.exp(-0.5 * a * a);
   let up = 0; // first grid point ≥ x; non-decreasing since values are sorted
   let gridUp = gridPoint(grid, 0);
@@ -124,7 +136,15 @@ export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth:
       while (up <= last && gridPoint(grid, up) < x) up++;
       gridUp = up <= last ? gridPoint(grid, up) : Infinity;
     }
-    if (up > 0 && up <= last && derivedDown) {
+    if (up > 0 && up <= last && fineGrid) {
+      // All four exponents are within [−a², 0] ⊂ [−0.01, 0]: a short series is exact to rounding.
+      const z0 = (gridUp - x) / bandwidth;
+      const z0Down = a - z0;
+      batchUpA[batched] = weight * expNearZero(-0.5 * z0 * z0);
+      batchUpB[batched] = expNearZero(-z0 * a);
+      batchDownA[batched] = weight * expNearZero(-0.5 * z0Down * z0Down);
+      batchDownB[batched] = expNearZero(-z0Down * a);
+    } else if (up > 0 && up <= last && derivedDown) {
       // Both walks on the same spacing: the downward offset is a − z0, so
       // exp(−(a − z0)²/2) = A·√q/B and exp(−(a − z0)·a) = q/B with q = exp(−a²).
       const z0 = (gridUp - x) / bandwidth;
