@@ -1,0 +1,156 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { duckQuery, lit } from '../../test/support/duckdb.js';
+import { NyseCalendar, nyWallClockToUtcNs } from '../calendar/index.js';
+import { defaultConfig } from '../config/schema.js';
+import { FeatureEngine, featureEngineOptions } from '../features/engine.js';
+import { featureDataset, jsonLine } from '../features/output.js';
+import type { FeatureRow } from '../features/row.js';
+import { partitionDir } from '../lake/layout.js';
+import { readManifest } from '../lake/manifest.js';
+import { createMetricsRegistry, startMetricsServer } from '../observe/metrics.js';
+import { FeatureStreamHub, JsonlSink, LakeFeatureSink, type LineStream } from './outputs.js';
+
+const DAY = '2025-11-07';
+
+/** A regular day's 1m and 5m rows (390 + 78) with one underlying trade at 10:00:30. */
+function dayRows(): FeatureRow[] {
+  const engine = new FeatureEngine(featureEngineOptions(defaultConfig().aggregations, new NyseCalendar(), { symbol: 'SPY', windows: ['1m', '5m'] }));
+  engine.onUnderlyingTrade({ sipTimestampNs: nyWallClockToUtcNs(DAY, 10, 0, 30), sequence: 1, price: 680.5, size: 100, conditions: [], correction: 0 });
+  return engine.finish();
+}
+
+test('lake sink: rotated live files appear whole; the closed day is published once with the final rows', async () => {
+  const lake = mkdtempSync(join(tmpdir(), 'gammaflow-live-lake-'));
+  try {
+    const sink = new LakeFeatureSink({ lake, symbol: 'SPY', runId: 'run1', aggression: false, rotateRows: 100, rowGroupRows: 1000, zstdLevel: 1 });
+    const rows = dayRows();
+    for (const row of rows) sink.add(row);
+    const dir1m = partitionDir(lake, featureDataset('SPY', '1m'), DAY);
+    // 390 one-minute rows → 3 full files of 100 written so far, no temporary names left.
+    assert.deepEqual(readdirSync(dir1m).sort(), ['live-run1-00000.parquet', 'live-run1-00001.parquet', 'live-run1-00002.parquet']);
+    sink.flush();
+    const glob = join(lake, 'features', 'symbol=SPY', 'window=1m', `date=${DAY}`, '*.parquet');
+    const [live] = await duckQuery(`SELECT count(*) AS n, count(DISTINCT window_start) AS starts FROM read_parquet(${lit(glob)})`);
+    assert.deepEqual(live, { n: 390n, starts: 390n });
+    // A correction of 10:00 (revision) goes into a later live file, and into the published day.
+    const tenOClock = rows.find((r) => r.window === '1m' && r.windowStartNs === nyWallClockToUtcNs(DAY, 10, 0))!;
+    const corrected: FeatureRow = { ...tenOClock, diagnostics: Int32Array.from(tenOClock.diagnostics, (v, i) => (i === 0 ? v + 1 : v)) };
+    sink.add(corrected, { revision: 1 });
+    assert.deepEqual(await sink.publishClosedDays([DAY]), [], 'an open day is not published');
+    assert.deepEqual(await sink.publishClosedDays([]), [DAY]);
+    assert.deepEqual(readdirSync(dir1m), ['part-00000.parquet']);
+    const [published] = await duckQuery(`SELECT count(*) AS n, max(diag_underlying_trades) AS trades FROM read_parquet(${lit(glob)})`);
+    assert.deepEqual(published, { n: 390n, trades: 2 });
+    const manifest = await readManifest(lake, featureDataset('SPY', '5m'));
+    assert.equal(manifest.get(DAY)?.rows, 78);
+    assert.equal(manifest.get(DAY)?.source.key, 'live/run1');
+    // 1m: three rotations and the flush; 5m: the flush. The correction came after the flush: published only.
+    assert.deepEqual(sink.stats(), { liveFiles: 4 + 1, liveRows: 390 + 78, daysPublished: 1 });
+  } finally {
+    rmSync(lake, { recursive: true, force: true });
+  }
+});
+
+test('jsonl sink: the lines of `features --out x.jsonl`; rows are dropped (counted, logged) while the reader lags', () => {
+  const written: string[] = [];
+  const stream: LineStream & { writableLength: number } = { writableLength: 0, write: (s: string) => { written.push(s); return true; } };
+  const logs: string[] = [];
+  const sink = new JsonlSink(stream, { aggression: false, maxBufferedBytes: 1000, onLog: (_l, m) => logs.push(m) });
+  const rows = dayRows().slice(0, 5);
+  sink.add(rows[0]!);
+  stream.writableLength = 5000;
+  sink.add(rows[1]!);
+  sink.add(rows[2]!);
+  stream.writableLength = 0;
+  sink.add(rows[3]!);
+  assert.deepEqual(written, [jsonLine(rows[0]!, false) + '\n', jsonLine(rows[3]!, false) + '\n']);
+  assert.equal(sink.written, 2);
+  assert.equal(sink.dropped, 2);
+  assert.equal(logs.length, 1);
+});
+
+function get(url: string): Promise<{ status: number; body: string; type: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) }));
+    }).on('error', reject).end();
+  });
+}
+
+test('http: /features/latest holds the last row per window; /features/stream sends each row as SSE', async () => {
+  const server = await startMetricsServer('127.0.0.1:0', createMetricsRegistry());
+  const hub = new FeatureStreamHub({ aggression: false, windows: ['1m', '5m'], heartbeatMs: 0 });
+  hub.attach(server);
+  try {
+    assert.deepEqual(await get(`${server.url}/features/latest`), { status: 200, body: '{}\n', type: 'application/json; charset=utf-8' });
+    const received: string[] = [];
+    let resolveThree!: () => void;
+    const three = new Promise<void>((r) => { resolveThree = r; });
+    const sse = request(`${server.url}/features/stream`, (res) => {
+      assert.equal(res.headers['content-type'], 'text/event-stream; charset=utf-8');
+      res.setEncoding('utf8');
+      let buffer = '';
+      res.on('data', (c: string) => {
+        buffer += c;
+        for (let i = buffer.indexOf('\n\n'); i >= 0; i = buffer.indexOf('\n\n')) {
+          const message = buffer.slice(0, i);
+          buffer = buffer.slice(i + 2);
+          if (!message.startsWith(':')) received.push(message);
+          if (received.length === 3) resolveThree();
+        }
+      });
+    });
+    sse.end();
+    while (hub.stats().clients === 0) await new Promise((r) => setTimeout(r, 5));
+    const rows = dayRows();
+    const a = rows.find((r) => r.window === '1m')!, b = rows.find((r) => r.window === '5m')!;
+    hub.add(a);
+    hub.add(b);
+    hub.add(a, { revision: 1 });
+    await three;
+    assert.deepEqual(received, [`data: ${jsonLine(a, false)}`, `data: ${jsonLine(b, false)}`, `event: revision\ndata: ${jsonLine(a, false)}`]);
+    const latest = await get(`${server.url}/features/latest`);
+    assert.equal(latest.body, `{"1m":${jsonLine(a, false)},"5m":${jsonLine(b, false)}}\n`);
+    assert.equal(JSON.parse(latest.body)['5m'].window, '5m');
+    sse.destroy();
+  } finally {
+    hub.close();
+    await server.close();
+  }
+});
+
+test('http: an SSE client that stops reading is disconnected (counted, logged); the others keep receiving', async () => {
+  const server = await startMetricsServer('127.0.0.1:0', createMetricsRegistry());
+  const logs: string[] = [];
+  const hub = new FeatureStreamHub({ aggression: false, windows: ['1m'], heartbeatMs: 0, maxClientBufferedBytes: 64 * 1024, onLog: (_l, m) => logs.push(m) });
+  hub.attach(server);
+  const { port } = new URL(server.url);
+  const stalled = connect(Number(port), '127.0.0.1');
+  try {
+    await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
+    stalled.write('GET /features/stream HTTP/1.1\r\nHost: x\r\n\r\n');
+    while (hub.stats().clients === 0) await new Promise((r) => setTimeout(r, 5));
+    stalled.pause(); // never reads again: the kernel buffers fill, then the server's
+    const row = dayRows()[0]!;
+    for (let i = 0; i < 20_000 && hub.stats().droppedClients === 0; i++) {
+      hub.add(row);
+      if (i % 500 === 0) await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(hub.stats().droppedClients, 1);
+    assert.equal(hub.stats().clients, 0);
+    assert.match(logs[0]!, /read too slowly/);
+  } finally {
+    stalled.destroy();
+    hub.close();
+    await server.close();
+  }
+});

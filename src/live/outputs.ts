@@ -1,0 +1,326 @@
+/**
+ * Where the rows of the realtime pipeline go. Each sink takes `(row, emission)` as the pipeline
+ * emits them and never blocks it:
+ *
+ * - {@link LakeFeatureSink}: the lake's features table. Intraday, rows are appended as rotated
+ *   files `LAKE/features/symbol=S/window=W/date=D/live-<runId>-NNNNN.parquet` (every `rotateRows`
+ *   rows of a partition, or on `flush()`, which the command calls on a timer and at the end).
+ *   Each file is written under a temporary name (`….parquet.<pid>.tmp`) and renamed when
+ *   complete, so a reader globbing `*.parquet` never sees a partial file. A corrected row
+ *   (late_policy revise) is appended again in a later file: within a run, the last occurrence of
+ *   a (window, window_start) wins. Once a New York day has no open window left, the day is
+ *   *published* like a historical run does it (publishFeatureDay: one part file with the final
+ *   row of each window, staged, partition replaced by rename, manifest entry): the live files
+ *   disappear with the old partition. The manifest source is `live/<runId>`, so a later
+ *   `gammaflow features` run for that day does not consider it up to date and recomputes it
+ *   from the lake (historical reruns stay correct and win).
+ * - {@link JsonlSink}: one JSON line per row on a stream (stdout with `--jsonl`): exactly the
+ *   lines of `gammaflow features --out x.jsonl` (jsonLine). A revision is a later line for the
+ *   same window. When the stream has more than `maxBufferedBytes` waiting (a slow pipe), rows are
+ *   dropped, counted and logged instead of growing memory.
+ * - {@link FeatureStreamHub}: HTTP routes on the metrics server: `GET /features/latest` (the last
+ *   row of each window size, a JSON object keyed by window label) and `GET /features/stream`
+ *   (Server-Sent Events: `data: <row JSON>` per row; corrections as `event: revision`). A client
+ *   with more than `maxClientBufferedBytes` unsent is disconnected (counted, logged): one slow
+ *   consumer never holds rows for the others nor blocks the pipeline.
+ */
+import { mkdirSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { partitionDir } from '../lake/layout.js';
+import { FeatureFileWriter, FEATURES_SCHEMA_VERSION, featureDataset, jsonLine, publishFeatureDay } from '../features/output.js';
+import type { FeatureRow } from '../features/row.js';
+import type { RowEmission } from './pipeline.js';
+
+export type OutputLog = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+/** 1, 10, 100, ...: the counts at which a repeated condition is logged. */
+function isPowerOfTen(n: number): boolean {
+  for (let p = 1; p <= n; p *= 10) if (p === n) return true;
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lake
+
+export interface LakeFeatureSinkOptions {
+  readonly lake: string;
+  readonly symbol: string;
+  readonly runId: string;
+  readonly aggression: boolean;
+  /** Rows of one partition per live file; default 1000. */
+  readonly rotateRows?: number;
+  readonly rowGroupRows: number;
+  readonly zstdLevel: number;
+  readonly onLog?: OutputLog;
+}
+
+export interface LakeSinkStats {
+  readonly liveFiles: number;
+  readonly liveRows: number;
+  readonly daysPublished: number;
+}
+
+interface DayRows {
+  /** Final row per window label and start (revisions replace). */
+  readonly final: Map<string, Map<bigint, FeatureRow>>;
+  /** Rows not yet in a live file, per window label. */
+  readonly pending: Map<string, FeatureRow[]>;
+}
+
+export class LakeFeatureSink {
+  readonly #o: LakeFeatureSinkOptions;
+  readonly #rotateRows: number;
+  readonly #days = new Map<string, DayRows>();
+  #fileIndex = 0;
+  #liveFiles = 0;
+  #liveRows = 0;
+  #daysPublished = 0;
+
+  constructor(options: LakeFeatureSinkOptions) {
+    this.#o = options;
+    this.#rotateRows = options.rotateRows ?? 1000;
+  }
+
+  stats(): LakeSinkStats {
+    return { liveFiles: this.#liveFiles, liveRows: this.#liveRows, daysPublished: this.#daysPublished };
+  }
+
+  /** Takes a row; writes a live file when its partition has `rotateRows` pending. */
+  add(row: FeatureRow, _emission?: RowEmission): void {
+    let day = this.#days.get(row.date);
+    if (day === undefined) this.#days.set(row.date, (day = { final: new Map(), pending: new Map() }));
+    let final = day.final.get(row.window);
+    if (final === undefined) day.final.set(row.window, (final = new Map()));
+    final.set(row.windowStartNs, row);
+    let pending = day.pending.get(row.window);
+    if (pending === undefined) day.pending.set(row.window, (pending = []));
+    pending.push(row);
+    if (pending.length >= this.#rotateRows) this.#writeLive(row.date, row.window, pending.splice(0));
+  }
+
+  /** Writes every pending row into live files (one per partition). */
+  flush(): void {
+    for (const [date, day] of this.#days) {
+      for (const [window, pending] of day.pending) if (pending.length > 0) this.#writeLive(date, window, pending.splice(0));
+    }
+  }
+
+  /**
+   * Publishes every day that has rows and is not in `openDates` (its windows are all closed):
+   * one partition per window size, replacing that day's live files. Returns the dates published.
+   */
+  async publishClosedDays(openDates: readonly string[]): Promise<string[]> {
+    const open = new Set(openDates);
+    const published: string[] = [];
+    for (const [date, day] of [...this.#days]) {
+      if (open.has(date)) continue;
+      for (const [window, final] of day.final) {
+        const rows = [...final.values()].sort((a, b) => (a.windowStartNs < b.windowStartNs ? -1 : a.windowStartNs > b.windowStartNs ? 1 : 0));
+        await publishFeatureDay({
+          lake: this.#o.lake, symbol: this.#o.symbol, window, date, runId: this.#o.runId, rows, aggression: this.#o.aggression,
+          source: { description: `gammaflow live run ${this.#o.runId}`, key: `live/${this.#o.runId}`, size: 0, etag: `live-${this.#o.runId}` },
+          settings: JSON.stringify({ schema: FEATURES_SCHEMA_VERSION, live: this.#o.runId }),
+          rowGroupRows: this.#o.rowGroupRows, zstdLevel: this.#o.zstdLevel,
+        });
+      }
+      this.#days.delete(date);
+      this.#daysPublished++;
+      published.push(date);
+      this.#o.onLog?.('info', `features ${this.#o.symbol} ${date}: day published to the lake (${[...day.final.values()].reduce((n, m) => n + m.size, 0)} rows)`);
+    }
+    return published;
+  }
+
+  #writeLive(date: string, window: string, rows: readonly FeatureRow[]): void {
+    const dir = partitionDir(this.#o.lake, featureDataset(this.#o.symbol, window), date);
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `live-${this.#o.runId}-${String(this.#fileIndex++).padStart(5, '0')}.parquet`);
+    const writer = new FeatureFileWriter(path, {
+      aggression: this.#o.aggression, rowGroupRows: this.#o.rowGroupRows, zstdLevel: this.#o.zstdLevel,
+      keyValueMetadata: { 'gammaflow.source': `live/${this.#o.runId}` },
+    });
+    try {
+      writer.append(rows);
+      writer.close();
+    } catch (e) {
+      writer.abort();
+      throw e;
+    }
+    this.#liveFiles++;
+    this.#liveRows += rows.length;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON lines
+
+/** The part of a writable stream the JSONL sink uses (process.stdout fits). */
+export interface LineStream {
+  write(chunk: string): boolean;
+  readonly writableLength: number;
+}
+
+export interface JsonlSinkOptions {
+  readonly aggression: boolean;
+  /** Most bytes left waiting in the stream before rows are dropped; default 16 MiB. */
+  readonly maxBufferedBytes?: number;
+  readonly onLog?: OutputLog;
+}
+
+export class JsonlSink {
+  readonly #out: LineStream;
+  readonly #aggression: boolean;
+  readonly #maxBuffered: number;
+  readonly #onLog: OutputLog | undefined;
+  #written = 0;
+  #dropped = 0;
+
+  constructor(out: LineStream, options: JsonlSinkOptions) {
+    this.#out = out;
+    this.#aggression = options.aggression;
+    this.#maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
+    this.#onLog = options.onLog;
+  }
+
+  get written(): number { return this.#written; }
+  get dropped(): number { return this.#dropped; }
+
+  add(row: FeatureRow, _emission?: RowEmission): void {
+    if (this.#out.writableLength > this.#maxBuffered) {
+      this.#dropped++;
+      if (isPowerOfTen(this.#dropped)) {
+        this.#onLog?.('warn', `--jsonl: the reader of stdout is too slow (${this.#out.writableLength} bytes waiting); ${this.#dropped} rows dropped so far`);
+      }
+      return;
+    }
+    this.#out.write(jsonLine(row, this.#aggression) + '\n');
+    this.#written++;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP: /features/latest and /features/stream (SSE)
+
+/** What the hub needs of the metrics server. */
+export interface RouteTarget {
+  route(path: string, handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>): void;
+}
+
+export interface FeatureStreamHubOptions {
+  readonly aggression: boolean;
+  /** Window labels in output order (order of /features/latest keys). */
+  readonly windows: readonly string[];
+  /** Unsent bytes at which an SSE client is disconnected; default 1 MiB. */
+  readonly maxClientBufferedBytes?: number;
+  /** SSE comment line interval keeping idle connections open, ms; 0 disables; default 15 000. */
+  readonly heartbeatMs?: number;
+  readonly onLog?: OutputLog;
+}
+
+export interface StreamHubStats {
+  readonly clients: number;
+  /** Clients disconnected because they read too slowly. */
+  readonly droppedClients: number;
+  /** Rows published. */
+  readonly rows: number;
+}
+
+export class FeatureStreamHub {
+  readonly #aggression: boolean;
+  readonly #windows: readonly string[];
+  readonly #maxBuffered: number;
+  readonly #onLog: OutputLog | undefined;
+  /** Last row JSON per window label. */
+  readonly #latest = new Map<string, string>();
+  readonly #clients = new Set<ServerResponse>();
+  readonly #heartbeat: NodeJS.Timeout | undefined;
+  #dropped = 0;
+  #rows = 0;
+
+  constructor(options: FeatureStreamHubOptions) {
+    this.#aggression = options.aggression;
+    this.#windows = options.windows;
+    this.#maxBuffered = options.maxClientBufferedBytes ?? 1024 * 1024;
+    this.#onLog = options.onLog;
+    const heartbeatMs = options.heartbeatMs ?? 15_000;
+    if (heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => this.#broadcast(': keep-alive\n\n'), heartbeatMs);
+      this.#heartbeat.unref();
+    }
+  }
+
+  stats(): StreamHubStats {
+    return { clients: this.#clients.size, droppedClients: this.#dropped, rows: this.#rows };
+  }
+
+  /** Registers GET /features/latest and GET /features/stream. */
+  attach(server: RouteTarget): void {
+    server.route('/features/latest', (req, res) => this.#serveLatest(req, res));
+    server.route('/features/stream', (req, res) => this.#serveStream(req, res));
+  }
+
+  /** The body of /features/latest: `{"1m":{row},"5m":{row}}` in window order (sizes without a row yet are absent). */
+  latestJson(): string {
+    const parts: string[] = [];
+    for (const w of this.#windows) {
+      const line = this.#latest.get(w);
+      if (line !== undefined) parts.push(`${JSON.stringify(w)}:${line}`);
+    }
+    return `{${parts.join(',')}}`;
+  }
+
+  add(row: FeatureRow, emission: RowEmission = { revision: 0 }): void {
+    const line = jsonLine(row, this.#aggression);
+    this.#rows++;
+    const previous = this.#latest.get(row.window);
+    // A revision of an older window must not hide a newer one.
+    if (emission.revision === 0 || previous === undefined) this.#latest.set(row.window, line);
+    this.#broadcast(emission.revision > 0 ? `event: revision\ndata: ${line}\n\n` : `data: ${line}\n\n`);
+  }
+
+  /** Ends every SSE response (before the server closes). */
+  close(): void {
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    for (const res of this.#clients) res.end();
+    this.#clients.clear();
+  }
+
+  #broadcast(message: string): void {
+    for (const res of this.#clients) {
+      if (res.writableLength > this.#maxBuffered) {
+        this.#clients.delete(res);
+        this.#dropped++;
+        this.#onLog?.('warn', `/features/stream: a client read too slowly (${res.writableLength} bytes unsent) and was disconnected (${this.#dropped} so far)`);
+        res.destroy();
+        continue;
+      }
+      res.write(message);
+    }
+  }
+
+  #serveLatest(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
+      res.end('method not allowed\n');
+      return;
+    }
+    const body = this.latestJson() + '\n';
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  #serveStream(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'GET') {
+      res.writeHead(405, { allow: 'GET', 'content-type': 'text/plain; charset=utf-8' });
+      res.end('method not allowed\n');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write(': gammaflow feature rows\n\n');
+    this.#clients.add(res);
+    const forget = (): void => { this.#clients.delete(res); };
+    res.on('close', forget);
+    req.on('close', forget);
+  }
+}
