@@ -40,7 +40,7 @@
 import { addDays, nyDateOfNs, nyWallClockToUtcNs, type NyseCalendar, type SessionKind } from '../calendar/index.js';
 import type { AggregationsConfig } from '../config/schema.js';
 import { GreeksFlag, type EnrichedOptionTrade, type UnderlyingTrade } from '../options/records.js';
-import { computeStats, StatsScratch, type StatName } from './statistics/index.js';
+import { computeStats, StatsScratch, warmUpStatistics, type StatName } from './statistics/index.js';
 import { DIAG, diagNames, type FeatureRow } from './row.js';
 import { featureNames } from './names.js';
 import {
@@ -259,6 +259,8 @@ export class FeatureEngine {
       index++;
     }
     this.#setCount = index;
+    // A realtime session's first rows should be as fast as the rest (once per process).
+    warmUpStatistics();
   }
 
   /** Events whose window (of at least one size) had already been closed by advanceTo: dropped there. */
