@@ -1,0 +1,283 @@
+/**
+ * `gammaflow live`: the realtime pipeline of one symbol on Massive's WebSocket feed (or a replay
+ * of the lake speaking the same protocol). Two connections, one per cluster:
+ *
+ *   BASE/stocks   `T.<SYMBOL>`                       stock trades of the symbol
+ *   BASE/options  `T.*`                              every option trade, kept when its root maps
+ *                                                    to the symbol (Massive has no per-root topic)
+ *                 `Q.<contract>` × ≤ 1000, rolling   quotes for aggression (contracts.ts), or
+ *                 `Q.*` with --all-quotes            (replays only: Massive refuses quote wildcards)
+ *
+ * Events → LivePipeline (merger, enrichment, quote book, feature engine) → rows → the lake
+ * (outputs.ts LakeFeatureSink), `--jsonl` stdout lines, and /features/latest + /features/stream
+ * on the metrics server. The dashboard's extras show connection state, msgs/s, lag (now − event
+ * time), the last window emitted per size, late and dropped counts; the same numbers are
+ * Prometheus gauges (gammaflow_live_*).
+ *
+ * Ending: `q`/Ctrl-C stops the run (open windows are not emitted, rows so far are in the lake's
+ * live files; exit 0). With --exit-on-close a clean close of both streams by the server (the end
+ * of a replay) emits every remaining window, publishes the closed days and exits 0. A fatal feed
+ * error (max_connections, reconnects exhausted) exits 1; a rejected API key exits 2.
+ */
+import { randomBytes } from 'node:crypto';
+import { csvList, parseCommand } from './args.js';
+import { EXIT_OK, UsageError } from './report.js';
+import { loadCliConfig } from './common.js';
+import { withRunUi, type RunUiContext } from './run-ui.js';
+import { NyseCalendar, parseWindow, nyDateOfNs } from '../calendar/index.js';
+import { epochDayOf } from '../calendar/civilDate.js';
+import { calendarOverrides } from '../config/index.js';
+import type { Config } from '../config/schema.js';
+import type { FeatureRow } from '../features/row.js';
+import { underlyingOfRoot } from '../formats/opra.js';
+import { MassiveFeedClient, type FeedStats } from '../live/client.js';
+import { RollingContractSet } from '../live/contracts.js';
+import { FeatureStreamHub, JsonlSink, LakeFeatureSink } from '../live/outputs.js';
+import { LivePipeline, type RowEmission } from '../live/pipeline.js';
+import type { FeedCluster } from '../live/protocol.js';
+import { registerPullGauge } from '../observe/metrics.js';
+import { ConfigError, FeedError, errorMessage } from '../util/errors.js';
+
+export const LIVE_HELP = `gammaflow live --symbol SYMBOL [options]
+
+Streams SYMBOL's stock trades and its option trades (and quotes, for aggression) from Massive's
+WebSocket feed, prices every option trade and emits each window's feature row when it closes
+(watermark = latest event time − aggregations.allowed_lateness; a quiet feed closes windows on
+the wall clock after aggregations.quiet_close_ms). Rows go to the lake
+(LAKE/features/symbol=S/window=W/date=D/live-<run>-NNNNN.parquet, the day published as one
+partition once all its windows closed), to /features/latest and /features/stream (SSE) on the
+metrics server, and with --jsonl to stdout.
+
+  --symbol SYMBOL        underlying (default: aggregations.symbol, SPY)
+  --windows LIST         window sizes, e.g. 1m,5m (default: aggregations.windows)
+  --url BASE             feed base URL (default: massive.ws_url, wss://socket.massive.com);
+                         the client connects to BASE/stocks and BASE/options
+  --exit-on-close        end when the server closes both streams (a replay's end), after
+                         emitting every remaining window
+  --jsonl                one JSON line per row on stdout (as gammaflow features --out x.jsonl)
+  --all-quotes           subscribe to every option quote (Q.*) instead of a rolling set of
+                         ≤ 1000 near-the-money contracts (replays only: Massive refuses it)
+  --lake DIR             lake directory (default: storage.lake, ./lake)
+  --config FILE          config file (default ./config.toml)
+  --no-tui               plain progress lines instead of the dashboard
+  --json                 machine-readable progress (JSON lines on stdout)
+
+API key: MASSIVE_API_KEY or [massive] api_key (never logged).
+Exit code 0 when stopped (q / Ctrl-C) or at the end of the stream; 2 when the key is missing
+or rejected; 1 on a fatal feed error.`;
+
+export async function liveCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommand('live', argv, {
+    symbol: { type: 'string' }, windows: { type: 'string' }, url: { type: 'string' },
+    'exit-on-close': { type: 'boolean', default: false }, jsonl: { type: 'boolean', default: false },
+    'all-quotes': { type: 'boolean', default: false },
+    lake: { type: 'string' }, config: { type: 'string' },
+    'no-tui': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) { process.stdout.write(LIVE_HELP + '\n'); return EXIT_OK; }
+  if (values.json && values.jsonl) throw new UsageError('--json and --jsonl both write to stdout: use one of them');
+  const windows = csvList(values.windows);
+  for (const w of windows ?? []) {
+    try { parseWindow(w); } catch (e) { throw new UsageError(`--windows: ${(e as Error).message}`); }
+  }
+  if (windows && new Set(windows.map((w) => parseWindow(w))).size !== windows.length) throw new UsageError('--windows: each window size once');
+  const { config, path: configPath } = await loadCliConfig(values.config, values.json);
+  const symbol = (values.symbol ?? config.aggregations.symbol).trim().toUpperCase();
+  if (!/^[A-Z0-9][A-Z0-9.]*$/.test(symbol)) throw new UsageError(`--symbol: "${symbol}" is not a ticker`);
+  const base = (values.url ?? config.massive.ws_url).replace(/\/+$/, '');
+  if (!/^wss?:\/\//.test(base)) throw new UsageError(`--url: expected a ws:// or wss:// URL, got "${base}"`);
+  const apiKey = config.massive.api_key;
+  if (apiKey === undefined || apiKey === '') {
+    throw new ConfigError('no Massive API key: set MASSIVE_API_KEY or [massive] api_key in the config file');
+  }
+  return withRunUi({ config, configPath, noTui: values['no-tui'] || values.jsonl, json: values.json }, (ctx) => runLive(ctx, {
+    config, symbol, base, apiKey, lake: values.lake ?? config.storage.lake, exitOnClose: values['exit-on-close'],
+    jsonl: values.jsonl, allQuotes: values['all-quotes'], ...(windows ? { windows } : {}),
+  }));
+}
+
+interface LiveRequest {
+  readonly config: Config;
+  readonly symbol: string;
+  readonly base: string;
+  /** Never logged. */
+  readonly apiKey: string;
+  readonly lake: string;
+  readonly exitOnClose: boolean;
+  readonly jsonl: boolean;
+  readonly allQuotes: boolean;
+  readonly windows?: readonly string[];
+}
+
+/** Wall-clock periods of the run's housekeeping, ms. */
+const TICK_MS = 250;
+const DASHBOARD_MS = 1_000;
+const LAKE_FLUSH_MS = 60_000;
+
+function clockOfNs(ns: bigint): string {
+  return new Date(Number(ns / 1_000_000n)).toISOString().slice(11, 19);
+}
+
+async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
+  const { tracker, registry, metrics, signal } = ctx;
+  const { config, symbol } = req;
+  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const calendar = new NyseCalendar(calendarOverrides(config.calendar));
+  const aggression = config.aggregations.aggression;
+  const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string): void => { if (level !== 'debug') tracker.log(level, message); };
+  tracker.startRun({ command: 'live', daysTotal: 0, filesTotal: 0 });
+
+  const lake = new LakeFeatureSink({
+    lake: req.lake, symbol, runId, aggression, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level, onLog: log,
+  });
+  const jsonl = req.jsonl ? new JsonlSink(process.stdout, { aggression, onLog: log }) : undefined;
+  const pipeline = new LivePipeline({
+    symbol, aggregations: config.aggregations, calendar, aggression, startMs: Date.now(),
+    ...(req.windows ? { windows: req.windows } : {}),
+    onRow: (row: FeatureRow, emission: RowEmission) => {
+      lake.add(row, emission);
+      jsonl?.add(row, emission);
+      hub.add(row, emission);
+    },
+  });
+  const hub = new FeatureStreamHub({ aggression, windows: pipeline.windowLabels, onLog: log });
+  hub.attach(metrics);
+  if (metrics.enabled) tracker.log('info', `feature rows at ${metrics.url}/features/latest and ${metrics.url}/features/stream (SSE)`);
+
+  const quoteTopics = aggression && req.allQuotes ? ['Q.*'] : [];
+  const clientOptions = { apiKey: req.apiKey, exitOnClose: req.exitOnClose, onLog: log,
+    onGap: (gap: { fromMs: number; toMs: number; reason: string }) => log('warn', `feed gap of ${gap.toMs - gap.fromMs} ms (${gap.reason}): events in it are missing`) };
+  const clients: Record<FeedCluster, MassiveFeedClient> = {
+    stocks: new MassiveFeedClient({ ...clientOptions, url: `${req.base}/stocks`, topics: [`T.${symbol}`] }),
+    options: new MassiveFeedClient({ ...clientOptions, url: `${req.base}/options`, topics: ['T.*', ...quoteTopics] }),
+  };
+  const clusters: FeedCluster[] = ['stocks', 'options'];
+  const closeClients = (): void => { for (const c of clusters) clients[c].close(); };
+  const contracts = aggression && !req.allQuotes ? new RollingContractSet() : undefined;
+  let spot = Number.NaN;
+
+  registerLiveGauges(ctx, clients, pipeline, { jsonl, hub });
+  const refreshDashboard = (): void => {
+    const s = pipeline.stats();
+    const feeds = clusters.map((c) => [c, clients[c].stats()] as const);
+    tracker.setExtra('connection', feeds.map(([c, f]) => `${c} ${f.state}`).join(', '));
+    tracker.setExtra('msgs/s', Math.round(feeds.reduce((n, [, f]) => n + f.eventsPerSecond, 0)));
+    tracker.setExtra('lag', feeds.map(([c, f]) => `${c} ${f.lagMs === undefined ? '–' : `${f.lagMs} ms`}`).join(', '));
+    for (const [window, start] of s.lastWindowStartNs) tracker.setExtra(`last ${window}`, clockOfNs(start));
+    tracker.setExtra('late', `${s.late} (${s.lateDropped} dropped, ${s.lateRevised} revised)`);
+    tracker.setExtra('dropped', `feed ${feeds.reduce((n, [, f]) => n + f.dropped, 0)}, jsonl ${jsonl?.dropped ?? 0}, sse clients ${hub.stats().droppedClients}`);
+    tracker.setExtra('rows', s.rowsEmitted);
+    if (contracts !== undefined) tracker.setExtra('quoted contracts', contracts.current.size);
+  };
+
+  let publishing: Promise<void> = Promise.resolve();
+  const publishClosed = (): void => {
+    publishing = publishing.then(async () => {
+      lake.flush();
+      await lake.publishClosedDays(pipeline.openDates());
+    }).catch((e: unknown) => log('error', `writing features to the lake failed: ${errorMessage(e)}`));
+  };
+  const rollContracts = (nowMs: number): void => {
+    if (contracts === undefined || !(spot > 0)) return;
+    const maxTime = pipeline.stats().maxEventTimeNs;
+    if (maxTime === undefined) return;
+    const change = contracts.update(spot, epochDayOf(nyDateOfNs(maxTime)), nowMs);
+    if (change === undefined) return;
+    const options = clients.options;
+    options.unsubscribe(change.unsubscribe.map((t) => `Q.${t}`));
+    options.subscribe(change.subscribe.map((t) => `Q.${t}`)).catch((e: unknown) => log('warn', `quote subscription: ${errorMessage(e)}`));
+    log('info', `quotes: ${contracts.current.size} contracts near ${spot} (+${change.subscribe.length} −${change.unsubscribe.length})`);
+  };
+
+  const tick = setInterval(() => {
+    const now = Date.now();
+    pipeline.tick(now);
+    rollContracts(now);
+  }, TICK_MS);
+  const dashboard = setInterval(refreshDashboard, DASHBOARD_MS);
+  const flusher = setInterval(publishClosed, LAKE_FLUSH_MS);
+  const onAbort = (): void => closeClients();
+  signal.addEventListener('abort', onAbort);
+
+  const consume = async (cluster: FeedCluster): Promise<void> => {
+    for await (const event of clients[cluster]) {
+      if (event.kind === 'stockTrade') {
+        if (event.trade.sym === symbol) spot = event.trade.price;
+      } else if (event.kind === 'optionTrade' && contracts !== undefined) {
+        const t = event.trade;
+        if (underlyingOfRoot(t.root) === symbol || config.aggregations.option_roots.includes(t.root)) contracts.addContract(t);
+      }
+      pipeline.push(cluster, event, Date.now());
+    }
+    pipeline.endCluster(cluster, Date.now());
+  };
+
+  try {
+    try {
+      await Promise.all(clusters.map((c) => clients[c].start()));
+    } catch (e) {
+      if (e instanceof FeedError && e.code === 'auth_failed') {
+        throw new ConfigError(`${e.message}: the feed at ${req.base} rejected the API key (MASSIVE_API_KEY / [massive] api_key)`, {}, { cause: e });
+      }
+      throw e;
+    }
+    tracker.log('info', `live ${symbol}: streaming from ${req.base} (stocks T.${symbol}; options T.*${quoteTopics.length > 0 ? ', Q.*' : contracts ? ', rolling quotes' : ''}); windows ${pipeline.windowLabels.join(', ')}`);
+    const results = await Promise.allSettled(clusters.map((c) => consume(c)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      closeClients();
+      throw failed.reason;
+    }
+    if (signal.aborted) {
+      tracker.log('warn', 'stopped: windows still open are not emitted; rows so far are in the lake\'s live files');
+    } else {
+      pipeline.finish();
+      tracker.log('info', 'the feed closed the streams: every remaining window emitted');
+    }
+    return EXIT_OK;
+  } finally {
+    clearInterval(tick);
+    clearInterval(dashboard);
+    clearInterval(flusher);
+    signal.removeEventListener('abort', onAbort);
+    closeClients();
+    publishClosed();
+    await publishing;
+    refreshDashboard();
+    hub.close();
+    const s = pipeline.stats();
+    const l = lake.stats();
+    tracker.log('info', `live ${symbol}: ${s.rowsEmitted} rows (${s.rowsRevised} revisions) from ${s.processed} events; late ${s.late}; `
+      + `${l.liveFiles} live files, ${l.daysPublished} days published to ${req.lake}`);
+  }
+}
+
+/** Prometheus gauges of the run (read at scrape time). */
+function registerLiveGauges(ctx: RunUiContext, clients: Record<FeedCluster, MassiveFeedClient>, pipeline: LivePipeline,
+  sinks: { jsonl: JsonlSink | undefined; hub: FeatureStreamHub }): void {
+  const { registry } = ctx;
+  const perCluster = (read: (s: FeedStats) => number) => () =>
+    (['stocks', 'options'] as const).map((cluster) => ({ labels: { cluster }, value: read(clients[cluster].stats()) }));
+  registerPullGauge(registry, { name: 'gammaflow_live_events_per_second', help: 'Feed events received per second (last 5 s).', labelNames: ['cluster'], read: perCluster((s) => s.eventsPerSecond) });
+  registerPullGauge(registry, { name: 'gammaflow_live_lag_seconds', help: 'Wall clock minus the event time of the last event received.', labelNames: ['cluster'], read: perCluster((s) => (s.lagMs ?? 0) / 1000) });
+  registerPullGauge(registry, { name: 'gammaflow_live_queue_depth', help: 'Events waiting: in each feed queue, and in the merger behind the watermark.', labelNames: ['queue'],
+    read: () => [
+      ...(['stocks', 'options'] as const).map((c) => ({ labels: { queue: c }, value: clients[c].stats().queueDepth })),
+      { labels: { queue: 'merger' }, value: pipeline.stats().bufferedEvents },
+    ] });
+  registerPullGauge(registry, { name: 'gammaflow_live_reconnects', help: 'Connections re-established after a loss.', labelNames: ['cluster'], read: perCluster((s) => s.reconnects) });
+  registerPullGauge(registry, { name: 'gammaflow_live_late_events', help: 'Events behind the watermark, by outcome.', labelNames: ['outcome'],
+    read: () => {
+      const s = pipeline.stats();
+      return [{ labels: { outcome: 'dropped' }, value: s.lateDropped }, { labels: { outcome: 'revised' }, value: s.lateRevised }];
+    } });
+  registerPullGauge(registry, { name: 'gammaflow_live_dropped', help: 'Items dropped for slow consumers: feed events, JSONL rows, SSE clients.', labelNames: ['where'],
+    read: () => [
+      { labels: { where: 'feed' }, value: clients.stocks.stats().dropped + clients.options.stats().dropped },
+      { labels: { where: 'jsonl' }, value: sinks.jsonl?.dropped ?? 0 },
+      { labels: { where: 'sse_clients' }, value: sinks.hub.stats().droppedClients },
+    ] });
+  registerPullGauge(registry, { name: 'gammaflow_live_rows_emitted', help: 'Feature rows emitted (revisions included).', read: () => pipeline.stats().rowsEmitted });
+  registerPullGauge(registry, { name: 'gammaflow_live_watermark_seconds', help: 'Event-time watermark, Unix seconds.',
+    read: () => { const w = pipeline.stats().watermarkNs; return w === undefined ? 0 : Number(w / 1_000_000n) / 1000; } });
+}
