@@ -16,6 +16,7 @@ Commands:
   generate   write a synthetic trading day in Massive's flat-file format
   demo       generate a day, ingest it with the dashboard, print how to query it
   replay     serve a lake day as Massive's realtime WebSocket feed (for gammaflow live --url)
+  live       realtime features of one symbol from Massive's WebSocket feed (lake, --jsonl, SSE)
 
 Environment: MASSIVE_S3_ACCESS_KEY_ID, MASSIVE_S3_SECRET_ACCESS_KEY (flat files), MASSIVE_API_KEY (realtime).
 Config: ./config.toml or --config FILE (see config.example.toml).`;
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   generate: async () => (await import('./generate.js')).generateCommand,
   demo: async () => (await import('./demo.js')).demoCommand,
   replay: async () => (await import('./replay.js')).replayCommand,
+  live: async () => (await import('./live.js')).liveCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
