@@ -91,6 +91,16 @@ test('reads one symbol-day in time order with deterministic tie-breaks across pa
     assert.equal(options[0]!.exchange, 323);
     assert.equal(options[0]!.ticker, 'O:SPY251107P00675000');
 
+    // Classification keys: partition row order, prices and times as stored.
+    const keys: [number, string, bigint, number][] = [];
+    for await (const c of reader.optionTradeKeys(DATE, { underlying: 'SPY' })) {
+      for (let i = 0; i < c.length; i++) keys.push([c.rowIndex[i]!, c.ticker[i]!, c.sipTimestampNs[i]! - T, c.price[i]!]);
+    }
+    assert.deepEqual(keys, [
+      [2, 'O:SPY251107C00680000', 8n, 2.5], [3, 'O:SPY251107C00680000', 10n, 2.6], [4, 'O:SPY251107P00675000', 2n, 1.1],
+      [5, 'O:SPY251107P00675000', 8n, 1.2], [6, 'O:SPY1251107P00675000', 6n, 1.3],
+    ]);
+
     // Extra roots join the selection (SPXW's underlying is SPX, selected here by root).
     const withRoots = await collect(reader.optionTrades(DATE, { underlying: 'QQQ', extraRoots: ['SPXW'] }));
     assert.deepEqual(withRoots.map((t) => t.root), ['QQQ', 'SPXW']);
@@ -153,6 +163,16 @@ test('option quotes of one symbol-day: selection, (time, sequence) order across 
       ['O:SPY251107C00680000', 4n, 9, 2.4, 20, 2.6, 10],
       ['O:SPY1251107P00675000', 5n, 4, 1.1, 4, 1.3, 3],
       ['O:SPY251107C00680000', 6n, 10, 2.5, 21, 2.8, 12],
+    ]);
+    // Partition order (ticker, then time, as the flat file), without a sort.
+    const inFileOrder: OptionQuoteColumns[] = [];
+    for await (const c of reader.optionQuotesInFileOrder(DATE, { underlying: 'SPY' })) inFileOrder.push(c);
+    assert.deepEqual(quoteRows(inFileOrder).map((r) => [r[0], r[1], r[2]]), [
+      ['O:SPY251107C00680000', 4n, 9],
+      ['O:SPY251107C00680000', 4n, 8],
+      ['O:SPY251107C00680000', 6n, 10],
+      ['O:SPY251107P00675000', 3n, 3],
+      ['O:SPY1251107P00675000', 5n, 4],
     ]);
     const byRoot: OptionQuoteColumns[] = [];
     for await (const c of reader.optionQuotes(DATE, { underlying: 'QQQ', extraRoots: ['SPXW'] })) byRoot.push(c);

@@ -70,8 +70,31 @@ export interface OptionQuoteColumns {
   readonly askSize: Float64Array;
 }
 
+/**
+ * The fields of the symbol's option trades that classification needs, as columns, for the
+ * contract-by-contract as-of merge (see {@link LakeReader.optionTradeKeys}).
+ */
+export interface OptionTradeKeyColumns {
+  readonly length: number;
+  /** OPRA ticker; the strings are shared by every trade of a contract. */
+  readonly ticker: readonly string[];
+  readonly sipTimestampNs: BigInt64Array;
+  readonly price: Float64Array;
+  /** Row index in the options-trades partition: the `sequence` of {@link LakeOptionTrade}. */
+  readonly rowIndex: Float64Array;
+}
+
+/** Numbers the temporary ENUM types of {@link LakeReader.optionQuotesInFileOrder}. */
+let typeCounter = 0;
+
 /** SQL string literal. */
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/** The WHERE condition of an option selection over the decoded contract columns. */
+function optionWhere(selection: OptionSelection): string {
+  const roots = selection.extraRoots ?? [];
+  return `underlying = ${lit(selection.underlying)}` + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
+}
 
 export class LakeReader {
   private constructor(private readonly lake: string, private readonly instance: DuckDBInstance) {}
@@ -176,6 +199,69 @@ export class LakeReader {
       tickers = reader.getRows().map(([ticker]) => String(ticker));
     };
     for await (const chunk of this.chunks(quotesSql, prepare)) yield quoteColumns(chunk, tickers);
+  }
+
+  /**
+   * The symbol's option quotes of one day in the partition's own order: flat files, hence
+   * partitions, are sorted by ticker, then time, so each contract's quotes come in time order and
+   * no sort is needed (a full day of quotes is the largest table; sorting it by time is what an
+   * ASOF JOIN pays). Consumers that rely on the per-contract order must check it (the partition
+   * may come from a source that breaks it); {@link optionQuotes} gives the global time order.
+   */
+  async *optionQuotesInFileOrder(date: string, selection: OptionSelection): AsyncGenerator<OptionQuoteColumns> {
+    const files = await this.partitionFiles('options-quotes', date);
+    const scan = `read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)`;
+    // The contract id comes from an ENUM cast, a projection: DuckDB keeps insertion order
+    // (preserve_insertion_order) through filters and projections, not through a hash join.
+    const type = `quote_contract_${++typeCounter}`;
+    const quotesSql = `SELECT sip_timestamp, coalesce(sequence_number, 0) AS sequence, enum_code(CAST(ticker AS ${type})) AS id,
+        coalesce(bid_price, 0) AS bid_price, coalesce(bid_size, 0) AS bid_size,
+        coalesce(ask_price, 0) AS ask_price, coalesce(ask_size, 0) AS ask_size
+      FROM ${scan} WHERE ${optionWhere(selection)}`;
+    let tickers: string[] = [];
+    const prepare = async (conn: DuckDBConnection): Promise<void> => {
+      await conn.run('SET preserve_insertion_order = true');
+      await conn.run(`CREATE TYPE ${type} AS ENUM (SELECT DISTINCT ticker FROM ${scan} WHERE (${optionWhere(selection)}) AND ticker IS NOT NULL ORDER BY ticker)`);
+      const reader = await conn.runAndReadAll(`SELECT unnest(enum_range(NULL::${type})) AS ticker`);
+      tickers = reader.getRows().map(([ticker]) => String(ticker));
+    };
+    try {
+      for await (const chunk of this.chunks(quotesSql, prepare)) yield quoteColumns(chunk, tickers);
+    } finally {
+      const conn = await this.instance.connect();
+      try { await conn.run(`DROP TYPE IF EXISTS ${type}`); } finally { conn.closeSync(); }
+    }
+  }
+
+  /**
+   * The symbol's option trades of one day reduced to what classification needs (ticker, time,
+   * price, partition row index), in partition row order: each contract's trades in time order
+   * when the partition keeps the flat file's (ticker, time) order.
+   */
+  async *optionTradeKeys(date: string, selection: OptionSelection): AsyncGenerator<OptionTradeKeyColumns> {
+    const files = await this.partitionFiles('options-trades', date);
+    const counts = await this.rowCounts(files);
+    let offset = 0;
+    const offsets = files.map((f, i) => {
+      const row = `(${lit(f)}, ${offset})`;
+      offset += counts[i]!;
+      return row;
+    });
+    const scan = `read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)`;
+    const contractsSql = `CREATE TEMP TABLE trade_contracts AS
+      SELECT row_number() OVER (ORDER BY ticker) - 1 AS id, ticker FROM (SELECT DISTINCT ticker FROM ${scan} WHERE ${optionWhere(selection)})`;
+    const tradesSql = `SELECT p.sip_timestamp, p.file_row_number + f.row_offset AS row_index, c.id, p.price
+      FROM ${scan} AS p
+      JOIN (VALUES ${offsets.join(', ')}) AS f(filename, row_offset) ON p.filename = f.filename
+      JOIN trade_contracts AS c ON p.ticker = c.ticker
+      ORDER BY row_index`;
+    let tickers: string[] = [];
+    const prepare = async (conn: DuckDBConnection): Promise<void> => {
+      await conn.run(contractsSql);
+      const reader = await conn.runAndReadAll('SELECT ticker FROM trade_contracts ORDER BY id');
+      tickers = reader.getRows().map(([ticker]) => String(ticker));
+    };
+    for await (const chunk of this.chunks(tradesSql, prepare)) yield tradeKeyColumns(chunk, tickers);
   }
 
   /** Row count of each Parquet file (from the footers). */
@@ -303,6 +389,20 @@ function quoteColumns(chunk: DuckDBDataChunk, tickers: readonly string[]): Optio
     out.bidSize[i] = bidSize.getItem(i)!;
     out.askPrice[i] = ask.getItem(i)!;
     out.askSize[i] = askSize.getItem(i)!;
+  }
+  return out;
+}
+
+function tradeKeyColumns(chunk: DuckDBDataChunk, tickers: readonly string[]): OptionTradeKeyColumns {
+  const n = chunk.rowCount;
+  const ts = chunk.getColumnVector(0) as DuckDBVector<bigint>, row = chunk.getColumnVector(1) as DuckDBVector<bigint>;
+  const contractId = chunk.getColumnVector(2) as DuckDBVector<bigint>, price = chunk.getColumnVector(3) as DuckDBVector<number>;
+  const out = { length: n, ticker: new Array<string>(n), sipTimestampNs: new BigInt64Array(n), price: new Float64Array(n), rowIndex: new Float64Array(n) };
+  for (let i = 0; i < n; i++) {
+    out.ticker[i] = tickers[Number(contractId.getItem(i)!)]!;
+    out.sipTimestampNs[i] = ts.getItem(i)!;
+    out.price[i] = price.getItem(i)!;
+    out.rowIndex[i] = Number(row.getItem(i)!);
   }
   return out;
 }

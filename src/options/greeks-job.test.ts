@@ -278,7 +278,7 @@ test('aggression: quotes ingested later recompute the day with side columns; ≥
   const tracker = new ProgressTracker();
   const on = await runGreeks(greeksRequest(lake, { tracker }));
   const outcome = on.outcomes[0]!;
-  assert.equal(outcome.state, 'computed', 'the quotes partition is part of the source identity');
+  assert.equal(outcome.state, 'computed', `the quotes partition is part of the source identity: ${outcome.message}`);
   const summary = outcome.aggression!;
   assert.ok(summary, JSON.stringify(outcome));
   assert.equal(summary.trades, outcome.rows);

@@ -9,9 +9,10 @@
  *                                                                  ─ columns ─ DayWriter (worker)
  *
  * Aggression (issue 7): when `[aggregations] aggression` is true and the day's options-quotes
- * partition holds the symbol's contracts, the quotes are merged into the stream too (a quote at
- * the same nanosecond as a trade comes first), fed to an OptionQuoteBook, and every option trade
- * (priced or not) is classified (aggression-job.ts); the table then carries AGGRESSION_COLUMNS
+ * partition holds the symbol's contracts, every option trade (priced or not) is classified against
+ * its contract's as-of quote (a quote at the same nanosecond as a trade counts) before the merge,
+ * contract by contract in the lake's order (aggression-job.ts TradeSides: no time sort of the
+ * quotes, O(trades) memory); the table then carries AGGRESSION_COLUMNS
  * after GREEKS_COLUMNS. Without that partition the day is computed without them (logged): the
  * features job then emits the 81 columns only for it.
  *
@@ -35,8 +36,8 @@ import { lockLake } from '../lake/lock.js';
 import { readManifest, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
 import { stagingRoot } from '../lake/layout.js';
 import { LakeReader, type LakeOptionTrade } from '../lake/reader.js';
-import { AGGRESSION_COLUMNS, type Classification } from './aggression.js';
-import { AggressionColumnsBuilder, QuoteStreamClassifier, describeAggression, type AggressionSummary } from './aggression-job.js';
+import { AGGRESSION_COLUMNS, Classification } from './aggression.js';
+import { AggressionColumnsBuilder, TradeSides, describeAggression, type AggressionSummary } from './aggression-job.js';
 import { OPTION_CONTRACT_COLUMNS } from './contract-columns.js';
 import { underlyingOfRoot } from '../formats/opra.js';
 import { OptionEnricher, emptyOptionGreeks, enrichmentParamsFromConfig, type EnrichmentParams, type OptionGreeks } from './enrich.js';
@@ -507,17 +508,20 @@ export interface EnrichDayCounts {
 /**
  * The day's merge and enrichment without the writer: streams the inputs from the lake, feeds
  * underlying trades to the enricher up to each option trade's time (underlying first at equal
- * timestamps) and hands out batches. With `aggression` (the [aggregations] settings) the day's
- * option quotes are streamed too and fed to a quote book up to each trade's time (quotes first at
- * equal timestamps), every trade is classified, and the batches carry AGGRESSION_COLUMNS. Used by
- * the job and the benchmark.
+ * timestamps) and hands out batches. With `aggression` (the [aggregations] settings) every trade
+ * is first classified against the day's option quotes (TradeSides: contract by contract, quotes
+ * first at equal timestamps) and the batches carry AGGRESSION_COLUMNS. Used by the job and the
+ * benchmark.
  */
 export async function enrichDay(reader: LakeReader, date: string, symbol: string, roots: readonly string[],
   params: EnrichmentParams, batchRows: number, sinks: EnrichDaySinks, aggression?: AggregationsConfig): Promise<EnrichDayCounts> {
   const enricher = new OptionEnricher(params);
   const builder = new GreeksBatchBuilder(batchRows, aggression !== undefined);
+  // Aggression first, contract by contract in the lake's order (TradeSides): verdicts by row index.
+  const selection = { underlying: symbol, extraRoots: roots };
   const sides = aggression === undefined ? undefined
-    : new QuoteStreamClassifier(reader.optionQuotes(date, { underlying: symbol, extraRoots: roots }), aggression);
+    : await TradeSides.compute(reader.optionTradeKeys(date, selection), reader.optionQuotesInFileOrder(date, selection), aggression);
+  const verdict = new Classification();
   const greeks = emptyOptionGreeks();
   const flags = new Array<number>(GREEKS_FLAG_NAMES.length).fill(0);
   const underlying = reader.underlyingTrades(date, symbol);
@@ -548,13 +552,7 @@ export async function enrichDay(reader: LakeReader, date: string, symbol: string
         }
         enricher.compute(o, greeks);
         flags[greeks.greeksFlag]!++;
-        if (sides !== undefined) {
-          const feeding = sides.advanceTo(o.sipTimestampNs);
-          if (feeding !== undefined) await feeding;
-          builder.add(o, greeks, sides.classify(o));
-        } else {
-          builder.add(o, greeks);
-        }
+        builder.add(o, greeks, sides?.get(o.sequence, verdict));
         if (builder.full) await sinks.batch(builder.take());
       }
       optionRows += chunk.length;
@@ -565,6 +563,5 @@ export async function enrichDay(reader: LakeReader, date: string, symbol: string
   } finally {
     await underlying.return(undefined);
     await options.return(undefined);
-    await sides?.close();
   }
 }
