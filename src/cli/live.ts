@@ -173,8 +173,9 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   let publishing: Promise<void> = Promise.resolve();
   const publishClosed = (): void => {
     publishing = publishing.then(async () => {
-      lake.flush();
+      // Closed days first (their pending rows go straight into the published partition), then live files for the rest.
       await lake.publishClosedDays(pipeline.openDates());
+      lake.flush();
     }).catch((e: unknown) => log('error', `writing features to the lake failed: ${errorMessage(e)}`));
   };
   const rollContracts = (nowMs: number): void => {
