@@ -79,48 +79,63 @@ export function gridPoint(grid: KdeGrid, j: number): number {
 const offsetKernel = new Float64Array(KDE_GRID_POINTS);
 /** Work memory of evaluateKdeGrid: A and B of up to BATCH values, upwards then downwards. */
 const BATCH = 4;
-/** Below this grid step (in bandwidths) the downward walk's A, B derive from the upward ones (exp(−a²) ≫ underflow). */
-const DERIVED_DOWN_MAX_A = 16;
-/** Up to this grid step (in bandwidths) the walks' A, B come from expNearZero (|exponent| ≤ a² ≤ 0.01). */
-const FINE_GRID_MAX_A = 0.1;
-
-/**
- * exp(x) for |x| ≤ 0.0125 (a few ulp-level roundings): Taylor series to
- * degree 8, truncation error |x|⁹/9! < 3e-23 relative. Several times
- * cheaper than Math.exp, which matters at four calls per value.
- */
-export function expNearZero(x: number): number {
-  return 1 + x * (1 + x * (1 / 2 + x * (1 / 6 + x * (1 / 24 + x * (1 / 120 + x * (1 / 720 + x * (1 / 5040 + x * (1 / 40320))))))));
-}
 const batchUpA = new Float64Array(BATCH), batchUpB = new Float64Array(BATCH);
 const batchDownA = new Float64Array(BATCH), batchDownB = new Float64Array(BATCH);
+/** Below this grid step (in bandwidths) the downward walk's A, B derive from the upward ones (exp(−a²) ≫ underflow). */
+const DERIVED_DOWN_MAX_A = 16;
+/** A group of values walked together spans at most this many grid cells ... */
+const MAX_CELLS_PER_GROUP = 4;
+/** ... and at most this many bandwidths (m·a ≤ 0.3: C_i and A·Bⁱ within e^±11 of the kernel). */
+const GROUP_SPAN_MAX_A = 0.3;
+/** expNearZero is used for |x| up to this. */
+const SERIES_MAX_X = 0.05;
+
+/**
+ * exp(x) for |x| ≤ SERIES_MAX_X = 0.05 (a few ulp-level roundings): Taylor
+ * series to degree 11, truncation error |x|¹²/12! < 6e-25 relative. Several
+ * times cheaper than Math.exp, which matters at four calls per value.
+ */
+export function expNearZero(x: number): number {
+  return 1 + x * (1 + x * (1 / 2 + x * (1 / 6 + x * (1 / 24 + x * (1 / 120 + x * (1 / 720 + x * (1 / 5040
+    + x * (1 / 40320 + x * (1 / 362880 + x * (1 / 3628800 + x * (1 / 39916800)))))))))));
+}
 
 /**
  * Evaluates the density of sorted[0..n) at the 512 grid points into
  * density[0..512) (factored walks, see the module comment).
  * Requires n ≥ 1, sorted ascending, bandwidth > 0 and values inside the grid.
  *
- * Values whose upward walks start at the same grid point share C and the
- * grid points, so they go four at a time: the four A·Bⁱ are summed before
- * the one multiplication by C_i and the one update of the density.
+ * Values whose walks start at the same grid points share C and the grid
+ * points, so they go four at a time: the four A·Bⁱ are summed before the one
+ * multiplication by C_i and the one update of the density. On a fine grid a
+ * group spans up to MAX_CELLS_PER_GROUP grid cells (fewer values left over
+ * for one-by-one walks): the upward walks of the group all start at its
+ * first grid point U, so a value above U starts with z0 ∈ [−(m−1)·a, 0) and
+ * B = exp(−z0·a) ≤ exp((m−1)·a²) slightly above 1; with (m−1)·a ≤ 0.3, C_i
+ * and A·Bⁱ stay within e^±11 of the kernel (no subnormals), and the upward
+ * walks run m − 1 points further so that every term ≥ 1e-300 is included.
  */
 export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth: number, grid: KdeGrid, density: Float64Array): void {
   density.fill(0, 0, KDE_GRID_POINTS);
   const last = KDE_GRID_POINTS - 1;
   const a = grid.step / bandwidth;
   const C = offsetKernel;
-  // Walk length: every i with i·a ≤ KERNEL_CUTOFF_Z (at least the starting point).
+  const cellsPerGroup = Math.max(1, Math.min(MAX_CELLS_PER_GROUP, Math.floor(GROUP_SPAN_MAX_A / a)));
+  // Walk length: every i with i·a ≤ KERNEL_CUTOFF_Z (at least the starting point); upwards m − 1 more.
   const reach = Math.min(KDE_GRID_POINTS, Math.floor(KERNEL_CUTOFF_Z / a) + 1);
-  for (let i = 0; i < reach; i++) {
+  const upReach = Math.min(KDE_GRID_POINTS, reach + cellsPerGroup - 1);
+  for (let i = 0; i < upReach; i++) {
     const ia = i * a;
     C[i] = Math.exp(-0.5 * ia * ia);
   }
+  // Every exponent of A, B within ±SERIES_MAX_X (see below): the series instead of Math.exp.
+  const series = cellsPerGroup * a <= GROUP_SPAN_MAX_A && cellsPerGroup * a * a <= SERIES_MAX_X;
   // q/B and A·√q/B stay finite while B ≥ exp(−a²) is far from underflow.
   const derivedDown = a < DERIVED_DOWN_MAX_A;
-  const fineGrid = a <= FINE_GRID_MAX_A;
   const q = Math.exp(-a * a), sqrtQ = Math.exp(-0.5 * a * a);
-  let up = 0; // first grid point ≥ x; non-decreasing since values are sorted
-  let gridUp = gridPoint(grid, 0);
+  let up = 0; // the group's first grid point: the first ≥ its lowest value
+  let groupTop = gridPoint(grid, 0); // the group holds values ≤ this grid point
+  let gridUp = groupTop;
   let batched = 0;
   let i = 0;
   while (i < n) {
@@ -130,14 +145,15 @@ export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth:
     const weight = runEnd - i;
     i = runEnd;
 
-    if (x > gridUp) {
-      flush(density, up, batched, reach, C);
+    if (x > groupTop) {
+      flush(density, up, batched, upReach, reach, C);
       batched = 0;
       while (up <= last && gridPoint(grid, up) < x) up++;
       gridUp = up <= last ? gridPoint(grid, up) : Infinity;
+      groupTop = up <= last ? gridPoint(grid, Math.min(last, up + cellsPerGroup - 1)) : Infinity;
     }
-    if (up > 0 && up <= last && fineGrid) {
-      // All four exponents are within [−a², 0] ⊂ [−0.01, 0]: a short series is exact to rounding.
+    if (up > 0 && up <= last && series) {
+      // z0 ∈ [−(m−1)·a, a] and a − z0 ∈ [0, m·a]: every exponent within ±SERIES_MAX_X.
       const z0 = (gridUp - x) / bandwidth;
       const z0Down = a - z0;
       batchUpA[batched] = weight * expNearZero(-0.5 * z0 * z0);
@@ -158,11 +174,11 @@ export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth:
       setWalks(x, weight, up, grid, bandwidth, a, batched);
     }
     if (++batched === BATCH) {
-      flush(density, up, batched, reach, C);
+      flush(density, up, batched, upReach, reach, C);
       batched = 0;
     }
   }
-  flush(density, up, batched, reach, C);
+  flush(density, up, batched, upReach, reach, C);
   const scale = INV_SQRT_2PI / (n * bandwidth);
   for (let j = 0; j <= last; j++) density[j]! *= scale;
 }
@@ -188,9 +204,9 @@ function setWalks(x: number, weight: number, up: number, grid: KdeGrid, bandwidt
 }
 
 /** Walks the `count` batched values whose upward walks start at grid point `up` (the downward ones at up − 1). */
-function flush(density: Float64Array, up: number, count: number, reach: number, C: Float64Array): void {
-  const upLength = Math.min(reach, KDE_GRID_POINTS - up);
-  const downLength = Math.min(reach, up);
+function flush(density: Float64Array, up: number, count: number, upReach: number, downReach: number, C: Float64Array): void {
+  const upLength = Math.min(upReach, KDE_GRID_POINTS - up);
+  const downLength = Math.min(downReach, up);
   if (count === BATCH) {
     walkUpBatch(density, up, upLength, batchUpA, batchUpB, C);
     walkDownBatch(density, up - 1, downLength, batchDownA, batchDownB, C);
