@@ -70,7 +70,7 @@ export async function ingestFile(task: FileTask, opts: FileIngestOptions, events
   const schema = [...dataset.columns, ...derivedSpecs];
   const writer = await DayWriter.create({
     lake: opts.lake, dataset: dataset.name, date, runId: opts.runId, schema,
-    rowGroupRows: opts.rowGroupRows, fileSizeTargetBytes: opts.fileSizeTargetBytes, zstdLevel: opts.zstdLevel,
+    rowGroupRows: opts.rowGroupRows, batchRows: opts.batchRows, fileSizeTargetBytes: opts.fileSizeTargetBytes, zstdLevel: opts.zstdLevel,
     useWorker: opts.useWorkerWriter,
     keyValueMetadata: {
       'gammaflow.schema_version': String(dataset.schemaVersion),

@@ -26,6 +26,8 @@ export interface DayWriterOptions {
   readonly runId: string;
   readonly schema: readonly ColumnSpec[];
   readonly rowGroupRows: number;
+  /** Rows per appended batch (the parser's batch size; default rowGroupRows): sizes the worker writer's queue. */
+  readonly batchRows?: number;
   readonly fileSizeTargetBytes: number;
   readonly zstdLevel: number;
   /** Encode and compress on a worker thread (uses a second core while the caller parses). */
@@ -94,8 +96,11 @@ export class DayWriter {
   private openPart(): PartWriter {
     const path = join(this.dir, partFileName(this.files.length));
     const options = { rowGroupRows: this.opts.rowGroupRows, zstdLevel: this.opts.zstdLevel, keyValueMetadata: this.opts.keyValueMetadata };
+    // The worker encodes a row group once it has all of it: with fewer batches in flight than a row group
+    // holds, the parser and the writer would take turns waiting (bench/README.md).
+    const maxInFlightBatches = Math.ceil(this.opts.rowGroupRows / Math.max(1, this.opts.batchRows ?? this.opts.rowGroupRows)) + 2;
     return this.opts.useWorker
-      ? new ParquetWorkerWriter(path, this.opts.schema, options)
+      ? new ParquetWorkerWriter(path, this.opts.schema, { ...options, maxInFlightBatches })
       : new ParquetFileWriter(path, this.opts.schema, options);
   }
 
