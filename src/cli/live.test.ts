@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../test/support/cli.js';
+import { runCli, startCli } from '../../test/support/cli.js';
 import { NyseCalendar, nyWallClockToUtcNs } from '../calendar/index.js';
 import { defaultConfig } from '../config/schema.js';
 import { jsonLine } from '../features/output.js';
@@ -63,9 +63,9 @@ function expectedLines(t: ReturnType<typeof tape>): string[] {
   return lines;
 }
 
-function workdir(): string {
+function workdir(extraToml = ''): string {
   const dir = mkdtempSync(join(tmpdir(), 'gammaflow-live-cli-'));
-  writeFileSync(join(dir, 'config.toml'), '[metrics]\nlisten = "0"\n');
+  writeFileSync(join(dir, 'config.toml'), '[metrics]\nlisten = "0"\n' + extraToml);
   return dir;
 }
 
@@ -114,6 +114,32 @@ test('live: no API key is a usage error before connecting', async () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /MASSIVE_API_KEY/);
   } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+test('live: Ctrl-C stops a run mid-day: exit 0, rows so far in live files, the open day not published', async () => {
+  const stocks: StockTrade[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    stocks.push({ sym: 'SPY', sipTimestampNs: BigInt(OPEN_MS + i * 100) * MS, sequence: i, price: 680, size: 100, conditions: [], correction: 0 });
+  }
+  // 10× real time: the first rows (09:30 … 10:00, empty) close within a second, the day would take minutes.
+  const replay = await startReplayServer({ speed: 10, stocks: iterate(stocks), options: iterate([]) });
+  // The options stream is empty: it stops holding the watermark back after 300 ms of silence.
+  const cwd = workdir('[aggregations]\nquiet_close_ms = 300\n');
+  try {
+    const p = startCli(['live', '--url', replay.url, '--jsonl', '--windows', '1m', '--lake', 'lake'], { cwd, env: { MASSIVE_API_KEY: 'k' }, timeoutMs: 30_000 });
+    await p.waitForLine((line) => line.includes(`"window_start":${nyWallClockToUtcNs(DAY, 9, 59)}`));
+    p.kill('SIGINT');
+    const r = await p.exited;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /stopped: windows still open are not emitted/);
+    const files = readdirSync(partitionDir(join(cwd, 'lake'), featureDataset('SPY', '1m'), DAY));
+    assert.ok(files.length > 0 && files.every((f) => /^live-.*-\d{5}\.parquet$/.test(f)), files.join(', '));
+    const lines = r.stdout.split('\n').filter((l) => l !== '');
+    assert.ok(lines.length >= 30 && lines.length < 390, `${lines.length} rows before the stop`);
+  } finally {
+    await replay.close();
     rmSync(cwd, { recursive: true, force: true });
   }
 });

@@ -114,6 +114,15 @@ const TICK_MS = 250;
 const DASHBOARD_MS = 1_000;
 const LAKE_FLUSH_MS = 60_000;
 
+/** A lag for people: ms below 10 s, then s, min, h. */
+function formatLag(ms: number | undefined): string {
+  if (ms === undefined) return '–';
+  if (Math.abs(ms) < 10_000) return `${ms} ms`;
+  if (Math.abs(ms) < 600_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (Math.abs(ms) < 36_000_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
 function clockOfNs(ns: bigint): string {
   return new Date(Number(ns / 1_000_000n)).toISOString().slice(11, 19);
 }
@@ -162,7 +171,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     const feeds = clusters.map((c) => [c, clients[c].stats()] as const);
     tracker.setExtra('connection', feeds.map(([c, f]) => `${c} ${f.state}`).join(', '));
     tracker.setExtra('msgs/s', Math.round(feeds.reduce((n, [, f]) => n + f.eventsPerSecond, 0)));
-    tracker.setExtra('lag', feeds.map(([c, f]) => `${c} ${f.lagMs === undefined ? '–' : `${f.lagMs} ms`}`).join(', '));
+    tracker.setExtra('lag', feeds.map(([c, f]) => `${c} ${formatLag(f.lagMs)}`).join(', '));
     for (const [window, start] of s.lastWindowStartNs) tracker.setExtra(`last ${window}`, clockOfNs(start));
     tracker.setExtra('late', `${s.late} (${s.lateDropped} dropped, ${s.lateRevised} revised)`);
     tracker.setExtra('dropped', `feed ${feeds.reduce((n, [, f]) => n + f.dropped, 0)}, jsonl ${jsonl?.dropped ?? 0}, sse clients ${hub.stats().droppedClients}`);
