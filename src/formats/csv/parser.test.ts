@@ -217,3 +217,34 @@ function splitCsv(line: string): string[] {
   return out;
 }
 function quoteIfNeeded(v: string): string { return v.includes(',') ? `"${v}"` : v; }
+
+test('the fast path and the general path agree on batches, rejects and counters under random corruption', () => {
+  const rows: string[] = [];
+  let seed = 7;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  for (let i = 0; i < 3000; i++) {
+    const ticker = ['A', 'AAPL', 'SPY', 'ZZZZ'][rnd(4)];
+    const cond = ['', '12', '"12,37"', '"2,7,12"'][rnd(4)];
+    const ts = `17625204${String(rnd(100000000)).padStart(8, '0')}${rnd(1000)}`.slice(0, 19);
+    rows.push(`${ticker},${cond},${rnd(10) === 0 ? '1' : ''},${rnd(20)},${rnd(1e6)},${ts},${(rnd(100000) / 100).toFixed(rnd(7))},${i},${ts},${rnd(500)},${rnd(3) + 1},${rnd(5) === 0 ? '201' : ''},${rnd(5) === 0 ? ts : '0'}`);
+  }
+  const clean = enc.encode([HEADER, ...rows].join('\n') + '\n');
+  const alphabet = enc.encode('0123456789,.-"\r\nAx ');
+  for (let trial = 0; trial < 12; trial++) {
+    const bytes = clean.slice();
+    const header = HEADER.length + 1;
+    for (let m = 0; m < 400; m++) bytes[header + rnd(bytes.length - header)] = alphabet[rnd(alphabet.length)]!;
+    const run = (fastPath: boolean, chunk: number) => {
+      const p = new CsvBatchParser({ columns: stocks.columns, batchRows: 257, file: 'fuzz.csv', fastPath });
+      const batches: ColumnBatch[] = [];
+      for (let i = 0; i < bytes.length; i += chunk) batches.push(...p.push(bytes.subarray(i, i + chunk)));
+      batches.push(...p.end());
+      return { rows: rowsOf(batches), rejects: p.takeRejects(), counts: [p.rowsSeen, p.rowsRejected, p.rowsEmitted, p.line] };
+    };
+    const reference = run(false, 1 << 20);
+    const fast = run(true, 777 + trial * 131);
+    assert.deepEqual(fast.counts, reference.counts, `trial ${trial}: counters`);
+    assert.deepEqual(fast.rejects, reference.rejects, `trial ${trial}: rejects`);
+    assert.deepEqual(fast.rows, reference.rows, `trial ${trial}: rows`);
+  }
+});
