@@ -10,7 +10,7 @@ import { defaultConfig, type AggregationsConfig } from '../config/schema.js';
 import type { OptionQuoteColumns, OptionTradeKeyColumns } from '../lake/reader.js';
 import { LakeError } from '../util/errors.js';
 import { AGGRESSION_COLUMNS, Classification, Side, SideReason } from './aggression.js';
-import { AggressionColumnsBuilder, QuoteStreamClassifier, TradeSides } from './aggression-job.js';
+import { AggressionColumnsBuilder, QuoteStreamClassifier, TradeSides, readAhead } from './aggression-job.js';
 
 const T0 = 1_762_525_800_000_000_000n;
 
@@ -53,8 +53,9 @@ function randomDay(seed: number, contracts = 12, quotesPer = 300, tradesPer = 12
 async function* quoteChunks(quotes: readonly Quote[], size = 97): AsyncGenerator<OptionQuoteColumns> {
   for (let i = 0; i < quotes.length; i += size) {
     const part = quotes.slice(i, i + size);
+    const contracts = [...new Set(part.map((q) => q.ticker))]; // a dictionary per chunk: consumers must follow it
     yield {
-      length: part.length, ticker: part.map((q) => q.ticker), sipTimestampNs: BigInt64Array.from(part.map((q) => q.ts)),
+      length: part.length, ticker: part.map((q) => q.ticker), contracts, contract: Int32Array.from(part, (q) => contracts.indexOf(q.ticker)), sipTimestampNs: BigInt64Array.from(part.map((q) => q.ts)),
       sequence: Float64Array.from(part.map((q) => q.seq)), bidPrice: Float64Array.from(part.map((q) => q.bid)),
       bidSize: Float64Array.from(part.map((q) => q.bidSize)), askPrice: Float64Array.from(part.map((q) => q.ask)),
       askSize: Float64Array.from(part.map((q) => q.askSize)),
@@ -138,4 +139,20 @@ test('AggressionColumnsBuilder: no quote → null quote columns; an absent side 
   assert.deepEqual(valid(7), [0, 1]); // quote time
   assert.deepEqual(valid(10), [0, 0]); // mid offset
   assert.equal(b.rows, 0);
+});
+
+test('readAhead keeps the order, ends with the source and closes it when stopped early', async () => {
+  let closed = false;
+  let requested = 0;
+  async function* source(): AsyncGenerator<number> {
+    try { for (let i = 0; i < 10; i++) { requested++; await Promise.resolve(); yield i; } } finally { closed = true; }
+  }
+  const all: number[] = [];
+  for await (const x of readAhead(source(), 3)) all.push(x);
+  assert.deepEqual(all, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.ok(closed);
+  closed = false; requested = 0;
+  for await (const x of readAhead(source(), 3)) { if (x === 1) break; }
+  assert.ok(closed, 'an early stop closes the source');
+  assert.ok(requested <= 5, `${requested} items requested for 2 consumed with depth 3`);
 });

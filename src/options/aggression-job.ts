@@ -40,6 +40,41 @@ export interface AggressionSummary {
   readonly contractsQuoted: number;
 }
 
+/**
+ * Iterates `source` while keeping up to `depth` further items requested ahead (at most that many
+ * buffered): the producer's asynchronous work overlaps the consumer's. Stopping early (return)
+ * closes the source once the pending requests settle. The first request is made at once.
+ */
+export function readAhead<T>(source: AsyncIterable<T>, depth: number): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  const pending: Promise<IteratorResult<T>>[] = [];
+  let ended = false;
+  const fill = (): void => {
+    while (!ended && pending.length < depth) {
+      const p = it.next();
+      pending.push(p);
+      p.then((r) => { if (r.done === true) ended = true; }, () => { ended = true; });
+    }
+  };
+  fill();
+  return (async function* () {
+    try {
+      for (;;) {
+        if (pending.length === 0) fill();
+        const next = pending.shift();
+        if (next === undefined) return;
+        const r = await next;
+        if (r.done === true) return;
+        fill();
+        yield r.value;
+      }
+    } finally {
+      await Promise.allSettled(pending);
+      await it.return?.(undefined);
+    }
+  })();
+}
+
 /** Counts of side, reason and method codes, turned into an {@link AggressionSummary}. */
 class VerdictCounts {
   readonly sides = [0, 0, 0]; // sell, unclassified, buy (index side + 1)
@@ -186,6 +221,18 @@ export class TradeSides {
    */
   static async compute(trades: AsyncIterable<OptionTradeKeyColumns>, quotes: AsyncIterable<OptionQuoteColumns>,
     agg: AggregationsConfig): Promise<TradeSides> {
+    // The quote stream starts now and reads ahead while the trades load and while each chunk is
+    // processed (the source's fetches run off the JS thread).
+    const quoteChunks = readAhead(quotes, 4);
+    try {
+      return await TradeSides.merge(trades, quoteChunks, agg);
+    } finally {
+      await quoteChunks.return(undefined);
+    }
+  }
+
+  private static async merge(trades: AsyncIterable<OptionTradeKeyColumns>, quotes: AsyncIterable<OptionQuoteColumns>,
+    agg: AggregationsConfig): Promise<TradeSides> {
     // 1. The trades, by slot (= position in row order), with a contract id per ticker.
     const chunks: OptionTradeKeyColumns[] = [];
     let n = 0;
@@ -251,11 +298,18 @@ export class TradeSides {
       next[c] = k;
     };
     let fed = 0;
+    // The quote stream's contract codes → trade contract ids (-1: no trades, its quotes are skipped).
+    let quoteDictionary: readonly string[] | undefined;
+    let toTrade = new Int32Array(0);
     for await (const q of quotes) {
+      if (q.contracts !== quoteDictionary) {
+        quoteDictionary = q.contracts;
+        toTrade = Int32Array.from(q.contracts, (t) => idOf.get(t) ?? -1);
+      }
+      const contractOfQuote = q.contract;
       for (let i = 0; i < q.length; i++) {
-        // A contract without trades needs no book: its quotes are skipped.
-        const c = idOf.get(q.ticker[i]!);
-        if (c === undefined) continue;
+        const c = toTrade[contractOfQuote[i]!]!;
+        if (c < 0) continue;
         const ts = q.sipTimestampNs[i]!;
         if (ts < lastQuoteNs[c]!) {
           throw new LakeError(`options-quotes partition out of (ticker, time) order at ${tickers[c]}: cannot classify contract by contract`, { ticker: tickers[c]! });
