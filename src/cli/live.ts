@@ -166,15 +166,21 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   let spot = Number.NaN;
 
   registerLiveGauges(ctx, clients, pipeline, { jsonl, hub });
+  let forcedLogged = 0;
   const refreshDashboard = (): void => {
     const s = pipeline.stats();
+    if (s.forcedReleases > forcedLogged) {
+      forcedLogged = s.forcedReleases;
+      log('warn', `merger full: ${s.forcedReleases} events released before the watermark reached them (one cluster runs far ahead); the slower cluster's older events will be late`);
+    }
     const feeds = clusters.map((c) => [c, clients[c].stats()] as const);
     tracker.setExtra('connection', feeds.map(([c, f]) => `${c} ${f.state}`).join(', '));
     tracker.setExtra('msgs/s', Math.round(feeds.reduce((n, [, f]) => n + f.eventsPerSecond, 0)));
     tracker.setExtra('lag', feeds.map(([c, f]) => `${c} ${formatLag(f.lagMs)}`).join(', '));
     for (const [window, start] of s.lastWindowStartNs) tracker.setExtra(`last ${window}`, clockOfNs(start));
     tracker.setExtra('late', `${s.late} (${s.lateDropped} dropped, ${s.lateRevised} revised)`);
-    tracker.setExtra('dropped', `feed ${feeds.reduce((n, [, f]) => n + f.dropped, 0)}, jsonl ${jsonl?.dropped ?? 0}, sse clients ${hub.stats().droppedClients}`);
+    tracker.setExtra('dropped', `feed ${feeds.reduce((n, [, f]) => n + f.dropped, 0)}, jsonl ${jsonl?.dropped ?? 0}, sse clients ${hub.stats().droppedClients}`
+      + (s.forcedReleases > 0 ? `, released early ${s.forcedReleases}` : ''));
     tracker.setExtra('rows', s.rowsEmitted);
     if (contracts !== undefined) tracker.setExtra('quoted contracts', contracts.current.size);
   };
@@ -286,6 +292,7 @@ function registerLiveGauges(ctx: RunUiContext, clients: Record<FeedCluster, Mass
       { labels: { where: 'feed' }, value: clients.stocks.stats().dropped + clients.options.stats().dropped },
       { labels: { where: 'jsonl' }, value: sinks.jsonl?.dropped ?? 0 },
       { labels: { where: 'sse_clients' }, value: sinks.hub.stats().droppedClients },
+      { labels: { where: 'merger_released_early' }, value: pipeline.stats().forcedReleases },
     ] });
   registerPullGauge(registry, { name: 'gammaflow_live_rows_emitted', help: 'Feature rows emitted (revisions included).', read: () => pipeline.stats().rowsEmitted });
   registerPullGauge(registry, { name: 'gammaflow_live_watermark_seconds', help: 'Event-time watermark, Unix seconds.',

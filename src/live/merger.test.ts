@@ -114,3 +114,16 @@ test('an ended cluster does not hold the watermark back', () => {
   m.endCluster('options');
   assert.equal(m.release(0, take), T0 + 2_000n * MS);
 });
+
+test('over the memory bound the oldest events are released early and the watermark follows them', () => {
+  const m = new EventMerger({ clusters: ['stocks', 'options'], allowedLatenessNs: 2n * SECOND, quietCloseMs: 5_000, startMs: 0, maxBufferedEvents: 3 });
+  const out: string[] = [];
+  const take = (e: FeedDataEvent): void => { out.push(label(e)); };
+  for (let i = 0; i < 5; i++) m.push('stocks', stock(i * 1_000, i), 0);
+  // The options cluster has sent nothing: normally nothing moves; the bound releases the two oldest.
+  assert.equal(m.release(0, take), T0 + 1_000n * MS);
+  assert.deepEqual(out, ['stockTrade@0#0', 'stockTrade@1000#1']);
+  assert.equal(m.forcedReleases, 2);
+  assert.equal(m.depth, 3);
+  assert.equal(m.push('options', option(500, 1), 0), 'late');
+});

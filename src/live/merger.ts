@@ -26,6 +26,9 @@
  * W never decreases. {@link EventMerger.release} hands out, in the total order, every buffered
  * event with time ≤ W. An event pushed with time ≤ the last released watermark is *late*: it is
  * not buffered (the caller decides: drop, or revise; see src/live/pipeline.ts) and counted.
+ *
+ * Memory: at most `maxBufferedEvents` wait; beyond that the oldest are released early (see the
+ * option), so a cluster running far ahead of a slow one cannot grow memory without bound.
  */
 import type { FeedCluster, FeedDataEvent } from './protocol.js';
 
@@ -64,6 +67,12 @@ export interface EventMergerOptions {
   readonly quietCloseMs: number;
   /** Wall clock at creation, ms (a cluster that never sends is quiet `quietCloseMs` after it). */
   readonly startMs: number;
+  /**
+   * Most events held behind the watermark (memory bound when one cluster runs far ahead of the
+   * other); beyond it the oldest are released early and the watermark jumps to them (counted in
+   * `forcedReleases`: later events of the slower cluster may then be late). Default 2 000 000.
+   */
+  readonly maxBufferedEvents?: number;
 }
 
 interface ClusterState {
@@ -93,6 +102,7 @@ export type PushOutcome = 'buffered' | 'late';
 export class EventMerger {
   readonly allowedLatenessNs: bigint;
   readonly quietCloseMs: number;
+  readonly maxBufferedEvents: number;
   readonly #clusters = new Map<FeedCluster, ClusterState>();
   readonly #heap: Entry[] = [];
   #arrivals = 0;
@@ -102,12 +112,15 @@ export class EventMerger {
   #late = 0;
   #released = 0;
   #highWater = 0;
+  #forced = 0;
 
   constructor(options: EventMergerOptions) {
     if (options.clusters.length === 0) throw new RangeError('the merger needs at least one cluster');
     if (options.allowedLatenessNs < 0n) throw new RangeError('allowed lateness must be ≥ 0');
     this.allowedLatenessNs = options.allowedLatenessNs;
     this.quietCloseMs = options.quietCloseMs;
+    this.maxBufferedEvents = options.maxBufferedEvents ?? 2_000_000;
+    if (!(this.maxBufferedEvents >= 1)) throw new RangeError('maxBufferedEvents must be ≥ 1');
     this.#lastArrivalMs = options.startMs;
     for (const c of options.clusters) this.#clusters.set(c, { maxSeenNs: undefined, lastArrivalMs: options.startMs, ended: false });
   }
@@ -118,6 +131,8 @@ export class EventMerger {
   get releasedEvents(): number { return this.#released; }
   /** Events waiting for the watermark. */
   get depth(): number { return this.#heap.length; }
+  /** Events released before the watermark reached them because the buffer was full. */
+  get forcedReleases(): number { return this.#forced; }
   /** Highest depth reached. */
   get highWaterDepth(): number { return this.#highWater; }
   /** Every event with time ≤ this has been released (undefined before the first release). */
@@ -175,7 +190,15 @@ export class EventMerger {
   release(nowMs: number, onEvent: (e: FeedDataEvent) => void): bigint | undefined {
     const candidate = this.candidateWatermarkNs(nowMs);
     if (candidate !== undefined && (this.#watermarkNs === undefined || candidate > this.#watermarkNs)) this.#watermarkNs = candidate;
-    const w = this.#watermarkNs;
+    let w = this.#watermarkNs;
+    // Over the memory bound: the oldest go now, and the watermark follows them.
+    while (this.#heap.length > this.maxBufferedEvents) {
+      const oldest = this.#heap[0]!.timeNs;
+      if (w === undefined || oldest > w) this.#watermarkNs = w = oldest;
+      this.#forced++;
+      this.#released++;
+      onEvent(this.#heapPop().event);
+    }
     if (w === undefined) return undefined;
     while (this.#heap.length > 0 && this.#heap[0]!.timeNs <= w) {
       this.#released++;

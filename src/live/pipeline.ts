@@ -81,6 +81,8 @@ export interface LivePipelineOptions {
   readonly onRow: (row: FeatureRow, emission: RowEmission) => void;
   /** How late (event time behind the watermark) an event may be and still revise rows; default the longest window. */
   readonly reviseHorizonNs?: bigint;
+  /** Memory bound of the merger (EventMerger maxBufferedEvents); default 2 000 000 events. */
+  readonly maxBufferedEvents?: number;
 }
 
 export interface LivePipelineStats {
@@ -104,6 +106,8 @@ export interface LivePipelineStats {
   /** Events waiting in the merger for the watermark. */
   readonly bufferedEvents: number;
   readonly bufferedHighWater: number;
+  /** Events released early because the merger was full (see merger.ts). */
+  readonly forcedReleases: number;
   readonly watermarkNs: bigint | undefined;
   readonly maxEventTimeNs: bigint | undefined;
   /** Start of the last window emitted per window size label. */
@@ -192,6 +196,7 @@ export class LivePipeline {
       allowedLatenessNs: BigInt(parseDuration(agg.allowed_lateness)) * NS_PER_MS,
       quietCloseMs: agg.quiet_close_ms,
       startMs: options.startMs,
+      ...(options.maxBufferedEvents !== undefined ? { maxBufferedEvents: options.maxBufferedEvents } : {}),
     });
     const longest = this.engineOptions.windows.reduce((m, w) => (w.sizeNs > m ? w.sizeNs : m), 0n);
     this.#reviseHorizonNs = options.reviseHorizonNs ?? longest;
@@ -243,6 +248,7 @@ export class LivePipeline {
       late: this.#merger.lateEvents, lateDropped: this.#lateDropped, lateRevised: this.#lateRevised, lateTooOld: this.#lateTooOld,
       rowsEmitted: this.#rowsEmitted, rowsRevised: this.#rowsRevised,
       bufferedEvents: this.#merger.depth, bufferedHighWater: this.#merger.highWaterDepth,
+      forcedReleases: this.#merger.forcedReleases,
       watermarkNs: this.#merger.watermarkNs, maxEventTimeNs: this.#merger.maxEventTimeNs,
       lastWindowStartNs: new Map(this.#lastWindowStartNs),
     };
