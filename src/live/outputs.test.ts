@@ -47,11 +47,17 @@ test('lake sink: rotated live files appear whole; the closed day is published on
     assert.deepEqual(readdirSync(dir1m), ['part-00000.parquet']);
     const [published] = await duckQuery(`SELECT count(*) AS n, max(diag_underlying_trades) AS trades FROM read_parquet(${lit(glob)})`);
     assert.deepEqual(published, { n: 390n, trades: 2 });
+    assert.deepEqual(await sink.publishClosedDays([]), [], 'nothing new: not republished');
+    // A later revision republishes the whole day, not just that row.
+    sink.add({ ...corrected, diagnostics: Int32Array.from(corrected.diagnostics, (v, i) => (i === 0 ? v + 1 : v)) }, { revision: 2 });
+    assert.deepEqual(await sink.publishClosedDays([]), [DAY]);
+    const [republished] = await duckQuery(`SELECT count(*) AS n, max(diag_underlying_trades) AS trades FROM read_parquet(${lit(glob)})`);
+    assert.deepEqual(republished, { n: 390n, trades: 3 });
     const manifest = await readManifest(lake, featureDataset('SPY', '5m'));
     assert.equal(manifest.get(DAY)?.rows, 78);
     assert.equal(manifest.get(DAY)?.source.key, 'live/run1');
     // 1m: three rotations and the flush; 5m: the flush. The correction came after the flush: published only.
-    assert.deepEqual(sink.stats(), { liveFiles: 4 + 1, liveRows: 390 + 78, daysPublished: 1 });
+    assert.deepEqual(sink.stats(), { liveFiles: 4 + 1, liveRows: 390 + 78, daysPublished: 2 });
   } finally {
     rmSync(lake, { recursive: true, force: true });
   }
@@ -120,6 +126,11 @@ test('http: /features/latest holds the last row per window; /features/stream sen
     assert.deepEqual(received, [`data: ${jsonLine(a, false)}`, `data: ${jsonLine(b, false)}`, `event: revision\ndata: ${jsonLine(a, false)}`]);
     const latest = await get(`${server.url}/features/latest`);
     assert.equal(latest.body, `{"1m":${jsonLine(a, false)},"5m":${jsonLine(b, false)}}\n`);
+    // A revision of an older 1m window does not replace the newer one in /features/latest.
+    const a2 = rows.filter((r) => r.window === '1m')[1]!;
+    hub.add(a2);
+    hub.add(a, { revision: 2 });
+    assert.equal(JSON.parse((await get(`${server.url}/features/latest`)).body)['1m'].window_start, Number(a2.windowStartNs));
     assert.equal(JSON.parse(latest.body)['5m'].window, '5m');
     sse.destroy();
   } finally {

@@ -11,7 +11,7 @@
  *   a (window, window_start) wins. Once a New York day has no open window left, the day is
  *   *published* like a historical run does it (publishFeatureDay: one part file with the final
  *   row of each window, staged, partition replaced by rename, manifest entry): the live files
- *   disappear with the old partition. The manifest source is `live/<runId>`, so a later
+ *   disappear with the old partition; a revision arriving later republishes the whole day. The manifest source is `live/<runId>`, so a later
  *   `gammaflow features` run for that day does not consider it up to date and recomputes it
  *   from the lake (historical reruns stay correct and win).
  * - {@link JsonlSink}: one JSON line per row on a stream (stdout with `--jsonl`): exactly the
@@ -62,10 +62,12 @@ export interface LakeSinkStats {
 }
 
 interface DayRows {
-  /** Final row per window label and start (revisions replace). */
+  /** Final row per window label and start (revisions replace). Kept after publication: a late revision republishes the whole day. */
   readonly final: Map<string, Map<bigint, FeatureRow>>;
   /** Rows not yet in a live file, per window label. */
   readonly pending: Map<string, FeatureRow[]>;
+  /** Rows added since the day was last published (or never published). */
+  dirty: boolean;
 }
 
 export class LakeFeatureSink {
@@ -89,7 +91,8 @@ export class LakeFeatureSink {
   /** Takes a row; writes a live file when its partition has `rotateRows` pending. */
   add(row: FeatureRow, _emission?: RowEmission): void {
     let day = this.#days.get(row.date);
-    if (day === undefined) this.#days.set(row.date, (day = { final: new Map(), pending: new Map() }));
+    if (day === undefined) this.#days.set(row.date, (day = { final: new Map(), pending: new Map(), dirty: true }));
+    day.dirty = true;
     let final = day.final.get(row.window);
     if (final === undefined) day.final.set(row.window, (final = new Map()));
     final.set(row.windowStartNs, row);
@@ -107,14 +110,15 @@ export class LakeFeatureSink {
   }
 
   /**
-   * Publishes every day that has rows and is not in `openDates` (its windows are all closed):
-   * one partition per window size, replacing that day's live files. Returns the dates published.
+   * Publishes every day that has new rows and is not in `openDates` (its windows are all closed):
+   * one partition per window size with every final row of the day, replacing that day's live
+   * files (or its previous publication, after a late revision). Returns the dates published.
    */
   async publishClosedDays(openDates: readonly string[]): Promise<string[]> {
     const open = new Set(openDates);
     const published: string[] = [];
     for (const [date, day] of [...this.#days]) {
-      if (open.has(date)) continue;
+      if (open.has(date) || !day.dirty) continue;
       for (const [window, final] of day.final) {
         const rows = [...final.values()].sort((a, b) => (a.windowStartNs < b.windowStartNs ? -1 : a.windowStartNs > b.windowStartNs ? 1 : 0));
         await publishFeatureDay({
@@ -124,7 +128,8 @@ export class LakeFeatureSink {
           rowGroupRows: this.#o.rowGroupRows, zstdLevel: this.#o.zstdLevel,
         });
       }
-      this.#days.delete(date);
+      day.dirty = false;
+      day.pending.clear();
       this.#daysPublished++;
       published.push(date);
       this.#o.onLog?.('info', `features ${this.#o.symbol} ${date}: day published to the lake (${[...day.final.values()].reduce((n, m) => n + m.size, 0)} rows)`);
@@ -231,8 +236,8 @@ export class FeatureStreamHub {
   readonly #windows: readonly string[];
   readonly #maxBuffered: number;
   readonly #onLog: OutputLog | undefined;
-  /** Last row JSON per window label. */
-  readonly #latest = new Map<string, string>();
+  /** Last row (its start and JSON) per window label. */
+  readonly #latest = new Map<string, { startNs: bigint; line: string }>();
   readonly #clients = new Set<ServerResponse>();
   readonly #heartbeat: NodeJS.Timeout | undefined;
   #dropped = 0;
@@ -264,8 +269,8 @@ export class FeatureStreamHub {
   latestJson(): string {
     const parts: string[] = [];
     for (const w of this.#windows) {
-      const line = this.#latest.get(w);
-      if (line !== undefined) parts.push(`${JSON.stringify(w)}:${line}`);
+      const latest = this.#latest.get(w);
+      if (latest !== undefined) parts.push(`${JSON.stringify(w)}:${latest.line}`);
     }
     return `{${parts.join(',')}}`;
   }
@@ -274,8 +279,10 @@ export class FeatureStreamHub {
     const line = jsonLine(row, this.#aggression);
     this.#rows++;
     const previous = this.#latest.get(row.window);
-    // A revision of an older window must not hide a newer one.
-    if (emission.revision === 0 || previous === undefined) this.#latest.set(row.window, line);
+    // A revision of an older window must not hide a newer one; a revision of the latest replaces it.
+    if (emission.revision === 0 || previous === undefined || row.windowStartNs >= previous.startNs) {
+      this.#latest.set(row.window, { startNs: row.windowStartNs, line });
+    }
     this.#broadcast(emission.revision > 0 ? `event: revision\ndata: ${line}\n\n` : `data: ${line}\n\n`);
   }
 
