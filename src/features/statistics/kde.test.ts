@@ -31,6 +31,8 @@ test('the recurrence matches direct evaluation to ~1e-13 relative', () => {
     Float64Array.from({ length: 500 }, () => Math.floor(next() * 4)).sort(), // heavy ties
     Float64Array.from([0, 0.1, 0.2, 1e6, 1e6 + 0.3]), // kernels underflow between clusters
     Float64Array.from({ length: 200 }, () => 1e9 + next() * 1e5).sort(), // 1e9-dollar values
+    // A dense cluster and sparse outliers: walks end early where they are negligible, tails must stay exact.
+    Float64Array.from({ length: 3000 }, (_, k) => (k % 500 === 7 ? 30 + k / 10 : next() + next())).sort(),
   ];
   for (const sorted of samples) {
     const n = sorted.length;
