@@ -186,12 +186,13 @@ export function warmUpStatistics(): void {
   const out = new Float64Array(STAT_NAMES_WITH_QUANTILES.length);
   let state = 7;
   const uniform = (): number => (state = (state * 48271) % 2147483647) / 2147483647;
-  for (let round = 0; round < 8; round++) {
-    const n = [40, 600, 2000, 600][round % 4]!;
+  for (let round = 0; round < 18; round++) {
+    const n = [40, 600, 2500][round % 3]!;
     const values = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      // Alternately a fine KDE grid (bounded values) and a coarse one (one far outlier).
-      values[i] = round % 2 === 0 ? uniform() * 100 : i === 0 ? 1e6 : uniform();
+      // KDE grids of every kind: fine (bounded values), medium (heavy tail), very coarse (one far outlier).
+      const u = uniform();
+      values[i] = round % 3 === 0 ? u * 100 : round % 3 === 1 ? Math.exp(8 * u * u) : i === 0 ? 1e6 : u;
     }
     computeStats(values, n, STAT_NAMES_WITH_QUANTILES, out, 0, scratch);
   }
