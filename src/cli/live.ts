@@ -128,7 +128,7 @@ function clockOfNs(ns: bigint): string {
 }
 
 async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
-  const { tracker, registry, metrics, signal } = ctx;
+  const { tracker, metrics, signal } = ctx;
   const { config, symbol } = req;
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const calendar = new NyseCalendar(calendarOverrides(config.calendar));
