@@ -20,21 +20,32 @@
  * first grid point ≥ x and downwards from the last grid point < x, so
  * 0 ≤ z0 ≤ a and all three factors are ≤ 1: no overflow, and C_i, A·Bⁱ are
  * never smaller than the kernel itself (no precision lost to subnormals while
- * the kernel is normal). Bⁱ runs as four interleaved chains (×B⁴) so the
- * multiplications overlap instead of waiting on each other; the relative
- * error after 512 steps stays below ~1e-13 (each step adds ≤ ~1.5 ulp), the
- * same order as the rounding of z = (g − x)/h that numpy's direct evaluation
- * itself suffers in the tails (~z²·ε).
+ * the kernel is normal). On fine grids (a ≤ 0.3) values are grouped by the
+ * grid cells they fall in, up to four cells per group, and walk four at a
+ * time from the group's first point (evaluateKdeGrid explains the bounds):
+ * their four A·Bⁱ are summed before the one multiplication by C_i and the one
+ * update of the density, and the Bⁱ chains interleave so the multiplications
+ * overlap instead of waiting on each other. Leftover values walk alone with
+ * four interleaved ×B⁴ chains. A, B come from a short series (expNearZero)
+ * when every exponent is within ±0.05. The relative error after 512 steps
+ * stays below ~1e-13 (each step adds ≤ ~1.5 ulp), the same order as the
+ * rounding of z = (g − x)/h that numpy's direct evaluation itself suffers in
+ * the tails (~z²·ε); tests hold it to the direct evaluation.
  *
- * Where the walk stops: at the last i with i·a ≤ KERNEL_CUTOFF_Z (C_i ≥
- * 1e-300, about 37.2 bandwidths), the same for every value. Terms left out
- * are below 1e-300 while any grid point within 37 bandwidths of a value gets
- * that value's term ≥ 1e-300; so a dropped term either is below ε relative
- * of its grid point's sum (unchanged density up to rounding), or the point
- * lies more than 37 bandwidths from every value, deep in a gap between two
- * groups of values, where numpy's curve is itself the sum of one decreasing
- * and one increasing Gaussian tail (a valley, no local maximum) and ours is
- * the same valley floored at 0: peak counts and the argmax are unchanged.
+ * Where a walk ends, whichever comes first:
+ * - at the last i with i·a ≤ KERNEL_CUTOFF_Z (C_i ≥ 1e-300, 37.2
+ *   bandwidths; numpy's exp underflows at 38.6). A dropped term is below
+ *   1e-300, while a grid point within 35.9 bandwidths of some value has a
+ *   density ≥ 1e-280 from that value alone, so there the at most n dropped
+ *   terms are below rounding. A point farther than that from every value lies
+ *   deep in a gap between two groups of values, where numpy's curve is itself
+ *   a decreasing plus an increasing Gaussian tail about to underflow (a
+ *   valley, no local maximum) and ours is the same valley: peak counts and
+ *   the argmax are unchanged;
+ * - once its terms are below 2^-80 of a lower bound of the density at every
+ *   further point of the walk (negligibleFloors): each density then changes
+ *   by less than n·2^-80 < 1e-19 relative, tails included, far below the
+ *   rounding any evaluation order has.
  * Equal values (ties are common in trade data) are folded into one weighted
  * kernel.
  */
