@@ -90,7 +90,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
   if (apiKey === undefined || apiKey === '') {
     throw new ConfigError('no Massive API key: set MASSIVE_API_KEY or [massive] api_key in the config file');
   }
-  return withRunUi({ config, configPath, noTui: values['no-tui'] || values.jsonl, json: values.json }, (ctx) => runLive(ctx, {
+  return withRunUi({ config, configPath, noTui: values['no-tui'] || values.jsonl, json: values.json, stopMessage: 'stopping: closing the feed; windows still open are not emitted, the day stays unpublished' }, (ctx) => runLive(ctx, {
     config, symbol, base, apiKey, lake: values.lake ?? config.storage.lake, exitOnClose: values['exit-on-close'],
     jsonl: values.jsonl, allQuotes: values['all-quotes'], ...(windows ? { windows } : {}),
   }));

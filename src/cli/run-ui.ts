@@ -20,6 +20,8 @@ export interface RunUiOptions {
   readonly configPath: string | undefined;
   readonly noTui: boolean;
   readonly json: boolean;
+  /** Logged when the user stops the run (`q`, Ctrl-C); the default speaks of ingest-style resumable work. */
+  readonly stopMessage?: string;
   readonly stdout?: NodeJS.WriteStream;
   readonly stderr?: NodeJS.WritableStream;
 }
@@ -42,7 +44,7 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
   const controller = new AbortController();
   const quit = (): void => {
     if (controller.signal.aborted) return;
-    tracker.log('warn', 'stopping: in-flight files are abandoned (nothing half-published); rerun to resume');
+    tracker.log('warn', options.stopMessage ?? 'stopping: in-flight files are abandoned (nothing half-published); rerun to resume');
     controller.abort();
   };
 
