@@ -92,7 +92,7 @@ const offsetKernel = new Float64Array(KDE_GRID_POINTS);
 const BATCH = 4;
 /** A walk's terms below this fraction of the local density floor are left out (see negligibleFloors). */
 const NEGLIGIBLE = 2 ** -80;
-/** Walks test for the floor every this many points (even, and ≥ MAX_CELLS_PER_GROUP). */
+/** Walks test for the floor every this many points (a power of two, ≥ MAX_CELLS_PER_GROUP). */
 const CHECK_EVERY = 16;
 /** Windows with fewer values walk to the cutoff (zero floors). */
 const TRUNCATION_MIN_N = 64;
@@ -290,17 +290,14 @@ function walkUp(density: Float64Array, from: number, length: number, A: number, 
   let p0 = A, p1 = p0 * B, p2 = p1 * B, p3 = p2 * B;
   const B2 = B * B, B4 = B2 * B2;
   let i = 0;
-  while (i + 3 < length) {
-    const chunkEnd = Math.min(length - 3, i + CHECK_EVERY);
-    for (; i < chunkEnd; i += 4) {
-      const j = from + i;
-      density[j]! += p0 * C[i]!;
-      density[j + 1]! += p1 * C[i + 1]!;
-      density[j + 2]! += p2 * C[i + 2]!;
-      density[j + 3]! += p3 * C[i + 3]!;
-      p0 *= B4; p1 *= B4; p2 *= B4; p3 *= B4;
-    }
-    if (i < length && p0 * C[i]! < floor[from + i]!) return;
+  for (; i + 3 < length; i += 4) {
+    if ((i & (CHECK_EVERY - 1)) === 0 && i !== 0 && p0 * C[i]! < floor[from + i]!) return;
+    const j = from + i;
+    density[j]! += p0 * C[i]!;
+    density[j + 1]! += p1 * C[i + 1]!;
+    density[j + 2]! += p2 * C[i + 2]!;
+    density[j + 3]! += p3 * C[i + 3]!;
+    p0 *= B4; p1 *= B4; p2 *= B4; p3 *= B4;
   }
   // (Shifting p1..p3 down here instead made V8 box every double: ~1 KB of garbage per walk.)
   for (let p = p0; i < length; i++) {
@@ -314,17 +311,14 @@ function walkDown(density: Float64Array, from: number, length: number, A: number
   let p0 = A, p1 = p0 * B, p2 = p1 * B, p3 = p2 * B;
   const B2 = B * B, B4 = B2 * B2;
   let i = 0;
-  while (i + 3 < length) {
-    const chunkEnd = Math.min(length - 3, i + CHECK_EVERY);
-    for (; i < chunkEnd; i += 4) {
-      const j = from - i;
-      density[j]! += p0 * C[i]!;
-      density[j - 1]! += p1 * C[i + 1]!;
-      density[j - 2]! += p2 * C[i + 2]!;
-      density[j - 3]! += p3 * C[i + 3]!;
-      p0 *= B4; p1 *= B4; p2 *= B4; p3 *= B4;
-    }
-    if (i < length && p0 * C[i]! < floor[from - i]!) return;
+  for (; i + 3 < length; i += 4) {
+    if ((i & (CHECK_EVERY - 1)) === 0 && i !== 0 && p0 * C[i]! < floor[from - i]!) return;
+    const j = from - i;
+    density[j]! += p0 * C[i]!;
+    density[j - 1]! += p1 * C[i + 1]!;
+    density[j - 2]! += p2 * C[i + 2]!;
+    density[j - 3]! += p3 * C[i + 3]!;
+    p0 *= B4; p1 *= B4; p2 *= B4; p3 *= B4;
   }
   for (let p = p0; i < length; i++) {
     density[from - i]! += p * C[i]!;
