@@ -195,13 +195,13 @@ class SizeState {
 
 /** What one option trade adds to a window, computed once for all sizes. */
 interface OptionContribution {
-  readonly right: 'C' | 'P';
-  readonly counters: number;
-  readonly knownS: boolean;
-  readonly below: boolean;
-  readonly above: boolean;
-  readonly priced: boolean;
-  readonly unpricedDiag: number;
+  right: 'C' | 'P';
+  counters: number;
+  knownS: boolean;
+  below: boolean;
+  above: boolean;
+  priced: boolean;
+  unpricedDiag: number;
 }
 
 const UNPRICED_DIAG: Readonly<Record<number, number>> = {
@@ -228,6 +228,7 @@ export class FeatureEngine {
   readonly #diagCount: number;
   readonly #days = new Map<string, SessionBounds | undefined>();
   readonly #scratch = new StatsScratch();
+  readonly #contribution: OptionContribution = { right: 'C', counters: 0, knownS: false, below: false, above: false, priced: false, unpricedDiag: -1 };
   readonly #pool: ValueBuffer[] = [];
   #watermarkNs = -1n;
   /** Cached New York day of the last event: [dayStartNs, dayEndNs) and its session. */
@@ -348,8 +349,10 @@ export class FeatureEngine {
    */
   onOptionTrade(e: FeatureOptionTrade, side?: TradeSide): void {
     if (!this.#enter(e.sipTimestampNs)) return;
-    const c = e.eligible ? optionContribution(e) : undefined;
-    const m = this.#options.contractSize;
+    const c = e.eligible ? optionContribution(e, this.#contribution) : undefined;
+    // Each value once per event (not per window size): no per-size arithmetic or boxing.
+    const premium = e.price * e.size * this.#options.contractSize;
+    const dadvv = e.dadvv, gadvv = e.gadvv;
     const routes = this.#optionSets[e.right];
     this.#lateInEvent = false;
     for (const size of this.#sizes) {
@@ -372,9 +375,9 @@ export class FeatureEngine {
       for (const route of routes) {
         if (route.side !== undefined && route.side !== side) continue;
         switch (route.quantity) {
-          case 'premium': this.#buffer(w, route.buffer).push(e.price * e.size * m); break;
-          case 'dadvv': if (c.priced) this.#buffer(w, route.buffer).push(e.dadvv); break;
-          case 'gadvv': if (c.priced) this.#buffer(w, route.buffer).push(e.gadvv); break;
+          case 'premium': this.#buffer(w, route.buffer).push(premium); break;
+          case 'dadvv': if (c.priced) this.#buffer(w, route.buffer).push(dadvv); break;
+          case 'gadvv': if (c.priced) this.#buffer(w, route.buffer).push(gadvv); break;
         }
       }
     }
@@ -522,16 +525,16 @@ interface OptionSetRoute {
   readonly side: TradeSide | undefined;
 }
 
-function optionContribution(e: FeatureOptionTrade): OptionContribution {
+/** Fills `out` (reused for every trade: a million trades a day need not be a million objects) with what e adds to a window. */
+function optionContribution(e: FeatureOptionTrade, out: OptionContribution): OptionContribution {
   const knownS = Number.isFinite(e.underlyingPrice) && Number.isFinite(e.intrinsic);
   const priced = e.greeksFlag === GreeksFlag.Ok && Number.isFinite(e.dadvv) && Number.isFinite(e.gadvv);
-  return {
-    right: e.right,
-    counters: e.right === 'P' ? PUT_COUNTERS : CALL_COUNTERS,
-    knownS,
-    below: knownS && e.price < e.intrinsic - INTRINSIC_EPSILON,
-    above: knownS && e.price > e.intrinsic + INTRINSIC_EPSILON,
-    priced,
-    unpricedDiag: priced ? -1 : (UNPRICED_DIAG[e.greeksFlag] ?? DIAG.diag_unpriced_other),
-  };
+  out.right = e.right;
+  out.counters = e.right === 'P' ? PUT_COUNTERS : CALL_COUNTERS;
+  out.knownS = knownS;
+  out.below = knownS && e.price < e.intrinsic - INTRINSIC_EPSILON;
+  out.above = knownS && e.price > e.intrinsic + INTRINSIC_EPSILON;
+  out.priced = priced;
+  out.unpricedDiag = priced ? -1 : (UNPRICED_DIAG[e.greeksFlag] ?? DIAG.diag_unpriced_other);
+  return out;
 }
