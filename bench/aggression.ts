@@ -2,13 +2,14 @@
  * Aggression (issue 7): option quotes ingest and trade classification, against DuckDB's ASOF JOIN
  * on the same data in the same run.
  *
- *   npx tsc -p . && node dist/bench/aggression.js [--json] [--trades N] [--market-factor F] [--dir DIR]
+ *   npx tsc -p . && node dist/bench/aggression.js [--json] [--trades N] [--market-factor F] [--spy-quote-factor K] [--dir DIR]
  *
  * Data (generated once under DIR, reused): one day of SPY option trades and quotes from the demo
- * generator (`--trades`, default 200 000; ≈ 4.7 quotes per trade), then a full-market options-quotes
- * flat file: the generated quotes merged, in Massive's ticker-then-time order, with synthetic
- * quotes of `--market-factor` (default 9) times as many rows for 3-letter roots of other
- * underlyings, so SPY is ≈ 1 / (1 + F) of the file.
+ * generator (`--trades`, default 200 000; ≈ 4 quotes per trade), then a full-market options-quotes
+ * flat file: the generated quotes (each contract densified with K× as many synthetic quotes when
+ * `--spy-quote-factor K` > 0: real chains quote far more often than they trade) merged, in
+ * Massive's ticker-then-time order, with synthetic quotes of `--market-factor` (default 9) times
+ * as many rows for 3-letter roots of other underlyings, so SPY is ≈ 1 / (1 + F) of the file.
  *
  * Stages, each in its own child process (so every peak RSS is its own); the lake → sides and
  * in-memory stages are the best of 3 runs (shared machines are noisy), the ingests run once:
@@ -104,10 +105,33 @@ async function* lines(path: string): AsyncGenerator<string> {
 }
 
 /**
- * Writes the full-market options-quotes file at `path`: the generator's quotes (`spyPath`, sorted
- * by ticker) merged with `otherRows` synthetic quotes of other roots, all in ticker-then-time order.
+ * One contract's block of generated quote lines plus `extra` × as many synthetic quotes (random
+ * times in the session, prices a cent around a random generated quote of the contract), in time
+ * then sequence order: a denser quote stream for the same trades.
  */
-async function writeMarketQuotes(spyPath: string, path: string, otherRows: number): Promise<{ rows: number; bytes: number }> {
+function densify(block: readonly string[], extra: number, rng: Rng): string[] {
+  if (extra === 0 || block.length === 0) return [...block];
+  const rows = block.map((line) => { const f = line.split(','); return { f, ts: BigInt(f[8]!), seq: Number(f[7]) }; });
+  const added = extra * block.length;
+  for (let i = 0; i < added; i++) {
+    const base = rows[Math.floor(rng.uniform() * block.length)]!.f;
+    const nudge = (p: string) => (Number(p) > 0 ? Math.max(0.01, Number(p) + (rng.uniform() < 0.5 ? -0.01 : 0.01)).toFixed(2) : '0');
+    const f = [base[0]!, base[1]!, nudge(base[2]!), base[3]!, base[4]!, nudge(base[5]!), base[6]!, String(10_000_000 + i), ''];
+    const ts = BigInt(SESSION_OPEN_NS) + BigInt(Math.floor(rng.uniform() * SESSION_NS));
+    f[8] = String(ts);
+    if (Number(f[5]) > 0 && Number(f[2]) > 0 && Number(f[5]) > Number(f[2])) f[5] = f[2]; // never crossed
+    rows.push({ f, ts, seq: 10_000_000 + i });
+  }
+  rows.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.seq - b.seq));
+  return rows.map((r) => r.f.join(','));
+}
+
+/**
+ * Writes the full-market options-quotes file at `path`: the generator's quotes (`spyPath`, sorted
+ * by ticker; with `spyExtra` > 0, each contract densified by that factor) merged with `otherRows`
+ * synthetic quotes of other roots, all in ticker-then-time order.
+ */
+async function writeMarketQuotes(spyPath: string, path: string, otherRows: number, spyExtra: number): Promise<{ rows: number; bytes: number }> {
   const roots = otherRoots(400);
   const expiries = ['251107', '251114', '251121', '251219'];
   const strikes = Array.from({ length: 12 }, (_, i) => String((50 + 5 * i) * 1000).padStart(8, '0'));
@@ -123,13 +147,26 @@ async function writeMarketQuotes(spyPath: string, path: string, otherRows: numbe
       if (sink.full) await sink.flush();
     }
   };
+  const spyRng = new Rng(20251108);
+  let block: string[] = [];
+  let blockTicker = '';
+  const flushBlock = async (): Promise<void> => {
+    for (const l of densify(block, spyExtra, spyRng)) sink.add(l + '\n');
+    block = [];
+    if (sink.full) await sink.flush();
+  };
   let header = true;
   for await (const line of lines(spyPath)) {
     if (header) { header = false; continue; }
-    await emitUpTo(line.slice(0, line.indexOf(',')));
-    sink.add(line + '\n');
-    if (sink.full) await sink.flush();
+    const ticker = line.slice(0, line.indexOf(','));
+    if (ticker !== blockTicker) {
+      await flushBlock();
+      blockTicker = ticker;
+      await emitUpTo(ticker);
+    }
+    block.push(line);
   }
+  await flushBlock();
   await emitUpTo(undefined);
   return sink.close();
 }
@@ -143,7 +180,7 @@ function ingestOptions(root: string, lake: string, dataset: 'options-quotes' | '
   });
 }
 
-async function ensureData(dir: string, trades: number, factor: number): Promise<{ root: string; lake: string; quotesRows: number; quotesBytes: number }> {
+async function ensureData(dir: string, trades: number, factor: number, spyExtra: number): Promise<{ root: string; lake: string; quotesRows: number; quotesBytes: number }> {
   const root = join(dir, 'flatfiles');
   const lake = join(dir, 'lake');
   const quotesPath = join(root, objectKey(DATASETS['options-quotes'], DATE));
@@ -158,8 +195,9 @@ async function ensureData(dir: string, trades: number, factor: number): Promise<
   if (!existsSync(quotesPath)) {
     let generated = 0;
     for await (const line of lines(spyOnly)) { void line; generated++; }
-    process.stderr.write(`writing the full-market quotes file: ${(generated - 1).toLocaleString('en-US')} generated + ${(factor * (generated - 1)).toLocaleString('en-US')} other rows...\n`);
-    await writeMarketQuotes(spyOnly, quotesPath, factor * (generated - 1));
+    const spyRows = (generated - 1) * (1 + spyExtra);
+    process.stderr.write(`writing the full-market quotes file: ${spyRows.toLocaleString('en-US')} SPY-chain + ${(factor * spyRows).toLocaleString('en-US')} other rows...\n`);
+    await writeMarketQuotes(spyOnly, quotesPath, factor * spyRows, spyExtra);
   }
   let quotesRows = -1;
   for await (const line of lines(quotesPath)) { void line; quotesRows++; }
@@ -346,7 +384,7 @@ function child(mode: string, args: string[]): ChildResult[] {
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<unknown> {
   const { values } = parseArgs({ args: [...argv], options: {
     json: { type: 'boolean', default: false }, trades: { type: 'string', default: '200000' },
-    'market-factor': { type: 'string', default: '9' }, dir: { type: 'string' },
+    'market-factor': { type: 'string', default: '9' }, 'spy-quote-factor': { type: 'string', default: '0' }, dir: { type: 'string' },
     child: { type: 'string' }, root: { type: 'string' }, lake: { type: 'string' },
   } });
   if (values.child !== undefined) {
@@ -365,8 +403,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 
   const trades = Number(values.trades);
   const factor = Number(values['market-factor']);
-  const dir = values.dir ?? join(tmpdir(), `gammaflow-bench-aggression-${trades}-${factor}`);
-  const data = await ensureData(dir, trades, factor);
+  const spyExtra = Number(values['spy-quote-factor']);
+  const dir = values.dir ?? join(tmpdir(), `gammaflow-bench-aggression-${trades}-${factor}-${spyExtra}`);
+  const data = await ensureData(dir, trades, factor, spyExtra);
   const args = ['--root', data.root, '--lake', data.lake];
   process.stderr.write('ingest...\n');
   const ingest = child('ingest', args);
