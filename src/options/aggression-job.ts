@@ -32,11 +32,15 @@ export interface AggressionSummary {
   readonly unclassifiedByReason: Readonly<Record<string, number>>;
   /** Classified trades by `side_method` name (touch, beyond, tick). */
   readonly byMethod: Readonly<Record<string, number>>;
-  /** Quotes of the symbol's contracts fed to the book (up to the day's last option trade). */
+  /**
+   * Quotes fed to the book: with {@link TradeSides} every quote of a contract that trades that day
+   * (contracts without trades are skipped); with {@link QuoteStreamClassifier} the quotes up to
+   * the day's last option trade.
+   */
   readonly quotesFed: number;
   /** Of those, quotes older than the contract's held one (ignored by the book). */
   readonly quotesIgnored: number;
-  /** Distinct contracts quoted. */
+  /** Distinct contracts in the book. */
   readonly contractsQuoted: number;
 }
 
