@@ -42,7 +42,7 @@ The first line printed is the server URL; the server stops once the day has been
 Exit code 0 when the whole day was sent, 1 when stopped before the end.`;
 
 /** Frame batching window at `--speed max`, ms of event time. */
-const MAX_SPEED_BATCH_WINDOW_MS = 1000;
+const MAX_SPEED_BATCH_WINDOW_MS = 60_000;
 
 /** `10x`, `10`, `0.5x` → 10, 10, 0.5; `max` → 'max'. */
 export function parseSpeed(text: string): number | 'max' {
@@ -125,7 +125,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     const selection = { underlying: symbol, extraRoots: config.aggregations.option_roots };
     const server = await startReplayServer({
       // Real-time replays batch per millisecond as the feed does; a max-speed replay fills frames
-      // (up to 1000 events within one second of event time) since no pacing is kept anyway.
+      // (up to 1000 events within one minute of event time) since no pacing is kept anyway.
       port, speed, batchWindowMs: speed === 'max' ? MAX_SPEED_BATCH_WINDOW_MS : 0, ...(apiKey !== undefined ? { apiKey } : {}),
       stocks: fromTime(feed.stockTrades(date, symbol), startNs, seen),
       options: fromTime(feed.optionRecords(date, selection), startNs, seen),
