@@ -94,6 +94,8 @@ const BATCH = 4;
 const NEGLIGIBLE = 2 ** -80;
 /** Walks test for the floor every this many points (a power of two, ≥ MAX_CELLS_PER_GROUP). */
 const CHECK_EVERY = 16;
+/** offsetKernel gets an exact exp() every this many points (recurrence in between). */
+const OFFSET_KERNEL_ANCHOR = 16;
 /** Windows with fewer values walk to the cutoff (zero floors). */
 const TRUNCATION_MIN_N = 64;
 /** Work memory of evaluateKdeGrid: floors of the upward and downward walks per grid point. */
@@ -143,11 +145,8 @@ export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth:
   // Walk length: every i with i·a ≤ KERNEL_CUTOFF_Z (at least the starting point); upwards m − 1 more.
   const reach = Math.min(KDE_GRID_POINTS, Math.floor(KERNEL_CUTOFF_Z / a) + 1);
   const upReach = Math.min(KDE_GRID_POINTS, reach + cellsPerGroup - 1);
-  for (let i = 0; i < upReach; i++) {
-    const ia = i * a;
-    C[i] = Math.exp(-0.5 * ia * ia);
-  }
-  negligibleFloors(sorted, n, bandwidth, grid);
+  fillOffsetKernel(a, upReach);
+  negligibleFloors(sorted, n, bandwidth, a, upReach, grid);
   // Every exponent of A, B within ±SERIES_MAX_X (see below): the series instead of Math.exp.
   const series = cellsPerGroup * a <= GROUP_SPAN_MAX_A && cellsPerGroup * a * a <= SERIES_MAX_X;
   // q/B and A·√q/B stay finite while B ≥ exp(−a²) is far from underflow.
@@ -327,10 +326,32 @@ function walkDown(density: Float64Array, from: number, length: number, A: number
 }
 
 /**
+ * offsetKernel[i] = C_i = exp(−(i·a)²/2) for i in [0, length): an exact exp()
+ * every OFFSET_KERNEL_ANCHOR points, in between C_{i+1} = C_i·r_i with
+ * r_i = exp(−(2i+1)·a²/2), r_{i+1} = r_i·exp(−a²) (≤ ~2·ANCHOR ulp apart
+ * from exp(), i.e. < 1e-14 relative; 1/8 of the exp() calls).
+ */
+function fillOffsetKernel(a: number, length: number): void {
+  const C = offsetKernel;
+  const q = Math.exp(-a * a);
+  for (let anchor = 0; anchor < length; anchor += OFFSET_KERNEL_ANCHOR) {
+    const ia = anchor * a;
+    let c = Math.exp(-0.5 * ia * ia);
+    let r = Math.exp(-0.5 * (2 * anchor + 1) * a * a);
+    const end = Math.min(length, anchor + OFFSET_KERNEL_ANCHOR);
+    for (let i = anchor; i < end; i++) {
+      C[i] = c;
+      c *= r;
+      r *= q;
+    }
+  }
+}
+
+/**
  * Fills floorUp/floorDown: floorUp[j] = NEGLIGIBLE · min_{j' ≥ j} L_j' and
  * floorDown[j] = NEGLIGIBLE · min_{j' ≤ j} L_j', where L_j = exp(−d_j²/2)
  * and d_j is the distance in bandwidths from grid point j to the nearest
- * value: a lower bound of the (unnormalised) density at j, since that
+ * value (bounded below by a C_k): a lower bound of the (unnormalised) density at j, since that
  * value's own term is at least L_j and is never dropped (its walk reaches j
  * with a term ≥ L_j). A walk that ends at point j because its term is below
  * floor[j] leaves out, at every further point j' (its terms keep
@@ -341,9 +362,9 @@ function walkDown(density: Float64Array, from: number, length: number, A: number
  * included) already differs from another. Tails keep their full relative
  * accuracy (the floor follows the local density, however small it is).
  * Windows under TRUNCATION_MIN_N values get zero floors (walks to the
- * cutoff): their walks are cheap and the 512 exp() are not.
+ * cutoff): their walks are cheap.
  */
-function negligibleFloors(sorted: ArrayLike<number>, n: number, bandwidth: number, grid: KdeGrid): void {
+function negligibleFloors(sorted: ArrayLike<number>, n: number, bandwidth: number, a: number, length: number, grid: KdeGrid): void {
   if (n < TRUNCATION_MIN_N) {
     floorUp.fill(0);
     floorDown.fill(0);
@@ -355,8 +376,9 @@ function negligibleFloors(sorted: ArrayLike<number>, n: number, bandwidth: numbe
     while (k + 1 < n && sorted[k + 1]! <= g) k++;
     let distance = Math.abs(g - sorted[k]!);
     if (k + 1 < n) distance = Math.min(distance, sorted[k + 1]! - g);
-    const d = distance / bandwidth;
-    floorDown[j] = d < KERNEL_CUTOFF_Z ? NEGLIGIBLE * Math.exp(-0.5 * d * d) : 0;
+    // exp(−d²/2) ≥ C_k for k·a ≥ d: the table gives the lower bound without an exp().
+    const offset = Math.ceil(distance / bandwidth / a);
+    floorDown[j] = offset < length ? NEGLIGIBLE * offsetKernel[offset]! : 0;
   }
   let min = Infinity;
   for (let j = KDE_GRID_POINTS - 1; j >= 0; j--) {
