@@ -5,15 +5,26 @@
  * chunk's statistics and metadata. Pure computation: no I/O (the compressor
  * is a native binding, not a stream).
  *
+ * utf8, int32 and date32 chunks are dictionary-encoded when their distinct
+ * values fit the limits of dictionary.ts: a PLAIN dictionary page first, then
+ * data pages whose values are RLE_DICTIONARY indices (the same page split as
+ * PLAIN). A column whose dictionary overflows once is written PLAIN for the
+ * rest of the file (unique ids would otherwise pay for a failed dictionary in
+ * every row group). Statistics of a dictionary chunk come from its entries.
+ * int64 pages are DELTA_BINARY_PACKED unless delta.ts finds PLAIN better for
+ * that page (huge jumps, random values).
+ *
  * An encoder keeps scratch buffers between row groups, so it is meant to be
  * long-lived (one per open file) and is not re-entrant.
  */
 import type { Column, ColumnBatch, ListInt32Column } from '../../formats/columns.js';
 import { ByteSink } from './bytes.js';
 import type { PageCompressor } from './codec.js';
-import { Encoding, encodeDataPageHeader, type ColumnMetaData, type RowGroup, type Statistics } from './format.js';
+import { DeltaScratch, writeDeltaInt64 } from './delta.js';
+import { DictionaryEncoder, type Dictionary } from './dictionary.js';
+import { Encoding, encodeDataPageHeader, encodeDictionaryPageHeader, type ColumnMetaData, type EncodingId, type RowGroup, type Statistics } from './format.js';
 import { bytesOf, writeBool, writeFixedWidth, writeListValues, writeUtf8 } from './plain.js';
-import { writeConstantLevelsV1, writeLevelsV1 } from './rle.js';
+import { writeConstantLevelsV1, writeHybrid, writeLevelsV1 } from './rle.js';
 import { levelBitWidth, type LeafColumn, type ParquetSchema } from './schema.js';
 import { boolBounds, countNulls, float64Bounds, int32Bounds, int64Bounds, utf8Bounds, type Bounds } from './statistics.js';
 
@@ -37,18 +48,26 @@ interface PageBody {
   readonly numValues: number;
   /** Level entries without a value. */
   readonly nulls: number;
+  /** How the values are encoded. */
+  readonly valueEncoding: EncodingId;
 }
 
 export class RowGroupEncoder {
   private readonly body = new ByteSink(DEFAULT_PAGE_BYTES + (DEFAULT_PAGE_BYTES >> 2));
   private repetitionLevels = new Uint8Array(0);
   private definitionLevels = new Uint8Array(0);
+  private readonly dictionaries = new DictionaryEncoder();
+  private readonly deltaScratch = new DeltaScratch();
+  /** Per leaf: its dictionary overflowed in an earlier row group, so it stays PLAIN. */
+  private readonly plainOnly: boolean[];
 
   constructor(
     private readonly schema: ParquetSchema,
     private readonly compressor: PageCompressor,
     private readonly pageBytes: number = DEFAULT_PAGE_BYTES,
-  ) {}
+  ) {
+    this.plainOnly = schema.leaves.map(() => false);
+  }
 
   /**
    * Encodes rows [rowStart, rowEnd) of `batch` (columns in schema order, already
@@ -60,7 +79,7 @@ export class RowGroupEncoder {
     let offset = fileOffset;
     let totalByteSize = 0;
     for (let c = 0; c < this.schema.leaves.length; c++) {
-      const chunk = this.encodeChunk(this.schema.leaves[c], batch.columns[c], rowStart, rowEnd, offset);
+      const chunk = this.encodeChunk(c, batch.columns[c], rowStart, rowEnd, offset);
       for (const part of chunk.parts) parts.push(part);
       columns.push(chunk.metadata);
       offset += chunk.metadata.totalCompressedSize;
@@ -74,47 +93,91 @@ export class RowGroupEncoder {
     };
   }
 
-  private encodeChunk(leaf: LeafColumn, column: Column, start: number, end: number, fileOffset: number): EncodedChunk {
+  private encodeChunk(leafIndex: number, column: Column, start: number, end: number, fileOffset: number): EncodedChunk {
+    const leaf = this.schema.leaves[leafIndex];
     const parts: Uint8Array[] = [];
     let uncompressedSize = 0;
     let compressedSize = 0;
     let numValues = 0;
     let nullCount = 0;
+
+    const dictionary = this.dictionaryOf(leafIndex, column, start, end);
+    if (dictionary !== undefined) {
+      this.body.reset();
+      writeEntries(this.body, dictionary);
+      const uncompressed = this.body.view();
+      const compressed = this.compressor.compress(uncompressed);
+      const header = encodeDictionaryPageHeader({
+        uncompressedPageSize: uncompressed.length,
+        compressedPageSize: compressed.length,
+        numValues: dictionary.entryCount,
+      });
+      parts.push(header, compressed);
+      uncompressedSize += header.length + uncompressed.length;
+      compressedSize += header.length + compressed.length;
+    }
+    const dataPageOffset = fileOffset + compressedSize;
+    const valueEncodings = new Set<EncodingId>(dictionary === undefined ? [] : [Encoding.PLAIN]); // the dictionary page is PLAIN
+
     let pageStart = start;
+    let presentBefore = 0; // present values in earlier pages: the first index of this page
     do {
       const pageEnd = this.pageEnd(column, pageStart, end);
       this.body.reset();
-      const page = this.writePageBody(leaf, column, pageStart, pageEnd);
+      const page = dictionary === undefined
+        ? this.writePageBody(leaf, column, pageStart, pageEnd)
+        : this.writeIndexPageBody(leaf, column, pageStart, pageEnd, dictionary, presentBefore);
       const uncompressed = this.body.view();
       const compressed = this.compressor.compress(uncompressed);
       const header = encodeDataPageHeader({
         uncompressedPageSize: uncompressed.length,
         compressedPageSize: compressed.length,
         numValues: page.numValues,
+        valueEncoding: page.valueEncoding,
       });
+      valueEncodings.add(page.valueEncoding);
       parts.push(header, compressed);
       uncompressedSize += header.length + uncompressed.length;
       compressedSize += header.length + compressed.length;
       numValues += page.numValues;
       nullCount += page.nulls;
+      presentBefore += page.numValues - page.nulls;
       pageStart = pageEnd;
     } while (pageStart < end);
 
     const hasLevels = leaf.maxDefinitionLevel > 0 || leaf.maxRepetitionLevel > 0;
+    if (hasLevels) valueEncodings.add(Encoding.RLE);
+    const encodings = [...valueEncodings].sort((a, b) => a - b);
     return {
       parts,
       metadata: {
         type: leaf.physicalType,
-        encodings: hasLevels ? [Encoding.PLAIN, Encoding.RLE] : [Encoding.PLAIN],
+        encodings,
         pathInSchema: leaf.pathInSchema,
         codec: this.compressor.codec,
         numValues,
         totalUncompressedSize: uncompressedSize,
         totalCompressedSize: compressedSize,
-        dataPageOffset: fileOffset,
-        statistics: statistics(column, start, end, nullCount),
+        dataPageOffset,
+        ...(dictionary === undefined ? {} : { dictionaryPageOffset: fileOffset }),
+        statistics: dictionary === undefined
+          ? statistics(column, start, end, nullCount)
+          : statistics(dictionary.entries, 0, dictionary.entryCount, nullCount),
       },
     };
+  }
+
+  /** The chunk's dictionary, or undefined for PLAIN (other types, overflow now or in an earlier row group). */
+  private dictionaryOf(leafIndex: number, column: Column, start: number, end: number): Dictionary | undefined {
+    if (this.plainOnly[leafIndex]) return undefined;
+    let dictionary: Dictionary | undefined;
+    switch (column.type) {
+      case 'utf8': dictionary = this.dictionaries.buildUtf8(column, start, end); break;
+      case 'int32': case 'date32': dictionary = this.dictionaries.buildInt32(column, start, end); break;
+      default: return undefined;
+    }
+    if (dictionary === undefined) this.plainOnly[leafIndex] = true;
+    return dictionary;
   }
 
   /** End (exclusive) of the page starting at `start`: at least one row, about `pageBytes` of values. */
@@ -135,32 +198,52 @@ export class RowGroupEncoder {
     }
   }
 
+  /**
+   * Writes the definition levels of rows [start, end) of a flat column into
+   * `this.body` (nothing for a required column); returns the null count.
+   */
+  private writeDefinitionLevels(leaf: LeafColumn, valid: Uint8Array | undefined, start: number, end: number): number {
+    if (leaf.maxDefinitionLevel === 0) return 0;
+    const rows = end - start;
+    const nulls = countNulls(valid, start, end);
+    if (nulls === 0 || valid === undefined) {
+      writeConstantLevelsV1(this.body, 1, rows);
+    } else {
+      // valid bytes are exactly 0/1 (checked on append), i.e. already definition levels.
+      writeLevelsV1(this.body, valid.subarray(start, end), rows, 1);
+    }
+    return nulls;
+  }
+
+  /** Writes levels and dictionary indices of rows [start, end); `firstIndex` is the page's first entry in `dictionary.indices`. */
+  private writeIndexPageBody(leaf: LeafColumn, column: Column, start: number, end: number, dictionary: Dictionary, firstIndex: number): PageBody {
+    const nulls = this.writeDefinitionLevels(leaf, column.valid, start, end);
+    const present = end - start - nulls;
+    this.body.u8(dictionary.bitWidth);
+    writeHybrid(this.body, dictionary.indices.subarray(firstIndex, firstIndex + present), present, dictionary.bitWidth);
+    return { numValues: end - start, nulls, valueEncoding: Encoding.RLE_DICTIONARY };
+  }
+
   /** Writes levels and values of rows [start, end) into `this.body`. */
   private writePageBody(leaf: LeafColumn, column: Column, start: number, end: number): PageBody {
     if (column.type === 'list_int32') return this.writeListPage(leaf, column, start, end);
     const rows = end - start;
-    let valid = column.valid;
-    let nulls = 0;
-    if (leaf.maxDefinitionLevel > 0) {
-      nulls = countNulls(valid, start, end);
-      if (nulls === 0 || valid === undefined) {
-        writeConstantLevelsV1(this.body, 1, rows);
-        valid = undefined; // every row present: values are one contiguous copy
-      } else {
-        // valid bytes are exactly 0/1 (checked on append), i.e. already definition levels.
-        writeLevelsV1(this.body, valid.subarray(start, end), rows, 1);
-      }
-    } else {
-      valid = undefined; // required column
-    }
+    const nulls = this.writeDefinitionLevels(leaf, column.valid, start, end);
+    // Every row present (or a required column): values are one contiguous copy.
+    const valid = nulls === 0 ? undefined : column.valid;
     switch (column.type) {
       case 'int32': case 'date32': writeFixedWidth(this.body, bytesOf(column.values), 4, valid, start, end); break;
-      case 'int64': writeFixedWidth(this.body, bytesOf(column.values), 8, valid, start, end); break;
+      case 'int64':
+        if (writeDeltaInt64(this.body, column.values, valid, start, end, this.deltaScratch)) {
+          return { numValues: rows, nulls, valueEncoding: Encoding.DELTA_BINARY_PACKED };
+        }
+        writeFixedWidth(this.body, bytesOf(column.values), 8, valid, start, end);
+        break;
       case 'float64': writeFixedWidth(this.body, bytesOf(column.values), 8, valid, start, end); break;
       case 'utf8': writeUtf8(this.body, valid === undefined ? { ...column, valid: undefined } : column, start, end); break;
       case 'bool': writeBool(this.body, valid === undefined ? { ...column, valid: undefined } : column, start, end); break;
     }
-    return { numValues: rows, nulls };
+    return { numValues: rows, nulls, valueEncoding: Encoding.PLAIN };
   }
 
   /**
@@ -202,8 +285,15 @@ export class RowGroupEncoder {
     writeLevelsV1(this.body, rep, entries, levelBitWidth(leaf.maxRepetitionLevel));
     writeLevelsV1(this.body, def, entries, levelBitWidth(maxDef));
     writeListValues(this.body, column, bytesOf(column.values), start, end);
-    return { numValues: entries, nulls: entries - elements };
+    return { numValues: entries, nulls: entries - elements, valueEncoding: Encoding.PLAIN };
   }
+}
+
+/** Appends a dictionary's entries, PLAIN-encoded (the dictionary page body). */
+function writeEntries(sink: ByteSink, dictionary: Dictionary): void {
+  const { entries, entryCount } = dictionary;
+  if (entries.type === 'utf8') writeUtf8(sink, entries, 0, entryCount);
+  else writeFixedWidth(sink, bytesOf(entries.values), 4, undefined, 0, entryCount);
 }
 
 /** Largest row r in (start, end] with fits(r), but at least start + 1; `fits` must be monotone. */

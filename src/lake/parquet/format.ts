@@ -20,13 +20,13 @@ export type ConvertedTypeId = (typeof ConvertedType)[keyof typeof ConvertedType]
 export const LogicalType = { STRING: 1, LIST: 3, DATE: 6 } as const;
 export type LogicalTypeId = (typeof LogicalType)[keyof typeof LogicalType];
 
-export const Encoding = { PLAIN: 0, RLE: 3 } as const;
+export const Encoding = { PLAIN: 0, RLE: 3, DELTA_BINARY_PACKED: 5, RLE_DICTIONARY: 8 } as const;
 export type EncodingId = (typeof Encoding)[keyof typeof Encoding];
 
 export const Codec = { UNCOMPRESSED: 0, ZSTD: 6 } as const;
 export type CodecId = (typeof Codec)[keyof typeof Codec];
 
-export const PageType = { DATA_PAGE: 0 } as const;
+export const PageType = { DATA_PAGE: 0, DICTIONARY_PAGE: 2 } as const;
 
 export interface SchemaElement {
   readonly name: string;
@@ -58,8 +58,10 @@ export interface ColumnMetaData {
   readonly totalUncompressedSize: number;
   /** Page headers + page bodies as stored, bytes. */
   readonly totalCompressedSize: number;
-  /** Absolute file offset of the first page header. */
+  /** Absolute file offset of the first data page header. */
   readonly dataPageOffset: number;
+  /** Absolute file offset of the dictionary page header (the chunk's first page), if the chunk has one. */
+  readonly dictionaryPageOffset?: number;
   readonly statistics: Statistics;
 }
 
@@ -89,9 +91,11 @@ export interface DataPageHeader {
   readonly compressedPageSize: number;
   /** Level entries in the page, nulls included. */
   readonly numValues: number;
+  /** Encoding of the values: PLAIN (default), DELTA_BINARY_PACKED (int64) or RLE_DICTIONARY (indices into the chunk's dictionary page). */
+  readonly valueEncoding?: EncodingId;
 }
 
-/** Serialises a v1 data page header (PLAIN values, RLE levels). */
+/** Serialises a v1 data page header (values as `valueEncoding` says, RLE levels). */
 export function encodeDataPageHeader(header: DataPageHeader): Uint8Array {
   const w = new CompactWriter();
   w.struct(() => {
@@ -100,9 +104,31 @@ export function encodeDataPageHeader(header: DataPageHeader): Uint8Array {
     w.fieldI32(3, header.compressedPageSize);
     w.fieldStruct(5, () => {
       w.fieldI32(1, header.numValues);
-      w.fieldI32(2, Encoding.PLAIN);
+      w.fieldI32(2, header.valueEncoding ?? Encoding.PLAIN);
       w.fieldI32(3, Encoding.RLE);
       w.fieldI32(4, Encoding.RLE);
+    });
+  });
+  return w.finish();
+}
+
+export interface DictionaryPageHeader {
+  readonly uncompressedPageSize: number;
+  readonly compressedPageSize: number;
+  /** Dictionary entries in the page. */
+  readonly numValues: number;
+}
+
+/** Serialises a dictionary page header (PLAIN-encoded entries). */
+export function encodeDictionaryPageHeader(header: DictionaryPageHeader): Uint8Array {
+  const w = new CompactWriter();
+  w.struct(() => {
+    w.fieldI32(1, PageType.DICTIONARY_PAGE);
+    w.fieldI32(2, header.uncompressedPageSize);
+    w.fieldI32(3, header.compressedPageSize);
+    w.fieldStruct(7, () => {
+      w.fieldI32(1, header.numValues);
+      w.fieldI32(2, Encoding.PLAIN);
     });
   });
   return w.finish();
@@ -144,7 +170,7 @@ function writeSchemaElement(w: CompactWriter, e: SchemaElement): void {
 
 function writeRowGroup(w: CompactWriter, g: RowGroup): void {
   w.fieldList(1, CompactType.STRUCT, g.columns, (column) => w.struct(() => {
-    w.fieldI64(2, column.dataPageOffset); // ColumnChunk.file_offset (deprecated; conventionally the chunk start)
+    w.fieldI64(2, column.dictionaryPageOffset ?? column.dataPageOffset); // ColumnChunk.file_offset (deprecated; conventionally the chunk start)
     w.fieldStruct(3, () => writeColumnMetaData(w, column));
   }));
   w.fieldI64(2, g.totalByteSize);
@@ -163,6 +189,7 @@ function writeColumnMetaData(w: CompactWriter, c: ColumnMetaData): void {
   w.fieldI64(6, c.totalUncompressedSize);
   w.fieldI64(7, c.totalCompressedSize);
   w.fieldI64(9, c.dataPageOffset);
+  if (c.dictionaryPageOffset !== undefined) w.fieldI64(11, c.dictionaryPageOffset);
   w.fieldStruct(12, () => {
     const s = c.statistics;
     w.fieldI64(3, s.nullCount);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteSink } from './bytes.js';
-import { writeConstantLevelsV1, writeLevelsV1 } from './rle.js';
+import { writeConstantLevelsV1, writeHybrid, writeLevelsV1 } from './rle.js';
 
 /** Reference decoder of the v1 layout (length prefix + hybrid runs), written from the spec. */
 function decodeLevelsV1(bytes: Uint8Array, count: number, bitWidth: number): number[] {
@@ -22,7 +22,8 @@ function decodeLevelsV1(bytes: Uint8Array, count: number, bitWidth: number): num
   while (out.length < count) {
     const header = varint();
     if (header % 2 === 0) {
-      const value = bytes[p++];
+      let value = 0;
+      for (let b = 0; b < Math.ceil(bitWidth / 8); b++) value |= bytes[p++] << (8 * b);
       for (let k = 0; k < header / 2; k++) out.push(value);
     } else {
       const values = ((header - 1) / 2) * 8;
@@ -83,4 +84,28 @@ test('constant levels and the empty page', () => {
   writeConstantLevelsV1(sink, 2, 5);
   assert.deepEqual(decodeLevelsV1(sink.copy(), 5, 2), [2, 2, 2, 2, 2]);
   assert.deepEqual([...roundTrip([], 1)], [0, 0, 0, 0]);
+});
+
+test('dictionary indices up to 14 bits: two-byte RLE values, wide bit-packing (seeded random)', () => {
+  let seed = 777;
+  const random = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  for (const bitWidth of [3, 9, 14]) {
+    for (let trial = 0; trial < 50; trial++) {
+      const values: number[] = [];
+      const target = Math.floor(random() * 500);
+      while (values.length < target) {
+        const value = Math.floor(random() * (1 << bitWidth));
+        const run = random() < 0.3 ? Math.floor(random() * 40) : 1 + Math.floor(random() * 3);
+        for (let k = 0; k < run; k++) values.push(value);
+      }
+      const sink = new ByteSink(4);
+      sink.u32le(0);
+      writeHybrid(sink, Int32Array.from(values), values.length, bitWidth);
+      sink.patchU32le(0, sink.length - 4);
+      assert.deepEqual(decodeLevelsV1(sink.copy(), values.length, bitWidth), values);
+    }
+  }
+  const sink = new ByteSink(4);
+  writeHybrid(sink, Int32Array.from(new Array<number>(10).fill(0x1234)), 10, 13);
+  assert.equal(Buffer.from(sink.copy()).toString('hex'), '14' + '3412', 'RLE run of 10, value in 2 bytes little-endian');
 });

@@ -1,8 +1,9 @@
 /**
  * Parquet's RLE / bit-packing hybrid encoding for repetition and definition
- * levels (bit widths 1..8). Pure: no I/O.
+ * levels (bit widths 1..8) and dictionary indices (bit widths 1..16). Pure: no I/O.
  *
- * A run is either RLE (`varint(count << 1)`, then the value in one byte) or
+ * A run is either RLE (`varint(count << 1)`, then the value in
+ * ceil(bitWidth / 8) little-endian bytes) or
  * bit-packed (`varint(groups << 1 | 1)`, then `groups * bitWidth` bytes holding
  * groups of 8 values, least significant bit first). Only the final bit-packed
  * run may be padded: readers stop after the page's `num_values`.
@@ -36,8 +37,11 @@ export function writeConstantLevelsV1(sink: ByteSink, level: number, count: numb
   sink.patchU32le(lengthPosition, sink.length - lengthPosition - 4);
 }
 
-/** The hybrid runs alone, without a length prefix. */
-export function writeHybrid(sink: ByteSink, levels: Uint8Array, count: number, bitWidth: number): void {
+/** Values the hybrid encoding takes: levels (bytes) or dictionary indices. */
+type HybridValues = Uint8Array | Int32Array;
+
+/** The hybrid runs alone, without a length prefix. Every value must be < 2^bitWidth, bitWidth ≤ 16. */
+export function writeHybrid(sink: ByteSink, levels: HybridValues, count: number, bitWidth: number): void {
   let packedStart = -1; // start of the pending bit-packed section, if any
   let i = 0;
   while (i < count) {
@@ -54,7 +58,8 @@ export function writeHybrid(sink: ByteSink, levels: Uint8Array, count: number, b
         packedStart = -1;
       }
       sink.uvarint((runEnd - i) * 2);
-      sink.u8(value);
+      sink.u8(value & 0xff);
+      if (bitWidth > 8) sink.u8(value >>> 8);
     } else if (packedStart < 0) {
       packedStart = i;
     }
@@ -64,7 +69,7 @@ export function writeHybrid(sink: ByteSink, levels: Uint8Array, count: number, b
 }
 
 /** Bit-packs `levels[start, end)`, zero-padding the last group of 8. */
-function writeBitPacked(sink: ByteSink, levels: Uint8Array, start: number, end: number, bitWidth: number): void {
+function writeBitPacked(sink: ByteSink, levels: HybridValues, start: number, end: number, bitWidth: number): void {
   const groups = Math.ceil((end - start) / 8);
   sink.uvarint(groups * 2 + 1);
   const out = sink.reserve(groups * bitWidth);

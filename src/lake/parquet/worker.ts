@@ -30,7 +30,7 @@ port.on('message', (message: ToWorker) => {
     }
     switch (message.kind) {
       case 'append':
-        writer.append(message.batch);
+        writer.appendValidated(message.batch); // validated by ParquetWorkerWriter.append before the transfer
         reply({ kind: 'appended', bytesWritten: writer.bytesWritten });
         break;
       case 'close':

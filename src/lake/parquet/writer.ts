@@ -106,6 +106,17 @@ export class ParquetFileWriter {
   append(batch: ColumnBatch): void {
     this.assertOpen();
     validateBatch(this.specs, batch, this.path);
+    this.appendValidated(batch);
+  }
+
+  /**
+   * `append` without the validation pass, for a batch that already went
+   * through `validateBatch` against this schema (ParquetWorkerWriter checks
+   * each batch on the caller's thread before handing it over). A malformed
+   * batch given here can corrupt the file.
+   */
+  appendValidated(batch: ColumnBatch): void {
+    this.assertOpen();
     const groupRows = this.options.rowGroupRows;
     let row = 0;
     while (row < batch.rows) {
