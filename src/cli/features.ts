@@ -61,7 +61,6 @@ export async function featuresCommand(argv: string[]): Promise<number> {
 
   const result = await withRunUi({ config, configPath, noTui: values['no-tui'], json: values.json }, async ({ tracker, signal }) => {
     if (days.length === 0) tracker.log('warn', `no NYSE trading day between ${from} and ${to}`);
-    if (config.aggregations.aggression) tracker.log('info', 'aggression columns are not computed yet (they need quote classification): writing the 81 features');
     return runFeatures({
       lake, symbol, days, config, tracker, signal, force: values.force,
       ...(windows ? { windows } : {}), ...(session ? { session } : {}), ...(values.out !== undefined ? { out: values.out } : {}),
@@ -69,7 +68,7 @@ export async function featuresCommand(argv: string[]): Promise<number> {
   });
   for (const o of result.outcomes) {
     if (values.json) {
-      process.stdout.write(JSON.stringify({ type: 'day', dataset: 'features', symbol, date: o.date, state: o.state, message: o.message, rows: o.rows, underlyingTrades: o.underlyingTrades, optionTrades: o.optionTrades }) + '\n');
+      process.stdout.write(JSON.stringify({ type: 'day', dataset: 'features', symbol, date: o.date, state: o.state, message: o.message, rows: o.rows, underlyingTrades: o.underlyingTrades, optionTrades: o.optionTrades, aggression: o.aggression }) + '\n');
     } else if (o.state === 'computed') {
       process.stderr.write(`${o.date}: ${o.message}\n`);
     }

@@ -50,7 +50,7 @@ export async function greeksCommand(argv: string[]): Promise<number> {
   });
   for (const o of result.outcomes) {
     if (values.json) {
-      process.stdout.write(JSON.stringify({ type: 'day', dataset: 'options-greeks', symbol, date: o.date, state: o.state, message: o.message, rows: o.rows, underlyingRows: o.underlyingRows, flags: o.flags }) + '\n');
+      process.stdout.write(JSON.stringify({ type: 'day', dataset: 'options-greeks', symbol, date: o.date, state: o.state, message: o.message, rows: o.rows, underlyingRows: o.underlyingRows, flags: o.flags, aggression: o.aggression, aggressionOff: o.aggressionOff }) + '\n');
     } else if (o.state === 'computed') {
       const flags = Object.entries(o.flags ?? {}).map(([name, n]) => `${name} ${n}`).join(', ');
       process.stderr.write(`${o.date}: ${o.message}; flags: ${flags}\n`);

@@ -81,6 +81,17 @@ test('metrics follow the tracker between scrapes', async () => {
   assert.equal(sample(await registry.metrics(), 'gammaflow_rows_parsed_total'), 12);
 });
 
+test('numeric run values (tracker extras) are exported by name; text ones are not', async () => {
+  const tracker = new ProgressTracker({ now: () => 0 });
+  const registry = createMetricsRegistry({ defaultMetrics: false });
+  registerTrackerMetrics(registry, tracker);
+  tracker.setExtra('aggression_classified_pct', 91.25);
+  tracker.setExtra('feed', 'connected');
+  const text = await registry.metrics();
+  assert.match(text, /gammaflow_run_value\{name="aggression_classified_pct"\} 91\.25/);
+  assert.doesNotMatch(text, /name="feed"/);
+});
+
 test('later code adds pull gauges and routes, including a streaming one closed by close()', async () => {
   const registry = createMetricsRegistry({ defaultMetrics: false });
   let lagMs = 250;

@@ -127,6 +127,13 @@ export function registerTrackerMetrics(registry: Registry, tracker: ProgressTrac
     name: 'gammaflow_run_start_time_seconds', help: 'Unix time the run started.',
     read: () => snap().startedAtMs / 1000,
   });
+  registerPullGauge(registry, {
+    name: 'gammaflow_run_value', labelNames: ['name'],
+    help: 'Numeric values a command reports next to its progress (e.g. aggression_classified_pct), by name.',
+    read: () => Object.entries(snap().extra)
+      .filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]))
+      .map(([name, value]) => ({ labels: { name }, value })),
+  });
 }
 
 export interface PullGaugeOptions<L extends string> {
