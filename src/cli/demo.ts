@@ -33,7 +33,7 @@ async function printFeatureSample(lake: string, symbol: string, date: string): P
     if (rows.length === 0) return;
     const cols = Object.keys(rows[0]!);
     const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? 'null').length)));
-    process.stdout.write(`\nFirst 5-minute feature rows of ${symbol} on ${date} (81 features per row; a few shown):\n`);
+    process.stdout.write(`\nFirst 5-minute feature rows of ${symbol} on ${date} (81 features, plus 68 aggression features when quotes are in the lake; a few shown):\n`);
     process.stdout.write('  ' + cols.map((c, i) => c.padStart(width[i]!)).join('  ') + '\n');
     for (const r of rows) process.stdout.write('  ' + cols.map((c, i) => String(r[c] ?? 'null').padStart(width[i]!)).join('  ') + '\n');
   } finally {
