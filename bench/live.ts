@@ -161,9 +161,11 @@ async function loopback(url: string, config: Config, aggression: boolean, keepEv
   });
   const quiet = (): void => undefined;
   const topics = aggression ? ['T.*', 'Q.*'] : ['T.*'];
+  // Never drop (reads pause as long as needed); a replay that dies fails the bench instead of reconnecting forever.
+  const common = { apiKey: 'bench', exitOnClose: true, onLog: quiet, maxReadPauseMs: 600_000, reconnect: { maxAttempts: 3 } };
   const clients = {
-    stocks: new MassiveFeedClient({ url: `${url}/stocks`, apiKey: 'bench', topics: [`T.${SYMBOL}`], exitOnClose: true, onLog: quiet, maxReadPauseMs: 600_000 }),
-    options: new MassiveFeedClient({ url: `${url}/options`, apiKey: 'bench', topics, exitOnClose: true, onLog: quiet, maxReadPauseMs: 600_000 }),
+    stocks: new MassiveFeedClient({ ...common, url: `${url}/stocks`, topics: [`T.${SYMBOL}`] }),
+    options: new MassiveFeedClient({ ...common, url: `${url}/options`, topics }),
   };
   const events: { cluster: FeedCluster; event: FeedDataEvent }[] = [];
   let messages = 0;
