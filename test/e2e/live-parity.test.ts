@@ -16,6 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startCli } from '../support/cli.js';
 import { duckQuery, lit } from '../support/duckdb.js';
+import { MassiveFeedClient } from '../../src/live/client.js';
+import { nyWallClockToUtcNs } from '../../src/calendar/index.js';
+import { FeedError } from '../../src/util/errors.js';
 
 const DATE = '2025-11-07';
 const KEY = 'parity-test-key';
@@ -119,4 +122,46 @@ test('replay: usage errors exit 2; a day missing from the lake is named', async 
   assert.equal(noDay.code, 1, noDay.stderr);
   assert.match(noDay.stderr, /no stocks-trades or options-trades partition for 2025-11-10/);
   assert.equal(noDay.stdout, '', 'no URL printed when nothing is served');
+});
+
+test('replay --json --start: a listening line, only records from the start time on, only MASSIVE_API_KEY authenticates', async () => {
+  const replay = startCli(['replay', '--symbol', 'SPY', '--date', DATE, '--lake', 'lake', '--speed', 'max', '--start', '15:30', '--json'],
+    { cwd: work, env, timeoutMs: 60_000 });
+  const quiet = (): void => undefined;
+  try {
+    const listening = JSON.parse(await replay.waitForLine((line) => line.includes('"listening"'))) as { url: string; speed: string };
+    assert.match(listening.url, /^ws:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(listening.speed, 'max');
+
+    const wrongKey = new MassiveFeedClient({ url: `${listening.url}/stocks`, apiKey: 'not-the-key', topics: ['T.SPY'], exitOnClose: true,
+      heartbeatIntervalMs: 0, onLog: quiet, reconnect: { maxAttempts: 1 } });
+    await assert.rejects(wrongKey.start(), (e: unknown) => e instanceof FeedError && e.code === 'auth_failed');
+    await wrongKey.close();
+
+    const stocks = new MassiveFeedClient({ url: `${listening.url}/stocks`, apiKey: KEY, topics: ['T.SPY'], exitOnClose: true,
+      heartbeatIntervalMs: 0, onLog: quiet });
+    const options = new MassiveFeedClient({ url: `${listening.url}/options`, apiKey: KEY, topics: ['T.*'], exitOnClose: true,
+      heartbeatIntervalMs: 0, onLog: quiet });
+    await Promise.all([stocks.start(), options.start()]);
+    const startNs = nyWallClockToUtcNs(DATE, 15, 30);
+    let received = 0;
+    let first: bigint | undefined;
+    for await (const e of stocks) {
+      const t = e.kind === 'optionQuote' ? e.quote.sipTimestampNs : e.trade.sipTimestampNs;
+      first ??= t;
+      assert.ok(t >= startNs, 'nothing before --start');
+      received++;
+    }
+    for await (const e of options) assert.ok(e.kind !== 'optionQuote' && e.trade.sipTimestampNs >= startNs);
+    assert.ok(received > 0 && first !== undefined && first - startNs < 60_000_000_000n, 'records from the start time on');
+    const done = await replay.exited;
+    assert.equal(done.code, 0, done.stderr);
+    const summary = done.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; complete?: boolean; stocks?: { sent: number } }).at(-1)!;
+    assert.equal(summary.type, 'summary');
+    assert.equal(summary.complete, true);
+    assert.equal(summary.stocks!.sent, received);
+  } finally {
+    replay.kill('SIGKILL');
+    await replay.exited;
+  }
 });
