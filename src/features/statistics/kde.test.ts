@@ -98,3 +98,49 @@ test('expNearZero agrees with Math.exp to 2 ulp on [−0.05, 0.05]', () => {
     assert.ok(relative <= 2 * Number.EPSILON, `x=${x}: ${expNearZero(x)} vs ${Math.exp(x)}`);
   }
 });
+
+test('randomized windows of every shape: same peak count and mode as direct evaluation, curve within tolerance', () => {
+  const next = lcg(12345);
+  const normal = (): number => {
+    let z = -6;
+    for (let k = 0; k < 12; k++) z += next();
+    return z;
+  };
+  const direct = new Float64Array(KDE_GRID_POINTS);
+  const fast = new Float64Array(KDE_GRID_POINTS);
+  let checked = 0;
+  for (let t = 0; t < 120; t++) {
+    const n = 2 + Math.floor(next() ** 2 * 1500);
+    const centers = Array.from({ length: 1 + Math.floor(next() * 5) }, () => next() * 100);
+    const x = Float64Array.from({ length: n }, () => {
+      const c = centers[Math.floor(next() * centers.length)]!;
+      switch (t % 6) {
+        case 0: return c + normal(); // mixtures
+        case 1: return Math.round((c + normal() * 3) * 100) / 100; // cent ticks
+        case 2: return Math.exp(3 + 1.5 * normal()); // lognormal (coarse grid)
+        case 3: return (0.05 + 0.9 * next()) * 680 * (1 + Math.floor(next() ** 4 * 200)) * 100; // dadvv-like (fine grid)
+        case 4: return next() < 0.01 ? c * 1000 : c + normal() * 0.1; // rare far outliers
+        default: return Math.floor(next() * 6); // heavy ties
+      }
+    }).sort();
+    if (x[0] === x[n - 1]) continue;
+    let mean = 0;
+    for (const v of x) mean += v / n;
+    let m2 = 0;
+    for (const v of x) m2 += (v - mean) ** 2;
+    const bandwidth = scottBandwidth(Math.sqrt(m2 / (n - 1)), n);
+    const grid = kdeGrid(x[0]!, x[n - 1]!, bandwidth, { start: 0, end: 0, step: 0 });
+    evaluateKdeGrid(x, n, bandwidth, grid, fast);
+    evaluateKdeGridDirect(x, n, bandwidth, grid, direct);
+    assert.equal(countLocalMaxima(fast), countLocalMaxima(direct), `window ${t} (n=${n})`);
+    assert.equal(kdeMode(fast, grid), kdeMode(direct, grid), `window ${t} (n=${n})`);
+    const peak = Math.max(...direct);
+    const tolerance = 5e-13 + 1600 * Number.EPSILON * Math.abs(x[n - 1]!) / bandwidth;
+    for (let j = 0; j < KDE_GRID_POINTS; j++) {
+      if (direct[j]! < 1e-250 * peak) continue;
+      assert.ok(Math.abs(fast[j]! - direct[j]!) <= tolerance * direct[j]!, `window ${t} j=${j}: ${fast[j]} vs ${direct[j]}`);
+    }
+    checked++;
+  }
+  assert.ok(checked >= 100, `checked ${checked} windows`);
+});
