@@ -120,3 +120,16 @@ test('pages that delta encoding cannot shrink or represent are refused', () => {
   const allNull = encode([1n, 2n, 3n], new Uint8Array(3));
   assert.deepEqual(allNull && decodeDelta(allNull), [], 'no present value: an empty delta page');
 });
+
+test('a delta page records the rows of its smallest and largest present value', () => {
+  const values = Array.from({ length: 300 }, (_, i) => 1_762_506_000_000_000_000n + BigInt(i) * 1000n);
+  values[100] = 1_762_506_000_000_000_000n - 2n ** 40n;
+  values[200] = 1_762_506_000_000_000_000n + 2n ** 41n;
+  values[250] = 1_762_506_000_000_000_000n + 2n ** 42n; // null: not a bound
+  const valid = Uint8Array.from(values, (_, i) => (i === 250 ? 0 : 1));
+  const scratch = new DeltaScratch();
+  assert.ok(writeDeltaInt64(new ByteSink(), BigInt64Array.from(values), valid, 0, values.length, scratch));
+  assert.deepEqual([scratch.minRow, scratch.maxRow], [100, 200]);
+  assert.ok(writeDeltaInt64(new ByteSink(), BigInt64Array.from(values), valid, 210, 300, scratch));
+  assert.deepEqual([scratch.minRow, scratch.maxRow], [210, 299]);
+});

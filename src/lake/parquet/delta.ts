@@ -23,9 +23,12 @@ const TWO32 = 4294967296;
 /** |high-word difference| below this keeps |delta| < 2^52 (exact doubles, zigzag < 2^53). */
 const MAX_HIGH_DIFFERENCE = 1 << 19;
 
-/** Scratch space reused between pages (one per encoder, not re-entrant). */
+/** Scratch space reused between pages (one per encoder, not re-entrant), and the last page's extremes. */
 export class DeltaScratch {
   deltas = new Float64Array(0);
+  /** After `writeDeltaInt64` returned true: rows of the page's smallest and largest present value (-1 if none). */
+  minRow = -1;
+  maxRow = -1;
 
   reserve(count: number): Float64Array {
     if (this.deltas.length < count) this.deltas = new Float64Array(Math.max(count, 2 * this.deltas.length));
@@ -35,8 +38,10 @@ export class DeltaScratch {
 
 /**
  * Appends the present values of rows [start, end) of an int64 column
- * (`values` as BigInt64Array, `valid` bytes 0/1 or undefined) delta-encoded.
- * Returns false, with the sink unchanged, when the page should stay PLAIN.
+ * (`values` as BigInt64Array, `valid` bytes 0/1 or undefined) delta-encoded,
+ * and records the rows of the smallest and largest value in `scratch` (the
+ * page's statistics come for free from the same pass). Returns false, with
+ * the sink unchanged, when the page should stay PLAIN.
  */
 export function writeDeltaInt64(
   sink: ByteSink, values: BigInt64Array, valid: Uint8Array | undefined,
@@ -51,16 +56,24 @@ export function writeDeltaInt64(
   let count = 0; // present values
   let previousHigh = 0;
   let previousLow = 0;
+  let minRow = -1, minHigh = 0, minLow = 0;
+  let maxRow = -1, maxHigh = 0, maxLow = 0;
   for (let row = start; row < end; row++) {
     if (valid !== undefined && valid[row] !== 1) continue;
     const h = high[2 * row + 1];
     const l = low[2 * row];
     if (firstRow < 0) {
       firstRow = row;
+      minRow = maxRow = row;
+      minHigh = maxHigh = h;
+      minLow = maxLow = l;
     } else {
       const highDifference = h - previousHigh;
       if (highDifference >= MAX_HIGH_DIFFERENCE || highDifference <= -MAX_HIGH_DIFFERENCE) return false;
       deltas[count - 1] = highDifference * TWO32 + (l - previousLow);
+      // Signed 64-bit order: signed high word, then unsigned low word.
+      if (h < minHigh || (h === minHigh && l < minLow)) { minRow = row; minHigh = h; minLow = l; }
+      else if (h > maxHigh || (h === maxHigh && l > maxLow)) { maxRow = row; maxHigh = h; maxLow = l; }
     }
     previousHigh = h;
     previousLow = l;
@@ -74,20 +87,25 @@ export function writeDeltaInt64(
   writeZigZagBig(sink, firstRow < 0 ? 0n : values[firstRow]);
   const deltaCount = count > 0 ? count - 1 : 0;
   const widths = new Uint8Array(MINIBLOCKS);
+  const miniblockMax = new Float64Array(MINIBLOCKS);
   for (let blockStart = 0; blockStart < deltaCount; blockStart += BLOCK_VALUES) {
     const blockEnd = Math.min(deltaCount, blockStart + BLOCK_VALUES);
+    // One pass for the block's minimum and each miniblock's maximum; width = bits of (max - min).
     let minDelta = deltas[blockStart];
-    for (let i = blockStart + 1; i < blockEnd; i++) if (deltas[i] < minDelta) minDelta = deltas[i];
-    sink.uvarint(minDelta >= 0 ? 2 * minDelta : -2 * minDelta - 1);
     for (let m = 0; m < MINIBLOCKS; m++) {
       const from = blockStart + m * MINIBLOCK_VALUES;
       const to = Math.min(blockEnd, from + MINIBLOCK_VALUES);
-      let maxOffset = 0;
+      let max = from < to ? deltas[from] : 0;
       for (let i = from; i < to; i++) {
-        const offset = deltas[i] - minDelta;
-        if (offset > maxOffset) maxOffset = offset;
+        const delta = deltas[i];
+        if (delta > max) max = delta;
+        else if (delta < minDelta) minDelta = delta;
       }
-      widths[m] = from < to ? bitWidthOf(maxOffset) : 0;
+      miniblockMax[m] = max;
+    }
+    sink.uvarint(minDelta >= 0 ? 2 * minDelta : -2 * minDelta - 1);
+    for (let m = 0; m < MINIBLOCKS; m++) {
+      widths[m] = blockStart + m * MINIBLOCK_VALUES < blockEnd ? bitWidthOf(miniblockMax[m] - minDelta) : 0;
     }
     for (let m = 0; m < MINIBLOCKS; m++) sink.u8(widths[m]);
     for (let m = 0; m < MINIBLOCKS; m++) {
@@ -101,6 +119,8 @@ export function writeDeltaInt64(
     sink.length = begin;
     return false;
   }
+  scratch.minRow = minRow;
+  scratch.maxRow = maxRow;
   return true;
 }
 
@@ -117,6 +137,10 @@ function bitWidthOf(value: number): number {
  */
 function packMiniblock(sink: ByteSink, deltas: Float64Array, from: number, to: number, minDelta: number, width: number): void {
   if (width === 0) return;
+  if (width <= 32) {
+    packNarrow(sink, deltas, from, to, minDelta, width);
+    return;
+  }
   const out = sink.reserve(4 * width);
   let position = sink.length;
   let word = 0; // pending bits, the low `filled` of them valid
@@ -141,6 +165,30 @@ function packMiniblock(sink: ByteSink, deltas: Float64Array, from: number, to: n
         filled -= 32;
         word = filled === 0 ? 0 : value >>> (bits - filled);
       }
+    }
+  }
+  sink.length = position;
+}
+
+/** `packMiniblock` for widths up to 32: every offset fits one unsigned 32-bit word. */
+function packNarrow(sink: ByteSink, deltas: Float64Array, from: number, to: number, minDelta: number, width: number): void {
+  const out = sink.reserve(4 * width);
+  let position = sink.length;
+  let word = 0;
+  let filled = 0;
+  const end = from + MINIBLOCK_VALUES;
+  for (let i = from; i < end; i++) {
+    const value = i < to ? (deltas[i] - minDelta) >>> 0 : 0;
+    word = (word | (value << filled)) >>> 0;
+    filled += width;
+    if (filled >= 32) {
+      out[position] = word & 0xff;
+      out[position + 1] = (word >>> 8) & 0xff;
+      out[position + 2] = (word >>> 16) & 0xff;
+      out[position + 3] = word >>> 24;
+      position += 4;
+      filled -= 32;
+      word = filled === 0 ? 0 : value >>> (width - filled);
     }
   }
   sink.length = position;

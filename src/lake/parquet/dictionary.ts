@@ -1,10 +1,12 @@
 /**
- * Dictionary encoding of one column chunk (utf8 or int32/date32 values):
+ * Dictionary encoding of one column chunk (utf8, int32/date32 or float64 values):
  * the chunk's distinct present values in first-seen order, and for every
  * present value its index in that list. The writer stores the entries once
  * in a dictionary page (PLAIN) and the indices as RLE/bit-packed runs
  * (RLE_DICTIONARY data pages), which for low-cardinality columns (tickers,
- * exchange and tape codes) is far fewer bytes than PLAIN for zstd to chew on.
+ * exchange and tape codes, cent-grid prices and round-lot sizes of a row group)
+ * is far fewer bytes than PLAIN for zstd to chew on. Doubles are compared by
+ * their bits (-0 and 0 are distinct entries, NaN payloads are kept).
  * Pure: no I/O.
  *
  * A chunk with more than `MAX_DICTIONARY_ENTRIES` distinct values, or whose
@@ -17,7 +19,7 @@
  * Like RowGroupEncoder, an encoder keeps its tables between chunks and is not
  * re-entrant: a returned Dictionary is valid until the next `build*` call.
  */
-import type { Int32Column, Utf8Column } from '../../formats/columns.js';
+import type { Float64Column, Int32Column, Utf8Column } from '../../formats/columns.js';
 
 /** Entry limit: indices need at most 14 bits. */
 export const MAX_DICTIONARY_ENTRIES = 1 << 14;
@@ -32,7 +34,7 @@ const SMALL_VALUES = 1 << 12;
 
 export interface Dictionary {
   /** The distinct values, first-seen order, as a column without nulls (entry k = row k). */
-  readonly entries: Utf8Column | Int32Column;
+  readonly entries: Utf8Column | Int32Column | Float64Column;
   readonly entryCount: number;
   /** `indices[i]` is the entry of the chunk's i-th present value (row order); length ≥ presentCount. */
   readonly indices: Int32Array;
@@ -49,6 +51,9 @@ export class DictionaryEncoder {
   private indices = new Int32Array(1 << 16);
   private readonly entryValues = new Int32Array(MAX_DICTIONARY_ENTRIES);
   private readonly entryOffsets = new Int32Array(MAX_DICTIONARY_ENTRIES + 1);
+  /** float64 entries as (low, high) 32-bit word pairs; `entryDoubles` views the same bytes. */
+  private readonly entryWords = new Uint32Array(2 * MAX_DICTIONARY_ENTRIES);
+  private readonly entryDoubles = new Float64Array(this.entryWords.buffer);
   private entryBytes = new Uint8Array(1 << 12);
 
   /** Dictionary of the present strings of rows [start, end), or undefined past a limit. */
@@ -162,6 +167,55 @@ export class DictionaryEncoder {
       previousEntry = entry;
     }
     const entries: Int32Column = { type: column.type, values: entryValues.subarray(0, entryCount) };
+    return { entries, entryCount, indices, presentCount: present, bitWidth: indexBitWidth(entryCount) };
+  }
+
+  /** Dictionary of the present values of rows [start, end) of a float64 column (bitwise distinct), or undefined past the limit. */
+  buildFloat64(column: Float64Column, start: number, end: number): Dictionary | undefined {
+    const { values, valid } = column;
+    const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+    const indices = this.indicesFor(end - start);
+    const slots = this.slots;
+    const entryWords = this.entryWords;
+    slots.fill(0);
+    let entryCount = 0;
+    let present = 0;
+    let previousLow = 0;
+    let previousHigh = 0;
+    let previousEntry = -1;
+    for (let row = start; row < end; row++) {
+      if (valid !== undefined && valid[row] !== 1) continue;
+      const low = words[2 * row];
+      const high = words[2 * row + 1];
+      if (low === previousLow && high === previousHigh && previousEntry >= 0) {
+        indices[present++] = previousEntry;
+        continue;
+      }
+      let slot = (Math.imul(low ^ Math.imul(high, 0x85ebca6b), 0x9e3779b1) >>> 17) & SLOT_MASK;
+      let entry = -1;
+      for (;;) {
+        const stored = slots[slot];
+        if (stored === 0) break;
+        const candidate = 2 * (stored - 1);
+        if (entryWords[candidate] === low && entryWords[candidate + 1] === high) {
+          entry = stored - 1;
+          break;
+        }
+        slot = (slot + 1) & SLOT_MASK;
+      }
+      if (entry < 0) {
+        if (entryCount === MAX_DICTIONARY_ENTRIES) return undefined;
+        entry = entryCount++;
+        slots[slot] = entry + 1;
+        entryWords[2 * entry] = low;
+        entryWords[2 * entry + 1] = high;
+      }
+      indices[present++] = entry;
+      previousLow = low;
+      previousHigh = high;
+      previousEntry = entry;
+    }
+    const entries: Float64Column = { type: 'float64', values: this.entryDoubles.subarray(0, entryCount) };
     return { entries, entryCount, indices, presentCount: present, bitWidth: indexBitWidth(entryCount) };
   }
 

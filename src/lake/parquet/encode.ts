@@ -5,7 +5,7 @@
  * chunk's statistics and metadata. Pure computation: no I/O (the compressor
  * is a native binding, not a stream).
  *
- * utf8, int32 and date32 chunks are dictionary-encoded when their distinct
+ * utf8, int32, date32 and float64 chunks are dictionary-encoded when their distinct
  * values fit the limits of dictionary.ts: a PLAIN dictionary page first, then
  * data pages whose values are RLE_DICTIONARY indices (the same page split as
  * PLAIN). A column whose dictionary overflows once is written PLAIN for the
@@ -26,7 +26,7 @@ import { Encoding, encodeDataPageHeader, encodeDictionaryPageHeader, type Column
 import { bytesOf, writeBool, writeFixedWidth, writeListValues, writeUtf8 } from './plain.js';
 import { writeConstantLevelsV1, writeHybrid, writeLevelsV1 } from './rle.js';
 import { levelBitWidth, type LeafColumn, type ParquetSchema } from './schema.js';
-import { boolBounds, countNulls, float64Bounds, int32Bounds, int64Bounds, utf8Bounds, type Bounds } from './statistics.js';
+import { boolBounds, countNulls, float64Bounds, int32Bounds, int64Bounds, int64BoundsOfRows, utf8Bounds, type Bounds } from './statistics.js';
 
 /** Default target for a page's uncompressed size, bytes. */
 export const DEFAULT_PAGE_BYTES = 1 << 20;
@@ -50,6 +50,9 @@ interface PageBody {
   readonly nulls: number;
   /** How the values are encoded. */
   readonly valueEncoding: EncodingId;
+  /** Delta-encoded int64 pages: rows of the smallest and largest present value (-1 if none). */
+  readonly minRow?: number;
+  readonly maxRow?: number;
 }
 
 export class RowGroupEncoder {
@@ -119,6 +122,10 @@ export class RowGroupEncoder {
     const dataPageOffset = fileOffset + compressedSize;
     const valueEncodings = new Set<EncodingId>(dictionary === undefined ? [] : [Encoding.PLAIN]); // the dictionary page is PLAIN
 
+    // int64 bounds gathered by the delta pages; any PLAIN page means a separate pass (rangeKnown false).
+    let rangeKnown = column.type === 'int64';
+    let minRow = -1;
+    let maxRow = -1;
     let pageStart = start;
     let presentBefore = 0; // present values in earlier pages: the first index of this page
     do {
@@ -136,6 +143,15 @@ export class RowGroupEncoder {
         valueEncoding: page.valueEncoding,
       });
       valueEncodings.add(page.valueEncoding);
+      if (rangeKnown && column.type === 'int64') {
+        if (page.minRow === undefined || page.maxRow === undefined) {
+          rangeKnown = false;
+        } else if (page.minRow >= 0) {
+          const values = column.values;
+          if (minRow < 0 || values[page.minRow] < values[minRow]) minRow = page.minRow;
+          if (maxRow < 0 || values[page.maxRow] > values[maxRow]) maxRow = page.maxRow;
+        }
+      }
       parts.push(header, compressed);
       uncompressedSize += header.length + uncompressed.length;
       compressedSize += header.length + compressed.length;
@@ -160,9 +176,11 @@ export class RowGroupEncoder {
         totalCompressedSize: compressedSize,
         dataPageOffset,
         ...(dictionary === undefined ? {} : { dictionaryPageOffset: fileOffset }),
-        statistics: dictionary === undefined
-          ? statistics(column, start, end, nullCount)
-          : statistics(dictionary.entries, 0, dictionary.entryCount, nullCount),
+        statistics: dictionary !== undefined
+          ? statistics(dictionary.entries, 0, dictionary.entryCount, nullCount)
+          : rangeKnown && column.type === 'int64'
+            ? withBounds(nullCount, int64BoundsOfRows(column, minRow, maxRow))
+            : statistics(column, start, end, nullCount),
       },
     };
   }
@@ -174,6 +192,7 @@ export class RowGroupEncoder {
     switch (column.type) {
       case 'utf8': dictionary = this.dictionaries.buildUtf8(column, start, end); break;
       case 'int32': case 'date32': dictionary = this.dictionaries.buildInt32(column, start, end); break;
+      case 'float64': dictionary = this.dictionaries.buildFloat64(column, start, end); break;
       default: return undefined;
     }
     if (dictionary === undefined) this.plainOnly[leafIndex] = true;
@@ -235,7 +254,8 @@ export class RowGroupEncoder {
       case 'int32': case 'date32': writeFixedWidth(this.body, bytesOf(column.values), 4, valid, start, end); break;
       case 'int64':
         if (writeDeltaInt64(this.body, column.values, valid, start, end, this.deltaScratch)) {
-          return { numValues: rows, nulls, valueEncoding: Encoding.DELTA_BINARY_PACKED };
+          const { minRow, maxRow } = this.deltaScratch;
+          return { numValues: rows, nulls, valueEncoding: Encoding.DELTA_BINARY_PACKED, minRow, maxRow };
         }
         writeFixedWidth(this.body, bytesOf(column.values), 8, valid, start, end);
         break;
@@ -292,8 +312,11 @@ export class RowGroupEncoder {
 /** Appends a dictionary's entries, PLAIN-encoded (the dictionary page body). */
 function writeEntries(sink: ByteSink, dictionary: Dictionary): void {
   const { entries, entryCount } = dictionary;
-  if (entries.type === 'utf8') writeUtf8(sink, entries, 0, entryCount);
-  else writeFixedWidth(sink, bytesOf(entries.values), 4, undefined, 0, entryCount);
+  switch (entries.type) {
+    case 'utf8': writeUtf8(sink, entries, 0, entryCount); break;
+    case 'float64': writeFixedWidth(sink, bytesOf(entries.values), 8, undefined, 0, entryCount); break;
+    default: writeFixedWidth(sink, bytesOf(entries.values), 4, undefined, 0, entryCount);
+  }
 }
 
 /** Largest row r in (start, end] with fits(r), but at least start + 1; `fits` must be monotone. */
@@ -318,5 +341,9 @@ function statistics(column: Column, start: number, end: number, nullCount: numbe
     case 'utf8': bounds = utf8Bounds(column, start, end); break;
     case 'list_int32': bounds = undefined; break; // element bounds would mislead list predicates
   }
+  return withBounds(nullCount, bounds);
+}
+
+function withBounds(nullCount: number, bounds: Bounds | undefined): Statistics {
   return bounds === undefined ? { nullCount } : { nullCount, minValue: bounds.min, maxValue: bounds.max };
 }

@@ -60,6 +60,14 @@ export function int64Bounds(column: Int64Column, start: number, end: number): Bo
   return { min: bytes.slice(minRow * 8, minRow * 8 + 8), max: bytes.slice(maxRow * 8, maxRow * 8 + 8) };
 }
 
+/** Bounds from the rows already known to hold the smallest and largest value (-1: no present value). */
+export function int64BoundsOfRows(column: Int64Column, minRow: number, maxRow: number): Bounds | undefined {
+  if (minRow < 0 || maxRow < 0) return undefined;
+  const { values } = column;
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  return { min: bytes.slice(minRow * 8, minRow * 8 + 8), max: bytes.slice(maxRow * 8, maxRow * 8 + 8) };
+}
+
 /** NaN is ignored; a zero minimum is written as -0 and a zero maximum as +0, as the spec asks. */
 export function float64Bounds(column: Float64Column, start: number, end: number): Bounds | undefined {
   const { values, valid } = column;
