@@ -249,16 +249,13 @@ function walkUpBatch(density: Float64Array, from: number, length: number, A: Flo
   let p0 = A[0]!, p1 = A[1]!, p2 = A[2]!, p3 = A[3]!;
   let q0 = p0 * b0, q1 = p1 * b1, q2 = p2 * b2, q3 = p3 * b3;
   let i = 0;
-  while (i + 1 < length) {
-    const chunkEnd = Math.min(length - 1, i + CHECK_EVERY);
-    for (; i < chunkEnd; i += 2) {
-      const j = from + i;
-      density[j]! += ((p0 + p1) + (p2 + p3)) * C[i]!;
-      density[j + 1]! += ((q0 + q1) + (q2 + q3)) * C[i + 1]!;
-      p0 *= s0; p1 *= s1; p2 *= s2; p3 *= s3;
-      q0 *= s0; q1 *= s1; q2 *= s2; q3 *= s3;
-    }
-    if (i < length && ((p0 + p1) + (p2 + p3)) * C[i]! < floor[from + i]!) return;
+  for (; i + 1 < length; i += 2) {
+    if ((i & (CHECK_EVERY - 1)) === 0 && i !== 0 && ((p0 + p1) + (p2 + p3)) * C[i]! < floor[from + i]!) return;
+    const j = from + i;
+    density[j]! += ((p0 + p1) + (p2 + p3)) * C[i]!;
+    density[j + 1]! += ((q0 + q1) + (q2 + q3)) * C[i + 1]!;
+    p0 *= s0; p1 *= s1; p2 *= s2; p3 *= s3;
+    q0 *= s0; q1 *= s1; q2 *= s2; q3 *= s3;
   }
   if (i < length) density[from + i]! += ((p0 + p1) + (p2 + p3)) * C[i]!;
 }
@@ -270,16 +267,13 @@ function walkDownBatch(density: Float64Array, from: number, length: number, A: F
   let p0 = A[0]!, p1 = A[1]!, p2 = A[2]!, p3 = A[3]!;
   let q0 = p0 * b0, q1 = p1 * b1, q2 = p2 * b2, q3 = p3 * b3;
   let i = 0;
-  while (i + 1 < length) {
-    const chunkEnd = Math.min(length - 1, i + CHECK_EVERY);
-    for (; i < chunkEnd; i += 2) {
-      const j = from - i;
-      density[j]! += ((p0 + p1) + (p2 + p3)) * C[i]!;
-      density[j - 1]! += ((q0 + q1) + (q2 + q3)) * C[i + 1]!;
-      p0 *= s0; p1 *= s1; p2 *= s2; p3 *= s3;
-      q0 *= s0; q1 *= s1; q2 *= s2; q3 *= s3;
-    }
-    if (i < length && ((p0 + p1) + (p2 + p3)) * C[i]! < floor[from - i]!) return;
+  for (; i + 1 < length; i += 2) {
+    if ((i & (CHECK_EVERY - 1)) === 0 && i !== 0 && ((p0 + p1) + (p2 + p3)) * C[i]! < floor[from - i]!) return;
+    const j = from - i;
+    density[j]! += ((p0 + p1) + (p2 + p3)) * C[i]!;
+    density[j - 1]! += ((q0 + q1) + (q2 + q3)) * C[i + 1]!;
+    p0 *= s0; p1 *= s1; p2 *= s2; p3 *= s3;
+    q0 *= s0; q1 *= s1; q2 *= s2; q3 *= s3;
   }
   if (i < length) density[from - i]! += ((p0 + p1) + (p2 + p3)) * C[i]!;
 }
