@@ -102,6 +102,18 @@ interface Replay {
   readonly url: string;
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
+  /** What the replay printed on stderr so far. */
+  stderr(): string;
+}
+
+/** Runs `f` against a replay; a failure carries the replay's stderr (why the server went away). */
+async function withReplay<T>(replay: Replay, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    replay.child.kill('SIGKILL');
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\nreplay stderr:\n${replay.stderr().slice(-4000)}`, { cause: e });
+  }
 }
 
 async function startReplay(lake: string, args: readonly string[]): Promise<Replay> {
@@ -115,7 +127,7 @@ async function startReplay(lake: string, args: readonly string[]): Promise<Repla
     lines.once('line', resolve);
     void exited.then((code) => reject(new Error(`replay exited (${code}) before listening: ${stderr}`)));
   });
-  return { url, child, exited };
+  return { url, child, exited, stderr: () => stderr };
 }
 
 function percentile(sorted: readonly number[], q: number): number {
@@ -304,7 +316,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 
   // 1. throughput at max speed
   let replay = await startReplay(lake, ['--speed', 'max']);
-  const run = await loopback(replay.url, config, aggression, true);
+  const run = await withReplay(replay, () => loopback(replay.url, config, aggression, true));
   await replay.exited;
   const { mismatched, withCorrections } = compareRows(run.rows, historical, aggression);
   if (values['rows-out'] !== undefined) writeFileSync(values['rows-out'], run.rows.map((r) => jsonLine(r, aggression) + '\n').join(''));
@@ -324,7 +336,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const speed = Number(values['latency-speed']);
   const seconds = Number(values['latency-seconds']);
   replay = await startReplay(lake, ['--speed', `${speed}x`, '--start', '09:30']);
-  const paced = await loopback(replay.url, config, aggression, false, seconds * 1000);
+  const paced = await withReplay(replay, () => loopback(replay.url, config, aggression, false, seconds * 1000));
   replay.child.kill('SIGINT');
   await replay.exited;
 

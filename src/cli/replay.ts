@@ -18,6 +18,7 @@ import { LakeFeed } from '../live/lake-feed.js';
 import { startReplayServer, type ReplayClusterSummary, type ReplaySummary } from '../live/replay-server.js';
 import { msOfNs } from '../live/protocol.js';
 import { LakeError, errorMessage } from '../util/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REPLAY_HELP = `gammaflow replay --symbol SYMBOL --date YYYY-MM-DD [options]
 
@@ -84,6 +85,20 @@ function nyClock(ns: bigint | undefined): string {
   const w = utcMsToNyWallClock(msOfNs(ns));
   const two = (n: number): string => String(n).padStart(2, '0');
   return `${two(w.hour)}:${two(w.minute)}:${two(w.second)}`;
+}
+
+/**
+ * Resolves once this process holds no TCP connection any more (or `stop()` says so). At the end
+ * of the data the replay server has closed every connection with 1000, but a client that is
+ * behind still has frames to read before it answers the close: `ReplayServer.close()` would
+ * terminate those sockets and cut the end of the day off (the client would see an abnormal
+ * close and try to reconnect). `ws` itself destroys a socket 30 s after its close frame, which
+ * bounds the wait. The process serves nothing else over TCP, so its open TCP sockets are exactly
+ * the replay's connections (ReplayServer exposes no connection count).
+ */
+async function connectionsClosed(stop: () => boolean): Promise<void> {
+  const open = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+  while (open() > 0 && !stop()) await sleep(20);
 }
 
 const count = (n: number): string => n.toLocaleString('en-US');
@@ -159,6 +174,8 @@ export async function replayCommand(argv: string[]): Promise<number> {
     let failed: unknown;
     try {
       summary = await server.finished;
+      // Let every client read what was sent before the server goes (see connectionsClosed).
+      if (!stopped) await connectionsClosed(() => stopped);
     } catch (e) {
       failed = e;
       summary = server.progress();
