@@ -112,13 +112,14 @@ const GROUP_SPAN_MAX_A = 0.3;
 const SERIES_MAX_X = 0.05;
 
 /**
- * exp(x) for |x| ≤ SERIES_MAX_X = 0.05 (a few ulp-level roundings): Taylor
- * series to degree 11, truncation error |x|¹²/12! < 6e-25 relative. Several
- * times cheaper than Math.exp, which matters at four calls per value.
+ * exp(x) for |x| ≤ SERIES_MAX_X = 0.05, within ~1 ulp: Taylor series to
+ * degree 8 (truncation |x|⁹/9! < 6e-18 relative, 1/20 ulp), evaluated by
+ * Estrin's scheme (short dependency chains). Several times cheaper than
+ * Math.exp, which matters at four calls per value.
  */
 export function expNearZero(x: number): number {
-  return 1 + x * (1 + x * (1 / 2 + x * (1 / 6 + x * (1 / 24 + x * (1 / 120 + x * (1 / 720 + x * (1 / 5040
-    + x * (1 / 40320 + x * (1 / 362880 + x * (1 / 3628800 + x * (1 / 39916800)))))))))));
+  const x2 = x * x, x4 = x2 * x2;
+  return (1 + x) + x2 * (1 / 2 + x * (1 / 6)) + x4 * ((1 / 24 + x * (1 / 120)) + x2 * (1 / 720 + x * (1 / 5040)) + x4 * (1 / 40320));
 }
 
 /**
