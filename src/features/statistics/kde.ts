@@ -60,6 +60,8 @@ export const MODE_TIE_RELATIVE = 1e-9;
 export const KERNEL_CUTOFF_Z = Math.sqrt(600 * Math.LN10);
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+// Number.POSITIVE_INFINITY rather than the global `Infinity` below: V8 kept variables
+// that may hold the global tagged and boxed every double assigned to them.
 
 /** Where the 512 grid points lie: g_j = start + j·step for j < 511, g_511 = end. */
 export interface KdeGrid {
@@ -169,8 +171,8 @@ export function evaluateKdeGrid(sorted: ArrayLike<number>, n: number, bandwidth:
       flush(density, up, batched, upReach, reach, C);
       batched = 0;
       while (up <= last && gridPoint(grid, up) < x) up++;
-      gridUp = up <= last ? gridPoint(grid, up) : Infinity;
-      groupTop = up <= last ? gridPoint(grid, Math.min(last, up + cellsPerGroup - 1)) : Infinity;
+      gridUp = up <= last ? gridPoint(grid, up) : Number.POSITIVE_INFINITY;
+      groupTop = up <= last ? gridPoint(grid, Math.min(last, up + cellsPerGroup - 1)) : Number.POSITIVE_INFINITY;
     }
     if (up > 0 && up <= last && series) {
       // z0 ∈ [−(m−1)·a, a] and a − z0 ∈ [0, m·a]: every exponent within ±SERIES_MAX_X.
@@ -375,12 +377,12 @@ function negligibleFloors(sorted: ArrayLike<number>, n: number, bandwidth: numbe
     const offset = Math.ceil(distance / bandwidth / a);
     floorDown[j] = offset < length ? NEGLIGIBLE * offsetKernel[offset]! : 0;
   }
-  let min = Infinity;
+  let min = Number.POSITIVE_INFINITY;
   for (let j = KDE_GRID_POINTS - 1; j >= 0; j--) {
     if (floorDown[j]! < min) min = floorDown[j]!;
     floorUp[j] = min;
   }
-  min = Infinity;
+  min = Number.POSITIVE_INFINITY;
   for (let j = 0; j < KDE_GRID_POINTS; j++) {
     if (floorDown[j]! < min) min = floorDown[j]!;
     floorDown[j] = min;
@@ -406,7 +408,7 @@ export function evaluateKdeGridDirect(values: ArrayLike<number>, n: number, band
  * (relative) of the maximum density.
  */
 export function kdeMode(density: Float64Array, grid: KdeGrid): number {
-  let max = -Infinity;
+  let max = Number.NEGATIVE_INFINITY;
   for (let j = 0; j < KDE_GRID_POINTS; j++) if (density[j]! > max) max = density[j]!;
   const threshold = max - MODE_TIE_RELATIVE * max;
   let j = 0;
