@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteSink } from './bytes.js';
-import { DeltaScratch, writeDeltaInt64 } from './delta.js';
+import { DeltaScratch, writeDeltaInt64, writeDeltaLengths } from './delta.js';
+import { utf8Column } from './testing.js';
 
 /** Reference DELTA_BINARY_PACKED decoder (int64, BigInt arithmetic), written from the spec. */
 function decodeDelta(bytes: Uint8Array): bigint[] {
@@ -132,4 +133,16 @@ test('a delta page records the rows of its smallest and largest present value', 
   assert.deepEqual([scratch.minRow, scratch.maxRow], [100, 200]);
   assert.ok(writeDeltaInt64(new ByteSink(), BigInt64Array.from(values), valid, 210, 300, scratch));
   assert.deepEqual([scratch.minRow, scratch.maxRow], [210, 299]);
+});
+
+test('string lengths of present rows (DELTA_LENGTH_BYTE_ARRAY prefix)', () => {
+  const strings = ['39477', '52983944268266', null, '', '4236', 'x'.repeat(300), null, '7'];
+  const column = utf8Column(strings);
+  const sink = new ByteSink();
+  writeDeltaLengths(sink, column.offsets, column.valid, 1, strings.length, new DeltaScratch());
+  const expected = strings.slice(1).filter((v): v is string => v !== null).map((v) => BigInt(v.length));
+  assert.deepEqual(decodeDelta(sink.copy()), expected);
+  const empty = new ByteSink();
+  writeDeltaLengths(empty, column.offsets, column.valid, 2, 3, new DeltaScratch());
+  assert.deepEqual(decodeDelta(empty.copy()), []);
 });

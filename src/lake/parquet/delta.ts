@@ -12,6 +12,9 @@
  * than PLAIN's 8 bytes a value, is not delta-encoded (`writeDeltaInt64`
  * returns false and leaves the sink as it was).
  *
+ * `writeDeltaLengths` uses the same blocks for the string lengths of a
+ * DELTA_LENGTH_BYTE_ARRAY page.
+ *
  * Spec: https://parquet.apache.org/docs/file-format/data-pages/encodings/#delta-encoding-delta_binary_packed--5
  */
 import type { ByteSink } from './bytes.js';
@@ -85,7 +88,49 @@ export function writeDeltaInt64(
   sink.uvarint(MINIBLOCKS);
   sink.uvarint(count);
   writeZigZagBig(sink, firstRow < 0 ? 0n : values[firstRow]);
-  const deltaCount = count > 0 ? count - 1 : 0;
+  writeBlocks(sink, deltas, count > 0 ? count - 1 : 0, begin + 8 * count);
+  if (sink.length - begin >= 8 * count && count > 0) {
+    sink.length = begin;
+    return false;
+  }
+  scratch.minRow = minRow;
+  scratch.maxRow = maxRow;
+  return true;
+}
+
+/**
+ * Appends the lengths of the present strings of rows [start, end) (`offsets`
+ * as in a Utf8Column), delta-encoded: the first half of a
+ * DELTA_LENGTH_BYTE_ARRAY page. Lengths are below 2^31, so this always works.
+ */
+export function writeDeltaLengths(
+  sink: ByteSink, offsets: Int32Array, valid: Uint8Array | undefined,
+  start: number, end: number, scratch: DeltaScratch,
+): void {
+  const deltas = scratch.reserve(end - start);
+  let count = 0;
+  let first = 0;
+  let previous = 0;
+  for (let row = start; row < end; row++) {
+    if (valid !== undefined && valid[row] !== 1) continue;
+    const length = offsets[row + 1] - offsets[row];
+    if (count === 0) first = length;
+    else deltas[count - 1] = length - previous;
+    previous = length;
+    count++;
+  }
+  sink.uvarint(BLOCK_VALUES);
+  sink.uvarint(MINIBLOCKS);
+  sink.uvarint(count);
+  sink.uvarint(2 * first); // zigzag of a non-negative value
+  writeBlocks(sink, deltas, count > 0 ? count - 1 : 0, Infinity);
+}
+
+/**
+ * Appends the blocks of `deltas[0, deltaCount)` (each |delta| < 2^52); stops
+ * early once the sink reaches `stopAt` bytes (the caller then discards them).
+ */
+function writeBlocks(sink: ByteSink, deltas: Float64Array, deltaCount: number, stopAt: number): void {
   const widths = new Uint8Array(MINIBLOCKS);
   const miniblockMax = new Float64Array(MINIBLOCKS);
   for (let blockStart = 0; blockStart < deltaCount; blockStart += BLOCK_VALUES) {
@@ -113,15 +158,8 @@ export function writeDeltaInt64(
       if (from >= blockEnd) break; // unneeded miniblocks of the last block have no body
       packMiniblock(sink, deltas, from, Math.min(blockEnd, from + MINIBLOCK_VALUES), minDelta, widths[m]);
     }
-    if (sink.length - begin >= 8 * count) break; // already no smaller than PLAIN
+    if (sink.length >= stopAt) break; // already no smaller than PLAIN
   }
-  if (sink.length - begin >= 8 * count && count > 0) {
-    sink.length = begin;
-    return false;
-  }
-  scratch.minRow = minRow;
-  scratch.maxRow = maxRow;
-  return true;
 }
 
 /** Bits needed for a non-negative integer below 2^53. */

@@ -12,7 +12,8 @@
  * rest of the file (unique ids would otherwise pay for a failed dictionary in
  * every row group). Statistics of a dictionary chunk come from its entries.
  * int64 pages are DELTA_BINARY_PACKED unless delta.ts finds PLAIN better for
- * that page (huge jumps, random values).
+ * that page (huge jumps, random values); utf8 pages without a dictionary are
+ * DELTA_LENGTH_BYTE_ARRAY.
  *
  * An encoder keeps scratch buffers between row groups, so it is meant to be
  * long-lived (one per open file) and is not re-entrant.
@@ -20,10 +21,10 @@
 import type { Column, ColumnBatch, ListInt32Column } from '../../formats/columns.js';
 import { ByteSink } from './bytes.js';
 import type { PageCompressor } from './codec.js';
-import { DeltaScratch, writeDeltaInt64 } from './delta.js';
+import { DeltaScratch, writeDeltaInt64, writeDeltaLengths } from './delta.js';
 import { DictionaryEncoder, type Dictionary } from './dictionary.js';
 import { Encoding, encodeDataPageHeader, encodeDictionaryPageHeader, type ColumnMetaData, type EncodingId, type RowGroup, type Statistics } from './format.js';
-import { bytesOf, writeBool, writeFixedWidth, writeListValues, writeUtf8 } from './plain.js';
+import { bytesOf, writeBool, writeFixedWidth, writeListValues, writeUtf8, writeUtf8Bytes } from './plain.js';
 import { writeConstantLevelsV1, writeHybrid, writeLevelsV1 } from './rle.js';
 import { levelBitWidth, type LeafColumn, type ParquetSchema } from './schema.js';
 import { boolBounds, countNulls, float64Bounds, int32Bounds, int64Bounds, int64BoundsOfRows, utf8Bounds, type Bounds } from './statistics.js';
@@ -260,7 +261,13 @@ export class RowGroupEncoder {
         writeFixedWidth(this.body, bytesOf(column.values), 8, valid, start, end);
         break;
       case 'float64': writeFixedWidth(this.body, bytesOf(column.values), 8, valid, start, end); break;
-      case 'utf8': writeUtf8(this.body, valid === undefined ? { ...column, valid: undefined } : column, start, end); break;
+      case 'utf8': {
+        // Lengths apart from the bytes: no 4-byte prefix per string for zstd to chew on, and the bytes are one copy per run.
+        const present = valid === undefined ? { ...column, valid: undefined } : column;
+        writeDeltaLengths(this.body, present.offsets, present.valid, start, end, this.deltaScratch);
+        writeUtf8Bytes(this.body, present, start, end);
+        return { numValues: rows, nulls, valueEncoding: Encoding.DELTA_LENGTH_BYTE_ARRAY };
+      }
       case 'bool': writeBool(this.body, valid === undefined ? { ...column, valid: undefined } : column, start, end); break;
     }
     return { numValues: rows, nulls, valueEncoding: Encoding.PLAIN };

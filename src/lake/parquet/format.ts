@@ -20,7 +20,7 @@ export type ConvertedTypeId = (typeof ConvertedType)[keyof typeof ConvertedType]
 export const LogicalType = { STRING: 1, LIST: 3, DATE: 6 } as const;
 export type LogicalTypeId = (typeof LogicalType)[keyof typeof LogicalType];
 
-export const Encoding = { PLAIN: 0, RLE: 3, DELTA_BINARY_PACKED: 5, RLE_DICTIONARY: 8 } as const;
+export const Encoding = { PLAIN: 0, RLE: 3, DELTA_BINARY_PACKED: 5, DELTA_LENGTH_BYTE_ARRAY: 6, RLE_DICTIONARY: 8 } as const;
 export type EncodingId = (typeof Encoding)[keyof typeof Encoding];
 
 export const Codec = { UNCOMPRESSED: 0, ZSTD: 6 } as const;
@@ -91,7 +91,10 @@ export interface DataPageHeader {
   readonly compressedPageSize: number;
   /** Level entries in the page, nulls included. */
   readonly numValues: number;
-  /** Encoding of the values: PLAIN (default), DELTA_BINARY_PACKED (int64) or RLE_DICTIONARY (indices into the chunk's dictionary page). */
+  /**
+   * Encoding of the values: PLAIN (default), DELTA_BINARY_PACKED (int64),
+   * DELTA_LENGTH_BYTE_ARRAY (utf8) or RLE_DICTIONARY (indices into the chunk's dictionary page).
+   */
   readonly valueEncoding?: EncodingId;
 }
 

@@ -72,6 +72,22 @@ export function writeUtf8(sink: ByteSink, column: Utf8Column, start: number, end
   sink.length = position;
 }
 
+/**
+ * Appends the bytes of the present strings of rows [start, end), back to
+ * back (the second half of a DELTA_LENGTH_BYTE_ARRAY page, after the
+ * lengths): one copy per run of present rows.
+ */
+export function writeUtf8Bytes(sink: ByteSink, column: Utf8Column, start: number, end: number): void {
+  const { offsets, bytes, valid } = column;
+  if (valid === undefined) {
+    sink.bytes(bytes.subarray(offsets[start], offsets[end]));
+    return;
+  }
+  writePresentRuns(valid, start, end, (runStart, runEnd) => {
+    sink.bytes(bytes.subarray(offsets[runStart], offsets[runEnd]));
+  });
+}
+
 /** Appends present booleans of rows [start, end), bit-packed least significant bit first. */
 export function writeBool(sink: ByteSink, column: BoolColumn, start: number, end: number): void {
   const { values, valid } = column;
