@@ -165,3 +165,34 @@ test('replay --json --start: a listening line, only records from the start time 
     await replay.exited;
   }
 });
+
+test('replay: a client still reading behind at the end of the day gets every record before the server goes', async () => {
+  const replay = startCli(['replay', '--symbol', 'SPY', '--date', DATE, '--lake', 'lake', '--speed', 'max', '--json'], { cwd: work, env, timeoutMs: 60_000 });
+  try {
+    const { url } = JSON.parse(await replay.waitForLine((line) => line.includes('"listening"'))) as { url: string };
+    // A small queue and no drop: the socket stays paused while nothing is read, so when the server
+    // reaches the end of the data its last frames (MBs of quotes) still wait in its buffers.
+    const options = new MassiveFeedClient({ url: `${url}/options`, apiKey: KEY, topics: ['T.*', 'Q.*'], exitOnClose: true,
+      heartbeatIntervalMs: 0, queueCapacity: 1000, pauseDepth: 500, maxReadPauseMs: 600_000, onLog: () => undefined,
+      reconnect: { maxAttempts: 1 } });
+    // The day ends once both clusters have been streamed: stocks are read as they come.
+    const stocks = new MassiveFeedClient({ url: `${url}/stocks`, apiKey: KEY, topics: ['T.SPY'], exitOnClose: true,
+      heartbeatIntervalMs: 0, onLog: () => undefined, reconnect: { maxAttempts: 1 } });
+    await Promise.all([options.start(), stocks.start()]);
+    const stocksRead = (async () => { let n = 0; for await (const e of stocks) if (e.kind === 'stockTrade') n++; return n; })();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    let received = 0;
+    for await (const e of options) if (e.kind !== 'stockTrade') received++;
+    assert.ok((await stocksRead) > 0);
+    const done = await replay.exited;
+    assert.equal(done.code, 0, done.stderr);
+    const summary = JSON.parse(done.stdout.trim().split('\n').at(-1)!) as { type: string; options: { read: number; sent: number } };
+    assert.equal(summary.type, 'summary');
+    assert.ok(summary.options.read > 20_000, 'enough data to outgrow the socket buffers');
+    assert.equal(received, summary.options.sent, 'every record sent was received, none cut off by the server closing');
+    assert.equal(options.stats().reconnects, 0);
+  } finally {
+    replay.kill('SIGKILL');
+    await replay.exited;
+  }
+});
