@@ -84,3 +84,24 @@ test('worker failures reject with LakeError; abort deletes the partial file', as
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a batch with bad contents fails the writer from the worker (its own append or the next call), nothing of it written', async () => {
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'bad-contents.parquet');
+    const writer = new ParquetWorkerWriter(path, ALL_TYPES, { ...OPTIONS, maxInFlightBatches: 1 });
+    await writer.append(batchOf(ALL_TYPES, sampleRows(20)));
+    const bad = batchOf(ALL_TYPES, sampleRows(5));
+    const ticker = bad.columns[0];
+    const required = { ...ticker, valid: Uint8Array.of(1, 1, 0, 1, 1) }; // a null in the non-nullable ticker
+    const badBatch = { rows: bad.rows, columns: [required, ...bad.columns.slice(1)] };
+    await assert.rejects(async () => {
+      await writer.append(badBatch);
+      await writer.close();
+    }, (e: unknown) => e instanceof LakeError && /column 'ticker': null at row 2/.test(e.message));
+    await writer.abort();
+    assert.equal(existsSync(path), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -15,14 +15,19 @@
  * - `rowsWritten` counts rows accepted by `append`; `bytesWritten` is the file
  *   size as of the last batch the worker finished, so it lags by at most the
  *   in-flight batches (fine for size-based rotation).
- * - A failure in the worker (bad batch, disk full) rejects the pending and all
- *   later calls with a LakeError; call `abort()` to delete the partial file.
+ * - Validation is split (validate.ts): a batch of the wrong shape (columns,
+ *   types, array lengths) rejects its own `append`; the per-row checks
+ *   (offsets, validity bytes) run in the worker before any byte of the batch
+ *   is written, so the parser's thread does not pay for them.
+ * - A failure in the worker (bad batch contents, disk full) rejects the
+ *   pending and all later calls with a LakeError; call `abort()` to delete
+ *   the partial file.
  */
 import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Column, ColumnBatch, ColumnSpec } from '../../formats/columns.js';
 import { LakeError, errorMessage } from '../../util/errors.js';
-import { validateBatch } from './validate.js';
+import { validateBatchShape } from './validate.js';
 import { deserializeError, type FromWorker, type ToWorker, type WorkerInit } from './worker-protocol.js';
 import type { ParquetCloseResult, ParquetWriterOptions } from './writer.js';
 
@@ -72,7 +77,7 @@ export class ParquetWorkerWriter {
   /** Queues a batch (transferring its buffers, see the module comment); resolves when the queue has room. */
   async append(batch: ColumnBatch): Promise<void> {
     this.assertUsable();
-    validateBatch(this.specs, batch, this.path);
+    validateBatchShape(this.specs, batch, this.path); // the O(rows) checks run in the worker
     this.post({ kind: 'append', batch }, transferables(batch));
     this.inFlight++;
     this.rowsAppended += batch.rows;

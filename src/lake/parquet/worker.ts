@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { serializeError, type FromWorker, type ToWorker, type WorkerInit } from './worker-protocol.js';
+import { validateBatchContents } from './validate.js';
 import { ParquetFileWriter } from './writer.js';
 
 const port = parentPort;
@@ -30,7 +31,9 @@ port.on('message', (message: ToWorker) => {
     }
     switch (message.kind) {
       case 'append':
-        writer.appendValidated(message.batch); // validated by ParquetWorkerWriter.append before the transfer
+        // ParquetWorkerWriter.append checked the shape before the transfer; the per-row checks run here.
+        validateBatchContents(init.schema, message.batch, init.path);
+        writer.appendValidated(message.batch);
         reply({ kind: 'appended', bytesWritten: writer.bytesWritten });
         break;
       case 'close':

@@ -111,9 +111,9 @@ export class ParquetFileWriter {
 
   /**
    * `append` without the validation pass, for a batch that already went
-   * through `validateBatch` against this schema (ParquetWorkerWriter checks
-   * each batch on the caller's thread before handing it over). A malformed
-   * batch given here can corrupt the file.
+   * through `validateBatch` against this schema (ParquetWorkerWriter's
+   * worker: shape checked on the caller's thread, contents in the worker).
+   * A malformed batch given here can corrupt the file.
    */
   appendValidated(batch: ColumnBatch): void {
     this.assertOpen();
