@@ -46,6 +46,13 @@ export function writeHybrid(sink: ByteSink, levels: HybridValues, count: number,
   let i = 0;
   while (i < count) {
     const value = levels[i];
+    // A run of MIN_RLE_RUN or more starting here needs levels[i + MIN_RLE_RUN - 1] === value:
+    // checking that first keeps high-entropy data (dictionary indices) at one comparison a value.
+    if (i + MIN_RLE_RUN > count || levels[i + MIN_RLE_RUN - 1] !== value) {
+      if (packedStart < 0) packedStart = i;
+      i++;
+      continue;
+    }
     let runEnd = i + 1;
     while (runEnd < count && levels[runEnd] === value) runEnd++;
     if (runEnd - i >= MIN_RLE_RUN) {
@@ -74,17 +81,26 @@ function writeBitPacked(sink: ByteSink, levels: HybridValues, start: number, end
   sink.uvarint(groups * 2 + 1);
   const out = sink.reserve(groups * bitWidth);
   let position = sink.length;
+  // Up to 15 pending bits plus one value of at most 16 bits: fits 31 bits; flushed two bytes at a time.
   let accumulator = 0;
   let accumulatedBits = 0;
-  const paddedEnd = start + groups * 8;
-  for (let k = start; k < paddedEnd; k++) {
-    accumulator |= (k < end ? levels[k] : 0) << accumulatedBits;
+  for (let k = start; k < end; k++) {
+    accumulator |= levels[k] << accumulatedBits;
     accumulatedBits += bitWidth;
-    while (accumulatedBits >= 8) {
-      out[position++] = accumulator & 0xff;
-      accumulator >>>= 8;
-      accumulatedBits -= 8;
+    if (accumulatedBits >= 16) {
+      out[position] = accumulator & 0xff;
+      out[position + 1] = (accumulator >>> 8) & 0xff;
+      position += 2;
+      accumulator >>>= 16;
+      accumulatedBits -= 16;
     }
+  }
+  // Zero padding up to the group boundary adds bits but no value.
+  accumulatedBits += (start + groups * 8 - end) * bitWidth;
+  while (accumulatedBits > 0) {
+    out[position++] = accumulator & 0xff;
+    accumulator >>>= 8;
+    accumulatedBits -= 8;
   }
   sink.length = position;
 }
