@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DictionaryEncoder, MAX_DICTIONARY_ENTRIES, indexBitWidth, type Dictionary } from './dictionary.js';
-import { int32Column, utf8Column } from './testing.js';
+import { float64Column, int32Column, utf8Column } from './testing.js';
 
 function utf8Entries(dictionary: Dictionary): string[] {
   const entries = dictionary.entries;
@@ -57,4 +57,16 @@ test('too many distinct values: no dictionary', () => {
 
 test('index bit widths', () => {
   assert.deepEqual([1, 2, 3, 4, 5, 256, 257, 16384].map(indexBitWidth), [1, 1, 2, 2, 3, 8, 9, 14]);
+});
+
+test('float64: entries compared by bits (-0 and 0 distinct, NaN kept), nulls skipped', () => {
+  const values = [6.24, 6.24, null, -0, 0, NaN, 6.2326, NaN, 0, 6.24];
+  const column = float64Column(values);
+  const dictionary = new DictionaryEncoder().buildFloat64(column, 0, values.length)!;
+  assert.equal(dictionary.entries.type, 'float64');
+  const entries = [...(dictionary.entries.values as Float64Array)];
+  assert.equal(entries.length, 5);
+  assert.ok(Object.is(entries[1], -0) && Object.is(entries[2], 0) && Number.isNaN(entries[3]));
+  const present = values.filter((v) => v !== null);
+  assert.deepEqual(present.map((_, i) => entries[dictionary.indices[i]]), present);
 });
