@@ -33,10 +33,11 @@ export interface ParquetWriterOptions {
   readonly compression?: CompressionName;
   /**
    * zstd level, default 1 (DEFAULT_ZSTD_LEVEL). bench/parquet-writer.ts, 5 M
-   * stocks-trades rows, CPU seconds minus generation: level 1 1.48 s
-   * (~3.4 M rows/s per core), 108.3 MB; level 3 1.76 s (~2.8 M rows/s),
-   * 101.6 MB. Level 3 buys 6 % smaller files for ~19 % more writer CPU;
-   * ingest speed is the product's constraint, so 1.
+   * stocks-trades rows, CPU seconds minus generation, with dictionary and
+   * delta encodings: level 1 1.41 s (~3.5 M rows/s per core), 75.4 MB;
+   * level 3 1.54 s, 74.9 MB. (PLAIN-only writer before: 1.48 s / 108.3 MB
+   * and 1.76 s / 101.6 MB.) Level 3 buys < 1 % smaller files for ~9 % more
+   * writer CPU; ingest speed is the product's constraint, so 1.
    */
   readonly zstdLevel?: number;
   /** Target uncompressed bytes per data page (default 1 MiB). */
