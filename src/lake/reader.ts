@@ -284,23 +284,8 @@ export class LakeReader {
   }
 
   /** Streams a query's chunks; the connection closes when the consumer stops (even early). */
-  private async *chunks(sql: string, prepare?: (conn: DuckDBConnection) => Promise<void>): AsyncGenerator<DuckDBDataChunk> {
-    let conn: DuckDBConnection | undefined;
-    try {
-      conn = await this.instance.connect();
-      await prepare?.(conn);
-      const result = await conn.stream(sql);
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        if (chunk === null || chunk.rowCount === 0) return;
-        yield chunk;
-      }
-    } catch (e) {
-      if (e instanceof LakeError) throw e;
-      throw new LakeError(`reading the lake failed: ${(e as Error).message}`, { lake: this.lake }, { cause: e });
-    } finally {
-      conn?.closeSync();
-    }
+  private chunks(sql: string, prepare?: (conn: DuckDBConnection) => Promise<void>): AsyncGenerator<DuckDBDataChunk> {
+    return streamChunks(this.instance, this.lake, sql, prepare);
   }
 
   close(): void {
@@ -308,9 +293,32 @@ export class LakeReader {
   }
 }
 
+/**
+ * Streams a query's result chunks on a connection of its own; the connection
+ * closes when the consumer stops (even early). Failures become LakeErrors.
+ */
+export async function* streamChunks(instance: DuckDBInstance, lake: string, sql: string, prepare?: (conn: DuckDBConnection) => Promise<void>): AsyncGenerator<DuckDBDataChunk> {
+  let conn: DuckDBConnection | undefined;
+  try {
+    conn = await instance.connect();
+    await prepare?.(conn);
+    const result = await conn.stream(sql);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (chunk === null || chunk.rowCount === 0) return;
+      yield chunk;
+    }
+  } catch (e) {
+    if (e instanceof LakeError) throw e;
+    throw new LakeError(`reading the lake failed: ${(e as Error).message}`, { lake }, { cause: e });
+  } finally {
+    conn?.closeSync();
+  }
+}
+
 /** The int list of row i of a list vector (no allocation for an empty list). */
 const EMPTY: readonly number[] = Object.freeze([]);
-function intList(list: DuckDBListVector, i: number): readonly number[] {
+export function intList(list: DuckDBListVector, i: number): readonly number[] {
   const n = list.getEntryLength(i);
   if (n === 0) return EMPTY;
   const child = list.childVector as DuckDBVector<number>;

@@ -19,10 +19,9 @@
  * correction reads 0 on the receiving side), as the realtime feed sent the original print.
  */
 import { readdir } from 'node:fs/promises';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBListVector, type DuckDBVector } from '@duckdb/node-api';
-import { LakeReader, type LakeReaderOptions, type OptionSelection } from '../lake/reader.js';
+import { DuckDBInstance, type DuckDBDataChunk, type DuckDBListVector, type DuckDBVector } from '@duckdb/node-api';
+import { LakeReader, intList, streamChunks, type LakeReaderOptions, type OptionSelection } from '../lake/reader.js';
 import { partitionDir } from '../lake/layout.js';
-import { LakeError } from '../util/errors.js';
 import type { OptionTrade } from '../options/records.js';
 import { msOfNs, type OptionQuote, type StockTrade } from './protocol.js';
 import type { ReplayOptionRecord } from './replay-server.js';
@@ -178,22 +177,8 @@ export class LakeFeed {
   }
 
   /** Streams a query's chunks; the connection closes when the consumer stops (even early). */
-  private async *chunks(sql: string): AsyncGenerator<DuckDBDataChunk> {
-    let conn: DuckDBConnection | undefined;
-    try {
-      conn = await this.duckdb.connect();
-      const result = await conn.stream(sql);
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        if (chunk === null || chunk.rowCount === 0) return;
-        yield chunk;
-      }
-    } catch (e) {
-      if (e instanceof LakeError) throw e;
-      throw new LakeError(`reading the lake failed: ${(e as Error).message}`, { lake: this.lake }, { cause: e });
-    } finally {
-      conn?.closeSync();
-    }
+  private chunks(sql: string): AsyncGenerator<DuckDBDataChunk> {
+    return streamChunks(this.duckdb, this.lake, sql);
   }
 
   close(): void {
@@ -202,16 +187,6 @@ export class LakeFeed {
   }
 }
 
-const EMPTY: readonly number[] = Object.freeze([]);
-function intList(list: DuckDBListVector, i: number): readonly number[] {
-  const n = list.getEntryLength(i);
-  if (n === 0) return EMPTY;
-  const child = list.childVector as DuckDBVector<number>;
-  const at = list.getEntryOffset(i);
-  const out = new Array<number>(n);
-  for (let k = 0; k < n; k++) out[k] = child.getItem(at + k)!;
-  return out;
-}
 
 function stockTradeRecords(chunk: DuckDBDataChunk, symbol: string): StockTrade[] {
   const n = chunk.rowCount;
