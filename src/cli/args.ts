@@ -27,3 +27,18 @@ export function csvList(value: string | undefined): string[] | undefined {
   const list = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
   return list.length > 0 ? list : undefined;
 }
+
+/** `--from` (required) and `--to` (default: --from), validated and in order. */
+export function requireDateRange(values: { from?: string | undefined; to?: string | undefined }): { from: string; to: string } {
+  const from = requireDate('from', values.from);
+  const to = requireDate('to', values.to ?? values.from);
+  if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+  return { from, to };
+}
+
+/** `--symbol`, or the config's `aggregations.symbol`, upper-cased and checked. */
+export function symbolOption(value: string | undefined, fallback: string): string {
+  const symbol = (value ?? fallback).trim().toUpperCase();
+  if (!/^[A-Z0-9][A-Z0-9.]*$/.test(symbol)) throw new UsageError(`--symbol: "${symbol}" is not a ticker`);
+  return symbol;
+}

@@ -1,5 +1,5 @@
 /** `gammaflow features`: windowed features of one symbol from the lake (historical path). Argument handling only. */
-import { csvList, parseCommand, requireDate } from './args.js';
+import { csvList, parseCommand, requireDateRange, symbolOption } from './args.js';
 import { UsageError, EXIT_OK } from './report.js';
 import { loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
@@ -40,9 +40,7 @@ export async function featuresCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { process.stdout.write(FEATURES_HELP + '\n'); return EXIT_OK; }
-  const from = requireDate('from', values.from);
-  const to = requireDate('to', values.to ?? values.from);
-  if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+  const { from, to } = requireDateRange(values);
   const windows = csvList(values.windows);
   for (const w of windows ?? []) {
     try { parseWindow(w); } catch (e) { throw new UsageError(`--windows: ${(e as Error).message}`); }
@@ -54,8 +52,7 @@ export async function featuresCommand(argv: string[]): Promise<number> {
     try { outputFormatOf(values.out); } catch (e) { throw new UsageError(`--out: ${(e as Error).message}`); }
   }
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
-  const symbol = (values.symbol ?? config.aggregations.symbol).trim().toUpperCase();
-  if (!/^[A-Z0-9][A-Z0-9.]*$/.test(symbol)) throw new UsageError(`--symbol: "${symbol}" is not a ticker`);
+  const symbol = symbolOption(values.symbol, config.aggregations.symbol);
   const lake = values.lake ?? config.storage.lake;
   const days = new NyseCalendar(calendarOverrides(config.calendar)).tradingDays(from, to);
 

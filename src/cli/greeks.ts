@@ -1,6 +1,6 @@
 /** `gammaflow greeks`: per-trade BSM greeks of one symbol's option trades → LAKE/options-greeks. Argument handling only. */
-import { parseCommand, requireDate } from './args.js';
-import { UsageError, EXIT_OK } from './report.js';
+import { parseCommand, requireDateRange, symbolOption } from './args.js';
+import { EXIT_OK } from './report.js';
 import { loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
 import { NyseCalendar } from '../calendar/index.js';
@@ -35,12 +35,9 @@ export async function greeksCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { process.stdout.write(GREEKS_HELP + '\n'); return EXIT_OK; }
-  const from = requireDate('from', values.from);
-  const to = requireDate('to', values.to ?? values.from);
-  if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+  const { from, to } = requireDateRange(values);
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
-  const symbol = (values.symbol ?? config.aggregations.symbol).trim().toUpperCase();
-  if (!/^[A-Z0-9][A-Z0-9.]*$/.test(symbol)) throw new UsageError(`--symbol: "${symbol}" is not a ticker`);
+  const symbol = symbolOption(values.symbol, config.aggregations.symbol);
   const lake = values.lake ?? config.storage.lake;
   const days = new NyseCalendar(calendarOverrides(config.calendar)).tradingDays(from, to);
 

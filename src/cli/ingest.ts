@@ -1,6 +1,6 @@
 /** `gammaflow ingest`: flat files (S3 or a local folder) → Parquet lake. Argument handling only. */
 import { availableParallelism } from 'node:os';
-import { parseCommand, requireDate, csvList } from './args.js';
+import { parseCommand, csvList, requireDateRange } from './args.js';
 import { UsageError, EXIT_OK } from './report.js';
 import { loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
@@ -48,9 +48,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     if (!d) throw new UsageError(`unknown dataset "${n}"; known: ${Object.keys(DATASETS).join(', ')}`);
     return d;
   });
-  const from = requireDate('from', values.from);
-  const to = requireDate('to', values.to ?? values.from);
-  if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+  const { from, to } = requireDateRange(values);
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
   const lake = values.lake ?? config.storage.lake;
   const tickers = csvList(values.tickers);

@@ -20,7 +20,7 @@
  * error (max_connections, reconnects exhausted) exits 1; a rejected API key exits 2.
  */
 import { randomBytes } from 'node:crypto';
-import { csvList, parseCommand } from './args.js';
+import { csvList, parseCommand, symbolOption } from './args.js';
 import { EXIT_OK, UsageError } from './report.js';
 import { loadCliConfig } from './common.js';
 import { withRunUi, type RunUiContext } from './run-ui.js';
@@ -82,8 +82,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
   }
   if (windows && new Set(windows.map((w) => parseWindow(w))).size !== windows.length) throw new UsageError('--windows: each window size once');
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
-  const symbol = (values.symbol ?? config.aggregations.symbol).trim().toUpperCase();
-  if (!/^[A-Z0-9][A-Z0-9.]*$/.test(symbol)) throw new UsageError(`--symbol: "${symbol}" is not a ticker`);
+  const symbol = symbolOption(values.symbol, config.aggregations.symbol);
   const base = (values.url ?? config.massive.ws_url).replace(/\/+$/, '');
   if (!/^wss?:\/\//.test(base)) throw new UsageError(`--url: expected a ws:// or wss:// URL, got "${base}"`);
   const apiKey = config.massive.api_key;

@@ -10,7 +10,7 @@
  * `--json`); a summary ends the run. Exit 0 when the whole day was replayed, 1 when stopped
  * (Ctrl-C, SIGTERM) before the end or when the lake could not be read.
  */
-import { parseCommand, requireDate } from './args.js';
+import { parseCommand, requireDate, symbolOption } from './args.js';
 import { UsageError, EXIT_OK, EXIT_FAILED } from './report.js';
 import { loadCliConfig } from './common.js';
 import { nyWallClockToUtcNs, utcMsToNyWallClock } from '../calendar/index.js';
@@ -117,8 +117,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const startNs = values.start === undefined ? undefined : parseStartTime(date, values.start);
   const json = values.json;
   const { config } = await loadCliConfig(values.config, json);
-  const symbol = (values.symbol ?? config.aggregations.symbol).trim().toUpperCase();
-  if (!/^[A-Z0-9][A-Z0-9.]*$/.test(symbol)) throw new UsageError(`--symbol: "${symbol}" is not a ticker`);
+  const symbol = symbolOption(values.symbol, config.aggregations.symbol);
   const lake = values.lake ?? config.storage.lake;
   const envKey = process.env.MASSIVE_API_KEY;
   const apiKey = values['api-key-any'] || envKey === undefined || envKey === '' ? undefined : envKey;

@@ -4,7 +4,7 @@
  * option quotes when aggression is on, all filtered while streaming) →
  * greeks → features, under one dashboard.
  */
-import { parseCommand, requireDate, csvList } from './args.js';
+import { parseCommand, csvList, requireDateRange, symbolOption } from './args.js';
 import { UsageError, EXIT_OK } from './report.js';
 import { loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
@@ -40,14 +40,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { process.stdout.write(RUN_HELP + '\n'); return EXIT_OK; }
-  const from = requireDate('from', values.from);
-  const to = requireDate('to', values.to ?? values.from);
-  if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+  const { from, to } = requireDateRange(values);
   const session = values.session as SessionKind | undefined;
   if (session !== undefined && !['regular', 'extended', 'all'].includes(session)) throw new UsageError(`--session must be regular, extended or all, got "${session}"`);
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
-  const symbol = (values.symbol ?? config.aggregations.symbol).trim().toUpperCase();
-  if (!/^[A-Z0-9][A-Z0-9.]*$/.test(symbol)) throw new UsageError(`--symbol: "${symbol}" is not a ticker`);
+  const symbol = symbolOption(values.symbol, config.aggregations.symbol);
   const lake = values.lake ?? config.storage.lake;
   const windows = csvList(values.windows);
   return runPipeline({
