@@ -18,7 +18,6 @@ import { LakeFeed } from '../live/lake-feed.js';
 import { startReplayServer, type ReplayClusterSummary, type ReplaySummary } from '../live/replay-server.js';
 import { msOfNs } from '../live/protocol.js';
 import { LakeError, errorMessage } from '../util/errors.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REPLAY_HELP = `gammaflow replay --symbol SYMBOL --date YYYY-MM-DD [options]
 
@@ -87,19 +86,6 @@ function nyClock(ns: bigint | undefined): string {
   return `${two(w.hour)}:${two(w.minute)}:${two(w.second)}`;
 }
 
-/**
- * Resolves once this process holds no TCP connection any more (or `stop()` says so). At the end
- * of the data the replay server has closed every connection with 1000, but a client that is
- * behind still has frames to read before it answers the close: `ReplayServer.close()` would
- * terminate those sockets and cut the end of the day off (the client would see an abnormal
- * close and try to reconnect). `ws` itself destroys a socket 30 s after its close frame, which
- * bounds the wait. The process serves nothing else over TCP, so its open TCP sockets are exactly
- * the replay's connections (ReplayServer exposes no connection count).
- */
-async function connectionsClosed(stop: () => boolean): Promise<void> {
-  const open = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
-  while (open() > 0 && !stop()) await sleep(20);
-}
 
 const count = (n: number): string => n.toLocaleString('en-US');
 const clusterLine = (c: ReplayClusterSummary): string => `${count(c.sent)} sent of ${count(c.read)} read, ${count(c.frames)} frames`;
@@ -173,8 +159,9 @@ export async function replayCommand(argv: string[]): Promise<number> {
     let failed: unknown;
     try {
       summary = await server.finished;
-      // Let every client read what was sent before the server goes (see connectionsClosed).
-      if (!stopped) await connectionsClosed(() => stopped);
+      // Let every client read what was sent before the server goes: a client reading behind
+      // still has the end of the day in flight, and closing now would cut it off.
+      if (!stopped) await server.idle(() => stopped);
     } catch (e) {
       failed = e;
       summary = server.progress();

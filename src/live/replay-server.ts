@@ -89,6 +89,12 @@ export interface ReplayServer {
   readonly finished: Promise<ReplaySummary>;
   /** Counts so far. */
   progress(): ReplaySummary;
+  /**
+   * Resolves once no client connection is open (each has read what was sent and answered the
+   * close at the end of the replay), or when `stop()` says to give up. Call it after `finished`
+   * so that a client reading behind still gets the end of the day before `close()`.
+   */
+  idle(stop?: () => boolean): Promise<void>;
   /** Stops streaming, closes every connection and the server; idempotent. */
   close(): Promise<void>;
 }
@@ -359,6 +365,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     wss.once('listening', resolve);
     wss.once('error', reject);
   });
+  const idleWaiters: (() => void)[] = [];
   wss.on('connection', (ws, request) => {
     const session: Session = { ws, cluster: clusterOfPath(request.url), authenticated: false, topics: new Set() };
     ws.on('error', () => undefined);
@@ -368,7 +375,10 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       return;
     }
     sessions.add(session);
-    ws.on('close', () => sessions.delete(session));
+    ws.on('close', () => {
+      sessions.delete(session);
+      if (sessions.size === 0) for (const wake of idleWaiters.splice(0)) wake();
+    });
     ws.on('message', (data) => onAction(session, data.toString()));
     sendStatus(ws, 'connected', 'Connected Successfully');
   });
@@ -383,6 +393,14 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     port,
     finished,
     progress: () => ({ stocks: summaryOf(clusters.stocks), options: summaryOf(clusters.options) }),
+    idle: async (stop) => {
+      while (sessions.size > 0 && !(stop?.() ?? false)) {
+        await new Promise<void>((resolve) => {
+          idleWaiters.push(resolve);
+          setTimeout(resolve, 100).unref(); // re-checks `stop`
+        });
+      }
+    },
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {
         stopping = true;

@@ -170,10 +170,12 @@ test('replay: a client still reading behind at the end of the day gets every rec
   const replay = startCli(['replay', '--symbol', 'SPY', '--date', DATE, '--lake', 'lake', '--speed', 'max', '--json'], { cwd: work, env, timeoutMs: 60_000 });
   try {
     const { url } = JSON.parse(await replay.waitForLine((line) => line.includes('"listening"'))) as { url: string };
-    // A small queue and no drop: the socket stays paused while nothing is read, so when the server
-    // reaches the end of the data its last frames (MBs of quotes) still wait in its buffers.
+    // Reading pauses early and never gives up: the socket stays paused while nothing is read, so when
+    // the server reaches the end of the data its last frames (MBs of quotes) still wait in its buffers.
+    // The queue holds many frames (up to 1,000 events each) beyond the pause depth: frames already
+    // received when reading pauses still land, and a queue smaller than that would drop them.
     const options = new MassiveFeedClient({ url: `${url}/options`, apiKey: KEY, topics: ['T.*', 'Q.*'], exitOnClose: true,
-      heartbeatIntervalMs: 0, queueCapacity: 1000, pauseDepth: 500, maxReadPauseMs: 600_000, onLog: () => undefined,
+      heartbeatIntervalMs: 0, queueCapacity: 50_000, pauseDepth: 500, maxReadPauseMs: 600_000, onLog: () => undefined,
       reconnect: { maxAttempts: 1 } });
     // The day ends once both clusters have been streamed: stocks are read as they come.
     const stocks = new MassiveFeedClient({ url: `${url}/stocks`, apiKey: KEY, topics: ['T.SPY'], exitOnClose: true,
@@ -183,6 +185,7 @@ test('replay: a client still reading behind at the end of the day gets every rec
     await new Promise((resolve) => setTimeout(resolve, 1500));
     let received = 0;
     for await (const e of options) if (e.kind !== 'stockTrade') received++;
+    assert.equal(options.stats().dropped, 0, 'the client dropped nothing');
     assert.ok((await stocksRead) > 0);
     const done = await replay.exited;
     assert.equal(done.code, 0, done.stderr);
