@@ -179,30 +179,34 @@ function packMiniblock(sink: ByteSink, deltas: Float64Array, from: number, to: n
     packNarrow(sink, deltas, from, to, minDelta, width);
     return;
   }
+  // Wider than 32 bits: each offset is its low word (32 bits, always completing the pending
+  // word, so `filled` is unchanged by it) followed by its high part (width - 32 bits).
   const out = sink.reserve(4 * width);
   let position = sink.length;
   let word = 0; // pending bits, the low `filled` of them valid
   let filled = 0;
-  const lowWidth = width < 32 ? width : 32;
-  const highWidth = width - lowWidth;
+  const highWidth = width - 32;
   for (let i = from; i < from + MINIBLOCK_VALUES; i++) {
     const offset = i < to ? deltas[i] - minDelta : 0;
-    // Low part (up to 32 bits), then the high part for widths above 32.
-    for (let part = 0; part < 2; part++) {
-      const bits = part === 0 ? lowWidth : highWidth;
-      if (bits === 0) break;
-      const value = part === 0 ? offset >>> 0 : Math.floor(offset / TWO32);
-      word = (word | (value << filled)) >>> 0;
-      filled += bits;
-      if (filled >= 32) {
-        out[position] = word & 0xff;
-        out[position + 1] = (word >>> 8) & 0xff;
-        out[position + 2] = (word >>> 16) & 0xff;
-        out[position + 3] = word >>> 24;
-        position += 4;
-        filled -= 32;
-        word = filled === 0 ? 0 : value >>> (bits - filled);
-      }
+    const low = offset >>> 0;
+    const high = (offset - low) / TWO32;
+    word = (word | (low << filled)) >>> 0;
+    out[position] = word & 0xff;
+    out[position + 1] = (word >>> 8) & 0xff;
+    out[position + 2] = (word >>> 16) & 0xff;
+    out[position + 3] = word >>> 24;
+    position += 4;
+    word = filled === 0 ? 0 : low >>> (32 - filled);
+    word = (word | (high << filled)) >>> 0;
+    filled += highWidth;
+    if (filled >= 32) {
+      out[position] = word & 0xff;
+      out[position + 1] = (word >>> 8) & 0xff;
+      out[position + 2] = (word >>> 16) & 0xff;
+      out[position + 3] = word >>> 24;
+      position += 4;
+      filled -= 32;
+      word = filled === 0 ? 0 : high >>> (highWidth - filled);
     }
   }
   sink.length = position;
