@@ -9,8 +9,8 @@
  * The arithmetic stays in doubles (no BigInt per value): values are read as
  * 32-bit words and a delta is exact as long as it is below 2^52 in magnitude.
  * A page with a larger delta, or whose delta encoding would not be smaller
- * than PLAIN's 8 bytes a value, is not delta-encoded (`writeDeltaInt64`
- * returns false and leaves the sink as it was).
+ * than PLAIN's 8 bytes a value, or without any present value, is not
+ * delta-encoded (`writeDeltaInt64` returns false and leaves the sink as it was).
  *
  * `writeDeltaLengths` uses the same blocks for the string lengths of a
  * DELTA_LENGTH_BYTE_ARRAY page.
@@ -83,11 +83,12 @@ export function writeDeltaInt64(
     count++;
   }
 
+  if (count === 0) return false; // no value: an empty PLAIN section says it best
   const begin = sink.length;
   sink.uvarint(BLOCK_VALUES);
   sink.uvarint(MINIBLOCKS);
   sink.uvarint(count);
-  writeZigZagBig(sink, firstRow < 0 ? 0n : values[firstRow]);
+  writeZigZagBig(sink, values[firstRow]);
   writeBlocks(sink, deltas, count > 0 ? count - 1 : 0, begin + 8 * count);
   if (sink.length - begin >= 8 * count && count > 0) {
     sink.length = begin;

@@ -197,7 +197,8 @@ export class RowGroupEncoder {
       default: return undefined;
     }
     if (dictionary === undefined) this.plainOnly[leafIndex] = true;
-    return dictionary;
+    // An all-null chunk: nothing to look up, and no empty dictionary page for readers to trip on.
+    return dictionary !== undefined && dictionary.entryCount > 0 ? dictionary : undefined;
   }
 
   /** End (exclusive) of the page starting at `start`: at least one row, about `pageBytes` of values. */
@@ -262,6 +263,7 @@ export class RowGroupEncoder {
         break;
       case 'float64': writeFixedWidth(this.body, bytesOf(column.values), 8, valid, start, end); break;
       case 'utf8': {
+        if (nulls === rows) break; // no value at all: an empty PLAIN section
         // Lengths apart from the bytes: no 4-byte prefix per string for zstd to chew on, and the bytes are one copy per run.
         const present = valid === undefined ? { ...column, valid: undefined } : column;
         writeDeltaLengths(this.body, present.offsets, present.valid, start, end, this.deltaScratch);

@@ -23,6 +23,8 @@ const SPECS: readonly ColumnSpec[] = [
   { name: 'ts', type: 'int64', nullable: true, unit: 'ns' },
   { name: 'noise', type: 'int64', nullable: false },
   { name: 'day', type: 'date32', nullable: true },
+  { name: 'late_ts', type: 'int64', nullable: true },
+  { name: 'late_tag', type: 'utf8', nullable: true },
 ];
 const ROWS = 40_000;
 const ROW_GROUP_ROWS = 20_000;
@@ -52,6 +54,8 @@ function rows(): CellValue[][] {
       r % 17 === 0 ? null : ts,
       BigInt.asIntN(64, (BigInt(Math.floor(next() * 2 ** 32)) << 32n) | BigInt(Math.floor(next() * 2 ** 32))),
       r < 25_000 ? null : 20_000 + (r % 3),
+      r < 25_000 ? null : 1_000_000n * BigInt(r), // all-null pages and a whole all-null chunk
+      r < 25_000 ? null : `tag-${r}`,
     ]);
   }
   return out;
@@ -78,7 +82,7 @@ test('dictionary, delta and plain chunks read back through DuckDB, with the expe
       const row = read[r];
       const want = data[r];
       const day = row.day === null ? null : Math.round((row.day as Date).getTime() / 86_400_000);
-      const got = [row.ticker, row.venue, row.id, row.serial, row.ts, row.noise, day];
+      const got = [row.ticker, row.venue, row.id, row.serial, row.ts, row.noise, day, row.late_ts, row.late_tag];
       assert.deepEqual(got, want, `row ${r}`);
     }
 
@@ -122,6 +126,9 @@ test('nodejs-polars reads the same values', { skip: pl ? false : 'nodejs-polars 
     assert.deepEqual(column('serial'), at(3));
     assert.deepEqual(strings('ts'), at(4).map((v) => (v === null ? null : String(v))));
     assert.deepEqual(strings('noise'), at(5).map(String));
+    assert.deepEqual(strings('day'), data.map((row) => (row[6] === null ? null : new Date((row[6] as number) * 86_400_000).toISOString().slice(0, 10))));
+    assert.deepEqual(strings('late_ts'), at(7).map((v) => (v === null ? null : String(v))));
+    assert.deepEqual(column('late_tag'), at(8));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
