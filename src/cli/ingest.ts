@@ -87,7 +87,7 @@ export async function ingestDaysWithin(tracker: ProgressTracker, signal: AbortSi
   const { config } = o;
   const calendar = new NyseCalendar(calendarOverrides(config.calendar));
   const days = calendar.tradingDays(o.from, o.to);
-  const source = openSource(o.sourceSpec, config);
+  const source = await openSource(o.sourceSpec, config);
   try {
     if (days.length === 0) tracker.log('warn', `no NYSE trading day between ${o.from} and ${o.to}`);
     const result = await runIngest({

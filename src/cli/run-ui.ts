@@ -8,7 +8,6 @@ import type { Config } from '../config/schema.js';
 import { watchConfig } from '../config/index.js';
 import { ProgressTracker } from '../observe/progress.js';
 import { startPlainProgress } from '../observe/plain.js';
-import { startDashboard } from '../observe/dashboard.js';
 import { createMetricsRegistry, registerTrackerMetrics, startMetricsServer, type MetricsServer } from '../observe/metrics.js';
 import type { Registry } from 'prom-client';
 import { GammaflowError } from '../util/errors.js';
@@ -48,9 +47,10 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
     controller.abort();
   };
 
+  // The dashboard (ink + react, ~0.2 s to load) is imported only when it is shown.
   const useTui = !options.noTui && !options.json && stdout.isTTY === true && process.stdin.isTTY === true;
   const ui = useTui
-    ? startDashboard(tracker, { refreshMs: config.tui.progress_update_ms, onQuit: quit, stdout })
+    ? (await import('../observe/dashboard.js')).startDashboard(tracker, { refreshMs: config.tui.progress_update_ms, onQuit: quit, stdout })
     : startPlainProgress(tracker, { out: options.json ? stdout : stderr, intervalMs: config.tui.plain_progress_interval_s * 1000, json: options.json });
   const setRate = (c: Config): void => {
     if ('setRefreshMs' in ui) ui.setRefreshMs(c.tui.progress_update_ms);

@@ -1,12 +1,12 @@
 /** `--source s3 | local:DIR` → a FlatFileSource. */
 import { LocalSource } from '../sources/local.js';
-import { S3Source } from '../sources/s3.js';
 import type { FlatFileSource } from '../sources/source.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../util/errors.js';
 import { UsageError } from './report.js';
 
-export function openSource(spec: string, config: Config): FlatFileSource {
+/** The AWS SDK (~75 ms to load) is imported only for `--source s3`. */
+export async function openSource(spec: string, config: Config): Promise<FlatFileSource> {
   if (spec.startsWith('local:')) {
     const dir = spec.slice('local:'.length);
     if (dir === '') throw new UsageError('--source local:DIR needs a directory');
@@ -22,6 +22,7 @@ export function openSource(spec: string, config: Config): FlatFileSource {
   // The AWS SDK prints a multi-line NodeVersionSupportWarning on Node < 22 (which package.json supports):
   // noise for people and non-JSON text under --json. A user who wants it can still set the variable to "false".
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { S3Source } = await import('../sources/s3.js');
   return new S3Source({
     endpoint: m.s3_endpoint, bucket: m.s3_bucket, region: m.s3_region,
     accessKeyId: m.s3_access_key_id, secretAccessKey: m.s3_secret_access_key,

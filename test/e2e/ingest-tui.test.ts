@@ -92,11 +92,12 @@ async function waitForScreen(target: string, what: string, predicate: (screen: s
 }
 
 /** Waits for the pane's process to exit (remain-on-exit keeps the pane) and returns its exit status. */
-async function waitForExit(target: string, timeoutMs = 30_000): Promise<number> {
+/** The CLI's exit status, as written by the pane's shell into `statusFile` once the CLI has exited. */
+async function waitForExit(target: string, statusFile: string, timeoutMs = 30_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const [dead, status] = (await tmux('display-message', '-p', '-t', target, '#{pane_dead} #{pane_dead_status}')).trim().split(' ');
-    if (dead === '1') return Number(status);
+    const text = existsSync(statusFile) ? readFileSync(statusFile, 'utf8').trim() : '';
+    if (/^\d+$/.test(text)) return Number(text);
     await sleep(100);
   }
   throw new Error(`the CLI did not exit within ${timeoutMs} ms; screen:\n${await tmux('capture-pane', '-p', '-t', target)}`);
@@ -113,8 +114,11 @@ test('the dashboard under tmux shows MB / and MB/s and the metrics URL; q stops 
     ].join('\n') + '\n');
     proxy.inject({ kind: 'stall', afterBodyBytes: STALL_AFTER_BYTES }, { match: matching({ method: 'GET', key: KEY }), times: 1 });
     const credentials = [`MASSIVE_S3_ACCESS_KEY_ID=${LOCAL_S3_CREDENTIALS.accessKeyId}`, `MASSIVE_S3_SECRET_ACCESS_KEY=${LOCAL_S3_CREDENTIALS.secretAccessKey}`];
+    // The shell records the CLI's exit status in a file: tmux's #{pane_dead_status} is sometimes read
+    // empty right after the pane dies, which made the status check flaky.
+    const statusFile = join(work, 'exit-status');
     const command = ['env', ...credentials, process.execPath, CLI_PATH, 'ingest', '--dataset', DATASET, '--from', DATE,
-      '--lake', lake, '--config', config].map(shellQuote).join(' ');
+      '--lake', lake, '--config', config].map(shellQuote).join(' ') + `; echo $? > ${shellQuote(statusFile)}`;
     const conf = join(work, 'tmux.conf');
     writeFileSync(conf, 'set -g remain-on-exit on\n');
     await tmux('-f', conf, 'new-session', '-d', '-s', 'ingest', '-x', '150', '-y', '40', '-c', work, command);
@@ -134,7 +138,7 @@ test('the dashboard under tmux shows MB / and MB/s and the metrics URL; q stops 
     assert.match(metrics, /^gammaflow_files_planned 1$/m);
 
     await tmux('send-keys', '-t', target, 'q');
-    const status = await waitForExit(target);
+    const status = await waitForExit(target, statusFile);
     const last = await tmux('capture-pane', '-p', '-t', target);
     assert.equal(status, 1, `stopping before the day is done exits 1:\n${last}`);
     assert.match(last, /ingest finished in/);
