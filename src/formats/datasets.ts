@@ -33,6 +33,12 @@ const col = (name: string, type: ColumnSpec['type'], opts: { nullable?: boolean;
   ...(opts.doc ? { doc: opts.doc } : {}),
 });
 
+/** The two sides of a quote, as both quote datasets print them (a zero price/size = no quote on that side). */
+const quoteSides = (): CsvColumn[] => [
+  col('ask_exchange', 'int32'), col('ask_price', 'float64'), col('ask_size', 'float64'),
+  col('bid_exchange', 'int32'), col('bid_price', 'float64'), col('bid_size', 'float64'),
+];
+
 export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
   'stocks-trades': {
     name: 'stocks-trades',
@@ -62,12 +68,7 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
     filterKind: 'tickers',
     columns: [
       col('ticker', 'utf8', { nullable: false }),
-      col('ask_exchange', 'int32'),
-      col('ask_price', 'float64'),
-      col('ask_size', 'float64'),
-      col('bid_exchange', 'int32'),
-      col('bid_price', 'float64'),
-      col('bid_size', 'float64'),
+      ...quoteSides(),
       col('conditions', 'list_int32'),
       col('indicators', 'list_int32'),
       col('participant_timestamp', 'int64', { unit: 'ns' }),
@@ -100,12 +101,7 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
     filterKind: 'underlyings',
     columns: [
       col('ticker', 'utf8', { nullable: false }),
-      col('ask_exchange', 'int32'),
-      col('ask_price', 'float64'),
-      col('ask_size', 'float64'),
-      col('bid_exchange', 'int32'),
-      col('bid_price', 'float64'),
-      col('bid_size', 'float64'),
+      ...quoteSides(),
       col('sequence_number', 'int64'),
       col('sip_timestamp', 'int64', { nullable: false, unit: 'ns' }),
     ],
