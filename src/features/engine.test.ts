@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { featureTolerance, readFeatureFixture, type ReferenceInput, type ReferenceOutput } from '../../test/support/feature-reference.js';
 import { NyseCalendar, nyWallClockToUtcNs, type SessionKind } from '../calendar/index.js';
 import { DEFAULT_EXCLUDE_CONDITIONS_HIGH_LOW, DEFAULT_EXCLUDE_CONDITIONS_OPEN_CLOSE, DEFAULT_EXCLUDE_CONDITIONS_VOLUME, defaultConfig } from '../config/schema.js';
 import { GreeksFlag, type EnrichedOptionTrade, type UnderlyingTrade } from '../options/records.js';
@@ -324,35 +322,10 @@ test('aggression: 149 features; priced trades enter the buy/sell dadvv sets of t
 
 // ------------------------------------------------------------ reference check
 
-interface ReferenceInput {
-  windows: string[]; contract_size: number; include_corrections: boolean;
-  exclude_conditions_high_low: number[]; exclude_conditions_open_close: number[]; exclude_conditions_volume: number[];
-  stocks: { t: string[]; seq: number[]; price: number[]; size: number[]; conditions: number[][]; correction: number[] };
-  options: { t: string[]; seq: number[]; right: string; strike: number[]; price: number[]; size: number[]; eligible: number[];
-    S: (number | null)[]; flag: number[]; dadvv: (number | null)[]; gadvv: (number | null)[] };
-}
-interface ReferenceOutput {
-  columns: string[]; mode_columns: string[]; diag_columns: string[];
-  rows: [string, string, string, (number | null)[], number[], number[]][];
-}
-
-function fixtureDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return join(dir, 'test', 'fixtures', 'features');
-}
-
-/** FEATURES.md tolerances: 1e-9 relative; 1e-7 for IV-based columns; dip_pval 1e-6 absolute; mode within one KDE grid step. */
-function tolerance(column: string, modeStep: number | undefined): { abs: number; rel: number } {
-  if (column.endsWith('_dip_pval')) return { abs: 1e-6, rel: 0 };
-  if (column.endsWith('_mode')) return { abs: (modeStep ?? 0) * (1 + 1e-9), rel: 1e-9 };
-  if (/_(dadvv|gadvv)_/.test(column)) return { abs: 1e-12, rel: 1e-7 };
-  return { abs: 1e-12, rel: 1e-9 };
-}
 
 test('reference check: every row of a half day matches the numpy/scipy/R implementation at FEATURES.md tolerances', () => {
-  const input = JSON.parse(readFileSync(join(fixtureDir(), 'input.json'), 'utf8')) as ReferenceInput;
-  const reference = JSON.parse(readFileSync(join(fixtureDir(), 'reference.json'), 'utf8')) as ReferenceOutput;
+  const input = readFeatureFixture<ReferenceInput>('input.json');
+  const reference = readFeatureFixture<ReferenceOutput>('reference.json');
   const e = new FeatureEngine({
     symbol: 'SPY', windows: windowSpecs(input.windows), session: 'regular', calendar, contractSize: input.contract_size,
     underlyingRules: {
@@ -396,7 +369,7 @@ test('reference check: every row of a half day matches the numpy/scipy/R impleme
       const where = `${window} ${start} ${column}`;
       if (want === null) { assert.ok(Number.isNaN(got), `${where}: expected null, got ${got}`); return; }
       const modeIndex = reference.mode_columns.indexOf(column);
-      const { abs, rel } = tolerance(column, modeIndex >= 0 ? modeSteps[modeIndex] : undefined);
+      const { abs, rel } = featureTolerance(column, modeIndex >= 0 ? modeSteps[modeIndex] : undefined);
       assert.ok(Math.abs(got - want) <= Math.max(abs, rel * Math.max(Math.abs(want), Math.abs(got))), `${where}: got ${got}, reference ${want}`);
       compared++;
     });

@@ -5,10 +5,10 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { featureTolerance, readFeatureFixture, type ReferenceInput, type ReferenceOutput } from '../../test/support/feature-reference.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { duckQuery, lit } from '../../test/support/duckdb.js';
 import { NyseCalendar, nyWallClockToUtcNs } from '../calendar/index.js';
 import { defaultConfig } from '../config/schema.js';
@@ -230,36 +230,11 @@ test('days that disagree on aggression fail the run before computing; aggression
 
 // ------------------------------------------- the 68 columns against an independent reference
 
-interface FixtureInput {
-  windows: string[]; contract_size: number; include_corrections: boolean;
-  exclude_conditions_high_low: number[]; exclude_conditions_open_close: number[]; exclude_conditions_volume: number[];
-  stocks: { t: string[]; seq: number[]; price: number[]; size: number[]; conditions: number[][]; correction: number[] };
-  options: { t: string[]; seq: number[]; right: string; strike: number[]; price: number[]; size: number[]; eligible: number[];
-    S: (number | null)[]; flag: number[]; dadvv: (number | null)[]; gadvv: (number | null)[] };
-}
-interface FixtureReference {
-  columns: string[]; mode_columns: string[]; diag_columns: string[];
-  rows: [string, string, string, (number | null)[], number[], number[]][];
-}
-
-function fixtureDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return join(dir, 'test', 'fixtures', 'features');
-}
-
-/** FEATURES.md tolerances: dadvv columns 1e-7 relative; dip_pval 1e-6 absolute; mode within one KDE grid step. */
-function tolerance(column: string, modeStep: number | undefined): { abs: number; rel: number } {
-  if (column.endsWith('_dip_pval')) return { abs: 1e-6, rel: 0 };
-  if (column.endsWith('_mode')) return { abs: (modeStep ?? 0) * (1 + 1e-9), rel: 1e-9 };
-  return { abs: 1e-12, rel: 1e-7 };
-}
 
 test('the 68 aggression columns and side diagnostics of a half day match the numpy/scipy/R reference (make_aggression_reference.py)', () => {
-  const dir = fixtureDir();
-  const input = JSON.parse(readFileSync(join(dir, 'input.json'), 'utf8')) as FixtureInput;
-  const { sides } = JSON.parse(readFileSync(join(dir, 'aggression-input.json'), 'utf8')) as { sides: string };
-  const reference = JSON.parse(readFileSync(join(dir, 'aggression-reference.json'), 'utf8')) as FixtureReference;
+  const input = readFeatureFixture<ReferenceInput>('input.json');
+  const { sides } = readFeatureFixture<{ sides: string }>('aggression-input.json');
+  const reference = readFeatureFixture<ReferenceOutput>('aggression-reference.json');
   assert.deepEqual([...reference.columns].sort(), [...AGGRESSION_FEATURE_NAMES].sort(), 'the reference covers the 68 columns');
   const e = new FeatureEngine({
     symbol: 'SPY', windows: windowSpecs(input.windows), session: 'regular', calendar: new NyseCalendar(), contractSize: input.contract_size,
@@ -303,7 +278,7 @@ test('the 68 aggression columns and side diagnostics of a half day match the num
       const where = `${window} ${start} ${column}`;
       if (want === null) { assert.ok(Number.isNaN(got), `${where}: expected null, got ${got}`); return; }
       const modeIndex = reference.mode_columns.indexOf(column);
-      const { abs, rel } = tolerance(column, modeIndex >= 0 ? modeSteps[modeIndex] : undefined);
+      const { abs, rel } = featureTolerance(column, modeIndex >= 0 ? modeSteps[modeIndex] : undefined);
       assert.ok(Math.abs(got - want) <= Math.max(abs, rel * Math.max(Math.abs(want), Math.abs(got))), `${where}: got ${got}, reference ${want}`);
       compared++;
     });

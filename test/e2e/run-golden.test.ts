@@ -14,6 +14,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { featureTolerance } from '../support/feature-reference.js';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -60,14 +61,6 @@ function parseFeatureCsv(text: string, name: string): FeatureCsv {
   return { header, rows };
 }
 
-/** Absolute and relative tolerance of a numeric column (FEATURES.md); `modeStep` is the KDE grid step of a *_mode value. */
-function tolerance(column: string, modeStep: number): { abs: number; rel: number } {
-  if (column.endsWith('_kde_peaks') || column.startsWith('diag_')) return { abs: 0, rel: 0 };
-  if (column.endsWith('_dip_pval')) return { abs: 1e-6, rel: 0 };
-  if (column.endsWith('_mode')) return { abs: modeStep * (1 + 1e-9), rel: 1e-9 };
-  if (/_(dadvv|gadvv)_/.test(column)) return { abs: 1e-12, rel: 1e-7 };
-  return { abs: 1e-12, rel: 1e-9 };
-}
 
 /**
  * Every disagreement of `actual` with `golden`, one message each naming the
@@ -102,7 +95,7 @@ function compareWithGolden(golden: FeatureCsv, actual: FeatureCsv, steps: ModeSt
         return;
       }
       const modeIndex = steps.columns.indexOf(column);
-      const { abs, rel } = tolerance(column, modeIndex >= 0 && rowSteps ? rowSteps[modeIndex]! : 0);
+      const { abs, rel } = featureTolerance(column, modeIndex >= 0 && rowSteps ? rowSteps[modeIndex]! : 0);
       const wv = Number(w);
       const gv = Number(g);
       if (!(Math.abs(gv - wv) <= Math.max(abs, rel * Math.max(Math.abs(wv), Math.abs(gv))))) {
