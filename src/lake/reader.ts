@@ -95,6 +95,11 @@ let typeCounter = 0;
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** The WHERE condition of an option selection over the decoded contract columns. */
+/** A scan of partition files with each row's file name and row number in its file. */
+function rowNumberedScan(files: readonly string[]): string {
+  return `read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)`;
+}
+
 function optionWhere(selection: OptionSelection): string {
   const roots = selection.extraRoots ?? [];
   return `underlying = ${lit(selection.underlying)}` + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
@@ -145,16 +150,9 @@ export class LakeReader {
    */
   async *optionTrades(date: string, selection: OptionSelection): AsyncGenerator<LakeOptionTrade[]> {
     const files = await this.partitionFiles('options-trades', date);
-    const counts = await this.rowCounts(files);
-    let offset = 0;
-    const offsets = files.map((f, i) => {
-      const row = `(${lit(f)}, ${offset})`;
-      offset += counts[i]!;
-      return row;
-    });
-    const roots = selection.extraRoots ?? [];
-    const where = `underlying = ${lit(selection.underlying)}` + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
-    const scan = `read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)`;
+    const offsets = await this.rowOffsets(files);
+    const where = optionWhere(selection);
+    const scan = rowNumberedScan(files);
     const contractsSql = `CREATE TEMP TABLE contracts AS
       SELECT row_number() OVER (ORDER BY ticker) - 1 AS id, ticker, underlying, root, "right", strike,
         CAST(expiry - DATE '1970-01-01' AS INTEGER) AS expiry_days, adjusted
@@ -186,9 +184,8 @@ export class LakeReader {
    */
   async *optionQuotes(date: string, selection: OptionSelection): AsyncGenerator<OptionQuoteColumns> {
     const files = await this.partitionFiles('options-quotes', date);
-    const roots = selection.extraRoots ?? [];
-    const where = `underlying = ${lit(selection.underlying)}` + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
-    const scan = `read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)`;
+    const where = optionWhere(selection);
+    const scan = rowNumberedScan(files);
     const contractsSql = `CREATE TEMP TABLE quote_contracts AS
       SELECT row_number() OVER (ORDER BY ticker) - 1 AS id, ticker FROM (SELECT DISTINCT ticker FROM ${scan} WHERE ${where})`;
     const quotesSql = `SELECT p.sip_timestamp, CAST(coalesce(p.sequence_number, 0) AS DOUBLE) AS sequence, CAST(c.id AS DOUBLE) AS id,
@@ -245,14 +242,8 @@ export class LakeReader {
    */
   async *optionTradeKeys(date: string, selection: OptionSelection): AsyncGenerator<OptionTradeKeyColumns> {
     const files = await this.partitionFiles('options-trades', date);
-    const counts = await this.rowCounts(files);
-    let offset = 0;
-    const offsets = files.map((f, i) => {
-      const row = `(${lit(f)}, ${offset})`;
-      offset += counts[i]!;
-      return row;
-    });
-    const scan = `read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)`;
+    const offsets = await this.rowOffsets(files);
+    const scan = rowNumberedScan(files);
     const contractsSql = `CREATE TEMP TABLE trade_contracts AS
       SELECT row_number() OVER (ORDER BY ticker) - 1 AS id, ticker FROM (SELECT DISTINCT ticker FROM ${scan} WHERE ${optionWhere(selection)})`;
     const tradesSql = `SELECT p.sip_timestamp, p.file_row_number + f.row_offset AS row_index, c.id, p.price
@@ -270,6 +261,20 @@ export class LakeReader {
   }
 
   /** Row count of each Parquet file (from the footers). */
+  /**
+   * `(filename, first row index)` VALUES rows: a row's index in the whole partition is its
+   * file_row_number plus its file's offset (the tie-break the greeks job and the replay share).
+   */
+  private async rowOffsets(files: readonly string[]): Promise<string[]> {
+    const counts = await this.rowCounts(files);
+    let offset = 0;
+    return files.map((f, i) => {
+      const row = `(${lit(f)}, ${offset})`;
+      offset += counts[i]!;
+      return row;
+    });
+  }
+
   private async rowCounts(files: readonly string[]): Promise<number[]> {
     const conn = await this.instance.connect();
     try {
