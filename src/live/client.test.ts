@@ -274,6 +274,42 @@ test('close() ends the iteration, stops reconnecting and rejects pending subscri
   assert.equal(server.connections.length, 1);
 });
 
+test('close() during the handshake stays closed when the server still answers before the close frame', { timeout: 10_000 }, async () => {
+  // The server sends `connected`, stops reading (so our close frame waits), and sends
+  // auth_success only after close() was called: the client must neither revive nor reconnect.
+  const { WebSocketServer } = await import('ws');
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  cleanups.push(() => new Promise<void>((resolve) => { for (const s of wss.clients) s.terminate(); wss.close(() => resolve()); }));
+  let connections = 0;
+  let releaseServer = (): void => undefined;
+  const closing = new Promise<void>((resolve) => { releaseServer = resolve; });
+  wss.on('connection', (ws) => {
+    connections++;
+    ws.send(JSON.stringify([{ ev: 'status', status: 'connected', message: 'Connected Successfully' }]));
+    ws.pause();
+    void closing.then(() => {
+      ws.send(JSON.stringify([{ ev: 'status', status: 'auth_success', message: 'authenticated' }]));
+      ws.resume();
+    });
+  });
+  const { port } = wss.address() as { port: number };
+  const c = new MassiveFeedClient({
+    url: `ws://127.0.0.1:${port}/stocks`, apiKey: KEY, heartbeatIntervalMs: 0,
+    reconnect: { initialDelayMs: 5, maxDelayMs: 20 }, onLog: (level, message) => allLogs.push(`${level}: ${message}`),
+  });
+  const started = c.start();
+  started.catch(() => undefined);
+  await eventually(() => c.stats().state === 'authenticating', 'the connected status');
+  const closed = c.close();
+  releaseServer();
+  await closed;
+  await assert.rejects(started, FeedError);
+  await sleep(100);
+  assert.equal(c.stats().state, 'closed');
+  assert.equal(connections, 1, 'no reconnect after close()');
+});
+
 test('gives up after maxAttempts consecutive failed connections', async () => {
   const server = await startMassiveWsServer({ apiKey: KEY });
   const url = `${server.url}/stocks`;

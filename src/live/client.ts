@@ -392,7 +392,10 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
   }
 
   private onMessage(conn: Connection, data: RawData): void {
-    if (conn !== this.conn) return;
+    // After close() the socket may still deliver frames until the server answers the close
+    // frame: a late `connected`/`auth_success` must not revive the client (it would then
+    // reconnect forever and keep the process alive).
+    if (conn !== this.conn || this.state === 'closed') return;
     conn.alive = true;
     const now = this.now();
     this.frames++;
@@ -409,7 +412,7 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
     for (const event of parsed.events) {
       if (event.kind === 'status') {
         this.onStatus(conn, event);
-        if (this.state === 'closed') break;
+        if ((this.state as FeedState) === 'closed') break; // onStatus may have closed it
         continue;
       }
       data_++;
