@@ -34,6 +34,26 @@ export interface RunUiContext {
   config(): Config;
 }
 
+/** How progress is shown: the dashboard, or plain lines (and why, when a terminal was there). */
+export type ProgressMode = { readonly kind: 'dashboard' } | { readonly kind: 'plain'; readonly note?: string };
+
+/**
+ * The dashboard needs a terminal on stdout and stdin and no --no-tui/--json. Under a CI
+ * environment (CI or CONTINUOUS_INTEGRATION set and not "0"/"false") ink draws nothing until
+ * the run ends, so progress goes to plain lines there, with a note saying how to get the
+ * dashboard back.
+ */
+export function progressMode(options: { noTui: boolean; json: boolean; stdoutTty: boolean; stdinTty: boolean },
+  env: Readonly<Record<string, string | undefined>>): ProgressMode {
+  if (options.noTui || options.json || !options.stdoutTty || !options.stdinTty) return { kind: 'plain' };
+  const set = (name: string): boolean => env[name] !== undefined && env[name] !== '0' && env[name] !== 'false';
+  const ci = ['CI', 'CONTINUOUS_INTEGRATION'].find(set);
+  if (ci !== undefined) {
+    return { kind: 'plain', note: `${ci} is set: plain progress lines instead of the dashboard (which would draw nothing until the end under CI); set ${ci}=0 for the dashboard` };
+  }
+  return { kind: 'dashboard' };
+}
+
 export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiContext) => Promise<T>): Promise<T> {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
@@ -48,7 +68,8 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
   };
 
   // The dashboard (ink + react, ~0.2 s to load) is imported only when it is shown.
-  const useTui = !options.noTui && !options.json && stdout.isTTY === true && process.stdin.isTTY === true;
+  const mode = progressMode({ noTui: options.noTui, json: options.json, stdoutTty: stdout.isTTY === true, stdinTty: process.stdin.isTTY === true }, process.env);
+  const useTui = mode.kind === 'dashboard';
   const ui = useTui
     ? (await import('../observe/dashboard.js')).startDashboard(tracker, { refreshMs: config.tui.progress_update_ms, onQuit: quit, stdout })
     : startPlainProgress(tracker, { out: options.json ? stdout : stderr, intervalMs: config.tui.plain_progress_interval_s * 1000, json: options.json });
@@ -56,6 +77,7 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
     if ('setRefreshMs' in ui) ui.setRefreshMs(c.tui.progress_update_ms);
     else ui.setIntervalMs(c.tui.plain_progress_interval_s * 1000);
   };
+  if (mode.kind === 'plain' && mode.note !== undefined) tracker.log('info', mode.note);
   const registry = createMetricsRegistry();
   registerTrackerMetrics(registry, tracker);
   let metrics: MetricsServer;

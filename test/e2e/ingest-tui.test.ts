@@ -71,9 +71,20 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** A tmux command on this file's private server. */
+/**
+ * The environment of a person's terminal: CI markers removed (under CI the CLI shows plain lines
+ * instead of the dashboard, which this test is about; run-ui.test.ts covers that choice).
+ */
+function terminalEnvironment(): NodeJS.ProcessEnv {
+  const env = cliEnvironment({ TERM: 'xterm-256color' });
+  delete env['CI'];
+  delete env['CONTINUOUS_INTEGRATION'];
+  return env;
+}
+
+/** A tmux command on this file's private server (started with the terminal environment above). */
 async function tmux(...args: string[]): Promise<string> {
-  const { stdout } = await run('tmux', ['-L', socket, ...args], { env: cliEnvironment({ TERM: 'xterm-256color' }) });
+  const { stdout } = await run('tmux', ['-L', socket, ...args], { env: terminalEnvironment() });
   return stdout;
 }
 
