@@ -157,7 +157,10 @@ test('a ticker filter keeps only the wanted rows and is recorded; a different fi
     writeGz(root, objectKey(stocks, '2025-11-03'), [HEADER, ...EDGE_ROWS].join('\n'));
     const r = await runIngest(request(lake, root, ['2025-11-03'], { filterFor: () => tickerFilter(['spy']) }));
     assert.equal(r.outcomes[0]!.entry?.filter, 'tickers=SPY');
-    assert.equal(r.outcomes[0]!.entry?.rowsFiltered, 4);
+    // Rows of other tickers are filtered whatever else they hold ('AAPL,not-a-row' included);
+    // a malformed row of a wanted ticker is still rejected.
+    assert.equal(r.outcomes[0]!.entry?.rowsFiltered, 5);
+    assert.equal(r.outcomes[0]!.entry?.rowsRejected, 1);
     const rows = await duckQuery(`SELECT ticker FROM read_parquet(${glob(lake)})`);
     assert.deepEqual(rows.map((x) => x.ticker), ['SPY']);
     const again = await runIngest(request(lake, root, ['2025-11-03'], { filterFor: () => tickerFilter(['SPY']) }));

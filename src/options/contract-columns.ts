@@ -18,70 +18,102 @@ export const OPTION_CONTRACT_COLUMNS: readonly ColumnSpec[] = [
 ];
 
 const enc = new TextEncoder();
-const C = enc.encode('C'), P = enc.encode('P');
+const C = 67, P = 80; // 'C', 'P'
 
+/** One distinct contract of a batch, its strings already encoded. */
+interface ContractEntry {
+  readonly underlying: Uint8Array;
+  readonly root: Uint8Array;
+  readonly expiryDays: number;
+  readonly right: number;
+  readonly strike: number;
+  readonly adjusted: number;
+}
+
+/**
+ * Flat files hold each contract's rows together (sorted by ticker, then time): a row whose
+ * ticker bytes equal the previous row's reuses its decoded contract, so a ticker is decoded
+ * once per run of rows, and each row stores only an index into the batch's contract table.
+ */
 class ContractBuilders implements DerivedBuilders {
-  private underlying: string[] = [];
-  private root: string[] = [];
-  private expiry: Int32Array;
-  private right: Uint8Array;
-  private strike: Float64Array;
-  private adjusted: Uint8Array;
+  private ids: Int32Array;
+  private table: ContractEntry[] = [];
+  private lastTicker = new Uint8Array(32);
+  private lastLength = -1;
   constructor(capacity: number) {
-    this.expiry = new Int32Array(capacity);
-    this.right = new Uint8Array(capacity);
-    this.strike = new Float64Array(capacity);
-    this.adjusted = new Uint8Array(capacity);
+    this.ids = new Int32Array(capacity);
   }
   fill(row: number, buf: Uint8Array, start: number, end: number): string | undefined {
+    const len = end - start;
+    if (len === this.lastLength) {
+      const last = this.lastTicker;
+      let same = true;
+      for (let i = 0; i < len; i++) if (last[i] !== buf[start + i]) { same = false; break; }
+      if (same) {
+        this.ids[row] = this.table.length - 1;
+        return undefined;
+      }
+    }
     const r = decodeOpraBytes(buf, start, end);
-    if (!r.ok) return `bad OPRA ticker: ${r.reason}`;
+    if (!r.ok) {
+      this.lastLength = -1;
+      return `bad OPRA ticker: ${r.reason}`;
+    }
     const c = r.contract;
-    this.root[row] = c.root;
-    this.underlying[row] = underlyingOfRoot(c.root);
-    this.expiry[row] = c.expiryDays;
-    this.right[row] = c.right === 'C' ? 1 : 0;
-    this.strike[row] = c.strike;
-    this.adjusted[row] = c.adjusted ? 1 : 0;
+    this.table.push({
+      underlying: enc.encode(underlyingOfRoot(c.root)), root: enc.encode(c.root), expiryDays: c.expiryDays,
+      right: c.right === 'C' ? C : P, strike: c.strike, adjusted: c.adjusted ? 1 : 0,
+    });
+    if (len > this.lastTicker.length) this.lastTicker = new Uint8Array(len * 2);
+    this.lastTicker.set(buf.subarray(start, end));
+    this.lastLength = len;
+    this.ids[row] = this.table.length - 1;
     return undefined;
   }
   finish(rows: number): Column[] {
+    const { ids, table } = this;
+    const expiry = new Int32Array(rows), strike = new Float64Array(rows), adjusted = new Uint8Array(rows);
+    for (let i = 0; i < rows; i++) {
+      const e = table[ids[i]!]!;
+      expiry[i] = e.expiryDays;
+      strike[i] = e.strike;
+      adjusted[i] = e.adjusted;
+    }
     const cols: Column[] = [
-      utf8Column(this.underlying, rows),
-      utf8Column(this.root, rows),
-      { type: 'date32', values: this.expiry.slice(0, rows) },
-      rightColumn(this.right, rows),
-      { type: 'float64', values: this.strike.slice(0, rows) },
-      { type: 'bool', values: this.adjusted.slice(0, rows) },
+      utf8Column(ids, table, rows, (e) => e.underlying),
+      utf8Column(ids, table, rows, (e) => e.root),
+      { type: 'date32', values: expiry },
+      rightColumn(ids, table, rows),
+      { type: 'float64', values: strike },
+      { type: 'bool', values: adjusted },
     ];
-    this.underlying = [];
-    this.root = [];
+    // The next batch starts a new table: forget the cached ticker.
+    this.table = [];
+    this.lastLength = -1;
     return cols;
   }
 }
 
-function utf8Column(values: readonly string[], rows: number): Column {
+function utf8Column(ids: Int32Array, table: readonly ContractEntry[], rows: number, field: (e: ContractEntry) => Uint8Array): Column {
   const offsets = new Int32Array(rows + 1);
-  const parts: Uint8Array[] = [];
   let total = 0;
-  let last: string | undefined, lastBytes = new Uint8Array(0);
   for (let i = 0; i < rows; i++) {
-    const v = values[i]!;
-    if (v !== last) { lastBytes = enc.encode(v); last = v; }
-    parts.push(lastBytes);
-    total += lastBytes.length;
+    total += field(table[ids[i]!]!).length;
     offsets[i + 1] = total;
   }
   const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) { bytes.set(p, at); at += p.length; }
+  for (let i = 0; i < rows; i++) {
+    const v = field(table[ids[i]!]!);
+    const at = offsets[i]!;
+    for (let k = 0; k < v.length; k++) bytes[at + k] = v[k]!;
+  }
   return { type: 'utf8', offsets, bytes };
 }
 
-function rightColumn(right: Uint8Array, rows: number): Column {
+function rightColumn(ids: Int32Array, table: readonly ContractEntry[], rows: number): Column {
   const offsets = new Int32Array(rows + 1);
   const bytes = new Uint8Array(rows);
-  for (let i = 0; i < rows; i++) { bytes[i] = right[i] ? C[0]! : P[0]!; offsets[i + 1] = i + 1; }
+  for (let i = 0; i < rows; i++) { bytes[i] = table[ids[i]!]!.right; offsets[i + 1] = i + 1; }
   return { type: 'utf8', offsets, bytes };
 }
 
