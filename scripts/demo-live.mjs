@@ -48,7 +48,7 @@ const { date, symbol } = values;
 if (!existsSync(`${DATA}/us_stocks_sip/trades_v1/${date.slice(0, 4)}/${date.slice(5, 7)}/${date}.csv.gz`)) {
   step(['generate', '--out', DATA, '--date', date, '--ms', '--tickers', '20'], `generating ${date} at millisecond precision into ./${DATA}...`);
 }
-if (!existsSync(`${LAKE}/options-greeks/date=${date}`)) {
+if (!existsSync(`${LAKE}/options-greeks/symbol=${symbol}/date=${date}`)) {
   step(['run', '--symbol', symbol, '--from', date, '--source', `local:${DATA}`, '--lake', LAKE, '--no-tui'],
     `historical pipeline (ingest → greeks → features) into ./${LAKE}...`);
 }

@@ -12,6 +12,7 @@ import { generateDay } from '../demo/generateDay.js';
 import { ingestDays } from './ingest.js';
 import { DATASETS } from '../formats/datasets.js';
 import { readManifest } from '../lake/manifest.js';
+import { greeksDataset } from '../options/records.js';
 import { runPipeline } from './run.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 
@@ -83,11 +84,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
   });
 
   process.stdout.write('\nWhat the lake holds now:\n');
-  for (const d of [...datasets.map((x) => x.name), 'options-greeks']) {
+  for (const [label, d] of [...datasets.map((x) => [x.name, x.name]), ['options-greeks', greeksDataset(symbol)]] as const) {
     const entry = (await readManifest(lake, d)).get(date);
     if (!entry) continue;
     const bytes = entry.files.reduce((n, f) => n + f.bytes, 0);
-    process.stdout.write(`  ${d.padEnd(15)} ${entry.rows.toLocaleString('en-US').padStart(10)} rows  ${entry.files.length} file(s) ${(bytes / 1e6).toFixed(1)} MB  ${join(lake, d, `date=${date}`)}${entry.filter ? `  (${entry.filter})` : ''}\n`);
+    process.stdout.write(`  ${label.padEnd(15)} ${entry.rows.toLocaleString('en-US').padStart(10)} rows  ${entry.files.length} file(s) ${(bytes / 1e6).toFixed(1)} MB  ${join(lake, d, `date=${date}`)}${entry.filter ? `  (${entry.filter})` : ''}\n`);
   }
   process.stdout.write(`  features        ${join(lake, 'features', `symbol=${symbol}`)}/window=*/date=${date}/\n`);
   await printFeatureSample(lake, symbol, date);

@@ -13,7 +13,7 @@ export const GREEKS_HELP = `gammaflow greeks --symbol SYMBOL --from YYYY-MM-DD -
 Joins each option trade of SYMBOL (roots mapping to it, plus aggregations.option_roots) with the
 latest eligible underlying trade at or before it, and writes per trade S, T, implied volatility,
 delta, gamma, intrinsic value, dadvv, gadvv and a greeks_flag (why greeks are missing) to
-LAKE/options-greeks/date=YYYY-MM-DD/. Needs stocks-trades and options-trades of those days in
+LAKE/options-greeks/symbol=SYMBOL/date=YYYY-MM-DD/. Needs stocks-trades and options-trades of those days in
 the lake (gammaflow ingest). Parameters: [aggregations] in the config (docs/greeks.md).
 
   --symbol SYMBOL        underlying (default: aggregations.symbol, SPY)

@@ -86,7 +86,7 @@ test('ingest → greeks → features: full grids in the lake whose totals match 
     WHERE ticker = 'SPY' AND sip_timestamp >= ${open} AND sip_timestamp < ${close} AND coalesce(correction, 0) = 0`);
   const [options] = await duckQuery(`SELECT sum(price * size * 100) FILTER (WHERE "right" = 'C') AS calls,
       sum(dadvv) FILTER (WHERE "right" = 'P' AND greeks_flag = 0) AS puts_dadvv, count(*) FILTER (WHERE greeks_flag = 0) AS priced
-    FROM read_parquet(${lit(join(lake, 'options-greeks', '*', '*.parquet'))})
+    FROM read_parquet(${lit(join(lake, 'options-greeks', 'symbol=SPY', '*', '*.parquet'))})
     WHERE eligible AND underlying = 'SPY' AND sip_timestamp >= ${open} AND sip_timestamp < ${close}`);
   assert.ok((options!.priced as bigint) > 1000n, 'the day has priced option trades');
   for (const r of counts) {
@@ -161,7 +161,7 @@ test('ingest with quotes → greeks → features: 68 aggression columns after th
   // Accuracy of the classified trades against the generator's truth.
   const truth = new Map<string, string>();
   for (const line of readFileSync(truthPath, 'utf8').trim().split('\n').slice(1)) { const f = line.split(','); truth.set(`${f[0]}@${f[1]}`, f[8]!); }
-  const greeksGlob = lit(join(lake, 'options-greeks', '*', '*.parquet'));
+  const greeksGlob = lit(join(lake, 'options-greeks', 'symbol=SPY', '*', '*.parquet'));
   const trades = await duckQuery(`SELECT ticker, sip_timestamp, side FROM read_parquet(${greeksGlob})`);
   const classified = trades.filter((r) => r.side !== 0);
   const correct = classified.filter((r) => SIDE_NAMES[r.side as Side] === truth.get(`${r.ticker}@${r.sip_timestamp}`)).length;

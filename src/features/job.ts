@@ -40,15 +40,13 @@ import { lockLake, type LakeLock } from '../lake/lock.js';
 import { partitionMatches, readManifest, type ManifestEntry } from '../lake/manifest.js';
 import { LakeReader } from '../lake/reader.js';
 import type { ProgressTracker } from '../observe/progress.js';
-import type { GreeksFlag, UnderlyingTrade } from '../options/records.js';
+import { greeksDataset, type GreeksFlag, type UnderlyingTrade } from '../options/records.js';
 import { SIDE_REASON_NAMES, sideName, type Side } from '../options/aggression.js';
 import { GammaflowError, LakeError, errorMessage } from '../util/errors.js';
 import { FeatureEngine, featureEngineOptions, type FeatureEngineOptions, type FeatureOptionTrade } from './engine.js';
 import { FeatureFileWriter, featureDataset, publishFeatureDay, FEATURES_SCHEMA_VERSION } from './output.js';
 import type { FeatureRow } from './row.js';
 
-/** The lake table the greeks step writes (src/options/greeks-job.ts GREEKS_DATASET). */
-const GREEKS_DATASET = 'options-greeks';
 const STOCKS_DATASET = 'stocks-trades';
 
 export interface FeaturesRequest {
@@ -126,7 +124,7 @@ function featuresSource(date: string, stocks: ManifestEntry, greeks: ManifestEnt
   hash.update(settings);
   return {
     description: `stocks-trades (run ${stocks.runId}) + options-greeks (run ${greeks.runId})`,
-    key: `stocks-trades/date=${date} + options-greeks/date=${date}`,
+    key: `stocks-trades/date=${date} + ${greeks.dataset}/date=${date}`,
     size: [...stocks.files, ...greeks.files].reduce((n, f) => n + f.bytes, 0),
     etag: hash.digest('hex'),
   };
@@ -167,12 +165,12 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
       lock = lockLake(lake);
       await cleanAbandoned(lake);
     }
-    const [stocksManifest, greeksManifest] = await Promise.all([readManifest(lake, STOCKS_DATASET), readManifest(lake, GREEKS_DATASET)]);
+    const [stocksManifest, greeksManifest] = await Promise.all([readManifest(lake, STOCKS_DATASET), readManifest(lake, greeksDataset(symbol))]);
     const memoryLimit = req.duckdbMemoryLimit ?? '512MB';
     reader = await LakeReader.open(lake, { memoryLimit, threads: 2, ...(toLake ? { tempDirectory } : {}) });
     duck = await DuckDBInstance.create(':memory:', { memory_limit: memoryLimit, threads: '2', ...(toLake ? { temp_directory: tempDirectory } : {}) });
     const mode = config.aggregations.aggression
-      ? await aggressionMode(lake, duck, req.days, greeksManifest)
+      ? await aggressionMode(lake, duck, req.days, greeksDataset(symbol), greeksManifest)
       : { aggression: false as const };
     if ('conflict' in mode) {
       tracker.startRun({ command: 'features', daysTotal: req.days.length, filesTotal: 0 });
@@ -321,13 +319,13 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
  * requested days (those present; missing ones fail later on their own) either all have the side
  * columns or none do. A mix is a conflict: its message names the days of each kind and the fix.
  */
-async function aggressionMode(lake: string, duck: DuckDBInstance, days: readonly string[],
+async function aggressionMode(lake: string, duck: DuckDBInstance, days: readonly string[], greeksTable: string,
   greeksManifest: Map<string, ManifestEntry>): Promise<{ aggression: boolean } | { conflict: string }> {
   const withSides: string[] = [], without: string[] = [];
   for (const date of days) {
     const entry = greeksManifest.get(date);
     if (entry === undefined || !(await partitionMatches(lake, entry))) continue;
-    const files = entry.files.map((f) => join(partitionDir(lake, GREEKS_DATASET, date), f.name));
+    const files = entry.files.map((f) => join(partitionDir(lake, greeksTable, date), f.name));
     (await hasSideColumns(duck, files) ? withSides : without).push(date);
   }
   if (withSides.length > 0 && without.length > 0) {
@@ -389,7 +387,7 @@ interface FeedSinks {
 async function feedDay(engine: FeatureEngine, reader: LakeReader, duck: DuckDBInstance, lake: string, date: string, symbol: string,
   roots: readonly string[], aggression: boolean, sinks: FeedSinks): Promise<{ underlyingTrades: number; optionTrades: number; aggression?: DayAggression }> {
   const underlying = reader.underlyingTrades(date, symbol);
-  const greeksFiles = await reader.partitionFiles(GREEKS_DATASET, date);
+  const greeksFiles = await reader.partitionFiles(greeksDataset(symbol), date);
   const optionsStream = enrichedOptionTrades(duck, lake, greeksFiles, symbol, roots, aggression);
   const sideCounts = [0, 0, 0]; // sell, unclassified, buy
   const reasonCounts = new Array<number>(SIDE_REASON_NAMES.length).fill(0);

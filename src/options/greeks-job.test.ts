@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runIngest } from '../ingest/run.js';
@@ -45,7 +45,7 @@ function greeksRequest(lake: string, over: Partial<GreeksRequest> = {}): GreeksR
   };
 }
 
-const greeksGlob = (lake: string) => lit(join(lake, 'options-greeks', '*', '*.parquet'));
+const greeksGlob = (lake: string) => lit(join(lake, 'options-greeks', 'symbol=SPY', '*', '*.parquet'));
 
 function withDirs(name: string, body: (root: string, lake: string) => Promise<void>): () => Promise<void> {
   return async () => {
@@ -171,6 +171,18 @@ test('demo day → ingest → greeks: the as-of join and IV recover the generati
   assert.equal((await runGreeks(greeksRequest(lake, { config, force: true }))).outcomes[0]!.state, 'computed');
   const count = await duckQuery(`SELECT count(*) AS n FROM read_parquet(${greeksGlob(lake)})`);
   assert.equal(count[0]!.n, BigInt(rows.length), 'a recompute replaces the day');
+
+  // Another symbol of the same day lands beside SPY's (options-greeks/symbol=S/date=D), which stays up to date.
+  const qqq = await runGreeks(greeksRequest(lake, { symbol: 'QQQ', config }));
+  assert.equal(qqq.outcomes[0]!.state, 'computed', JSON.stringify(qqq.outcomes));
+  const bySymbol = await duckQuery(`SELECT symbol, count(*) AS n, count(*) FILTER (underlying <> symbol) AS foreign
+    FROM read_parquet(${lit(join(lake, 'options-greeks', '*', '*', '*.parquet'))}, hive_partitioning = true) GROUP BY symbol ORDER BY symbol`);
+  assert.deepEqual(bySymbol, [
+    { symbol: 'QQQ', n: BigInt(qqq.outcomes[0]!.rows!), foreign: 0n },
+    { symbol: 'SPY', n: BigInt(rows.length), foreign: 0n },
+  ]);
+  assert.ok(qqq.outcomes[0]!.rows! > 0);
+  assert.equal((await runGreeks(greeksRequest(lake, { config }))).outcomes[0]!.state, 'skipped');
 }));
 
 const NS = (hms: string, extraNs = 0n): bigint => {
@@ -238,6 +250,15 @@ test('flags at their boundaries: no underlying, same-instant print, inclusive st
   assert.equal(again.outcomes[0]!.state, 'computed');
   const s = await duckQuery(`SELECT max(underlying_price) AS s FROM read_parquet(${greeksGlob(lake)})`);
   assert.equal(s[0]!.s, 691);
+
+  // A lake written by 0.1 (options-greeks/date=D): the run says what to remove, and still computes.
+  mkdirSync(join(lake, 'options-greeks', `date=${DATE}`), { recursive: true });
+  const tracker = new ProgressTracker();
+  const legacy = await runGreeks(greeksRequest(lake, { tracker, force: true }));
+  assert.equal(legacy.outcomes[0]!.state, 'computed');
+  const warning = tracker.snapshot().logs.find((l) => l.level === 'warn' && l.message.includes('layout of gammaflow 0.1'));
+  assert.ok(warning, JSON.stringify(tracker.snapshot().logs));
+  assert.match(warning.message, /rm -r .*options-greeks\/date=\*/);
 }));
 
 test('missing or filtered inputs fail the day with the ingest command to run', withDirs('missing', async (root, lake) => {

@@ -1,6 +1,6 @@
 /**
  * The greeks enrichment job: for each day, one symbol's option trades joined as-of with its
- * underlying trades and priced (enrich.ts), written to LAKE/options-greeks/date=D/ through the
+ * underlying trades and priced (enrich.ts), written to LAKE/options-greeks/symbol=S/date=D/ through the
  * DayWriter (staged, published atomically with a manifest entry).
  *
  *   stocks-trades/date=D ──(DuckDB: ticker = SYMBOL, sorted)──┐
@@ -27,7 +27,7 @@
  * that fills it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ColumnBatch, ColumnSpec } from '../formats/columns.js';
 import type { AggregationsConfig, Config } from '../config/schema.js';
@@ -41,11 +41,10 @@ import { AggressionColumnsBuilder, TradeSides, describeAggression, type Aggressi
 import { OPTION_CONTRACT_COLUMNS } from './contract-columns.js';
 import { underlyingOfRoot } from '../formats/opra.js';
 import { OptionEnricher, emptyOptionGreeks, enrichmentParamsFromConfig, type EnrichmentParams, type OptionGreeks } from './enrich.js';
-import { GreeksFlag, type UnderlyingTrade } from './records.js';
+import { GreeksFlag, greeksDataset, type UnderlyingTrade } from './records.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { GammaflowError, LakeError, errorMessage } from '../util/errors.js';
 
-export const GREEKS_DATASET = 'options-greeks';
 /**
  * Bumped whenever the columns or their meaning change; written into every part's metadata.
  * 2: AGGRESSION_COLUMNS appended on days computed with quotes.
@@ -341,13 +340,20 @@ export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
       ...(agg.aggression ? { aggression: aggressionKey(agg) } : {}),
     });
     const [stocksManifest, optionsManifest, quotesManifest, greeksManifest] = await Promise.all(
-      ['stocks-trades', 'options-trades', 'options-quotes', GREEKS_DATASET].map((d) => readManifest(lake, d)));
+      ['stocks-trades', 'options-trades', 'options-quotes', greeksDataset(symbol)].map((d) => readManifest(lake, d)));
     await mkdir(tempDirectory, { recursive: true }); // DuckDB creates only the last level when it spills
     reader = await LakeReader.open(lake, { memoryLimit: req.duckdbMemoryLimit ?? '512MB', threads: 2, tempDirectory });
 
     tracker.startRun({ command: 'greeks', daysTotal: req.days.length, filesTotal: req.days.length });
-    const idOf = (date: string) => `${GREEKS_DATASET}/${date}`;
-    for (const date of req.days) tracker.fileQueued(idOf(date), { dataset: GREEKS_DATASET, date, key: `${GREEKS_DATASET}/date=${date}` });
+    const legacy = await legacyGreeksDays(lake);
+    if (legacy.length > 0) {
+      tracker.log('warn', `${join(lake, 'options-greeks')} holds ${legacy.length} day(s) in the layout of gammaflow 0.1 (date=D, one symbol per day; `
+        + `e.g. ${legacy[0]}): greeks now go to options-greeks/symbol=S/date=D, and readers globbing options-greeks/*/*/*.parquet would mix the two. `
+        + `Remove them: rm -r ${join(lake, 'options-greeks', 'date=*')} ${join(lake, '_manifest', 'options-greeks.jsonl')}`);
+    }
+    const dataset = greeksDataset(symbol);
+    const idOf = (date: string) => `${dataset}/${date}`;
+    for (const date of req.days) tracker.fileQueued(idOf(date), { dataset: 'options-greeks', date, key: `${dataset}/date=${date}` });
 
     const outcomes: GreeksDayOutcome[] = [];
     for (const date of req.days) {
@@ -392,6 +398,15 @@ export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
   }
 }
 
+/** `date=D` directories directly under LAKE/options-greeks (the 0.1 layout, before symbol= partitions). */
+async function legacyGreeksDays(lake: string): Promise<string[]> {
+  try {
+    return (await readdir(join(lake, 'options-greeks'))).filter((name) => name.startsWith('date=')).sort();
+  } catch {
+    return [];
+  }
+}
+
 async function missingInput(lake: string, date: string, symbol: string, roots: readonly string[],
   stocks: ManifestEntry | undefined, options: ManifestEntry | undefined): Promise<string | undefined> {
   const absent: string[] = [];
@@ -427,12 +442,12 @@ async function greeksDay(req: GreeksRequest, reader: LakeReader, task: DayTask):
   const { id, date } = task;
   tracker.fileStarted(id, 0);
   const writer = await DayWriter.create({
-    lake, dataset: GREEKS_DATASET, date, runId: task.runId, schema: greeksColumns(task.aggression !== undefined),
+    lake, dataset: greeksDataset(req.symbol), date, runId: task.runId, schema: greeksColumns(task.aggression !== undefined),
     rowGroupRows: config.storage.row_group_rows, fileSizeTargetBytes: config.storage.file_size_mb_target * 1024 * 1024,
     zstdLevel: config.storage.zstd_level, useWorker: req.useWorkerWriter ?? true,
     keyValueMetadata: {
       'gammaflow.schema_version': String(GREEKS_SCHEMA_VERSION),
-      'gammaflow.dataset': GREEKS_DATASET,
+      'gammaflow.dataset': greeksDataset(req.symbol),
       'gammaflow.date': date,
       'gammaflow.symbol': symbol,
       'gammaflow.source_key': task.source.key,
@@ -451,7 +466,7 @@ async function greeksDay(req: GreeksRequest, reader: LakeReader, task: DayTask):
     tracker.filePublishing(id);
     await writer.finish();
     const entry = await writer.publish({
-      dataset: GREEKS_DATASET, date, source: task.source, filter: task.filter,
+      dataset: greeksDataset(req.symbol), date, source: task.source, filter: task.filter,
       schemaVersion: GREEKS_SCHEMA_VERSION, runId: task.runId, rowsFiltered: 0,
     });
     const flags: Record<string, number> = {};

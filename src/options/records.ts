@@ -6,6 +6,14 @@
  * realtime feed's milliseconds are multiplied by 1e6).
  */
 
+/**
+ * The lake table of one symbol's enriched option trades (`gammaflow greeks`):
+ * `LAKE/options-greeks/symbol=SPY/date=D/`, so that symbols of the same day live side by side.
+ */
+export function greeksDataset(symbol: string): string {
+  return `options-greeks/symbol=${symbol}`;
+}
+
 /** One trade of the underlying (stocks-trades row or stock `T` event). */
 export interface UnderlyingTrade {
   readonly sipTimestampNs: bigint;
