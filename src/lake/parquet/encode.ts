@@ -33,7 +33,7 @@ import { boolBounds, countNulls, float64Bounds, int32Bounds, int64Bounds, int64B
 export const DEFAULT_PAGE_BYTES = 1 << 20;
 
 export interface EncodedRowGroup {
-  /** Bytes to write, in order, starting at the `fileOffset` given to `encode`. */
+  /** Bytes to write, in order, starting at the `fileOffset` given to `encode`; valid until the next `encode`. */
   readonly parts: readonly Uint8Array[];
   readonly byteLength: number;
   readonly metadata: RowGroup;
@@ -78,6 +78,7 @@ export class RowGroupEncoder {
    * validated) as row group number `ordinal`, to be written at `fileOffset`.
    */
   encode(batch: ColumnBatch, rowStart: number, rowEnd: number, fileOffset: number, ordinal: number): EncodedRowGroup {
+    this.compressor.startRowGroup(); // the previous row group's pages have been written
     const parts: Uint8Array[] = [];
     const columns: ColumnMetaData[] = [];
     let offset = fileOffset;
