@@ -68,10 +68,18 @@ export async function ingestFile(task: FileTask, opts: FileIngestOptions, events
   const fileLabel = `${opts.source.description}/${info.key}`;
   const derivedSpecs = opts.derived?.specs ?? [];
   const schema = [...dataset.columns, ...derivedSpecs];
+  const parser = new CsvBatchParser({
+    columns: dataset.columns, batchRows: opts.batchRows, file: fileLabel,
+    ...(opts.filter ? { filter: opts.filter.filter } : {}),
+    ...(opts.derived ? { derived: opts.derived } : {}),
+    // The worker writer shares (does not transfer) batches on shared memory and says when it is done with each.
+    sharedMemory: opts.useWorkerWriter,
+  });
   const writer = await DayWriter.create({
     lake: opts.lake, dataset: dataset.name, date, runId: opts.runId, schema,
     rowGroupRows: opts.rowGroupRows, batchRows: opts.batchRows, fileSizeTargetBytes: opts.fileSizeTargetBytes, zstdLevel: opts.zstdLevel,
     useWorker: opts.useWorkerWriter,
+    onBatchDone: (batch) => parser.recycle(batch), // the writer is done with it: the parser refills its arrays
     keyValueMetadata: {
       'gammaflow.schema_version': String(dataset.schemaVersion),
       'gammaflow.dataset': dataset.name,
@@ -83,11 +91,6 @@ export async function ingestFile(task: FileTask, opts: FileIngestOptions, events
       ...(opts.filter ? { 'gammaflow.filter': opts.filter.description } : {}),
       'gammaflow.version': opts.version,
     },
-  });
-  const parser = new CsvBatchParser({
-    columns: dataset.columns, batchRows: opts.batchRows, file: fileLabel,
-    ...(opts.filter ? { filter: opts.filter.filter } : {}),
-    ...(opts.derived ? { derived: opts.derived } : {}),
   });
   let seen = 0, rejected = 0;
   const report = async (): Promise<void> => {

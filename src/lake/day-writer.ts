@@ -34,6 +34,13 @@ export interface DayWriterOptions {
   readonly useWorker: boolean;
   /** Key-value metadata for every part (schema version, source object...). */
   readonly keyValueMetadata: Record<string, string>;
+  /**
+   * Called with each appended batch once the part writer no longer reads it
+   * (in-thread: when `append` returns; worker: when the worker has encoded or
+   * copied it), so the producer can reuse its arrays (shared memory, see
+   * ParquetWorkerWriter; transferred arrays arrive detached).
+   */
+  readonly onBatchDone?: (batch: ColumnBatch) => void;
 }
 
 interface PartWriter {
@@ -73,6 +80,7 @@ export class DayWriter {
     if (batch.rows === 0) return;
     if (this.current === undefined) this.current = this.openPart();
     await this.current.append(batch);
+    if (!this.opts.useWorker) this.opts.onBatchDone?.(batch); // ParquetFileWriter copied what it keeps
     if (this.current.bytesWritten >= this.opts.fileSizeTargetBytes) await this.closePart();
   }
 
@@ -100,7 +108,9 @@ export class DayWriter {
     // holds, the parser and the writer would take turns waiting (bench/README.md).
     const maxInFlightBatches = Math.ceil(this.opts.rowGroupRows / Math.max(1, this.opts.batchRows ?? this.opts.rowGroupRows)) + 2;
     return this.opts.useWorker
-      ? new ParquetWorkerWriter(path, this.opts.schema, { ...options, maxInFlightBatches })
+      ? new ParquetWorkerWriter(path, this.opts.schema, {
+        ...options, maxInFlightBatches, ...(this.opts.onBatchDone ? { onBatchDone: this.opts.onBatchDone } : {}),
+      })
       : new ParquetFileWriter(path, this.opts.schema, options);
   }
 

@@ -78,6 +78,12 @@ export interface CsvParserOptions {
   readonly derived?: DerivedColumns;
   /** False sends every line through the general path (the reference the fast path is tested against). */
   readonly fastPath?: boolean;
+  /**
+   * Build batches on SharedArrayBuffers (for a consumer on another thread that
+   * shares instead of transferring them, and reports through `recycle` when it
+   * is done). Default false: plain ArrayBuffers.
+   */
+  readonly sharedMemory?: boolean;
 }
 /** fastRow: the line is one the ticker filter drops (its end is in `skipTo`). */
 const FILTERED = -2;
@@ -95,11 +101,34 @@ const KIND_SKIP = 0, KIND_UTF8 = 1, KIND_INT32 = 2, KIND_INT64 = 3, KIND_FLOAT64
 const KIND_OF: Readonly<Record<string, number>> = { utf8: KIND_UTF8, int32: KIND_INT32, int64: KIND_INT64, float64: KIND_FLOAT64, list_int32: KIND_LIST_INT32 };
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
-/** Accumulates one column's values for the current batch. */
+/** Spare arrays a builder keeps per kind (batches in flight come back through `recycle`). */
+const MAX_SPARES = 8;
+
+/** A spare over the whole buffer behind `array`, if it holds `min` elements of `bytesPer` bytes (a detached one holds none). */
+function spareOf<T>(array: ArrayBufferView | undefined, bytesPer: number, min: number, make: (buffer: ArrayBufferLike) => T): T | undefined {
+  if (array === undefined || array.buffer.byteLength < min * bytesPer) return undefined;
+  return make(array.buffer);
+}
+
+/** Backing memory of `bytes` bytes: shared (SharedArrayBuffer) or not. */
+function memory(bytes: number, shared: boolean): ArrayBufferLike {
+  return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+}
+
+/**
+ * Accumulates one column's values for the current batch. `finish` hands the
+ * builder's own arrays to the batch (no copy) and continues in spare arrays:
+ * ones given back by `recycle` (the writer is done with an earlier batch) or
+ * new ones. Every row's slot is written before it is read, so spares need no
+ * clearing.
+ */
 abstract class Builder {
   valid: Uint8Array;
-  constructor(readonly spec: ColumnSpec, capacity: number) {
-    this.valid = new Uint8Array(capacity);
+  /** setEmpty ran since the last finish: only then can `valid` hold a 0. */
+  emptied = false;
+  private readonly spareValid: Uint8Array[] = [];
+  constructor(readonly spec: ColumnSpec, readonly capacity: number, readonly shared: boolean) {
+    this.valid = new Uint8Array(memory(capacity, shared));
   }
   /** Parses the field; returns undefined on success or a rejection reason. Empty fields never reach here. */
   abstract set(row: number, buf: Uint8Array, start: number, end: number): string | undefined;
@@ -108,11 +137,23 @@ abstract class Builder {
   abstract finish(rows: number): Column;
   /** Forgets whatever a rejected row left in row `row` (variable-length builders rewind). */
   rollback(row: number): void { this.setEmpty(row); }
-  protected validOrUndefined(rows: number): Uint8Array | undefined {
-    if (!this.spec.nullable) return undefined;
-    const v = this.valid.subarray(0, rows);
-    for (let i = 0; i < rows; i++) if (v[i] === 0) return v.slice();
-    return undefined;
+  /** Takes back the arrays of a column this builder finished (the writer no longer reads them). */
+  abstract recycle(column: Column): void;
+  /** The batch's validity bytes (handed over; undefined when every row is present), for `finish`. */
+  protected takeValid(rows: number): Uint8Array | undefined {
+    const emptied = this.emptied;
+    this.emptied = false;
+    if (!this.spec.nullable || !emptied) return undefined;
+    const v = this.valid;
+    let i = 0;
+    while (i < rows && v[i] !== 0) i++;
+    if (i === rows) return undefined;
+    this.valid = this.spareValid.pop() ?? new Uint8Array(memory(this.capacity, this.shared));
+    return v.subarray(0, rows);
+  }
+  protected recycleValid(valid: Uint8Array | undefined): void {
+    const spare = spareOf(valid, 1, this.capacity, (b) => new Uint8Array(b, 0, this.capacity));
+    if (spare !== undefined && this.spareValid.length < MAX_SPARES) this.spareValid.push(spare);
   }
 }
 
@@ -120,15 +161,17 @@ class Utf8Builder extends Builder {
   offsets: Int32Array;
   bytes: Uint8Array;
   used = 0;
-  constructor(spec: ColumnSpec, capacity: number) {
-    super(spec, capacity);
-    this.offsets = new Int32Array(capacity + 1);
-    this.bytes = new Uint8Array(capacity * 8);
+  private readonly spareOffsets: Int32Array[] = [];
+  private readonly spareBytes: Uint8Array[] = [];
+  constructor(spec: ColumnSpec, capacity: number, shared: boolean) {
+    super(spec, capacity, shared);
+    this.offsets = new Int32Array(memory(4 * (capacity + 1), shared));
+    this.bytes = new Uint8Array(memory(capacity * 8, shared));
   }
   /** Makes room for `len` more bytes. */
   reserve(len: number): void {
     if (this.used + len <= this.bytes.length) return;
-    const next = new Uint8Array(Math.max(this.bytes.length * 2, this.used + len));
+    const next = new Uint8Array(memory(Math.max(this.bytes.length * 2, this.used + len), this.shared));
     next.set(this.bytes.subarray(0, this.used));
     this.bytes = next;
   }
@@ -146,29 +189,37 @@ class Utf8Builder extends Builder {
   setEmpty(row: number): void {
     this.offsets[row + 1] = this.used;
     this.valid[row] = 0;
+    this.emptied = true;
   }
   override rollback(row: number): void {
     this.used = this.offsets[row]!;
     this.setEmpty(row);
   }
   finish(rows: number): Column {
-    const col = {
-      type: 'utf8' as const,
-      offsets: this.offsets.slice(0, rows + 1),
-      bytes: this.bytes.slice(0, this.used),
-      valid: this.validOrUndefined(rows),
-    };
+    const valid = this.takeValid(rows);
+    const offsets = this.offsets.subarray(0, rows + 1);
+    const bytes = this.bytes.subarray(0, this.used);
+    this.offsets = this.spareOffsets.pop() ?? new Int32Array(memory(4 * (this.capacity + 1), this.shared));
+    this.bytes = this.spareBytes.pop() ?? new Uint8Array(memory(this.bytes.length, this.shared));
     this.used = 0;
     this.offsets[0] = 0;
-    return col.valid ? col : { type: col.type, offsets: col.offsets, bytes: col.bytes };
+    return valid ? { type: 'utf8', offsets, bytes, valid } : { type: 'utf8', offsets, bytes };
+  }
+  recycle(column: Column): void {
+    if (column.type !== 'utf8') return;
+    this.recycleValid(column.valid);
+    const offsets = spareOf(column.offsets, 4, this.capacity + 1, (b) => new Int32Array(b, 0, this.capacity + 1));
+    if (offsets !== undefined && this.spareOffsets.length < MAX_SPARES) this.spareOffsets.push(offsets);
+    const bytes = spareOf(column.bytes, 1, 1, (b) => new Uint8Array(b));
+    if (bytes !== undefined && this.spareBytes.length < MAX_SPARES) this.spareBytes.push(bytes);
   }
 }
 
 class Int32Builder extends Builder {
   values: Int32Array;
-  constructor(spec: ColumnSpec, capacity: number) {
-    super(spec, capacity);
-    this.values = new Int32Array(capacity);
+  constructor(spec: ColumnSpec, capacity: number, shared: boolean) {
+    super(spec, capacity, shared);
+    this.values = new Int32Array(memory(4 * capacity, shared));
   }
   set(row: number, buf: Uint8Array, start: number, end: number): string | undefined {
     let i = start, neg = false;
@@ -185,20 +236,28 @@ class Int32Builder extends Builder {
     this.valid[row] = 1;
     return undefined;
   }
-  setEmpty(row: number): void { this.values[row] = 0; this.valid[row] = 0; }
+  private readonly spareValues: Int32Array[] = [];
+  setEmpty(row: number): void { this.values[row] = 0; this.valid[row] = 0; this.emptied = true; }
   finish(rows: number): Column {
-    const valid = this.validOrUndefined(rows);
-    const values = this.values.slice(0, rows);
+    const valid = this.takeValid(rows);
+    const values = this.values.subarray(0, rows);
+    this.values = this.spareValues.pop() ?? new Int32Array(memory(4 * this.capacity, this.shared));
     return valid ? { type: 'int32', values, valid } : { type: 'int32', values };
+  }
+  recycle(column: Column): void {
+    if (column.type !== 'int32') return;
+    this.recycleValid(column.valid);
+    const values = spareOf(column.values, 4, this.capacity, (b) => new Int32Array(b, 0, this.capacity));
+    if (values !== undefined && this.spareValues.length < MAX_SPARES) this.spareValues.push(values);
   }
 }
 
 class Int64Builder extends Builder {
   values: BigInt64Array;
   words: Uint32Array;
-  constructor(spec: ColumnSpec, capacity: number) {
-    super(spec, capacity);
-    this.values = new BigInt64Array(capacity);
+  constructor(spec: ColumnSpec, capacity: number, shared: boolean) {
+    super(spec, capacity, shared);
+    this.values = new BigInt64Array(memory(8 * capacity, shared));
     this.words = new Uint32Array(this.values.buffer);
   }
   set(row: number, buf: Uint8Array, start: number, end: number): string | undefined {
@@ -207,19 +266,28 @@ class Int64Builder extends Builder {
     this.valid[row] = 1;
     return undefined;
   }
-  setEmpty(row: number): void { this.words[row * 2] = 0; this.words[row * 2 + 1] = 0; this.valid[row] = 0; }
+  private readonly spareValues: BigInt64Array[] = [];
+  setEmpty(row: number): void { this.words[row * 2] = 0; this.words[row * 2 + 1] = 0; this.valid[row] = 0; this.emptied = true; }
   finish(rows: number): Column {
-    const valid = this.validOrUndefined(rows);
-    const values = this.values.slice(0, rows);
+    const valid = this.takeValid(rows);
+    const values = this.values.subarray(0, rows);
+    this.values = this.spareValues.pop() ?? new BigInt64Array(memory(8 * this.capacity, this.shared));
+    this.words = new Uint32Array(this.values.buffer, 0, this.capacity * 2);
     return valid ? { type: 'int64', values, valid } : { type: 'int64', values };
+  }
+  recycle(column: Column): void {
+    if (column.type !== 'int64') return;
+    this.recycleValid(column.valid);
+    const values = spareOf(column.values, 8, this.capacity, (b) => new BigInt64Array(b, 0, this.capacity));
+    if (values !== undefined && this.spareValues.length < MAX_SPARES) this.spareValues.push(values);
   }
 }
 
 class Float64Builder extends Builder {
   values: Float64Array;
-  constructor(spec: ColumnSpec, capacity: number) {
-    super(spec, capacity);
-    this.values = new Float64Array(capacity);
+  constructor(spec: ColumnSpec, capacity: number, shared: boolean) {
+    super(spec, capacity, shared);
+    this.values = new Float64Array(memory(8 * capacity, shared));
   }
   set(row: number, buf: Uint8Array, start: number, end: number): string | undefined {
     const v = parseDecimal(buf, start, end);
@@ -228,11 +296,19 @@ class Float64Builder extends Builder {
     this.valid[row] = 1;
     return undefined;
   }
-  setEmpty(row: number): void { this.values[row] = 0; this.valid[row] = 0; }
+  private readonly spareValues: Float64Array[] = [];
+  setEmpty(row: number): void { this.values[row] = 0; this.valid[row] = 0; this.emptied = true; }
   finish(rows: number): Column {
-    const valid = this.validOrUndefined(rows);
-    const values = this.values.slice(0, rows);
+    const valid = this.takeValid(rows);
+    const values = this.values.subarray(0, rows);
+    this.values = this.spareValues.pop() ?? new Float64Array(memory(8 * this.capacity, this.shared));
     return valid ? { type: 'float64', values, valid } : { type: 'float64', values };
+  }
+  recycle(column: Column): void {
+    if (column.type !== 'float64') return;
+    this.recycleValid(column.valid);
+    const values = spareOf(column.values, 8, this.capacity, (b) => new Float64Array(b, 0, this.capacity));
+    if (values !== undefined && this.spareValues.length < MAX_SPARES) this.spareValues.push(values);
   }
 }
 
@@ -244,10 +320,10 @@ class ListInt32Builder extends Builder {
   offsets: Int32Array;
   values: Int32Array;
   used = 0;
-  constructor(spec: ColumnSpec, capacity: number) {
-    super(spec, capacity);
-    this.offsets = new Int32Array(capacity + 1);
-    this.values = new Int32Array(capacity * 2);
+  constructor(spec: ColumnSpec, capacity: number, shared: boolean) {
+    super(spec, capacity, shared);
+    this.offsets = new Int32Array(memory(4 * (capacity + 1), shared));
+    this.values = new Int32Array(memory(4 * capacity * 2, shared));
   }
   set(row: number, buf: Uint8Array, start: number, end: number): string | undefined {
     let v = 0, digits = 0, n = this.used;
@@ -272,7 +348,7 @@ class ListInt32Builder extends Builder {
   }
   /** Doubles the value storage. */
   grow(): void {
-    const next = new Int32Array(this.values.length * 2);
+    const next = new Int32Array(memory(8 * this.values.length, this.shared));
     next.set(this.values);
     this.values = next;
   }
@@ -284,21 +360,32 @@ class ListInt32Builder extends Builder {
     this.used = this.offsets[row]!;
     this.setEmpty(row);
   }
+  private readonly spareOffsets: Int32Array[] = [];
+  private readonly spareValues: Int32Array[] = [];
   finish(rows: number): Column {
-    const col: Column = { type: 'list_int32', offsets: this.offsets.slice(0, rows + 1), values: this.values.slice(0, this.used) };
+    const col: Column = { type: 'list_int32', offsets: this.offsets.subarray(0, rows + 1), values: this.values.subarray(0, this.used) };
+    this.offsets = this.spareOffsets.pop() ?? new Int32Array(memory(4 * (this.capacity + 1), this.shared));
+    this.values = this.spareValues.pop() ?? new Int32Array(memory(4 * this.values.length, this.shared));
     this.used = 0;
     this.offsets[0] = 0;
     return col;
   }
+  recycle(column: Column): void {
+    if (column.type !== 'list_int32') return;
+    const offsets = spareOf(column.offsets, 4, this.capacity + 1, (b) => new Int32Array(b, 0, this.capacity + 1));
+    if (offsets !== undefined && this.spareOffsets.length < MAX_SPARES) this.spareOffsets.push(offsets);
+    const values = spareOf(column.values, 4, 1, (b) => new Int32Array(b, 0, b.byteLength >> 2));
+    if (values !== undefined && this.spareValues.length < MAX_SPARES) this.spareValues.push(values);
+  }
 }
 
-function makeBuilder(spec: ColumnSpec, capacity: number): Builder {
+function makeBuilder(spec: ColumnSpec, capacity: number, shared: boolean): Builder {
   switch (spec.type) {
-    case 'utf8': return new Utf8Builder(spec, capacity);
-    case 'int32': return new Int32Builder(spec, capacity);
-    case 'int64': return new Int64Builder(spec, capacity);
-    case 'float64': return new Float64Builder(spec, capacity);
-    case 'list_int32': return new ListInt32Builder(spec, capacity);
+    case 'utf8': return new Utf8Builder(spec, capacity, shared);
+    case 'int32': return new Int32Builder(spec, capacity, shared);
+    case 'int64': return new Int64Builder(spec, capacity, shared);
+    case 'float64': return new Float64Builder(spec, capacity, shared);
+    case 'list_int32': return new ListInt32Builder(spec, capacity, shared);
     default: throw new Error(`CSV columns of type ${spec.type} are not supported`);
   }
 }
@@ -415,7 +502,7 @@ export class CsvBatchParser {
   constructor(opts: CsvParserOptions) {
     if (opts.batchRows < 1) throw new RangeError('batchRows must be >= 1');
     this.opts = opts;
-    this.builders = opts.columns.map((c) => makeBuilder(c, opts.batchRows));
+    this.builders = opts.columns.map((c) => makeBuilder(c, opts.batchRows, opts.sharedMemory === true));
     this.derivedBuilders = opts.derived?.createBuilders(opts.batchRows);
   }
 
@@ -423,6 +510,17 @@ export class CsvBatchParser {
   get headerColumns(): readonly string[] | undefined { return this.header; }
   /** Number of the last line consumed. */
   get line(): number { return this.lineNo; }
+
+  /**
+   * Gives back the arrays of a batch this parser emitted, once its consumer
+   * no longer reads them (e.g. the Parquet writer has encoded or copied it):
+   * later batches are built in them instead of new ones. Optional; a batch
+   * must not be used after it is recycled. Detached arrays (transferred to
+   * another thread) and derived columns are not reused.
+   */
+  recycle(batch: ColumnBatch): void {
+    for (let c = 0; c < this.builders.length && c < batch.columns.length; c++) this.builders[c]!.recycle(batch.columns[c]!);
+  }
 
   /** Rows rejected since the last call, in file order. */
   takeRejects(): CsvReject[] {

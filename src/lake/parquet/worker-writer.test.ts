@@ -105,3 +105,38 @@ test('a batch with bad contents fails the writer from the worker (its own append
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('shared batches are not transferred, and onBatchDone returns each one, in order, once the worker is done with it', async () => {
+  const dir = tempDir();
+  const reader = await DuckDbReader.open();
+  try {
+    const rows = sampleRows(50);
+    const toShared = <T extends ArrayBufferView>(array: T): T => {
+      const shared = new SharedArrayBuffer(array.byteLength);
+      new Uint8Array(shared).set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+      return new (array.constructor as new (buffer: ArrayBufferLike) => T)(shared);
+    };
+    const done: unknown[] = [];
+    const path = join(dir, 'shared.parquet');
+    const writer = new ParquetWorkerWriter(path, ALL_TYPES, { ...OPTIONS, maxInFlightBatches: 2, onBatchDone: (b) => done.push(b) });
+    const sent: unknown[] = [];
+    for (let at = 0; at < 50; at += 10) {
+      const plain = batchOf(ALL_TYPES, rows.slice(at, at + 10));
+      const batch = {
+        rows: plain.rows,
+        columns: plain.columns.map((c) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, ArrayBuffer.isView(v) ? toShared(v) : v]))),
+      } as unknown as typeof plain;
+      await writer.append(batch);
+      sent.push(batch);
+      assert.equal((batch.columns[5] as Int64Column).values.length, 10, 'shared arrays stay usable on this side');
+    }
+    await writer.close();
+    assert.equal(done.length, 5);
+    done.forEach((b, i) => assert.equal(b, sent[i]));
+    const read = (await reader.rows(`SELECT * FROM read_parquet(${sqlString(path)})`)).map(normaliseRow);
+    assert.deepEqual(read, rows.map(expectedRow));
+  } finally {
+    reader.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

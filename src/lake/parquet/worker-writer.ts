@@ -9,9 +9,13 @@
  *   awaiting it is the pipeline's backpressure.
  * - OWNERSHIP: the batch's ArrayBuffers are *transferred* to the worker; after
  *   `append` the caller's typed arrays are detached (length 0) and must not be
- *   reused. Arrays sharing one ArrayBuffer are fine (it moves once). Buffers
- *   that cannot be transferred (SharedArrayBuffer, Node's pooled small
- *   Buffers) are copied instead.
+ *   reused. Arrays sharing one ArrayBuffer are fine (it moves once). Node's
+ *   pooled small Buffers cannot be transferred and are copied instead.
+ *   Arrays on a SharedArrayBuffer are shared, neither moved nor copied: the
+ *   caller must not write them until the worker is done with the batch, which
+ *   `onBatchDone` reports (the CSV parser builds batches that way and refills
+ *   their arrays then: no allocation per batch, and no external memory for V8
+ *   to account, which otherwise triggers a major GC every ~64 MB of batches).
  * - `rowsWritten` counts rows accepted by `append`; `bytesWritten` is the file
  *   size as of the last batch the worker finished, so it lags by at most the
  *   in-flight batches (fine for size-based rotation).
@@ -34,6 +38,12 @@ import type { ParquetCloseResult, ParquetWriterOptions } from './writer.js';
 export interface ParquetWorkerWriterOptions extends ParquetWriterOptions {
   /** Batches queued in or travelling to the worker before `append` waits (default 2). */
   readonly maxInFlightBatches?: number;
+  /**
+   * Called with each appended batch, in order, once the worker has encoded or
+   * copied it (its shared arrays may be written again); before the `append`
+   * waiting for room resumes.
+   */
+  readonly onBatchDone?: (batch: ColumnBatch) => void;
 }
 
 interface Waiter {
@@ -53,10 +63,14 @@ export class ParquetWorkerWriter {
   private state: 'open' | 'finishing' | 'done' = 'open';
   private rowsAppended = 0;
   private bytesOnDisk = 0;
+  private readonly onBatchDone: ((batch: ColumnBatch) => void) | undefined;
+  /** With onBatchDone: the batches the worker has not answered yet, oldest first. */
+  private readonly pending: ColumnBatch[] = [];
 
   constructor(readonly path: string, private readonly specs: readonly ColumnSpec[], options: ParquetWorkerWriterOptions) {
-    const { maxInFlightBatches, ...writerOptions } = options;
+    const { maxInFlightBatches, onBatchDone, ...writerOptions } = options;
     this.maxInFlight = Math.max(1, maxInFlightBatches ?? 2);
+    this.onBatchDone = onBatchDone;
     const init: WorkerInit = { path, schema: specs, options: writerOptions };
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
     this.worker.on('message', (message: FromWorker) => this.onMessage(message));
@@ -79,6 +93,7 @@ export class ParquetWorkerWriter {
     this.assertUsable();
     validateBatchShape(this.specs, batch, this.path); // the O(rows) checks run in the worker
     this.post({ kind: 'append', batch }, transferables(batch));
+    if (this.onBatchDone !== undefined) this.pending.push(batch);
     this.inFlight++;
     this.rowsAppended += batch.rows;
     if (this.inFlight < this.maxInFlight) return;
@@ -124,6 +139,10 @@ export class ParquetWorkerWriter {
       case 'appended':
         this.inFlight--;
         this.bytesOnDisk = message.bytesWritten;
+        if (this.onBatchDone !== undefined) {
+          const done = this.pending.shift();
+          if (done !== undefined) this.onBatchDone(done);
+        }
         if (this.inFlight < this.maxInFlight) this.roomWaiters.shift()?.resolve();
         break;
       case 'closed':
