@@ -77,42 +77,83 @@ export interface EventMergerOptions {
 
 interface ClusterState {
   maxSeenNs: bigint | undefined;
+  /** Number(maxSeenNs); −∞ while undefined. */
+  maxSeenKey: number;
+  /** Bumped whenever maxSeenNs changes. */
+  maxSeenVersion: number;
   lastArrivalMs: number;
   ended: boolean;
+  /**
+   * The cluster's events that arrived in order (each at or after the previous one in the total
+   * order): a sorted run, read from `head`. Events arriving out of order go to the heap.
+   */
+  run: Entry[];
+  head: number;
 }
 
 interface Entry {
   readonly event: FeedDataEvent;
   readonly timeNs: bigint;
+  /**
+   * Number(timeNs): rounding is monotone, so a different key decides the time order without a
+   * BigInt comparison (only equal keys, i.e. times within ~256 ns, compare the BigInts).
+   */
+  readonly timeKey: number;
   readonly rank: number;
   readonly sequence: number;
   readonly arrival: number;
 }
 
 function before(a: Entry, b: Entry): boolean {
+  if (a.timeKey !== b.timeKey) return a.timeKey < b.timeKey;
   if (a.timeNs !== b.timeNs) return a.timeNs < b.timeNs;
   if (a.rank !== b.rank) return a.rank < b.rank;
   if (a.sequence !== b.sequence) return a.sequence < b.sequence;
   return a.arrival < b.arrival;
 }
 
+/** `timeNs` (with its key) ≤ `w` (with its key). */
+function atOrBefore(timeKey: number, timeNs: bigint, wKey: number, w: bigint): boolean {
+  return timeKey !== wKey ? timeKey < wKey : timeNs <= w;
+}
+
 /** What {@link EventMerger.push} did with an event. */
 export type PushOutcome = 'buffered' | 'late';
 
+/**
+ * Buffer layout: each cluster's events that arrive in order (the usual case: a feed is in time
+ * order per cluster) are appended to that cluster's sorted run; the few that do not go to a
+ * binary heap. Releasing merges the run heads and the heap top (a k-way merge of ≤ clusters + 1
+ * sorted sources), so a push and a release cost O(1) comparisons instead of O(log depth), with
+ * exactly the order of a single heap (the order is total: arrival breaks every tie).
+ */
 export class EventMerger {
   readonly allowedLatenessNs: bigint;
   readonly quietCloseMs: number;
   readonly maxBufferedEvents: number;
   readonly #clusters = new Map<FeedCluster, ClusterState>();
+  /** The same states as an array (no iterator per release). */
+  readonly #states: ClusterState[] = [];
   readonly #heap: Entry[] = [];
+  #depth = 0;
   #arrivals = 0;
   #watermarkNs: bigint | undefined;
+  /** Number(#watermarkNs); NaN while undefined. */
+  #watermarkKey = Number.NaN;
   #globalMaxNs: bigint | undefined;
+  #globalMaxKey = Number.NEGATIVE_INFINITY;
   #lastArrivalMs: number;
   #late = 0;
   #released = 0;
   #highWater = 0;
   #forced = 0;
+  /** Last candidate computed from an active minimum (the subtraction allocates a BigInt). */
+  #lastActive: ClusterState | undefined;
+  #lastActiveVersion = -1;
+  #lastCandidate: bigint | undefined;
+  #lastCandidateKey = Number.NaN;
+  /** Number() of what #candidate returned last. */
+  #candidateKey = Number.NaN;
 
   constructor(options: EventMergerOptions) {
     if (options.clusters.length === 0) throw new RangeError('the merger needs at least one cluster');
@@ -122,7 +163,12 @@ export class EventMerger {
     this.maxBufferedEvents = options.maxBufferedEvents ?? 2_000_000;
     if (!(this.maxBufferedEvents >= 1)) throw new RangeError('maxBufferedEvents must be ≥ 1');
     this.#lastArrivalMs = options.startMs;
-    for (const c of options.clusters) this.#clusters.set(c, { maxSeenNs: undefined, lastArrivalMs: options.startMs, ended: false });
+    for (const c of options.clusters) {
+      if (this.#clusters.has(c)) continue;
+      const state: ClusterState = { maxSeenNs: undefined, maxSeenKey: Number.NEGATIVE_INFINITY, maxSeenVersion: 0, lastArrivalMs: options.startMs, ended: false, run: [], head: 0 };
+      this.#clusters.set(c, state);
+      this.#states.push(state);
+    }
   }
 
   /** Events pushed behind the watermark (not buffered). */
@@ -130,7 +176,7 @@ export class EventMerger {
   /** Events handed out by release/drain. */
   get releasedEvents(): number { return this.#released; }
   /** Events waiting for the watermark. */
-  get depth(): number { return this.#heap.length; }
+  get depth(): number { return this.#depth; }
   /** Events released before the watermark reached them because the buffer was full. */
   get forcedReleases(): number { return this.#forced; }
   /** Highest depth reached. */
@@ -148,15 +194,29 @@ export class EventMerger {
     const state = this.#clusters.get(cluster);
     if (state === undefined) throw new RangeError(`cluster ${cluster} is not merged`);
     const timeNs = eventTimeNs(event);
+    const timeKey = Number(timeNs);
     state.lastArrivalMs = nowMs;
     if (nowMs > this.#lastArrivalMs) this.#lastArrivalMs = nowMs;
-    if (state.maxSeenNs === undefined || timeNs > state.maxSeenNs) state.maxSeenNs = timeNs;
-    if (this.#globalMaxNs === undefined || timeNs > this.#globalMaxNs) this.#globalMaxNs = timeNs;
-    if (this.#watermarkNs !== undefined && timeNs <= this.#watermarkNs) {
+    if (timeKey > state.maxSeenKey || (timeKey === state.maxSeenKey && timeNs > state.maxSeenNs!)) {
+      state.maxSeenNs = timeNs;
+      state.maxSeenKey = timeKey;
+      state.maxSeenVersion++;
+    }
+    if (timeKey > this.#globalMaxKey || (timeKey === this.#globalMaxKey && timeNs > this.#globalMaxNs!)) {
+      this.#globalMaxNs = timeNs;
+      this.#globalMaxKey = timeKey;
+    }
+    if (this.#watermarkNs !== undefined && atOrBefore(timeKey, timeNs, this.#watermarkKey, this.#watermarkNs)) {
       this.#late++;
       return 'late';
     }
-    this.#heapPush({ event, timeNs, rank: KIND_RANK[event.kind], sequence: eventSequence(event), arrival: this.#arrivals++ });
+    const kind = event.kind;
+    const rank = kind === 'optionQuote' ? 0 : kind === 'stockTrade' ? 1 : 2; // KIND_RANK
+    const entry: Entry = { event, timeNs, timeKey, rank, sequence: eventSequence(event), arrival: this.#arrivals++ };
+    const run = state.run;
+    if (state.head === run.length || !before(entry, run[run.length - 1]!)) run.push(entry);
+    else this.#heapPush(entry);
+    if (++this.#depth > this.#highWater) this.#highWater = this.#depth;
     return 'buffered';
   }
 
@@ -168,18 +228,43 @@ export class EventMerger {
 
   /** The watermark the rules above give at `nowMs` (not applied), or undefined when it cannot move yet. */
   candidateWatermarkNs(nowMs: number): bigint | undefined {
+    return this.#candidate(nowMs);
+  }
+
+  /** candidateWatermarkNs; leaves Number(candidate) in #candidateKey. */
+  #candidate(nowMs: number): bigint | undefined {
+    let active: ClusterState | undefined;
     let activeMin: bigint | undefined;
+    let activeKey = Number.POSITIVE_INFINITY;
     let anyActive = false;
-    for (const s of this.#clusters.values()) {
+    const states = this.#states;
+    for (let i = 0; i < states.length; i++) {
+      const s = states[i]!;
       if (s.ended || nowMs - s.lastArrivalMs >= this.quietCloseMs) continue;
       anyActive = true;
       if (s.maxSeenNs === undefined) return undefined;
-      if (activeMin === undefined || s.maxSeenNs < activeMin) activeMin = s.maxSeenNs;
+      if (activeMin === undefined || s.maxSeenKey < activeKey || (s.maxSeenKey === activeKey && s.maxSeenNs < activeMin)) {
+        activeMin = s.maxSeenNs;
+        activeKey = s.maxSeenKey;
+        active = s;
+      }
     }
-    if (anyActive) return activeMin! - this.allowedLatenessNs;
+    if (anyActive) {
+      // Usually the same minimum as last time (only the slowest cluster moves it): no new BigInt.
+      if (active !== this.#lastActive || active!.maxSeenVersion !== this.#lastActiveVersion) {
+        this.#lastActive = active;
+        this.#lastActiveVersion = active!.maxSeenVersion;
+        this.#lastCandidate = activeMin! - this.allowedLatenessNs;
+        this.#lastCandidateKey = Number(this.#lastCandidate);
+      }
+      this.#candidateKey = this.#lastCandidateKey;
+      return this.#lastCandidate;
+    }
     if (this.#globalMaxNs === undefined) return undefined;
     const quietMs = Math.max(0, nowMs - this.#lastArrivalMs);
-    return this.#globalMaxNs + BigInt(Math.floor(quietMs)) * 1_000_000n - this.allowedLatenessNs;
+    const candidate = this.#globalMaxNs + BigInt(Math.floor(quietMs)) * 1_000_000n - this.allowedLatenessNs;
+    this.#candidateKey = Number(candidate);
+    return candidate;
   }
 
   /**
@@ -188,21 +273,26 @@ export class EventMerger {
    * while it cannot move).
    */
   release(nowMs: number, onEvent: (e: FeedDataEvent) => void): bigint | undefined {
-    const candidate = this.candidateWatermarkNs(nowMs);
-    if (candidate !== undefined && (this.#watermarkNs === undefined || candidate > this.#watermarkNs)) this.#watermarkNs = candidate;
-    let w = this.#watermarkNs;
+    const candidate = this.#candidate(nowMs);
+    if (candidate !== undefined && (this.#watermarkNs === undefined || this.#candidateKey > this.#watermarkKey
+      || (this.#candidateKey === this.#watermarkKey && candidate > this.#watermarkNs))) {
+      this.#watermarkNs = candidate;
+      this.#watermarkKey = this.#candidateKey;
+    }
     // Over the memory bound: the oldest go now, and the watermark follows them.
-    while (this.#heap.length > this.maxBufferedEvents) {
-      const oldest = this.#heap[0]!.timeNs;
-      if (w === undefined || oldest > w) this.#watermarkNs = w = oldest;
+    while (this.#depth > this.maxBufferedEvents) {
+      const oldest = this.#take()!;
+      if (this.#watermarkNs === undefined || oldest.timeNs > this.#watermarkNs) this.#setWatermark(oldest.timeNs);
       this.#forced++;
       this.#released++;
-      onEvent(this.#heapPop().event);
+      onEvent(oldest.event);
     }
+    const w = this.#watermarkNs;
     if (w === undefined) return undefined;
-    while (this.#heap.length > 0 && this.#heap[0]!.timeNs <= w) {
+    const wKey = this.#watermarkKey;
+    for (let next = this.#take(true, wKey, w); next !== undefined; next = this.#take(true, wKey, w)) {
       this.#released++;
-      onEvent(this.#heapPop().event);
+      onEvent(next.event);
     }
     return w;
   }
@@ -212,13 +302,48 @@ export class EventMerger {
    * highest event time seen (later pushes at or before it are late).
    */
   drain(onEvent: (e: FeedDataEvent) => void): void {
-    while (this.#heap.length > 0) {
+    while (this.#depth > 0) {
       this.#released++;
-      onEvent(this.#heapPop().event);
+      onEvent(this.#take()!.event);
     }
     if (this.#globalMaxNs !== undefined && (this.#watermarkNs === undefined || this.#globalMaxNs > this.#watermarkNs)) {
-      this.#watermarkNs = this.#globalMaxNs;
+      this.#setWatermark(this.#globalMaxNs);
     }
+  }
+
+  #setWatermark(w: bigint): void {
+    this.#watermarkNs = w;
+    this.#watermarkKey = Number(w);
+  }
+
+  /**
+   * Removes and returns the first buffered event in the total order (the smallest run head or
+   * the heap top); with `limit`, only when its time is ≤ `w`.
+   */
+  #take(limit = false, wKey = 0, w = 0n): Entry | undefined {
+    let best: Entry | undefined = this.#heap[0];
+    let from: ClusterState | undefined;
+    const states = this.#states;
+    for (let i = 0; i < states.length; i++) {
+      const s = states[i]!;
+      if (s.head === s.run.length) continue;
+      const e = s.run[s.head]!;
+      if (best === undefined || before(e, best)) { best = e; from = s; }
+    }
+    if (best === undefined || (limit && !atOrBefore(best.timeKey, best.timeNs, wKey, w))) return undefined;
+    this.#depth--;
+    if (from === undefined) return this.#heapPop();
+    const run = from.run;
+    run[from.head++] = undefined as unknown as Entry; // let the event go
+    if (from.head === run.length) {
+      run.length = 0;
+      from.head = 0;
+    } else if (from.head >= 4096 && from.head * 2 >= run.length) {
+      run.copyWithin(0, from.head);
+      run.length -= from.head;
+      from.head = 0;
+    }
+    return best;
   }
 
   #heapPush(e: Entry): void {
@@ -232,7 +357,6 @@ export class EventMerger {
       i = p;
     }
     h[i] = e;
-    if (h.length > this.#highWater) this.#highWater = h.length;
   }
 
   #heapPop(): Entry {

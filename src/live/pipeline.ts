@@ -175,6 +175,9 @@ export class LivePipeline {
   #rowsEmitted = 0;
   #rowsRevised = 0;
   #finished = false;
+  /** Callbacks handed to the merger and the engine on every push (one closure each, not one per call). */
+  readonly #processEvent = (e: FeedDataEvent): void => this.#process(e);
+  readonly #emitRow = (row: FeatureRow): void => this.#emit(row, 0);
 
   constructor(options: LivePipelineOptions) {
     const agg = options.aggregations;
@@ -256,9 +259,9 @@ export class LivePipeline {
 
   #release(nowMs: number): void {
     if (this.#finished) return;
-    const w = this.#merger.release(nowMs, (e) => this.#process(e));
+    const w = this.#merger.release(nowMs, this.#processEvent);
     if (w === undefined) return;
-    this.#engine.advanceTo(w, (row) => this.#emit(row, 0));
+    this.#engine.advanceTo(w, this.#emitRow);
     if (this.latePolicy === 'revise') this.#trimLog(w);
   }
 
