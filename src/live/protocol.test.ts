@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   acknowledgedTopic, formatAction, formatDataEvent, formatFrame, formatOptionQuote, formatOptionTrade, formatStockTrade,
-  msOfNs, optionQuoteContractCount, parseAction, parseFrame, splitTopics, topicOf, topicSubscribed,
+  msOfNs, optionQuoteContractCount, parseAction, parseDataFrameFast, parseFrame, parseFrameJson, splitTopics, topicOf, topicSubscribed,
   type FeedDataEvent, type StatusEvent,
 } from './protocol.js';
 
@@ -161,4 +161,48 @@ test('topics: per event, wildcard per channel, option quote contract count', () 
   assert.equal(topicSubscribed(new Set(['T.*']), 'Q.O:X'), false);
   assert.equal(topicSubscribed(new Set(['T.SPY']), 'T.SPYG'), false);
   assert.equal(optionQuoteContractCount(['Q.O:A', 'T.O:A', 'Q.O:B', 'T.SPY']), 2);
+});
+
+test('the scanner gives the JSON path\'s result for every data frame it accepts, and gives up on the rest', () => {
+  const frames: string[] = [
+    ...malformedFrames.map(([, f]) => f),
+    JSON.stringify([{ ev: 'T', sym: 'SPY', x: 4, i: '52983525029461', z: 2, p: 680.25, s: 100, c: [12, 37], t: T_MS, q: 1234567, trfi: 202, trft: T_MS - 5 }]),
+    JSON.stringify([{ ev: 'T', sym: 'SPY', i: '7', p: 1.5, s: 3, t: T_MS, q: 9 }]),
+    JSON.stringify([{ ev: 'T', sym: 'O:SPY251107C00680000', x: 65, p: 2.35, s: 10, c: [], t: T_MS, q: 77 }]),
+    JSON.stringify([{ ev: 'Q', sym: 'O:SPXW251107P06500000', bx: 302, ax: 323, bp: 4.1, ap: 4.3, bs: 12, as: 40, t: T_MS, q: 5 }]),
+    '[]', ' [ ] ', '[{}]', '[{"ev":"T"}]',
+    // Whitespace, key order, number forms JSON.parse reads the same way.
+    ' [ { "q" : 1 , "t" : 1762525800123 , "s" : 0.5 , "p" : -0.0 , "sym" : "SPY" , "ev" : "T" } ] ',
+    '[{"ev":"T","sym":"SPY","p":680.1234567890,"s":100.0,"t":1762525800123,"q":3,"c":[ 1 , 2 ]}]',
+    '[{"ev":"Q","sym":"O:SPY251107C00680000","bx":1,"ax":2,"bp":0.05,"ap":0.1,"bs":1,"as":2,"t":1762525800123,"q":1}]',
+    // Forms it leaves to JSON.parse.
+    '[{"ev":"T","sym":"SPY","p":6.8e2,"s":1,"t":1762525800123,"q":1}]',
+    '[{"ev":"T","sym":"SPY","p":1,"s":1,"t":1762525800123,"q":1,"p":2}]',
+    '[{"ev":"T","sym":"S\\u0050Y","p":1,"s":1,"t":1762525800123,"q":1}]',
+    '[{"ev":"T","sym":"SPY","p":01,"s":1,"t":1762525800123,"q":1}]',
+    '[{"ev":"T","sym":"SPY","p":1,"s":1,"t":1762525800123,"q":1,"x":4.5,"z":"2","i":7}]',
+    '[{"ev":"T","sym":"SPY","p":1,"s":1,"t":1762525800123,"q":1,"ds":"x"}]',
+    '[{"ev":"T","sym":"SPY","p":1,"s":1,"t":1762525800123,"q":1}] x',
+    '[{"ev":"T","sym":"SPY","p":1,"s":1,"t":1762525800123,"q":1},{"ev":"status","status":"success","message":"m"}]',
+    '[{"ev":"Q","sym":"SPY","bx":1,"ax":2,"bp":1,"ap":1,"bs":1,"as":1,"t":1762525800123,"q":1}]',
+    '[{"ev":"T","sym":"SPY","p":1234567890123456,"s":1,"t":1762525800123,"q":1}]',
+  ];
+  // Random prices and sizes: the scanner's numbers are JSON.parse's numbers.
+  let seed = 11;
+  const rand = (): number => { seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31; return seed / 2 ** 31; };
+  for (let i = 0; i < 200; i++) {
+    const digits = 1 + Math.floor(rand() * 6);
+    const p = (rand() * 10 ** (1 + Math.floor(rand() * 5))).toFixed(digits);
+    frames.push(`[{"ev":"T","sym":"O:SPY251107C00680000","x":1,"p":${p},"s":${Math.floor(rand() * 1000)},"t":${T_MS + i},"q":${i}}]`);
+  }
+  let accepted = 0;
+  for (const f of frames) {
+    const fast = parseDataFrameFast(f);
+    if (fast === undefined) continue;
+    accepted++;
+    assert.deepStrictEqual(fast, parseFrameJson(f), f);
+    assert.deepStrictEqual(parseFrame(f), parseFrameJson(f), f);
+  }
+  assert.ok(accepted >= 209, `accepted ${accepted}`);
+  for (const f of frames) assert.deepStrictEqual(parseFrame(f), parseFrameJson(f), f);
 });
