@@ -207,6 +207,48 @@ test('max speed follows a paused reader (backpressure) and loses nothing', async
   assert.ok(s.readPauses >= 1);
 });
 
+test('max speed keeps the clusters in step: a cluster held back holds the other one back too', async () => {
+  // 5,000 events a cluster, one every 100 ms. The options input stalls after 100 events (a slow
+  // source, or a slow reader: the rule is the same): stocks must not run on more than maxLeadMs
+  // ahead of them (unpaced, stocks would be sent in full while options wait).
+  const n = 5000, stallAt = 100;
+  const stocks = Array.from({ length: n }, (_, i) => stock(T0_MS + i * 100, i));
+  let release = (): void => undefined;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  async function* options(): AsyncIterable<OptionTrade> {
+    for (let i = 0; i < n; i++) {
+      if (i === stallAt) await gate;
+      yield optionTrade(T0_MS + i * 100, i);
+    }
+  }
+  const server = await startReplayServer({
+    speed: 'max', maxLeadMs: 2000, stocks: fromArray(stocks), options: options(),
+  });
+  const stockClient = replayClient(`${server.url}/stocks`, ['T.*']);
+  const optionClient = replayClient(`${server.url}/options`, ['T.*']);
+  await Promise.all([stockClient.start(), optionClient.start()]);
+  const reading = Promise.all([collect(stockClient), collect(optionClient)]);
+  const deadline = Date.now() + 10_000;
+  while (server.progress().options.sent < stallAt - 1) {
+    assert.ok(Date.now() < deadline, `options sent ${server.progress().options.sent} of the first ${stallAt}`);
+    await sleep(10);
+  }
+  await sleep(200);
+  const held = server.progress();
+  await sleep(300);
+  // Stocks stop 2 s (20 events) past the options' last frame; until options start streaming they
+  // are not held (a client might never subscribe to them), hence a few frames more at the start.
+  assert.ok(held.stocks.sent < 500, `stocks sent ${held.stocks.sent} while options are held at ${held.options.sent}`);
+  assert.equal(server.progress().stocks.sent, held.stocks.sent, 'stocks stay held while options stall');
+  release();
+  const [gotStocks, gotOptions] = await reading;
+  assert.equal(gotStocks.length, n);
+  assert.equal(gotOptions.length, n);
+  const summary = await server.finished;
+  assert.equal(summary.stocks.sent, n);
+  assert.equal(summary.options.sent, n);
+});
+
 test('an input that fails closes its clients abnormally and rejects finished', async () => {
   async function* failing(): AsyncIterable<StockTrade> {
     yield stock(T0_MS, 1);

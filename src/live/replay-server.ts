@@ -17,7 +17,11 @@
  *   `maxEventsPerFrame` each;
  * - pacing: `speed` N sends the event at `t` at wall time origin + (t − t0)/N, where (t0,
  *   origin) is fixed by the first event sent by either cluster, so stocks and options stay in
- *   step; `'max'` sends as fast as the client reads;
+ *   step; `'max'` sends as fast as the client reads, the clusters still in step as on the real
+ *   feed: a frame more than `maxLeadMs` of event time ahead of the other cluster's next frame
+ *   waits until that cluster catches up (the one behind always proceeds: no deadlock; a cluster
+ *   not streaming yet, or ended, holds nobody back). Without this, a fast cluster would run
+ *   hours of event time ahead and the client would buffer all of it to merge the streams;
  * - backpressure in both modes: once a connection has more than `maxBufferedBytes` unsent,
  *   the stream waits until it has been written out (a paused client slows the replay down
  *   instead of growing server memory);
@@ -55,6 +59,8 @@ export interface ReplayServerOptions {
   readonly batchWindowMs?: number;
   /** Default 1000. */
   readonly maxEventsPerFrame?: number;
+  /** `'max'` speed: how far (event time, ms) a cluster may run ahead of the other; default 1000. */
+  readonly maxLeadMs?: number;
   /** Unsent bytes per connection before the stream waits; default 1 MiB. */
   readonly maxBufferedBytes?: number;
   /** Wall clock, ms (tests inject a virtual clock with `sleepMs`). */
@@ -193,6 +199,10 @@ interface ClusterState {
   frames: number;
   outOfOrder: number;
   backpressureWaits: number;
+  /** Event time of the frame this cluster sends next ('max' in-step rule); +∞ before it starts and after it ends. */
+  nextMs: number;
+  /** Resolves a wait of this cluster for the other one to catch up. */
+  wake: (() => void) | undefined;
   readonly done: Promise<void>;
   resolveDone(): void;
   rejectDone(e: unknown): void;
@@ -230,7 +240,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     done.catch(() => undefined);
     const state: ClusterState = {
       name, input, started: false, ended: input === undefined, read: 0, sent: 0, frames: 0, outOfOrder: 0, backpressureWaits: 0,
-      done, resolveDone, rejectDone,
+      nextMs: Number.POSITIVE_INFINITY, wake: undefined, done, resolveDone, rejectDone,
     };
     if (input === undefined) resolveDone();
     return state;
@@ -240,6 +250,28 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     stocks: clusterState('stocks', options.stocks === undefined ? undefined : stockEvents(options.stocks)),
     options: clusterState('options', options.options === undefined ? undefined : optionEvents(options.options)),
   };
+
+  const inStep = options.speed === 'max';
+  const maxLeadMs = options.maxLeadMs ?? 1000;
+  const otherOf = (c: ClusterState): ClusterState => (c.name === 'stocks' ? clusters.options : clusters.stocks);
+  function wake(c: ClusterState): void {
+    const w = c.wake;
+    c.wake = undefined;
+    w?.();
+  }
+  /** Announces this cluster's next frame time, and waits while it is too far ahead of the other cluster. */
+  async function keepInStep(cluster: ClusterState, t: number): Promise<void> {
+    cluster.nextMs = t;
+    const other = otherOf(cluster);
+    wake(other);
+    while (!stopping && t > other.nextMs + maxLeadMs) {
+      await new Promise<void>((resolve) => { cluster.wake = resolve; });
+    }
+  }
+  function leaveStep(cluster: ClusterState): void {
+    cluster.nextMs = Number.POSITIVE_INFINITY;
+    wake(otherOf(cluster));
+  }
 
   function sendStatus(ws: WebSocket, status: string, message: string): void {
     ws.send(formatFrame([formatStatus(status, message)]));
@@ -292,6 +324,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
         for (const e of frame) if (eventMs(e) < lastMs) late++;
         cluster.outOfOrder += late;
         if (late === 0) await pacer.waitFor(t);
+        if (inStep) await keepInStep(cluster, t);
         lastMs = Math.max(lastMs, eventMs(frame[frame.length - 1]!));
         await sendFrame(cluster, frame);
         if (++sinceYield >= FRAMES_PER_YIELD) {
@@ -300,6 +333,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
         }
       }
       cluster.ended = true;
+      leaveStep(cluster);
       if (stopping) {
         cluster.resolveDone();
         return;
@@ -309,6 +343,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       cluster.resolveDone();
     } catch (e) {
       cluster.ended = true;
+      leaveStep(cluster);
       logTo('error', `replay ${cluster.name}: input failed: ${errorMessage(e)}`);
       closeCluster(cluster.name, 1011, 'replay input failed');
       cluster.rejectDone(e);
@@ -404,6 +439,8 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {
         stopping = true;
+        wake(clusters.stocks);
+        wake(clusters.options);
         clusters.stocks.resolveDone();
         clusters.options.resolveDone();
         for (const s of sessions) s.ws.terminate();
