@@ -98,6 +98,7 @@ Query it with any Parquet engine, e.g. DuckDB:
   FROM read_parquet('${lake}/stocks-trades/*/*.parquet', hive_partitioning = true)
   WHERE date = DATE '${date}' GROUP BY ticker ORDER BY dollar_volume DESC LIMIT 10;
 Timestamps (sip_timestamp, ...) are BIGINT nanoseconds since the epoch: make_timestamp_ns(sip_timestamp).
+Greeks:   read_parquet('${lake}/options-greeks/*/*/*.parquet', hive_partitioning = true) (symbol and date columns).
 Features: read_parquet('${lake}/features/symbol=${symbol}/*/*/*.parquet', hive_partitioning = true).
 `);
   return Math.max(exitCode, pipelineExit);
