@@ -53,7 +53,7 @@ class RootCachedFilter implements TickerFilter {
     let rs = start;
     if (end - start >= 2 && buf[start] === 79 /* O */ && buf[start + 1] === 58 /* : */) rs += 2;
     const len = end - OPRA_TAIL - rs;
-    if (len === this.lastLen) {
+    if (len >= 1 && len === this.lastLen) {
       let same = true;
       for (let i = 0; i < len; i++) if (this.last[i] !== buf[rs + i]) { same = false; break; }
       if (same) return this.lastKeep;
