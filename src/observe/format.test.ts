@@ -63,6 +63,8 @@ test('progress line of a running file', () => {
 test('finished file lines and log lines', () => {
   const done = file({ state: 'done', bytesDone: 3_410_000_000, startedAtMs: 0, endedAtMs: 55_000, mbPerSec: 62 });
   assert.equal(renderFileDoneLine(done), 'done stocks-trades 2025-11-07  3.41 GB in 55s  62.0 MB/s  rows 8,123,456  rejects 0');
+  const computed = file({ state: 'done', bytesDone: 0, bytesTotal: 0, startedAtMs: 0, endedAtMs: 2_000, message: '507 rows' });
+  assert.equal(renderFileDoneLine(computed), 'done stocks-trades 2025-11-07  in 2s  rows 8,123,456  rejects 0: 507 rows');
   const failed = file({ state: 'failed', startedAtMs: undefined, message: 'corrupt gzip' });
   assert.equal(renderFileDoneLine(failed), 'failed stocks-trades 2025-11-07: corrupt gzip');
   assert.equal(renderLogLine({ atMs: Date.UTC(2025, 10, 7, 14, 3, 12, 345), level: 'warn', message: 'slow' }),
@@ -96,6 +98,29 @@ test('summary lines', () => {
     's3 retries 0  errors 1',
     '  failed options-trades 2025-11-07 (k/b.csv.gz): corrupt gzip',
   ]);
+});
+
+test('summary lines of runs without input bytes (greeks, features) and without days (live)', () => {
+  let nowMs = 0;
+  const computed = new ProgressTracker({ now: () => nowMs });
+  computed.startRun({ command: 'greeks', daysTotal: 1, filesTotal: 1 });
+  computed.fileQueued('g', { dataset: 'options-greeks', date: '2025-11-07', key: 'options-greeks/date=2025-11-07' });
+  computed.fileStarted('g', 0);
+  nowMs += 2_000;
+  computed.fileRows('g', { parsed: 500, written: 500, rejected: 0 });
+  computed.fileDone('g', { state: 'done' });
+  computed.dayDone('done');
+  assert.deepEqual(renderSummary(computed.snapshot()), [
+    'greeks finished in 2s',
+    'days: 1 done, 0 failed, 0 skipped of 1',
+    'files: 1 done, 0 failed, 0 skipped, 0 missing of 1',
+    'rows parsed 500  written 500  rejected 0  (250 rows/s)',
+    'errors 0',
+  ]);
+  const live = new ProgressTracker({ now: () => nowMs });
+  live.startRun({ command: 'live', daysTotal: 0, filesTotal: 0 });
+  nowMs += 1_000;
+  assert.deepEqual(renderSummary(live.snapshot()), ['live finished in 1s', 'rows parsed 0  written 0  rejected 0  (0 rows/s)', 'errors 0']);
 });
 
 test('JSON lines are single-line objects with stable fields', () => {

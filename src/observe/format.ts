@@ -136,7 +136,10 @@ export function renderFileDoneLine(file: FileProgress): string {
   const head = `${file.state} ${fileLabel(file)}`;
   const duration = fileDurationSec(file);
   const parts = [head];
-  if (duration !== undefined) {
+  if (duration !== undefined && file.bytesDone === 0 && file.bytesTotal === 0) {
+    // A computed step (greeks, features): no input bytes to speak of.
+    parts.push(`in ${formatDuration(duration)}`, rowCounts(file));
+  } else if (duration !== undefined) {
     parts.push(`${formatBytes(file.bytesDone)} in ${formatDuration(duration)}`, formatMbPerSec(file.mbPerSec), rowCounts(file));
     if (file.s3Retries > 0) parts.push(`s3 retries ${file.s3Retries}`);
   }
@@ -194,16 +197,23 @@ export function renderStatusLine(snapshot: RunSnapshot): string {
 export function renderSummary(snapshot: RunSnapshot): string[] {
   const t = snapshot.totals;
   const seconds = elapsedSec(snapshot);
-  const lines = [
-    `${snapshot.command || 'run'} finished in ${formatDuration(seconds)}`,
-    `days: ${snapshot.daysDone} done, ${snapshot.daysFailed} failed, ${snapshot.daysSkipped} skipped of ${snapshot.daysTotal}`,
-    `files: ${snapshot.filesDone} done, ${snapshot.filesFailed} failed, ${snapshot.filesSkipped} skipped, ` +
-      `${snapshot.filesMissing} missing of ${snapshot.filesTotal}`,
-    `read ${formatBytes(t.bytesRead)} at ${formatMbPerSec(runAverageMbPerSec(snapshot))} average` +
-      `  rows parsed ${formatCount(t.rowsParsed)}  written ${formatCount(t.rowsWritten)}  rejected ${formatCount(t.rowsRejected)}` +
-      (seconds > 0 ? `  (${formatRate(t.rowsParsed / seconds, 'rows')})` : ''),
-    `s3 retries ${formatCount(t.s3Retries)}  errors ${formatCount(t.errors)}`,
-  ];
+  const lines = [`${snapshot.command || 'run'} finished in ${formatDuration(seconds)}`];
+  // Runs without days or files (live) and without input bytes (greeks, features) skip what does not apply.
+  if (snapshot.daysTotal > 0 || snapshot.filesTotal > 0) {
+    lines.push(
+      `days: ${snapshot.daysDone} done, ${snapshot.daysFailed} failed, ${snapshot.daysSkipped} skipped of ${snapshot.daysTotal}`,
+      `files: ${snapshot.filesDone} done, ${snapshot.filesFailed} failed, ${snapshot.filesSkipped} skipped, ` +
+        `${snapshot.filesMissing} missing of ${snapshot.filesTotal}`,
+    );
+  }
+  const rows = `rows parsed ${formatCount(t.rowsParsed)}  written ${formatCount(t.rowsWritten)}  rejected ${formatCount(t.rowsRejected)}` +
+    (seconds > 0 ? `  (${formatRate(t.rowsParsed / seconds, 'rows')})` : '');
+  if (t.bytesRead > 0 || t.s3Retries > 0) {
+    lines.push(`read ${formatBytes(t.bytesRead)} at ${formatMbPerSec(runAverageMbPerSec(snapshot))} average  ${rows}`,
+      `s3 retries ${formatCount(t.s3Retries)}  errors ${formatCount(t.errors)}`);
+  } else {
+    lines.push(rows, `errors ${formatCount(t.errors)}`);
+  }
   for (const file of snapshot.failures) lines.push(`  failed ${fileLabel(file)} (${file.key})${file.message ? `: ${file.message}` : ''}`);
   return lines;
 }
