@@ -24,7 +24,7 @@ import { csvList, parseCommand, symbolOption } from './args.js';
 import { EXIT_OK, UsageError } from './report.js';
 import { loadCliConfig } from './common.js';
 import { withRunUi, type RunUiContext } from './run-ui.js';
-import { NyseCalendar, parseWindow, nyDateOfNs } from '../calendar/index.js';
+import { NyseCalendar, parseWindow, nyDateOfNs, utcMsToNyWallClock } from '../calendar/index.js';
 import { epochDayOf } from '../calendar/civilDate.js';
 import { calendarOverrides } from '../config/index.js';
 import type { Config } from '../config/schema.js';
@@ -122,8 +122,11 @@ function formatLag(ms: number | undefined): string {
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
+/** New York wall-clock time of an instant, `09:35:00` (windows are on the New York session grid). */
 function clockOfNs(ns: bigint): string {
-  return new Date(Number(ns / 1_000_000n)).toISOString().slice(11, 19);
+  const t = utcMsToNyWallClock(Number(ns / 1_000_000n));
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(t.hour)}:${two(t.minute)}:${two(t.second)}`;
 }
 
 async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
