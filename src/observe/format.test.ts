@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   formatBytes, formatCount, formatDuration, formatMbPerSec, formatPercent, formatRate, renderBar,
   renderFileDoneLine, renderJsonFileDone, renderJsonLog, renderJsonProgress, renderJsonSummary,
-  renderLogLine, renderProgressLine, renderSummary,
+  renderLogLine, renderProgressLine, renderStatusLine, renderSummary,
 } from './format.js';
 import { ProgressTracker, type FileProgress } from './progress.js';
 
@@ -153,4 +153,14 @@ test('JSON lines are single-line objects with stable fields', () => {
   assert.equal(fileLine.type, 'file');
   assert.equal(fileLine.durationSec, 10);
   assert.equal(fileLine.mbPerSec, 2);
+});
+
+test('status line: an ingest-style run shows days, files and rates; a live run only its errors and extras', () => {
+  let nowMs = 0;
+  const live = new ProgressTracker({ now: () => nowMs });
+  live.startRun({ command: 'live', daysTotal: 0, filesTotal: 0 });
+  live.setExtra('connection', 'stocks streaming');
+  nowMs += 5_000;
+  assert.equal(renderStatusLine(live.snapshot()), 'live 5s  errors 0  connection=stocks streaming');
+  assert.match(renderStatusLine(finishedRun()), /^ingest 10s {2}days 1\/1 {2}files 2\/2 {2}[\d.]+ MB\/s {2}.* rows\/s {2}errors 1$/);
 });

@@ -181,14 +181,13 @@ export function runAverageMbPerSec(snapshot: RunSnapshot): number {
  */
 export function renderStatusLine(snapshot: RunSnapshot): string {
   const t = snapshot.totals;
-  const parts = [
-    `${snapshot.command || 'run'} ${formatDuration(elapsedSec(snapshot))}`,
-    `days ${daysFinished(snapshot)}/${snapshot.daysTotal}`,
-    `files ${filesFinished(snapshot)}/${snapshot.filesTotal}`,
-    formatMbPerSec(t.mbPerSec),
-    formatRate(t.rowsPerSec, 'rows'),
-    `errors ${formatCount(t.errors)}`,
-  ];
+  const parts = [`${snapshot.command || 'run'} ${formatDuration(elapsedSec(snapshot))}`];
+  // A run without days or files (live) shows only its errors and extras.
+  if (snapshot.daysTotal > 0 || snapshot.filesTotal > 0) {
+    parts.push(`days ${daysFinished(snapshot)}/${snapshot.daysTotal}`, `files ${filesFinished(snapshot)}/${snapshot.filesTotal}`,
+      formatMbPerSec(t.mbPerSec), formatRate(t.rowsPerSec, 'rows'));
+  }
+  parts.push(`errors ${formatCount(t.errors)}`);
   for (const [key, value] of Object.entries(snapshot.extra)) parts.push(`${key}=${value}`);
   return parts.join('  ');
 }
