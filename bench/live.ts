@@ -17,8 +17,9 @@
  *    core, so the loopback figure can be told apart from the server's speed (best of `--repeat`);
  * 3. emit latency: replay paced at `--latency-speed` (× real time) from 09:30 New York for
  *    `--latency-seconds` of wall time, so the client's queue stays empty (receipt ≈ read): the
- *    latency of a row is the time from reading the event whose push moved the watermark past the
- *    window's end to the row being emitted. p50/p99/max over the rows emitted that way (rows
+ *    latency of a row is the time from reading the batch (the client's `batches()`, as `gammaflow
+ *    live` reads it) holding the event whose push moved the watermark past the window's end to the
+ *    row being emitted: the events before it in the batch are included. p50/p99/max over the rows emitted that way (rows
  *    closed by the quiet timer are counted separately). The throughput phase reports the same
  *    measure under full load.
  *
@@ -164,7 +165,7 @@ async function loopback(url: string, config: Config, aggression: boolean, keepEv
   const rows: FeatureRow[] = [];
   const latencies: number[] = [];
   let otherRows = 0;
-  let readAt: number | undefined; // performance.now() when the event being pushed was read
+  let readAt: number | undefined; // performance.now() when the batch being pushed was read
   const pipeline = new LivePipeline({
     symbol: SYMBOL, aggregations: config.aggregations, calendar, aggression, startMs: Date.now(),
     onRow: (row) => {
@@ -198,13 +199,16 @@ async function loopback(url: string, config: Config, aggression: boolean, keepEv
   await Promise.all([clients.stocks.start(), clients.options.start()]);
   const cpuStart = process.cpuUsage();
   const consume = async (cluster: FeedCluster): Promise<void> => {
-    for await (const event of clients[cluster]) {
-      const now = performance.now();
+    // As `gammaflow live` consumes the feed: a batch of whatever has arrived at a time.
+    for await (const batch of clients[cluster].batches()) {
+      const now = performance.now(), wall = Date.now();
       firstAt ??= now;
-      messages++;
-      if (keepEvents) events.push({ cluster, event });
+      messages += batch.length;
       readAt = now;
-      pipeline.push(cluster, event, Date.now());
+      for (const event of batch) {
+        if (keepEvents) events.push({ cluster, event });
+        pipeline.push(cluster, event, wall);
+      }
       readAt = undefined;
     }
     pipeline.endCluster(cluster, Date.now());

@@ -218,14 +218,18 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   signal.addEventListener('abort', onAbort);
 
   const consume = async (cluster: FeedCluster): Promise<void> => {
-    for await (const event of clients[cluster]) {
-      if (event.kind === 'stockTrade') {
-        if (event.trade.sym === symbol) spot = event.trade.price;
-      } else if (event.kind === 'optionTrade' && contracts !== undefined) {
-        const t = event.trade;
-        if (underlyingOfRoot(t.root) === symbol || config.aggregations.option_roots.includes(t.root)) contracts.addContract(t);
+    // Whatever has arrived, a batch at a time: one await and one clock read per batch.
+    for await (const batch of clients[cluster].batches()) {
+      const now = Date.now();
+      for (const event of batch) {
+        if (event.kind === 'stockTrade') {
+          if (event.trade.sym === symbol) spot = event.trade.price;
+        } else if (event.kind === 'optionTrade' && contracts !== undefined) {
+          const t = event.trade;
+          if (underlyingOfRoot(t.root) === symbol || config.aggregations.option_roots.includes(t.root)) contracts.addContract(t);
+        }
+        pipeline.push(cluster, event, now);
       }
-      pipeline.push(cluster, event, Date.now());
     }
     pipeline.endCluster(cluster, Date.now());
   };

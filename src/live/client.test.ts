@@ -145,6 +145,26 @@ test('batched frames deliver every event in order; malformed and unknown are cou
   assert.deepEqual(await it.next(), { value: undefined, done: true });
 });
 
+test('batches(): the same events in the same order, a frame at a time; breaking out closes the client', async () => {
+  const server = await startMassiveWsServer({ apiKey: KEY });
+  const c = client(server, { topics: ['T.SPY'] });
+  await c.start();
+  const conn = server.connections[0]!;
+  conn.sendEvents([stockTrade(1), stockTrade(2), stockTrade(3)]);
+  conn.sendEvents([stockTrade(4)]);
+  conn.sendEvents([stockTrade(5), stockTrade(6)]);
+  const got: number[] = [];
+  let batches = 0;
+  for await (const batch of c.batches()) {
+    batches++;
+    got.push(...sequences(batch));
+    if (got.length >= 6) break;
+  }
+  assert.deepEqual(got, [1, 2, 3, 4, 5, 6]);
+  assert.ok(batches >= 2 && batches <= 6, `${batches} batches`);
+  assert.equal(c.stats().state, 'closed', 'breaking out of the loop closes the client');
+});
+
 test('a dropped connection reconnects, re-authenticates, resubscribes and reports the gap', async () => {
   const server = await startMassiveWsServer({ apiKey: KEY });
   const gaps: FeedGap[] = [];

@@ -415,6 +415,7 @@ class Scanner {
  */
 export function parseDataFrameFast(text: string): ParsedFrame | undefined {
   const sc = new Scanner(text);
+  let lastMs = Number.NaN, lastNs = 0n;
   if (sc.peek() !== CH_LBRACKET) return undefined;
   sc.pos++;
   const events: FeedEvent[] = [];
@@ -503,7 +504,9 @@ export function parseDataFrameFast(text: string): ParsedFrame | undefined {
     if (!Number.isSafeInteger(t) || !Number.isInteger(q)) return undefined;
     const option = symEnd - symStart >= 2 && text.charCodeAt(symStart) === 0x4f && text.charCodeAt(symStart + 1) === CH_COLON; // O:
     const entry = symEntry(text.slice(symStart, symEnd));
-    const ns = BigInt(t) * NS_PER_MS;
+    // Events of a frame often share their millisecond: reuse its BigInt (immutable) instead of two allocations.
+    if (t !== lastMs) { lastMs = t; lastNs = BigInt(t) * NS_PER_MS; }
+    const ns = lastNs;
     if (quote) {
       if (!option || entry.contract === undefined) return undefined; // stock Q: unknown; bad ticker: malformed
       if (!Number.isInteger(bx) || !Number.isInteger(ax) || bp !== bp || ap !== ap || bs !== bs || as !== as) return undefined;

@@ -82,3 +82,28 @@ test('capacity must be a positive integer', () => {
   assert.throws(() => new BoundedQueue({ capacity: 0 }), RangeError);
   assert.throws(() => new BoundedQueue({ capacity: 1.5 }), RangeError);
 });
+
+test('nextBatch: everything queued (up to max) at once; waits like next while empty; end and fail as next', async () => {
+  const q = new BoundedQueue<number>({ capacity: 10, pauseDepth: 6, resumeDepth: 2 });
+  const pressure: boolean[] = [];
+  const p = new BoundedQueue<number>({ capacity: 10, pauseDepth: 3, resumeDepth: 1, onPressure: (on) => pressure.push(on) });
+  for (let i = 0; i < 5; i++) { q.push(i); p.push(i); }
+  assert.deepEqual(await q.nextBatch(3), { value: [0, 1, 2], done: false });
+  assert.deepEqual(await q.nextBatch(100), { value: [3, 4], done: false });
+  assert.deepEqual(await p.nextBatch(100), { value: [0, 1, 2, 3, 4], done: false });
+  assert.deepEqual(pressure, [true, false], 'draining in a batch releases the pressure like shifts do');
+  const waiting = q.nextBatch(100);
+  q.push(7);
+  q.push(8);
+  assert.deepEqual(await waiting, { value: [7], done: false }, 'a waiting consumer gets the first push');
+  assert.deepEqual(await q.nextBatch(100), { value: [8], done: false });
+  q.push(9);
+  q.end();
+  assert.deepEqual(await q.nextBatch(100), { value: [9], done: false });
+  assert.deepEqual(await q.nextBatch(100), { value: undefined, done: true });
+  const f = new BoundedQueue<number>({ capacity: 4 });
+  f.push(1);
+  f.fail(new Error('gone'));
+  assert.deepEqual(await f.nextBatch(10), { value: [1], done: false });
+  await assert.rejects(f.nextBatch(10), /gone/);
+});

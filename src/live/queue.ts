@@ -115,6 +115,21 @@ export class BoundedQueue<T> implements AsyncIterable<T> {
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
+  /**
+   * Every item queued now (at most `max`) in one array; while empty, waits like `next` and
+   * resolves with the first item pushed (the rest of a burst comes with the following call).
+   * One promise per batch instead of one per item: what a consumer of a busy feed wants.
+   */
+  nextBatch(max: number): Promise<IteratorResult<T[], undefined>> {
+    if (this.count > 0) {
+      const n = Math.min(this.count, Math.max(1, max));
+      const out = new Array<T>(n);
+      for (let i = 0; i < n; i++) out[i] = this.shift() as T;
+      return Promise.resolve({ value: out, done: false });
+    }
+    return this.next().then((r) => (r.done === true ? { value: undefined, done: true } : { value: [r.value], done: false }));
+  }
+
   /** No more items: the consumer drains the queue, then its iteration finishes. */
   end(): void {
     if (this.ended) return;
