@@ -292,6 +292,13 @@ function symEntry(slice: string): SymEntry {
   return entry;
 }
 
+/** text[a, b) equals `s` (no escapes in it: the scanner gives up on those). */
+function sameText(text: string, a: number, b: number, s: string): boolean {
+  if (b - a !== s.length) return false;
+  for (let i = 0; i < s.length; i++) if (text.charCodeAt(a + i) !== s.charCodeAt(i)) return false;
+  return true;
+}
+
 // Field bits (a key seen twice makes the scanner give up: JSON.parse keeps the last one).
 const F_EV = 1, F_SYM = 2, F_X = 4, F_I = 8, F_Z = 16, F_P = 32, F_S = 64, F_C = 128, F_T = 256, F_Q = 512,
   F_TRFI = 1024, F_TRFT = 2048, F_BX = 4096, F_AX = 8192, F_BP = 16384, F_AP = 32768, F_BS = 65536, F_AS = 131072;
@@ -416,6 +423,7 @@ class Scanner {
 export function parseDataFrameFast(text: string): ParsedFrame | undefined {
   const sc = new Scanner(text);
   let lastMs = Number.NaN, lastNs = 0n;
+  let prevEntry: SymEntry | undefined;
   if (sc.peek() !== CH_LBRACKET) return undefined;
   sc.pos++;
   const events: FeedEvent[] = [];
@@ -503,7 +511,11 @@ export function parseDataFrameFast(text: string): ParsedFrame | undefined {
     if ((seen & (F_EV | F_SYM)) !== (F_EV | F_SYM) || symEnd === symStart) return undefined;
     if (!Number.isSafeInteger(t) || !Number.isInteger(q)) return undefined;
     const option = symEnd - symStart >= 2 && text.charCodeAt(symStart) === 0x4f && text.charCodeAt(symStart + 1) === CH_COLON; // O:
-    const entry = symEntry(text.slice(symStart, symEnd));
+    // Consecutive events often name the same symbol (a stock stream is one): compare in place
+    // before slicing and hashing.
+    let entry: SymEntry;
+    if (prevEntry !== undefined && sameText(text, symStart, symEnd, prevEntry.sym)) entry = prevEntry;
+    else entry = prevEntry = symEntry(text.slice(symStart, symEnd));
     // Events of a frame often share their millisecond: reuse its BigInt (immutable) instead of two allocations.
     if (t !== lastMs) { lastMs = t; lastNs = BigInt(t) * NS_PER_MS; }
     const ns = lastNs;
