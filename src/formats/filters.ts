@@ -4,26 +4,17 @@
  * and compares bytes instead of building strings. Pure.
  */
 import type { TickerFilter } from './csv/parser.js';
+import { LastBytes, latin1 } from './bytes.js';
 
-/** Keeps rows whose key maps (via `keyOf`) into `wanted`; caches the decision per distinct ticker run. */
+/** Keeps rows whose ticker `decide` accepts; caches the decision per distinct ticker run. */
 class CachedFilter implements TickerFilter {
-  private last = new Uint8Array(64);
-  private lastLen = -1;
+  private readonly last = new LastBytes(64);
   private lastKeep = false;
   constructor(private readonly decide: (ticker: string) => boolean) {}
   keep(buf: Uint8Array, start: number, end: number): boolean {
-    const len = end - start;
-    if (len === this.lastLen) {
-      let same = true;
-      for (let i = 0; i < len; i++) if (this.last[i] !== buf[start + i]) { same = false; break; }
-      if (same) return this.lastKeep;
-    }
-    let s = '';
-    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
-    if (len > this.last.length) this.last = new Uint8Array(len * 2);
-    this.last.set(buf.subarray(start, end));
-    this.lastLen = len;
-    this.lastKeep = this.decide(s);
+    if (this.last.matches(buf, start, end)) return this.lastKeep;
+    this.last.remember(buf, start, end);
+    this.lastKeep = this.decide(latin1(buf, start, end));
     return this.lastKeep;
   }
 }
@@ -45,27 +36,20 @@ const MAX_ROOT = 6;
  * (the parser quarantines it) and never cached.
  */
 class RootCachedFilter implements TickerFilter {
-  private last = new Uint8Array(MAX_ROOT);
-  private lastLen = -1;
+  private readonly lastRoot = new LastBytes(MAX_ROOT);
   private lastKeep = false;
   constructor(private readonly wanted: ReadonlySet<string>, private readonly namesOf: (ticker: string) => readonly string[] | undefined) {}
   keep(buf: Uint8Array, start: number, end: number): boolean {
     let rs = start;
     if (end - start >= 2 && buf[start] === 79 /* O */ && buf[start + 1] === 58 /* : */) rs += 2;
-    const len = end - OPRA_TAIL - rs;
-    if (len >= 1 && len === this.lastLen) {
-      let same = true;
-      for (let i = 0; i < len; i++) if (this.last[i] !== buf[rs + i]) { same = false; break; }
-      if (same) return this.lastKeep;
-    }
-    let ticker = '';
-    for (let i = start; i < end; i++) ticker += String.fromCharCode(buf[i]!);
-    const names = this.namesOf(ticker);
+    const re = end - OPRA_TAIL;
+    const hasRoot = re - rs >= 1 && re - rs <= MAX_ROOT;
+    if (hasRoot && this.lastRoot.matches(buf, rs, re)) return this.lastKeep;
+    const names = this.namesOf(latin1(buf, start, end));
     if (names === undefined) return true;
     const keep = names.some((n) => this.wanted.has(n));
-    if (len >= 1 && len <= MAX_ROOT) {
-      this.last.set(buf.subarray(rs, rs + len));
-      this.lastLen = len;
+    if (hasRoot) {
+      this.lastRoot.remember(buf, rs, re);
       this.lastKeep = keep;
     }
     return keep;

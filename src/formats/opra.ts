@@ -13,6 +13,7 @@
  * from a small cache keyed by day number).
  */
 import { daysFromCivil, daysInMonth } from '../calendar/civilDate.js';
+import { latin1 } from './bytes.js';
 
 export interface OpraContract {
   /** Option root as listed (e.g. `SPXW`, `GOOG1`). */
@@ -143,16 +144,9 @@ export function decodeOpra(ticker: string): OpraResult {
   return decode((i) => ticker.charCodeAt(i), 0, ticker.length, (rs, re) => ticker.slice(rs, re));
 }
 
-/** Root string of bytes [rs, re); only called on validated ASCII [A-Z0-9]. */
-function asciiString(buf: Uint8Array, rs: number, re: number): string {
-  let s = '';
-  for (let i = rs; i < re; i++) s += String.fromCharCode(buf[i]!);
-  return s;
-}
-
 /** Decodes an OPRA ticker from ASCII bytes buf[start, end), e.g. a CSV field, without building the ticker string. */
 export function decodeOpraBytes(buf: Uint8Array, start: number, end: number): OpraResult {
-  return decode((i) => buf[i]!, start, end, (rs, re) => asciiString(buf, rs, re));
+  return decode((i) => buf[i]!, start, end, (rs, re) => latin1(buf, rs, re));
 }
 
 /**
@@ -172,7 +166,7 @@ export function rootOfTicker(buf: Uint8Array, start: number, end: number): strin
     const c = buf[i]!;
     if (!((c >= CHAR_A && c <= CHAR_Z) || isDigit(c))) return undefined;
   }
-  return asciiString(buf, rs, re);
+  return latin1(buf, rs, re);
 }
 
 /**

@@ -7,6 +7,7 @@
 import type { Column, ColumnSpec } from '../formats/columns.js';
 import type { DerivedBuilders, DerivedColumns } from '../formats/csv/parser.js';
 import { decodeOpra, decodeOpraBytes, underlyingOfRoot } from '../formats/opra.js';
+import { LastBytes } from '../formats/bytes.js';
 
 export const OPTION_CONTRACT_COLUMNS: readonly ColumnSpec[] = [
   { name: 'underlying', type: 'utf8', nullable: false, doc: 'underlying symbol of the root (SPXW → SPX; GOOG1 → GOOG)' },
@@ -38,25 +39,18 @@ interface ContractEntry {
 class ContractBuilders implements DerivedBuilders {
   private ids: Int32Array;
   private table: ContractEntry[] = [];
-  private lastTicker = new Uint8Array(32);
-  private lastLength = -1;
+  private readonly lastTicker = new LastBytes();
   constructor(capacity: number) {
     this.ids = new Int32Array(capacity);
   }
   fill(row: number, buf: Uint8Array, start: number, end: number): string | undefined {
-    const len = end - start;
-    if (len === this.lastLength) {
-      const last = this.lastTicker;
-      let same = true;
-      for (let i = 0; i < len; i++) if (last[i] !== buf[start + i]) { same = false; break; }
-      if (same) {
-        this.ids[row] = this.table.length - 1;
-        return undefined;
-      }
+    if (this.lastTicker.matches(buf, start, end)) {
+      this.ids[row] = this.table.length - 1;
+      return undefined;
     }
     const r = decodeOpraBytes(buf, start, end);
     if (!r.ok) {
-      this.lastLength = -1;
+      this.lastTicker.forget();
       return `bad OPRA ticker: ${r.reason}`;
     }
     const c = r.contract;
@@ -64,9 +58,7 @@ class ContractBuilders implements DerivedBuilders {
       underlying: enc.encode(underlyingOfRoot(c.root)), root: enc.encode(c.root), expiryDays: c.expiryDays,
       right: c.right === 'C' ? C : P, strike: c.strike, adjusted: c.adjusted ? 1 : 0,
     });
-    if (len > this.lastTicker.length) this.lastTicker = new Uint8Array(len * 2);
-    this.lastTicker.set(buf.subarray(start, end));
-    this.lastLength = len;
+    this.lastTicker.remember(buf, start, end);
     this.ids[row] = this.table.length - 1;
     return undefined;
   }
@@ -89,7 +81,7 @@ class ContractBuilders implements DerivedBuilders {
     ];
     // The next batch starts a new table: forget the cached ticker.
     this.table = [];
-    this.lastLength = -1;
+    this.lastTicker.forget();
     return cols;
   }
 }

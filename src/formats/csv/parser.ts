@@ -35,6 +35,7 @@
 import type { Column, ColumnBatch, ColumnSpec } from '../columns.js';
 import { ParseError } from '../../util/errors.js';
 import { parseDecimal } from './numbers.js';
+import { latin1 } from '../bytes.js';
 
 export interface CsvReject {
   /** 1-based line number in the decompressed file (the header is line 1). */
@@ -603,14 +604,17 @@ export class CsvBatchParser {
     const row = this.row, key = this.keyField, filter = this.opts.filter;
     let i = pos, keyStart = 0, keyEnd = 0;
     if (buf[i] === LF || buf[i] === CR) return -1; // blank line
+    // The usual layout (ticker first): decide before writing anything; the field loop then
+    // needs no second decision.
+    let keyDecided = false;
     if (key === 0 && filter !== undefined && buf[i] !== QUOTE) {
-      // The usual layout (ticker first): decide before writing anything.
       let c = buf[i]!;
       while (c !== COMMA && c !== LF && c !== CR) c = buf[++i]!;
       if (!filter.keep(buf, pos, i)) {
         this.skipTo = buf.indexOf(LF, i) + 1;
         return FILTERED_CLEAN;
       }
+      keyDecided = true;
       i = pos;
     }
     for (let f = 0; f < nf; f++) {
@@ -726,7 +730,7 @@ export class CsvBatchParser {
       }
       if (f === key) {
         if (buf[start] === QUOTE) return -1;
-        if (filter !== undefined && !filter.keep(buf, start, i)) {
+        if (filter !== undefined && !keyDecided && !filter.keep(buf, start, i)) {
           // Not wanted: skip to the end of the line without looking at the other fields.
           this.skipTo = buf.indexOf(LF, i) + 1;
           return FILTERED;
@@ -935,10 +939,4 @@ export class CsvBatchParser {
     this.rowsEmitted += rows;
     return { rows, columns };
   }
-}
-
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
-  return s;
 }
