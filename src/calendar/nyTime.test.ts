@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nthWeekdayOfMonth, formatIsoDate, addDays, SUNDAY } from './civilDate.js';
-import { nyDateOfNs, nyUtcOffsetMinutes, nyWallClockToUtcMs, nyWallClockToUtcNs, utcMsToNyDate, utcMsToNyWallClock } from './nyTime.js';
+import { nyDateOfNs, nyUtcOffsetMinutes, nyWallClockToUtcMs, nyWallClockToUtcNs, utcMsToNyClock, utcMsToNyDate, utcMsToNyWallClock } from './nyTime.js';
 
 const HOUR = 3_600_000;
 
@@ -111,4 +111,10 @@ test('New York dates of instants in no particular order match Intl', () => {
     const nearby = ms + Math.floor((nextUnit() - 0.5) * 4 * 86_400_000);
     assert.equal(utcMsToNyDate(nearby), intlWall(nearby).date, new Date(nearby).toISOString());
   }
+});
+
+test('utcMsToNyClock: HH:MM:SS in New York time, on both sides of a DST change', () => {
+  assert.equal(utcMsToNyClock(Date.UTC(2025, 10, 7, 14, 35, 0, 999)), '09:35:00'); // EST
+  assert.equal(utcMsToNyClock(Date.UTC(2025, 6, 7, 13, 30, 5)), '09:30:05'); // EDT
+  assert.equal(utcMsToNyClock(Date.UTC(2025, 10, 8, 4, 59, 59)), '23:59:59');
 });

@@ -138,6 +138,13 @@ export function utcMsToNyWallClock(utcMs: number): NyWallClock {
  */
 let lastDay = { startUtcMs: 0, endUtcMs: 0, date: '' };
 
+/** New York wall-clock time of an instant in epoch ms, `HH:MM:SS` (e.g. `09:35:00`). */
+export function utcMsToNyClock(utcMs: number): string {
+  const t = utcMsToNyWallClock(utcMs);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(t.hour)}:${two(t.minute)}:${two(t.second)}`;
+}
+
 /** New York calendar date ('YYYY-MM-DD') of an instant in epoch ms. */
 export function utcMsToNyDate(utcMs: number): string {
   if (utcMs >= lastDay.startUtcMs && utcMs < lastDay.endUtcMs) return lastDay.date;

@@ -24,7 +24,7 @@ import { csvList, parseCommand, symbolOption } from './args.js';
 import { EXIT_OK, UsageError } from './report.js';
 import { loadCliConfig } from './common.js';
 import { withRunUi, type RunUiContext } from './run-ui.js';
-import { NyseCalendar, parseWindow, nyDateOfNs, utcMsToNyWallClock } from '../calendar/index.js';
+import { NyseCalendar, parseWindow, nyDateOfNs, utcMsToNyClock } from '../calendar/index.js';
 import { epochDayOf } from '../calendar/civilDate.js';
 import { calendarOverrides } from '../config/index.js';
 import type { Config } from '../config/schema.js';
@@ -124,9 +124,7 @@ function formatLag(ms: number | undefined): string {
 
 /** New York wall-clock time of an instant, `09:35:00` (windows are on the New York session grid). */
 function clockOfNs(ns: bigint): string {
-  const t = utcMsToNyWallClock(Number(ns / 1_000_000n));
-  const two = (n: number): string => String(n).padStart(2, '0');
-  return `${two(t.hour)}:${two(t.minute)}:${two(t.second)}`;
+  return utcMsToNyClock(Number(ns / 1_000_000n));
 }
 
 async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {

@@ -13,7 +13,7 @@
 import { parseCommand, requireDate, symbolOption } from './args.js';
 import { UsageError, EXIT_OK, EXIT_FAILED } from './report.js';
 import { loadCliConfig } from './common.js';
-import { nyWallClockToUtcNs, utcMsToNyWallClock } from '../calendar/index.js';
+import { nyWallClockToUtcNs, utcMsToNyClock } from '../calendar/index.js';
 import { LakeFeed } from '../live/lake-feed.js';
 import { startReplayServer, type ReplayClusterSummary, type ReplaySummary } from '../live/replay-server.js';
 import { msOfNs } from '../live/protocol.js';
@@ -81,9 +81,7 @@ async function* fromTime<T extends { readonly sipTimestampNs: bigint }>(records:
 
 function nyClock(ns: bigint | undefined): string {
   if (ns === undefined) return '--:--:--';
-  const w = utcMsToNyWallClock(msOfNs(ns));
-  const two = (n: number): string => String(n).padStart(2, '0');
-  return `${two(w.hour)}:${two(w.minute)}:${two(w.second)}`;
+  return utcMsToNyClock(msOfNs(ns));
 }
 
 
