@@ -210,9 +210,7 @@ export class EventMerger {
       this.#late++;
       return 'late';
     }
-    const kind = event.kind;
-    const rank = kind === 'optionQuote' ? 0 : kind === 'stockTrade' ? 1 : 2; // KIND_RANK
-    const entry: Entry = { event, timeNs, timeKey, rank, sequence: eventSequence(event), arrival: this.#arrivals++ };
+    const entry: Entry = { event, timeNs, timeKey, rank: KIND_RANK[event.kind], sequence: eventSequence(event), arrival: this.#arrivals++ };
     const run = state.run;
     if (state.head === run.length || !before(entry, run[run.length - 1]!)) run.push(entry);
     else this.#heapPush(entry);
