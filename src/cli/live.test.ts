@@ -44,8 +44,9 @@ function tape(): { stocks: StockTrade[]; options: ReplayOptionRecord[] } {
   return { stocks, options };
 }
 
-async function* iterate<T>(items: readonly T[]): AsyncIterable<T> {
-  for (const item of items) yield item;
+/** The replay server's input shape: chunks of records. */
+async function* iterate<T>(items: readonly T[]): AsyncIterable<T[]> {
+  for (let i = 0; i < items.length; i += 100) yield items.slice(i, i + 100);
 }
 
 /** The rows the pipeline emits for the tape in event order (proved equal to the historical path in pipeline.test.ts). */

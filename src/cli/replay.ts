@@ -69,13 +69,13 @@ function parsePort(text: string | undefined): number {
   return n;
 }
 
-/** Passes records at or after `fromNs` (all when undefined); remembers the latest event time read. */
-async function* fromTime<T extends { readonly sipTimestampNs: bigint }>(records: AsyncIterable<T>, fromNs: bigint | undefined,
-  seen: { lastEventNs: bigint | undefined }): AsyncGenerator<T> {
-  for await (const r of records) {
-    if (fromNs !== undefined && r.sipTimestampNs < fromNs) continue;
-    if (seen.lastEventNs === undefined || r.sipTimestampNs > seen.lastEventNs) seen.lastEventNs = r.sipTimestampNs;
-    yield r;
+/** Passes (chunks of) records at or after `fromNs` (all when undefined); remembers the latest event time read. */
+async function* fromTime<T extends { readonly sipTimestampNs: bigint }>(chunks: AsyncIterable<readonly T[]>, fromNs: bigint | undefined,
+  seen: { lastEventNs: bigint | undefined }): AsyncGenerator<readonly T[]> {
+  for await (const chunk of chunks) {
+    const kept = fromNs === undefined ? chunk : chunk.filter((r) => r.sipTimestampNs >= fromNs);
+    for (const r of kept) if (seen.lastEventNs === undefined || r.sipTimestampNs > seen.lastEventNs) seen.lastEventNs = r.sipTimestampNs;
+    if (kept.length > 0) yield kept;
   }
 }
 
@@ -125,8 +125,8 @@ export async function replayCommand(argv: string[]): Promise<number> {
       // Real-time replays batch per millisecond as the feed does; a max-speed replay fills frames
       // (up to 1000 events within one minute of event time) since no pacing is kept anyway.
       port, speed, batchWindowMs: speed === 'max' ? MAX_SPEED_BATCH_WINDOW_MS : 0, ...(apiKey !== undefined ? { apiKey } : {}),
-      stocks: fromTime(feed.stockTrades(date, symbol), startNs, seen),
-      options: fromTime(feed.optionRecords(date, selection), startNs, seen),
+      stocks: fromTime(feed.stockTradeChunks(date, symbol), startNs, seen),
+      options: fromTime(feed.optionRecordChunks(date, selection), startNs, seen),
       onLog: (level, message) => say('log', message, { level }),
     });
     if (json) process.stdout.write(JSON.stringify({ type: 'listening', url: server.url, symbol, date, speed }) + '\n');

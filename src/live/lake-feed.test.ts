@@ -189,13 +189,13 @@ async function* chunked<T>(chunks: T[][]): AsyncGenerator<T[]> {
 }
 
 test('mergeOptionRecords: time order across chunk boundaries, quotes first at equal time, either input may be empty', async () => {
-  const merged = await collect(mergeOptionRecords(
+  const merged = await collect(flatten(mergeOptionRecords(
     chunked([[trade(1, 0), trade(3, 1)], [], [trade(3, 2), trade(7, 3)]]),
     chunked([[quote(0, 0)], [quote(3, 1), quote(3, 2), quote(5, 3)], [quote(9, 4)]]),
-  ));
+  )));
   assert.deepEqual(merged.map(key).map(([k, ms, seq]) => `${k}${ms}/${seq}`), ['Q0/0', 'T1/0', 'Q3/1', 'Q3/2', 'T3/1', 'T3/2', 'Q5/3', 'T7/3', 'Q9/4']);
-  assert.equal((await collect(mergeOptionRecords(chunked([]), chunked([[quote(1, 0)]])))).length, 1);
-  assert.equal((await collect(mergeOptionRecords(chunked([[trade(1, 0)]]), chunked([])))).length, 1);
+  assert.equal((await collect(flatten(mergeOptionRecords(chunked([]), chunked([[quote(1, 0)]]))))).length, 1);
+  assert.equal((await collect(flatten(mergeOptionRecords(chunked([[trade(1, 0)]]), chunked([]))))).length, 1);
   assert.deepEqual(await collect(flatten(chunked([[1, 2], [], [3]]))), [1, 2, 3]);
 
   // An early stop releases both inputs.
@@ -211,7 +211,7 @@ test('round trip: lake → replay server → client gives back the lake records 
   const { root, lake } = await buildLake(true);
   const feed = await LakeFeed.open(lake, { memoryLimit: '64MB', threads: 1 });
   const replay = await startReplayServer({
-    speed: 'max', stocks: feed.stockTrades(DATE, 'SPY'), options: feed.optionRecords(DATE, { underlying: 'SPY' }),
+    speed: 'max', stocks: feed.stockTradeChunks(DATE, 'SPY'), options: feed.optionRecordChunks(DATE, { underlying: 'SPY' }),
   });
   const stocks = new MassiveFeedClient({ url: `${replay.url}/stocks`, apiKey: 'k', topics: ['T.SPY'], exitOnClose: true, heartbeatIntervalMs: 0, onLog: () => undefined });
   const options = new MassiveFeedClient({ url: `${replay.url}/options`, apiKey: 'k', topics: ['T.*', 'Q.*'], exitOnClose: true, heartbeatIntervalMs: 0, onLog: () => undefined });

@@ -52,12 +52,13 @@ export async function hasPartition(lake: string, dataset: string, date: string):
 }
 
 /**
- * Merges two event-time ordered streams of chunks into one record stream: by sip_timestamp, and
- * at equal time every quote before any trade (a quote at the same instant as a trade is "at or
- * before" it). Each input's own order is kept. Pure: no I/O; reads one chunk ahead per input.
+ * Merges two event-time ordered streams of chunks into one stream of chunks: by sip_timestamp,
+ * and at equal time every quote before any trade (a quote at the same instant as a trade is "at
+ * or before" it). Each input's own order is kept. Pure: no I/O; reads one chunk ahead per input
+ * and yields what it merged whenever one input's chunk is used up.
  */
 export async function* mergeOptionRecords(trades: AsyncIterable<readonly OptionTrade[]>,
-  quotes: AsyncIterable<readonly OptionQuote[]>): AsyncGenerator<ReplayOptionRecord> {
+  quotes: AsyncIterable<readonly OptionQuote[]>): AsyncGenerator<ReplayOptionRecord[]> {
   const tradeChunks = trades[Symbol.asyncIterator]();
   const quoteChunks = quotes[Symbol.asyncIterator]();
   let tradeChunk: readonly OptionTrade[] = [];
@@ -79,11 +80,16 @@ export async function* mergeOptionRecords(trades: AsyncIterable<readonly OptionT
         else { quoteChunk = r.value; qi = 0; }
       }
       if (tradesDone && quotesDone) return;
-      if (tradesDone) { yield quoteChunk[qi++]!; continue; }
-      if (quotesDone) { yield tradeChunk[ti++]!; continue; }
-      const trade = tradeChunk[ti]!;
-      const quote = quoteChunk[qi]!;
-      if (quote.sipTimestampNs <= trade.sipTimestampNs) { yield quote; qi++; } else { yield trade; ti++; }
+      if (tradesDone) { yield quoteChunk.slice(qi); qi = quoteChunk.length; continue; }
+      if (quotesDone) { yield tradeChunk.slice(ti); ti = tradeChunk.length; continue; }
+      // Both have records: merge until one chunk is used up.
+      const out: ReplayOptionRecord[] = [];
+      while (ti < tradeChunk.length && qi < quoteChunk.length) {
+        const trade = tradeChunk[ti]!;
+        const quote = quoteChunk[qi]!;
+        if (quote.sipTimestampNs <= trade.sipTimestampNs) { out.push(quote); qi++; } else { out.push(trade); ti++; }
+      }
+      yield out;
     }
   } finally {
     // An early stop (or a failure of one input) releases the other input's query too.
@@ -98,8 +104,8 @@ export async function* flatten<T>(chunks: AsyncIterable<readonly T[]>): AsyncGen
 }
 
 /**
- * Reads lake days for the replay: {@link stockTrades} and {@link optionRecords} are the
- * `stocks` and `options` inputs of `startReplayServer`. One instance may serve several reads;
+ * Reads lake days for the replay: {@link stockTradeChunks} and {@link optionRecordChunks} are
+ * the `stocks` and `options` inputs of `startReplayServer`. One instance may serve several reads;
  * {@link close} releases DuckDB.
  */
 export class LakeFeed {
@@ -132,7 +138,12 @@ export class LakeFeed {
   }
 
   /** The symbol's stock trades of `date` in (sip_timestamp, sequence_number nulls last, file, row) order. */
-  async *stockTrades(date: string, symbol: string): AsyncGenerator<StockTrade> {
+  stockTrades(date: string, symbol: string): AsyncGenerator<StockTrade> {
+    return flatten(this.stockTradeChunks(date, symbol));
+  }
+
+  /** {@link stockTrades} a chunk at a time (the replay server's input). */
+  async *stockTradeChunks(date: string, symbol: string): AsyncGenerator<StockTrade[]> {
     const files = await this.reader.partitionFiles('stocks-trades', date);
     const sql = `SELECT sip_timestamp, coalesce(sequence_number, 0) AS sequence, price, size,
         coalesce(conditions, []::INTEGER[]) AS conditions, coalesce(correction, 0) AS correction,
@@ -140,19 +151,24 @@ export class LakeFeed {
       FROM read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)
       WHERE ticker = ${lit(symbol)}
       ORDER BY sip_timestamp, sequence_number NULLS LAST, filename, file_row_number`;
-    for await (const chunk of this.chunks(sql)) yield* stockTradeRecords(chunk, symbol);
+    for await (const chunk of this.chunks(sql)) yield stockTradeRecords(chunk, symbol);
   }
 
   /**
    * The option trades (and, per `options.quotes`, quotes) of the selected contracts on `date`,
    * merged in event order (see {@link mergeOptionRecords}); trade `sequence` = partition row index.
    */
-  async *optionRecords(date: string, selection: OptionSelection, options: LakeOptionRecordsOptions = {}): AsyncGenerator<ReplayOptionRecord> {
+  optionRecords(date: string, selection: OptionSelection, options: LakeOptionRecordsOptions = {}): AsyncGenerator<ReplayOptionRecord> {
+    return flatten(this.optionRecordChunks(date, selection, options));
+  }
+
+  /** {@link optionRecords} a chunk at a time (the replay server's input). */
+  async *optionRecordChunks(date: string, selection: OptionSelection, options: LakeOptionRecordsOptions = {}): AsyncGenerator<ReplayOptionRecord[]> {
     const wantQuotes = options.quotes ?? 'auto';
     const quotes = wantQuotes === 'auto' ? await hasPartition(this.lake, 'options-quotes', date) : wantQuotes;
     const trades = this.reader.optionTrades(date, selection);
     if (!quotes) {
-      yield* flatten(trades);
+      yield* trades;
       return;
     }
     yield* mergeOptionRecords(trades, this.optionQuotes(date, selection));

@@ -41,8 +41,9 @@ function optionQuote(ms: number, sequence: number, ticker = 'O:SPY251107C0068000
   return { sipTimestampNs: ns(ms), sequence, ticker, bidPrice: 2.1, askPrice: 2.2, bidSize: 10, askSize: 12, bidExchange: 301, askExchange: 302 };
 }
 
-async function* fromArray<T>(items: readonly T[]): AsyncIterable<T> {
-  for (const item of items) yield item;
+/** The replay server's input shape: chunks of records (of 3 here, so frames straddle chunks). */
+async function* fromArray<T>(items: readonly T[], chunkSize = 3): AsyncIterable<T[]> {
+  for (let i = 0; i < items.length; i += chunkSize) yield items.slice(i, i + chunkSize);
 }
 
 function replayClient(url: string, topics: string[], options: Partial<MassiveFeedClientOptions> = {}): MassiveFeedClient {
@@ -125,17 +126,35 @@ test('a late client on a finished cluster is closed cleanly; unknown clusters ar
   await assert.rejects(other.start(), (e: unknown) => e instanceof FeedError && e.code === 'feed');
 });
 
-test('batchFrames groups by ms window and caps the frame size', async () => {
+test('batchFrames groups by ms window and caps the frame size, across chunk boundaries', async () => {
   const times = [0, 0, 1, 5, 5, 5, 20, 3];
-  const events: FeedDataEvent[] = times.map((t, i) => ({ kind: 'stockTrade', trade: stock(T0_MS + t, i) }));
-  const frames = async (windowMs: number, max: number): Promise<number[][]> => {
-    const out: number[][] = [];
-    for await (const f of batchFrames(fromArray(events), windowMs, max)) out.push(f.map((e) => Number(e.kind === 'stockTrade' ? e.trade.sipTimestampNs / 1_000_000n : 0n) - T0_MS));
-    return out;
-  };
-  assert.deepEqual(await frames(0, 1000), [[0, 0], [1], [5, 5, 5], [20], [3]]);
-  assert.deepEqual(await frames(5, 1000), [[0, 0, 1, 5, 5, 5], [20], [3]]);
-  assert.deepEqual(await frames(0, 2), [[0, 0], [1], [5, 5], [5], [20], [3]]);
+  const trades = times.map((t, i) => stock(T0_MS + t, i));
+  const timeMs = (r: StockTrade): number => Number(r.sipTimestampNs / 1_000_000n) - T0_MS;
+  for (const chunkSize of [1, 2, 3, 8]) {
+    const frames = async (windowMs: number, max: number): Promise<number[][]> => {
+      const out: number[][] = [];
+      for await (const f of batchFrames(fromArray(trades, chunkSize), timeMs, windowMs, max)) {
+        assert.deepEqual(f.times, f.records.map(timeMs));
+        out.push(f.times);
+      }
+      return out;
+    };
+    assert.deepEqual(await frames(0, 1000), [[0, 0], [1], [5, 5, 5], [20], [3]]);
+    assert.deepEqual(await frames(5, 1000), [[0, 0, 1, 5, 5, 5], [20], [3]]);
+    assert.deepEqual(await frames(0, 2), [[0, 0], [1], [5, 5], [5], [20], [3]]);
+  }
+});
+
+test('batchFrames: when the input fails, the frames read before it still come out, then the error', async () => {
+  async function* failing(): AsyncIterable<StockTrade[]> {
+    yield [stock(T0_MS, 1), stock(T0_MS + 5, 2)];
+    throw new Error('read failed');
+  }
+  const got: number[][] = [];
+  await assert.rejects((async () => {
+    for await (const f of batchFrames(failing(), (r) => Number(r.sipTimestampNs / 1_000_000n) - T0_MS, 0, 1000)) got.push(f.times);
+  })(), /read failed/);
+  assert.deepEqual(got, [[0], [5]]);
 });
 
 /** A virtual clock: sleeping advances it; every requested sleep is recorded. */
@@ -184,8 +203,8 @@ test('the server paces frames by event time at the given speed (virtual clock)',
 test('max speed follows a paused reader (backpressure) and loses nothing', async () => {
   const total = 150_000; // well above what loopback buffers hold (~60k of these events)
   const perMs = 200;
-  async function* many(): AsyncIterable<StockTrade> {
-    for (let i = 0; i < total; i++) yield stock(T0_MS + Math.floor(i / perMs), i);
+  async function* many(): AsyncIterable<StockTrade[]> {
+    for (let i = 0; i < total; i += 1000) yield Array.from({ length: 1000 }, (_, k) => stock(T0_MS + Math.floor((i + k) / perMs), i + k));
   }
   const server = await startReplayServer({ speed: 'max', stocks: many(), maxBufferedBytes: 64 * 1024 });
   const c = replayClient(`${server.url}/stocks`, ['T.SPY'], { queueCapacity: 1000, pauseDepth: 500, maxReadPauseMs: 60_000 });
@@ -215,10 +234,10 @@ test('max speed keeps the clusters in step: a cluster held back holds the other 
   const stocks = Array.from({ length: n }, (_, i) => stock(T0_MS + i * 100, i));
   let release = (): void => undefined;
   const gate = new Promise<void>((resolve) => { release = resolve; });
-  async function* options(): AsyncIterable<OptionTrade> {
+  async function* options(): AsyncIterable<OptionTrade[]> {
     for (let i = 0; i < n; i++) {
       if (i === stallAt) await gate;
-      yield optionTrade(T0_MS + i * 100, i);
+      yield [optionTrade(T0_MS + i * 100, i)];
     }
   }
   const server = await startReplayServer({
@@ -250,8 +269,8 @@ test('max speed keeps the clusters in step: a cluster held back holds the other 
 });
 
 test('an input that fails closes its clients abnormally and rejects finished', async () => {
-  async function* failing(): AsyncIterable<StockTrade> {
-    yield stock(T0_MS, 1);
+  async function* failing(): AsyncIterable<StockTrade[]> {
+    yield [stock(T0_MS, 1)];
     throw new Error('lake read failed');
   }
   const logs: string[] = [];

@@ -6,7 +6,8 @@
  * `auth_failed` and close when `apiKey` is set and differs); `subscribe`/`unsubscribe` → one
  * `success` status per topic. Only subscribed topics are sent (`T.*` / `Q.*` wildcards allowed).
  *
- * Streaming, per cluster (each input iterable is read once):
+ * Streaming, per cluster (each input iterable is read once, a chunk of records at a time; events
+ * are written as JSON text straight from the records, wire-text.ts):
  * - starts when the first connection of the cluster subscribes (so the first events are not
  *   lost to the handshake) and goes on whoever is connected: events while no client is
  *   subscribed are skipped, as on the live feed;
@@ -36,9 +37,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { errorMessage } from '../util/errors.js';
 import type { OptionTrade } from '../options/records.js';
 import {
-  SUBSCRIBED_PREFIX, UNSUBSCRIBED_PREFIX, formatDataEvent, formatFrame, formatStatus, msOfNs, parseAction, splitTopics,
-  topicOf, topicSubscribed, type FeedCluster, type FeedDataEvent, type OptionQuote, type StockTrade, type WireEvent,
+  SUBSCRIBED_PREFIX, UNSUBSCRIBED_PREFIX, formatFrame, formatStatus, msOfNs, parseAction, splitTopics, topicSubscribed,
+  type FeedCluster, type OptionQuote, type StockTrade,
 } from './protocol.js';
+import { QuotedStrings, frameText, optionQuoteText, optionTradeText, stockTradeText } from './wire-text.js';
 
 export type ReplayOptionRecord = OptionTrade | OptionQuote;
 
@@ -49,10 +51,10 @@ export interface ReplayServerOptions {
   readonly host?: string;
   /** Times real time (10 = ten times faster), or `'max'`. */
   readonly speed: number | 'max';
-  /** Stock trades in event time order. */
-  readonly stocks?: AsyncIterable<StockTrade>;
-  /** Option trades and quotes in event time order. */
-  readonly options?: AsyncIterable<ReplayOptionRecord>;
+  /** Stock trades in event time order, a chunk (array) at a time. */
+  readonly stocks?: AsyncIterable<readonly StockTrade[]>;
+  /** Option trades and quotes in event time order, a chunk (array) at a time. */
+  readonly options?: AsyncIterable<readonly ReplayOptionRecord[]>;
   /** When set, only this key authenticates; default: any key. */
   readonly apiKey?: string;
   /** Events within this many ms of a frame's first event share the frame; default 0. */
@@ -138,48 +140,91 @@ export class ReplayPacer {
   }
 }
 
-/** The ms `t` a record goes out with. */
-function eventMs(event: FeedDataEvent): number {
-  return msOfNs(event.kind === 'optionQuote' ? event.quote.sipTimestampNs : event.trade.sipTimestampNs);
-}
-
-function optionEvent(record: ReplayOptionRecord): FeedDataEvent {
-  return 'bidPrice' in record ? { kind: 'optionQuote', quote: record } : { kind: 'optionTrade', trade: record };
-}
-
-async function* stockEvents(records: AsyncIterable<StockTrade>): AsyncIterable<FeedDataEvent> {
-  for await (const trade of records) yield { kind: 'stockTrade', trade };
-}
-
-async function* optionEvents(records: AsyncIterable<ReplayOptionRecord>): AsyncIterable<FeedDataEvent> {
-  for await (const record of records) yield optionEvent(record);
+/** A batch of consecutive records going out as one frame, with their feed times (ms). */
+export interface Frame<R> {
+  readonly records: R[];
+  readonly times: number[];
 }
 
 /**
- * Groups consecutive events into frames: an event joins the current frame when its ms time is
- * within `windowMs` of the frame's first event (and not earlier than it) and the frame has
- * fewer than `maxPerFrame` events. Reads one event ahead; when `events` throws, the frame in
- * progress is yielded before the error propagates.
+ * Groups consecutive records into frames: a record joins the current frame when its ms time is
+ * within `windowMs` of the frame's first record (and not earlier than it) and the frame has
+ * fewer than `maxPerFrame` records. Reads a chunk at a time (no await per record); when `chunks`
+ * throws, the frames of what was read before are yielded before the error propagates.
  */
-export async function* batchFrames(events: AsyncIterable<FeedDataEvent>, windowMs: number, maxPerFrame: number): AsyncIterable<FeedDataEvent[]> {
-  let frame: FeedDataEvent[] = [];
+export async function* batchFrames<R>(chunks: AsyncIterable<readonly R[]>, timeMs: (record: R) => number,
+  windowMs: number, maxPerFrame: number): AsyncGenerator<Frame<R>> {
+  let records: R[] = [];
+  let times: number[] = [];
   let frameStartMs = 0;
   try {
-    for await (const event of events) {
-      const t = eventMs(event);
-      if (frame.length > 0 && (frame.length >= maxPerFrame || t < frameStartMs || t - frameStartMs > windowMs)) {
-        yield frame;
-        frame = [];
+    for await (const chunk of chunks) {
+      const complete: Frame<R>[] = [];
+      for (let i = 0; i < chunk.length; i++) {
+        const record = chunk[i]!;
+        const t = timeMs(record);
+        if (records.length > 0 && (records.length >= maxPerFrame || t < frameStartMs || t - frameStartMs > windowMs)) {
+          complete.push({ records, times });
+          records = [];
+          times = [];
+        }
+        if (records.length === 0) frameStartMs = t;
+        records.push(record);
+        times.push(t);
       }
-      if (frame.length === 0) frameStartMs = t;
-      frame.push(event);
+      for (const frame of complete) yield frame;
     }
   } catch (e) {
-    // Events read before the input failed still go out, then the failure propagates.
-    if (frame.length > 0) yield frame;
+    // Records read before the input failed still go out, then the failure propagates.
+    if (records.length > 0) yield { records, times };
     throw e;
   }
-  if (frame.length > 0) yield frame;
+  if (records.length > 0) yield { records, times };
+}
+
+/** How a cluster's records go on the wire. */
+interface WireCodec<R> {
+  /** Feed time, ms. */
+  timeMs(record: R): number;
+  /** Subscription topic, e.g. `T.SPY`, `Q.O:SPY251107C00680000`. */
+  topic(record: R): string;
+  /** The event's JSON text. */
+  text(record: R, ms: number): string;
+}
+
+/** `prefix + symbol` strings, cached (a day repeats a few thousand symbols); bounded. */
+class TopicNames {
+  private readonly cache = new Map<string, string>();
+  constructor(private readonly prefix: string) {}
+  of(symbol: string): string {
+    let t = this.cache.get(symbol);
+    if (t === undefined) {
+      if (this.cache.size >= 65_536) this.cache.clear();
+      t = this.prefix + symbol;
+      this.cache.set(symbol, t);
+    }
+    return t;
+  }
+}
+
+const timeOfRecord = (r: { readonly sipTimestampNs: bigint }): number => msOfNs(r.sipTimestampNs);
+const isQuote = (r: ReplayOptionRecord): r is OptionQuote => 'bidPrice' in r;
+
+function stockCodec(): WireCodec<StockTrade> {
+  const quoted = new QuotedStrings();
+  const topics = new TopicNames('T.');
+  return { timeMs: timeOfRecord, topic: (r) => topics.of(r.sym), text: (r, ms) => stockTradeText(r, ms, quoted) };
+}
+
+function optionCodec(): WireCodec<ReplayOptionRecord> {
+  const quoted = new QuotedStrings();
+  const trades = new TopicNames('T.');
+  const quotes = new TopicNames('Q.');
+  return {
+    timeMs: timeOfRecord,
+    topic: (r) => (isQuote(r) ? quotes.of(r.ticker) : trades.of(r.ticker)),
+    text: (r, ms) => (isQuote(r) ? optionQuoteText(r, ms, quoted) : optionTradeText(r, ms, quoted)),
+  };
 }
 
 interface Session {
@@ -189,9 +234,18 @@ interface Session {
   readonly topics: Set<string>;
 }
 
-interface ClusterState {
+/** What the 'max'-speed in-step rule reads of a cluster. */
+interface StepState {
   readonly name: FeedCluster;
-  readonly input: AsyncIterable<FeedDataEvent> | undefined;
+  /** Event time of the frame this cluster sends next; +∞ before it starts and after it ends. */
+  nextMs: number;
+  /** Resolves a wait of this cluster for the other one to catch up. */
+  wake: (() => void) | undefined;
+}
+
+interface ClusterState<R> extends StepState {
+  readonly input: AsyncIterable<readonly R[]> | undefined;
+  readonly codec: WireCodec<R>;
   started: boolean;
   ended: boolean;
   read: number;
@@ -199,10 +253,6 @@ interface ClusterState {
   frames: number;
   outOfOrder: number;
   backpressureWaits: number;
-  /** Event time of the frame this cluster sends next ('max' in-step rule); +∞ before it starts and after it ends. */
-  nextMs: number;
-  /** Resolves a wait of this cluster for the other one to catch up. */
-  wake: (() => void) | undefined;
   readonly done: Promise<void>;
   resolveDone(): void;
   rejectDone(e: unknown): void;
@@ -217,7 +267,7 @@ function clusterOfPath(url: string | undefined): FeedCluster | undefined {
   return undefined;
 }
 
-function summaryOf(c: ClusterState): ReplayClusterSummary {
+function summaryOf(c: ClusterState<unknown>): ReplayClusterSummary {
   return { read: c.read, sent: c.sent, frames: c.frames, outOfOrder: c.outOfOrder, backpressureWaits: c.backpressureWaits };
 }
 
@@ -233,34 +283,34 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   let stopping = false;
   let closing: Promise<void> | undefined;
 
-  function clusterState(name: FeedCluster, input: AsyncIterable<FeedDataEvent> | undefined): ClusterState {
+  function clusterState<R>(name: FeedCluster, input: AsyncIterable<readonly R[]> | undefined, codec: WireCodec<R>): ClusterState<R> {
     let resolveDone!: () => void;
     let rejectDone!: (e: unknown) => void;
     const done = new Promise<void>((res, rej) => { resolveDone = res; rejectDone = rej; });
     done.catch(() => undefined);
-    const state: ClusterState = {
-      name, input, started: false, ended: input === undefined, read: 0, sent: 0, frames: 0, outOfOrder: 0, backpressureWaits: 0,
+    const state: ClusterState<R> = {
+      name, input, codec, started: false, ended: input === undefined, read: 0, sent: 0, frames: 0, outOfOrder: 0, backpressureWaits: 0,
       nextMs: Number.POSITIVE_INFINITY, wake: undefined, done, resolveDone, rejectDone,
     };
     if (input === undefined) resolveDone();
     return state;
   }
 
-  const clusters: Record<FeedCluster, ClusterState> = {
-    stocks: clusterState('stocks', options.stocks === undefined ? undefined : stockEvents(options.stocks)),
-    options: clusterState('options', options.options === undefined ? undefined : optionEvents(options.options)),
+  const clusters: { readonly stocks: ClusterState<StockTrade>; readonly options: ClusterState<ReplayOptionRecord> } = {
+    stocks: clusterState('stocks', options.stocks, stockCodec()),
+    options: clusterState('options', options.options, optionCodec()),
   };
 
   const inStep = options.speed === 'max';
   const maxLeadMs = options.maxLeadMs ?? 1000;
-  const otherOf = (c: ClusterState): ClusterState => (c.name === 'stocks' ? clusters.options : clusters.stocks);
-  function wake(c: ClusterState): void {
+  const otherOf = (c: StepState): StepState => (c.name === 'stocks' ? clusters.options : clusters.stocks);
+  function wake(c: StepState): void {
     const w = c.wake;
     c.wake = undefined;
     w?.();
   }
   /** Announces this cluster's next frame time, and waits while it is too far ahead of the other cluster. */
-  async function keepInStep(cluster: ClusterState, t: number): Promise<void> {
+  async function keepInStep(cluster: StepState, t: number): Promise<void> {
     cluster.nextMs = t;
     const other = otherOf(cluster);
     wake(other);
@@ -268,7 +318,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       await new Promise<void>((resolve) => { cluster.wake = resolve; });
     }
   }
-  function leaveStep(cluster: ClusterState): void {
+  function leaveStep(cluster: StepState): void {
     cluster.nextMs = Number.POSITIVE_INFINITY;
     wake(otherOf(cluster));
   }
@@ -281,51 +331,55 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     return [...sessions].filter((s) => s.cluster === cluster && s.authenticated && s.topics.size > 0 && s.ws.readyState === s.ws.OPEN);
   }
 
-  /** Sends one batch to every subscribed connection; waits while a connection's buffer is over the limit. */
-  async function sendFrame(cluster: ClusterState, frame: readonly FeedDataEvent[]): Promise<void> {
-    const wire: Array<WireEvent | undefined> = new Array(frame.length);
-    const sentTo = new Array<boolean>(frame.length).fill(false);
+  /** Sends one frame to every subscribed connection; waits while a connection's buffer is over the limit. */
+  async function sendFrame<R>(cluster: ClusterState<R>, frame: Frame<R>): Promise<void> {
+    const { records, times } = frame;
+    const n = records.length;
+    const texts = new Array<string | undefined>(n);
+    const sentTo = new Array<boolean>(n).fill(false);
+    const codec = cluster.codec;
     for (const session of subscribersOf(cluster.name)) {
-      const out: WireEvent[] = [];
-      for (let i = 0; i < frame.length; i++) {
-        const event = frame[i]!;
-        if (!topicSubscribed(session.topics, topicOf(event))) continue;
-        wire[i] ??= formatDataEvent(event);
-        out.push(wire[i]!);
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const record = records[i]!;
+        if (!topicSubscribed(session.topics, codec.topic(record))) continue;
+        const text = texts[i] ??= codec.text(record, times[i]!);
+        out.push(text);
         sentTo[i] = true;
       }
       if (out.length === 0) continue;
       cluster.frames++;
-      const text = formatFrame(out);
+      const text = frameText(out);
       if (session.ws.bufferedAmount <= maxBufferedBytes) session.ws.send(text);
       else {
         cluster.backpressureWaits++;
         await new Promise<void>((resolve) => session.ws.send(text, () => resolve()));
       }
     }
-    for (const s of sentTo) if (s) cluster.sent++;
+    for (let i = 0; i < n; i++) if (sentTo[i]) cluster.sent++;
   }
 
   function closeCluster(cluster: FeedCluster, code: number, reason: string): void {
     for (const s of sessions) if (s.cluster === cluster && s.ws.readyState === s.ws.OPEN) s.ws.close(code, reason);
   }
 
-  async function stream(cluster: ClusterState): Promise<void> {
+  async function stream<R>(cluster: ClusterState<R>): Promise<void> {
     let lastMs = Number.NEGATIVE_INFINITY;
     let sinceYield = 0;
     try {
-      const events = (async function* () {
-        for await (const e of cluster.input!) { cluster.read++; yield e; }
+      const chunks = (async function* () {
+        for await (const chunk of cluster.input!) { cluster.read += chunk.length; yield chunk; }
       })();
-      for await (const frame of batchFrames(events, batchWindowMs, maxEventsPerFrame)) {
+      for await (const frame of batchFrames(chunks, cluster.codec.timeMs, batchWindowMs, maxEventsPerFrame)) {
         if (stopping) break;
-        const t = eventMs(frame[0]!);
+        const { times } = frame;
+        const t = times[0]!;
         let late = 0;
-        for (const e of frame) if (eventMs(e) < lastMs) late++;
+        for (let i = 0; i < times.length; i++) if (times[i]! < lastMs) late++;
         cluster.outOfOrder += late;
         if (late === 0) await pacer.waitFor(t);
         if (inStep) await keepInStep(cluster, t);
-        lastMs = Math.max(lastMs, eventMs(frame[frame.length - 1]!));
+        lastMs = Math.max(lastMs, times[times.length - 1]!);
         await sendFrame(cluster, frame);
         if (++sinceYield >= FRAMES_PER_YIELD) {
           sinceYield = 0;
@@ -351,15 +405,18 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   }
 
   function onSubscribed(session: Session): void {
-    const cluster = clusters[session.cluster!];
-    if (cluster.ended) {
-      session.ws.close(1000, 'end of replay');
-      return;
-    }
-    if (!cluster.started) {
-      cluster.started = true;
-      void stream(cluster);
-    }
+    const start = <R>(cluster: ClusterState<R>): void => {
+      if (cluster.ended) {
+        session.ws.close(1000, 'end of replay');
+        return;
+      }
+      if (!cluster.started) {
+        cluster.started = true;
+        void stream(cluster);
+      }
+    };
+    if (session.cluster === 'stocks') start(clusters.stocks);
+    else start(clusters.options);
   }
 
   function onAction(session: Session, text: string): void {

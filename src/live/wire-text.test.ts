@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { OptionTrade } from '../options/records.js';
+import { formatOptionQuote, formatOptionTrade, formatStockTrade, msOfNs, type OptionQuote, type StockTrade } from './protocol.js';
+import { QuotedStrings, frameText, optionQuoteText, optionTradeText, stockTradeText } from './wire-text.js';
+
+/** A deterministic PRNG (mulberry32), so a failure reproduces. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const AWKWARD_NUMBERS = [0, -0, 1, -1, 0.1, 0.30000000000000004, 1e21, 1e-7, 123456789.125, 5e-324, Number.MAX_VALUE,
+  Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2 ** 53 + 2, 680.01];
+const AWKWARD_STRINGS = ['SPY', 'BRK.A', 'O:SPY251107C00680000', '', 'a"b', 'back\\slash', 'tab\there', 'ünïcode', '\u0001', '\ud800'];
+
+test('text formatters write exactly JSON.stringify of the wire objects, over random and awkward records', () => {
+  const r = rng(7);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const number = (): number => (r() < 0.3 ? pick(AWKWARD_NUMBERS) : Math.round(r() * 1e6) / 100);
+  const int = (): number => (r() < 0.1 ? pick(AWKWARD_NUMBERS) : Math.floor(r() * 1000));
+  const str = (): string => (r() < 0.3 ? pick(AWKWARD_STRINGS) : 'O:SPY25110' + Math.floor(r() * 10) + 'C0068' + Math.floor(r() * 10000));
+  const ns = (): bigint => BigInt(1762525800000 + Math.floor(r() * 1e7)) * 1_000_000n + BigInt(Math.floor(r() * 1e6));
+  const conditions = (): number[] => Array.from({ length: Math.floor(r() * 4) }, int);
+  const quoted = new QuotedStrings(4); // small, so the bound is exercised
+  for (let i = 0; i < 5000; i++) {
+    const stock: { -readonly [K in keyof StockTrade]: StockTrade[K] } = {
+      sym: str(), sipTimestampNs: ns(), sequence: int(), price: number(), size: int(), conditions: conditions(), correction: 0,
+    };
+    if (r() < 0.7) stock.exchange = int();
+    if (r() < 0.7) stock.tradeId = str();
+    if (r() < 0.7) stock.tape = int();
+    if (r() < 0.3) stock.trfId = int();
+    if (r() < 0.3) stock.trfTimestampMs = int();
+    const ms = msOfNs(stock.sipTimestampNs);
+    assert.equal(stockTradeText(stock, ms, quoted), JSON.stringify(formatStockTrade(stock)));
+
+    const trade = {
+      sipTimestampNs: ns(), sequence: int(), ticker: str(), root: 'SPY', right: 'C', strike: 680, expiryDays: 20399,
+      adjusted: false, price: number(), size: int(), conditions: conditions(), correction: 0, exchange: int(),
+    } as OptionTrade;
+    assert.equal(optionTradeText(trade, msOfNs(trade.sipTimestampNs), quoted), JSON.stringify(formatOptionTrade(trade)));
+
+    const quote: OptionQuote = {
+      sipTimestampNs: ns(), sequence: int(), ticker: str(), bidPrice: number(), askPrice: number(), bidSize: int(),
+      askSize: int(), bidExchange: int(), askExchange: int(),
+    };
+    assert.equal(optionQuoteText(quote, msOfNs(quote.sipTimestampNs), quoted), JSON.stringify(formatOptionQuote(quote)));
+  }
+});
+
+test('frameText is a JSON array of the event texts', () => {
+  assert.equal(frameText([]), '[]');
+  const quoted = new QuotedStrings();
+  const quote: OptionQuote = { sipTimestampNs: 1_000_000n, sequence: 1, ticker: 'O:X', bidPrice: 1, askPrice: 2, bidSize: 3, askSize: 4, bidExchange: 5, askExchange: 6 };
+  const text = frameText([optionQuoteText(quote, 1, quoted), optionQuoteText(quote, 1, quoted)]);
+  assert.deepEqual(JSON.parse(text), [formatOptionQuote(quote), formatOptionQuote(quote)]);
+});
