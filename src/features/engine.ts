@@ -109,6 +109,9 @@ export function featureEngineOptions(
   };
 }
 
+/** What advanceTo returns when no window closes (shared: nothing to allocate per event). */
+const NO_ROWS: readonly FeatureRow[] = Object.freeze([]);
+
 /** Which underlying fields a trade may update (bit set). */
 const VOLUME = 1, HIGH_LOW = 2, OPEN_CLOSE = 4, ALL_FIELDS = 7;
 const TABLE_SIZE = 256;
@@ -395,13 +398,13 @@ export class FeatureEngine {
    * order: a realtime caller can publish the 1m row before the longer windows
    * closing at the same instant are computed.
    */
-  advanceTo(watermarkNs: bigint, onRow?: (row: FeatureRow) => void): FeatureRow[] {
+  advanceTo(watermarkNs: bigint, onRow?: (row: FeatureRow) => void): readonly FeatureRow[] {
     if (watermarkNs > this.#watermarkNs) this.#watermarkNs = watermarkNs;
     return this.#close(this.#watermarkNs, onRow);
   }
 
   /** Closes and returns every remaining window of the registered days (end of a historical run or replay). */
-  finish(onRow?: (row: FeatureRow) => void): FeatureRow[] {
+  finish(onRow?: (row: FeatureRow) => void): readonly FeatureRow[] {
     for (const size of this.#sizes) {
       const last = size.pending[size.pending.length - 1];
       if (last !== undefined && last.endNs > this.#watermarkNs) this.#watermarkNs = last.endNs;
@@ -409,7 +412,13 @@ export class FeatureEngine {
     return this.#close(this.#watermarkNs, onRow);
   }
 
-  #close(watermarkNs: bigint, onRow: ((row: FeatureRow) => void) | undefined): FeatureRow[] {
+  #close(watermarkNs: bigint, onRow: ((row: FeatureRow) => void) | undefined): readonly FeatureRow[] {
+    // The realtime path calls this once per event and almost always nothing closes: no allocation then.
+    let any = false;
+    for (const size of this.#sizes) {
+      if (size.head < size.pending.length && size.pending[size.head]!.endNs <= watermarkNs) { any = true; break; }
+    }
+    if (!any) return NO_ROWS;
     const closing: { window: WindowState; size: SizeState }[] = [];
     for (const size of this.#sizes) {
       while (size.head < size.pending.length && size.pending[size.head]!.endNs <= watermarkNs) {

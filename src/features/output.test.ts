@@ -16,7 +16,7 @@ function sampleRows(): FeatureRow[] {
   const e = new FeatureEngine(featureEngineOptions(defaultConfig().aggregations, new NyseCalendar(), { windows: ['30m'] }));
   const t0 = nyWallClockToUtcNs('2025-11-07', 10, 0);
   for (let i = 0; i < 10; i++) e.onUnderlyingTrade({ sipTimestampNs: t0 + BigInt(i) * 1000n + 7n, sequence: i, price: 680 + i / 100, size: 100 + i, conditions: [], correction: 0 });
-  return e.finish();
+  return [...e.finish()];
 }
 
 function withTempDir(body: (dir: string) => Promise<void> | void): () => Promise<void> {

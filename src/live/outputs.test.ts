@@ -22,7 +22,7 @@ const DAY = '2025-11-07';
 function dayRows(): FeatureRow[] {
   const engine = new FeatureEngine(featureEngineOptions(defaultConfig().aggregations, new NyseCalendar(), { symbol: 'SPY', windows: ['1m', '5m'] }));
   engine.onUnderlyingTrade({ sipTimestampNs: nyWallClockToUtcNs(DAY, 10, 0, 30), sequence: 1, price: 680.5, size: 100, conditions: [], correction: 0 });
-  return engine.finish();
+  return [...engine.finish()];
 }
 
 test('lake sink: rotated live files appear whole; the closed day is published once with the final rows', async () => {

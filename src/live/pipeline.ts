@@ -57,6 +57,8 @@ import type { FeedCluster, FeedDataEvent } from './protocol.js';
 
 const NS_PER_MS = 1_000_000n;
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** How a row is emitted: 0 the first time its window closes, n ≥ 1 for its n-th correction (late_policy revise). */
 export interface RowEmission {
   readonly revision: number;
@@ -154,6 +156,11 @@ export class LivePipeline {
   readonly #aggressionParams: AggressionParams | undefined;
   readonly #verdict = new Classification();
   readonly #greeks = emptyOptionGreeks();
+  /** The enriched record handed to the engine when nothing keeps it (late_policy drop). */
+  readonly #scratchOption: Mutable<FeatureOptionTrade> = {
+    sipTimestampNs: 0n, sequence: 0, right: 'C', price: 0, size: 0, eligible: false, underlyingPrice: Number.NaN,
+    intrinsic: Number.NaN, dadvv: Number.NaN, gadvv: Number.NaN, greeksFlag: 0,
+  };
   readonly #roots: ReadonlySet<string>;
   /** OPRA ticker → belongs to the symbol. */
   readonly #tickerOfSymbol = new Map<string, boolean>();
@@ -317,7 +324,8 @@ export class LivePipeline {
       }
       case 'optionTrade': {
         const t = e.trade;
-        const record = this.#enrich(day.enricher, t);
+        // The engine keeps numbers, not the record: one reused record unless the revise log keeps it.
+        const record = this.#enrich(day.enricher, t, this.latePolicy === 'revise' ? undefined : this.#scratchOption);
         let side: TradeSide | undefined;
         if (day.book !== undefined) side = sideName(classify(t, day.book, this.#aggressionParams!, this.#verdict, day.ticks).side);
         this.#engine.onOptionTrade(record, side);
@@ -329,8 +337,14 @@ export class LivePipeline {
     }
   }
 
-  #enrich(enricher: OptionEnricher, t: OptionTrade): FeatureOptionTrade {
+  #enrich(enricher: OptionEnricher, t: OptionTrade, into?: Mutable<FeatureOptionTrade>): FeatureOptionTrade {
     const g = enricher.compute(t, this.#greeks);
+    if (into !== undefined) {
+      into.sipTimestampNs = t.sipTimestampNs; into.sequence = t.sequence; into.right = t.right; into.price = t.price;
+      into.size = t.size; into.eligible = g.eligible; into.underlyingPrice = g.underlyingPrice; into.intrinsic = g.intrinsic;
+      into.dadvv = g.dadvv; into.gadvv = g.gadvv; into.greeksFlag = g.greeksFlag;
+      return into;
+    }
     return {
       sipTimestampNs: t.sipTimestampNs, sequence: t.sequence, right: t.right, price: t.price, size: t.size,
       eligible: g.eligible, underlyingPrice: g.underlyingPrice, intrinsic: g.intrinsic, dadvv: g.dadvv, gadvv: g.gadvv,

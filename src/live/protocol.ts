@@ -416,11 +416,25 @@ class Scanner {
 }
 
 /**
+ * The conditions list of records without conditions, shared (records are read-only). Non-empty
+ * lists equal to the previous event's of the frame share its array too.
+ */
+const NO_CONDITIONS: readonly number[] = Object.freeze([]);
+const conditionScratch: number[] = [];
+
+function sameCodes(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
  * Fast path of {@link parseFrame}: a frame that is an array of T and Q events, each with valid
  * fields (the events parseEvent turns into records), parsed in one pass; undefined as soon as
  * anything else is met.
  */
 export function parseDataFrameFast(text: string): ParsedFrame | undefined {
+  let prevConditions: readonly number[] = NO_CONDITIONS;
   const sc = new Scanner(text);
   let lastMs = Number.NaN, lastNs = 0n;
   let prevEntry: SymEntry | undefined;
@@ -439,7 +453,7 @@ export function parseDataFrameFast(text: string): ParsedFrame | undefined {
     let symStart = 0, symEnd = 0, idStart = 0, idEnd = 0;
     let x = Number.NaN, z = Number.NaN, p = Number.NaN, size = Number.NaN, t = Number.NaN, q = Number.NaN, trfi = Number.NaN,
       trft = Number.NaN, bx = Number.NaN, ax = Number.NaN, bp = Number.NaN, ap = Number.NaN, bs = Number.NaN, as = Number.NaN;
-    let conditions: number[] | undefined;
+    let conditions: readonly number[] | undefined;
     if (sc.peek() === CH_RBRACE) return undefined; // {}: no ev
     for (;;) {
       if (!sc.string()) return undefined;
@@ -467,17 +481,21 @@ export function parseDataFrameFast(text: string): ParsedFrame | undefined {
         case F_C: {
           if (sc.peek() !== CH_LBRACKET) return undefined;
           sc.pos++;
-          conditions = [];
-          if (sc.peek() === CH_RBRACKET) { sc.pos++; break; }
+          if (sc.peek() === CH_RBRACKET) { sc.pos++; conditions = NO_CONDITIONS; break; }
+          const codes = conditionScratch;
+          codes.length = 0;
           for (;;) {
             const v = sc.number();
             if (!Number.isInteger(v)) return undefined;
-            conditions.push(v);
+            codes.push(v);
             const c = sc.peek();
             sc.pos++;
             if (c === CH_RBRACKET) break;
             if (c !== CH_COMMA) return undefined;
           }
+          // Lists repeat (a stream's prints mostly carry the same few): share the previous one when equal.
+          if (!sameCodes(prevConditions, codes)) prevConditions = codes.slice();
+          conditions = prevConditions;
           break;
         }
         default: {
@@ -537,7 +555,7 @@ export function parseDataFrameFast(text: string): ParsedFrame | undefined {
           kind: 'optionTrade',
           trade: {
             sipTimestampNs: ns, sequence: q, ticker: entry.sym, root: k.root, right: k.right, strike: k.strike, expiryDays: k.expiryDays,
-            adjusted: k.adjusted, price: p, size, conditions: conditions ?? [], correction: 0, exchange: x,
+            adjusted: k.adjusted, price: p, size, conditions: conditions ?? NO_CONDITIONS, correction: 0, exchange: x,
           },
         });
       } else {
@@ -545,7 +563,7 @@ export function parseDataFrameFast(text: string): ParsedFrame | undefined {
         if (((seen & F_X) !== 0 && !Number.isInteger(x)) || ((seen & F_Z) !== 0 && !Number.isInteger(z))
           || ((seen & F_TRFI) !== 0 && !Number.isInteger(trfi)) || ((seen & F_TRFT) !== 0 && !Number.isSafeInteger(trft))) return undefined;
         const trade: { -readonly [K in keyof StockTrade]: StockTrade[K] } = {
-          sym: entry.sym, sipTimestampNs: ns, sequence: q, price: p, size, conditions: conditions ?? [], correction: 0,
+          sym: entry.sym, sipTimestampNs: ns, sequence: q, price: p, size, conditions: conditions ?? NO_CONDITIONS, correction: 0,
         };
         if ((seen & F_X) !== 0) trade.exchange = x;
         if ((seen & F_I) !== 0) trade.tradeId = idEnd - idStart >= 13 ? JSON.parse(text.slice(idStart - 1, idEnd + 1)) as string : text.slice(idStart, idEnd);
