@@ -11,7 +11,10 @@
  * 1. throughput: replay at max speed, from the first event received to the end of both streams:
  *    messages/s sustained, CPU seconds of this process (client + engine; the server's CPU is the
  *    child's), peak RSS of this process, client queue high water and drops; the rows are checked
- *    against the historical `gammaflow run --out` rows of the same day (exact JSON per row);
+ *    against the historical `gammaflow run --out` rows of the same day (exact JSON per row); the
+ *    CPU is split into the event loop thread's and the helper threads' (GC, compiler; Linux /proc).
+ *    Then again with this process pinned to one core and the replay to another (`taskset`, where
+ *    available): the sustained rate of client + engine on one core, every thread included;
  * 2. CPU ceiling: the same events, already received, pushed again into a fresh pipeline (engine
  *    only), and the same events re-parsed from frames of 100 (protocol parse only), each on one
  *    core, so the loopback figure can be told apart from the server's speed (best of `--repeat`);
@@ -27,7 +30,8 @@
  * watermark passes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -77,7 +81,15 @@ export interface LiveBenchResult {
     /** Of those, windows holding corrected stock prints (not on the feed: expected). */
     readonly mismatchedRowsWithCorrections: number;
     readonly latency: LatencySummary;
+    /** CPU seconds of the event loop thread (client + engine) and of V8's / libuv's helper threads (Linux). */
+    readonly threadCpu: { readonly main: number; readonly others: number } | undefined;
   };
+  /**
+   * The same run with this process pinned to one core (`taskset`) and the replay to another: the
+   * literal "messages/s on one core" (every thread of the client, GC helpers included, shares that
+   * core). Absent where pinning is not possible.
+   */
+  readonly pinned?: { readonly messages: number; readonly seconds: number; readonly messagesPerSecond: number; readonly cpuSeconds: number; readonly cores: number };
   readonly ceiling: { readonly engineMessagesPerSecond: number; readonly parseMessagesPerSecond: number; readonly combinedMessagesPerSecond: number };
   readonly latency: LatencySummary & { readonly speed: number; readonly seconds: number; readonly messages: number; readonly queueHighWater: number };
 }
@@ -117,9 +129,10 @@ async function withReplay<T>(replay: Replay, f: () => Promise<T>): Promise<T> {
   }
 }
 
-async function startReplay(lake: string, args: readonly string[]): Promise<Replay> {
-  const child = spawn(process.execPath, [CLI, 'replay', '--symbol', SYMBOL, '--date', DATE, '--lake', lake, '--port', '0', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startReplay(lake: string, args: readonly string[], onCore?: number): Promise<Replay> {
+  const replayArgs = [CLI, 'replay', '--symbol', SYMBOL, '--date', DATE, '--lake', lake, '--port', '0', ...args];
+  const child = onCore === undefined ? spawn(process.execPath, replayArgs, { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('taskset', ['-c', String(onCore), process.execPath, ...replayArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
@@ -129,6 +142,39 @@ async function startReplay(lake: string, args: readonly string[]): Promise<Repla
     void exited.then((code) => reject(new Error(`replay exited (${code}) before listening: ${stderr}`)));
   });
   return { url, child, exited, stderr: () => stderr };
+}
+
+/** Can this machine pin processes to cores (Linux `taskset`, ≥ 2 cores)? */
+function canPin(): boolean {
+  return availableParallelism() >= 2 && spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/** Sets the CPU affinity of every thread of this process (`taskset -a -p -c LIST`). */
+function pinSelf(cpuList: string): void {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(process.pid)], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpuList} failed`);
+}
+
+/**
+ * CPU seconds of this process's event loop thread (where the client and the engine run) and of
+ * its other threads (V8's garbage collection and compiler helpers, libuv), from /proc (Linux);
+ * undefined elsewhere.
+ */
+function threadCpuSeconds(): { main: number; others: number } | undefined {
+  const tick = 100; // USER_HZ on Linux
+  try {
+    let main = 0, others = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      let stat: string;
+      try { stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'); } catch { continue; } // the thread ended meanwhile
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / tick; // utime + stime
+      if (Number(tid) === process.pid) main += seconds; else others += seconds;
+    }
+    return { main, others };
+  } catch {
+    return undefined;
+  }
 }
 
 function percentile(sorted: readonly number[], q: number): number {
@@ -145,6 +191,8 @@ interface LoopbackRun {
   readonly messages: number;
   readonly seconds: number;
   readonly cpuSeconds: number;
+  /** CPU seconds of the event loop thread and of the other threads (Linux; undefined elsewhere). */
+  readonly threadCpu: { main: number; others: number } | undefined;
   readonly peakRssMb: number;
   readonly queueHighWater: number;
   readonly dropped: number;
@@ -197,6 +245,7 @@ async function loopback(url: string, config: Config, aggression: boolean, keepEv
     }
   }, 50);
   await Promise.all([clients.stocks.start(), clients.options.start()]);
+  const threadsStart = threadCpuSeconds();
   const cpuStart = process.cpuUsage();
   const consume = async (cluster: FeedCluster): Promise<void> => {
     // As `gammaflow live` consumes the feed: a batch of whatever has arrived at a time.
@@ -216,6 +265,7 @@ async function loopback(url: string, config: Config, aggression: boolean, keepEv
   await Promise.all([consume('stocks'), consume('options')]);
   const endAt = performance.now();
   const cpu = process.cpuUsage(cpuStart);
+  const threadsEnd = threadCpuSeconds();
   pipeline.finish();
   clearInterval(rssTimer);
   clearInterval(tick);
@@ -223,6 +273,8 @@ async function loopback(url: string, config: Config, aggression: boolean, keepEv
   const s = [clients.stocks.stats(), clients.options.stats()];
   return {
     messages, seconds: (endAt - (firstAt ?? endAt)) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: peakRss / 2 ** 20,
+    threadCpu: threadsStart === undefined || threadsEnd === undefined ? undefined
+      : { main: threadsEnd.main - threadsStart.main, others: threadsEnd.others - threadsStart.others },
     queueHighWater: Math.max(s[0]!.queueHighWater, s[1]!.queueHighWater), dropped: s[0]!.dropped + s[1]!.dropped,
     late: pipeline.stats().late, rows, latency: summarize(latencies, otherRows), events,
   };
@@ -293,6 +345,9 @@ function markdown(r: LiveBenchResult): string {
     `| loopback sustained | ${k(t.messagesPerSecond)} msg/s (${t.messages.toLocaleString('en-US')} in ${t.seconds.toFixed(2)} s) | ≥ 250 k msg/s |`,
     `| client + engine CPU | ${t.cpuSeconds.toFixed(2)} s (${t.cores.toFixed(2)} cores busy) | one core |`,
     `| client + engine, per CPU second | ${k(t.messagesPerCpuSecond)} msg/s | ≥ 250 k msg/s |`,
+    ...(t.threadCpu === undefined ? [] : [`| of which event loop thread / helper threads (GC, compiler, libuv) | ${t.threadCpu.main.toFixed(2)} s (${k(t.messages / t.threadCpu.main)} msg per its CPU second) / ${t.threadCpu.others.toFixed(2)} s | |`]),
+    ...(r.pinned === undefined ? ['| pinned to one core | not measured (no taskset or one core) | ≥ 250 k msg/s |'] : [
+      `| **pinned to one core** (client + engine on core 1, replay on core 0) | ${k(r.pinned.messagesPerSecond)} msg/s (${r.pinned.messages.toLocaleString('en-US')} in ${r.pinned.seconds.toFixed(2)} s, core ${(100 * r.pinned.cores).toFixed(0)} % busy) | ≥ 250 k msg/s |`]),
     `| peak RSS (this process) | ${t.peakRssMb.toFixed(0)} MB | |`,
     `| client queue high water / dropped / late | ${t.queueHighWater} / ${t.dropped} / ${t.late} | 0 dropped |`,
     `| rows equal to historical | ${t.rowsEqualHistorical ? 'yes' : 'NO'} (${t.rows} rows, ${t.mismatchedRows} differ, `
@@ -324,6 +379,21 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const run = await withReplay(replay, () => loopback(replay.url, config, aggression, false));
   await replay.exited;
   const { mismatched, withCorrections } = compareRows(run.rows, historical, aggression);
+
+  // 1b. the same, on one core: this process on core 1, the replay on core 0
+  let pinned: LiveBenchResult['pinned'];
+  if (canPin()) {
+    const all = `0-${availableParallelism() - 1}`;
+    pinSelf('1');
+    try {
+      replay = await startReplay(lake, ['--speed', 'max'], 0);
+      const p = await withReplay(replay, () => loopback(replay.url, config, aggression, false));
+      await replay.exited;
+      pinned = { messages: p.messages, seconds: p.seconds, messagesPerSecond: p.messages / p.seconds, cpuSeconds: p.cpuSeconds, cores: p.cpuSeconds / p.seconds };
+    } finally {
+      pinSelf(all);
+    }
+  }
   if (values['rows-out'] !== undefined) writeFileSync(values['rows-out'], run.rows.map((r) => jsonLine(r, aggression) + '\n').join(''));
 
   // 2. CPU ceiling on the received events (captured by a second, unmeasured replay): best of --repeat
@@ -355,8 +425,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       messages: run.messages, seconds: run.seconds, messagesPerSecond: run.messages / run.seconds, cpuSeconds: run.cpuSeconds,
       cores: run.cpuSeconds / run.seconds, messagesPerCpuSecond: run.messages / run.cpuSeconds, peakRssMb: run.peakRssMb, queueHighWater: run.queueHighWater, dropped: run.dropped,
       late: run.late, rows: run.rows.length, rowsEqualHistorical: mismatched === 0, mismatchedRows: mismatched,
-      mismatchedRowsWithCorrections: withCorrections, latency: run.latency,
+      mismatchedRowsWithCorrections: withCorrections, latency: run.latency, threadCpu: run.threadCpu,
     },
+    ...(pinned !== undefined ? { pinned } : {}),
     ceiling: ceil,
     latency: { ...paced.latency, speed, seconds, messages: paced.messages, queueHighWater: paced.queueHighWater },
   };

@@ -395,7 +395,8 @@ function optionRecords(chunk: DuckDBDataChunk, contracts: readonly ContractColum
  * array; copying it in one `set` is several times faster than a getItem call per value, which
  * dominates reading a day of quotes. Falls back to getItem when the vector is not laid out so.
  */
-function copyValues(vector: DuckDBVector, n: number, out: Float64Array | BigInt64Array): void {
+/** Copies a NOT NULL numeric vector's first `n` values into `out` (a block copy when the vector's storage has the same type). */
+export function copyValues(vector: DuckDBVector, n: number, out: Float64Array | BigInt64Array): void {
   const items = (vector as unknown as { items?: unknown }).items;
   if (items instanceof out.constructor && (items as Float64Array | BigInt64Array).length >= n) {
     (out as Float64Array).set((items as Float64Array).subarray(0, n));

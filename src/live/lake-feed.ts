@@ -19,8 +19,8 @@
  * correction reads 0 on the receiving side), as the realtime feed sent the original print.
  */
 import { readdir } from 'node:fs/promises';
-import { DuckDBInstance, type DuckDBDataChunk, type DuckDBListVector, type DuckDBVector } from '@duckdb/node-api';
-import { LakeReader, intList, streamChunks, type LakeReaderOptions, type OptionSelection } from '../lake/reader.js';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBListVector, type DuckDBVector } from '@duckdb/node-api';
+import { LakeReader, copyValues, intList, streamChunks, type LakeReaderOptions, type OptionSelection } from '../lake/reader.js';
 import { partitionDir } from '../lake/layout.js';
 import type { OptionTrade } from '../options/records.js';
 import { msOfNs, type OptionQuote, type StockTrade } from './protocol.js';
@@ -145,9 +145,11 @@ export class LakeFeed {
   /** {@link stockTrades} a chunk at a time (the replay server's input). */
   async *stockTradeChunks(date: string, symbol: string): AsyncGenerator<StockTrade[]> {
     const files = await this.reader.partitionFiles('stocks-trades', date);
-    const sql = `SELECT sip_timestamp, coalesce(sequence_number, 0) AS sequence, price, size,
-        coalesce(conditions, []::INTEGER[]) AS conditions, coalesce(correction, 0) AS correction,
-        exchange, id, tape, trf_id, trf_timestamp
+    // Numbers as NOT NULL DOUBLE / BIGINT columns copied in blocks; a null optional field reads NaN (or trf_timestamp 0).
+    const nanIfNull = (c: string): string => `coalesce(CAST(${c} AS DOUBLE), 'NaN'::DOUBLE) AS ${c}`;
+    const sql = `SELECT sip_timestamp, CAST(coalesce(sequence_number, 0) AS DOUBLE) AS sequence, CAST(price AS DOUBLE) AS price,
+        CAST(size AS DOUBLE) AS size, coalesce(conditions, []::INTEGER[]) AS conditions, CAST(coalesce(correction, 0) AS DOUBLE) AS correction,
+        ${nanIfNull('exchange')}, id, ${nanIfNull('tape')}, ${nanIfNull('trf_id')}, coalesce(trf_timestamp, 0) AS trf_timestamp
       FROM read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)
       WHERE ticker = ${lit(symbol)}
       ORDER BY sip_timestamp, sequence_number NULLS LAST, filename, file_row_number`;
@@ -182,14 +184,23 @@ export class LakeFeed {
     const files = await this.reader.partitionFiles('options-quotes', date);
     const roots = selection.extraRoots ?? [];
     const where = `underlying = ${lit(selection.underlying)}` + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
-    const sql = `SELECT sip_timestamp, coalesce(sequence_number, 0) AS sequence, ticker,
-        coalesce(bid_price, 0) AS bid_price, coalesce(ask_price, 0) AS ask_price,
-        coalesce(bid_size, 0) AS bid_size, coalesce(ask_size, 0) AS ask_size,
-        coalesce(bid_exchange, 0) AS bid_exchange, coalesce(ask_exchange, 0) AS ask_exchange
-      FROM read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)
-      WHERE ${where}
-      ORDER BY sip_timestamp, sequence, filename, file_row_number`;
-    for await (const chunk of this.chunks(sql)) yield optionQuoteRecords(chunk);
+    const scan = `read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)`;
+    // Tickers through a dictionary (one string per contract, not one decode per quote), numbers as DOUBLE columns copied in blocks.
+    const contractsSql = `CREATE TEMP TABLE replay_quote_contracts AS
+      SELECT row_number() OVER (ORDER BY ticker) - 1 AS id, ticker FROM (SELECT DISTINCT ticker FROM ${scan} WHERE ${where})`;
+    const sql = `SELECT p.sip_timestamp, CAST(coalesce(p.sequence_number, 0) AS DOUBLE) AS sequence, CAST(c.id AS DOUBLE) AS id,
+        CAST(coalesce(p.bid_price, 0) AS DOUBLE) AS bid_price, CAST(coalesce(p.ask_price, 0) AS DOUBLE) AS ask_price,
+        CAST(coalesce(p.bid_size, 0) AS DOUBLE) AS bid_size, CAST(coalesce(p.ask_size, 0) AS DOUBLE) AS ask_size,
+        CAST(coalesce(p.bid_exchange, 0) AS DOUBLE) AS bid_exchange, CAST(coalesce(p.ask_exchange, 0) AS DOUBLE) AS ask_exchange
+      FROM ${scan} AS p JOIN replay_quote_contracts AS c ON p.ticker = c.ticker
+      ORDER BY p.sip_timestamp, sequence, p.filename, p.file_row_number`;
+    let tickers: string[] = [];
+    const prepare = async (conn: DuckDBConnection): Promise<void> => {
+      await conn.run(contractsSql);
+      const reader = await conn.runAndReadAll('SELECT ticker FROM replay_quote_contracts ORDER BY id');
+      tickers = reader.getRows().map(([ticker]) => String(ticker));
+    };
+    for await (const chunk of streamChunks(this.duckdb, this.lake, sql, prepare)) yield optionQuoteRecords(chunk, tickers);
   }
 
   /** Streams a query's chunks; the connection closes when the consumer stops (even early). */
@@ -204,33 +215,40 @@ export class LakeFeed {
 }
 
 
+/** Columns: see {@link LakeFeed.stockTradeChunks}: sip_timestamp and trf_timestamp BIGINT, conditions a list, id a string, the rest DOUBLE (NaN = null). */
 function stockTradeRecords(chunk: DuckDBDataChunk, symbol: string): StockTrade[] {
   const n = chunk.rowCount;
-  const v = (c: number) => chunk.getColumnVector(c);
-  const ts = v(0) as DuckDBVector<bigint>, seq = v(1) as DuckDBVector<bigint>;
-  const price = v(2) as DuckDBVector<number>, size = v(3) as DuckDBVector<number>;
-  const conditions = v(4) as DuckDBListVector, correction = v(5) as DuckDBVector<number>;
-  const exchange = v(6) as DuckDBVector<number | null>, id = v(7) as DuckDBVector<string | null>;
-  const tape = v(8) as DuckDBVector<number | null>, trfId = v(9) as DuckDBVector<number | null>;
-  const trfTs = v(10) as DuckDBVector<bigint | null>;
+  const big = (c: number): BigInt64Array => {
+    const out = new BigInt64Array(n);
+    copyValues(chunk.getColumnVector(c), n, out);
+    return out;
+  };
+  const col = (c: number): Float64Array => {
+    const out = new Float64Array(n);
+    copyValues(chunk.getColumnVector(c), n, out);
+    return out;
+  };
+  const ts = big(0), seq = col(1), price = col(2), size = col(3), correction = col(5), exchange = col(6), tape = col(8);
+  const trfId = col(9), trfTs = big(10);
+  const conditions = chunk.getColumnVector(4) as DuckDBListVector, id = chunk.getColumnVector(7) as DuckDBVector<string | null>;
   const out = new Array<StockTrade>(n);
   for (let i = 0; i < n; i++) {
     const trade: { -readonly [K in keyof StockTrade]: StockTrade[K] } = {
       sym: symbol,
-      sipTimestampNs: ts.getItem(i)!,
-      sequence: Number(seq.getItem(i)!),
-      price: price.getItem(i)!,
-      size: size.getItem(i)!,
+      sipTimestampNs: ts[i]!,
+      sequence: seq[i]!,
+      price: price[i]!,
+      size: size[i]!,
       conditions: intList(conditions, i),
-      correction: correction.getItem(i)!,
+      correction: correction[i]!,
     };
-    const x = exchange.getItem(i), tradeId = id.getItem(i), z = tape.getItem(i);
-    if (x !== null) trade.exchange = x;
+    const x = exchange[i]!, tradeId = id.getItem(i), z = tape[i]!;
+    if (x === x) trade.exchange = x;
     if (tradeId !== null) trade.tradeId = tradeId;
-    if (z !== null) trade.tape = z;
+    if (z === z) trade.tape = z;
     // The feed carries trfi/trft only for prints reported to a TRF (the flat file has trf_timestamp 0 otherwise).
-    const trfi = trfId.getItem(i), trft = trfTs.getItem(i);
-    if (trfi !== null && trft !== null && trft > 0n) {
+    const trfi = trfId[i]!, trft = trfTs[i]!;
+    if (trfi === trfi && trft > 0n) {
       trade.trfId = trfi;
       trade.trfTimestampMs = msOfNs(trft);
     }
@@ -239,25 +257,22 @@ function stockTradeRecords(chunk: DuckDBDataChunk, symbol: string): StockTrade[]
   return out;
 }
 
-function optionQuoteRecords(chunk: DuckDBDataChunk): OptionQuote[] {
+/** Columns: sip_timestamp BIGINT, then sequence, contract id, bid, ask, bid size, ask size, bid exchange, ask exchange (DOUBLE, NOT NULL). */
+function optionQuoteRecords(chunk: DuckDBDataChunk, tickers: readonly string[]): OptionQuote[] {
   const n = chunk.rowCount;
-  const v = (c: number) => chunk.getColumnVector(c);
-  const ts = v(0) as DuckDBVector<bigint>, seq = v(1) as DuckDBVector<bigint>, ticker = v(2) as DuckDBVector<string>;
-  const bid = v(3) as DuckDBVector<number>, ask = v(4) as DuckDBVector<number>;
-  const bidSize = v(5) as DuckDBVector<number>, askSize = v(6) as DuckDBVector<number>;
-  const bidExchange = v(7) as DuckDBVector<number>, askExchange = v(8) as DuckDBVector<number>;
+  const ts = new BigInt64Array(n);
+  copyValues(chunk.getColumnVector(0), n, ts);
+  const col = (c: number): Float64Array => {
+    const out = new Float64Array(n);
+    copyValues(chunk.getColumnVector(c), n, out);
+    return out;
+  };
+  const seq = col(1), id = col(2), bid = col(3), ask = col(4), bidSize = col(5), askSize = col(6), bidExchange = col(7), askExchange = col(8);
   const out = new Array<OptionQuote>(n);
   for (let i = 0; i < n; i++) {
     out[i] = {
-      sipTimestampNs: ts.getItem(i)!,
-      sequence: Number(seq.getItem(i)!),
-      ticker: ticker.getItem(i)!,
-      bidPrice: bid.getItem(i)!,
-      askPrice: ask.getItem(i)!,
-      bidSize: bidSize.getItem(i)!,
-      askSize: askSize.getItem(i)!,
-      bidExchange: bidExchange.getItem(i)!,
-      askExchange: askExchange.getItem(i)!,
+      sipTimestampNs: ts[i]!, sequence: seq[i]!, ticker: tickers[id[i]!]!, bidPrice: bid[i]!, askPrice: ask[i]!,
+      bidSize: bidSize[i]!, askSize: askSize[i]!, bidExchange: bidExchange[i]!, askExchange: askExchange[i]!,
     };
   }
   return out;

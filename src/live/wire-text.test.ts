@@ -18,6 +18,8 @@ function rng(seed: number): () => number {
 
 const AWKWARD_NUMBERS = [0, -0, 1, -1, 0.1, 0.30000000000000004, 1e21, 1e-7, 123456789.125, 5e-324, Number.MAX_VALUE,
   Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2 ** 53 + 2, 680.01];
+const AWKWARD_TIMES = [0, 1, 999_999, 1_000_000, 1_000_001, 1_762_525_800_000, 1_762_525_799_999, 1_762_526_000_000,
+  999_999_999_999_999, 1e15, 1e15 + 1, 2 ** 53 - 1];
 const AWKWARD_STRINGS = ['SPY', 'BRK.A', 'O:SPY251107C00680000', '', 'a"b', 'back\\slash', 'tab\there', 'ünïcode', '\u0001', '\ud800'];
 
 test('text formatters write exactly JSON.stringify of the wire objects, over random and awkward records', () => {
@@ -40,6 +42,10 @@ test('text formatters write exactly JSON.stringify of the wire objects, over ran
     if (r() < 0.3) stock.trfTimestampMs = int();
     const ms = msOfNs(stock.sipTimestampNs);
     assert.equal(stockTradeText(stock, ms, quoted), JSON.stringify(formatStockTrade(stock)));
+    // Timestamps of every size, the split of 13-digit ones at its edges included (t from the record, trft as given).
+    const tMs = r() < 0.5 ? pick(AWKWARD_TIMES) : Math.floor(r() * 10 ** Math.floor(r() * 17));
+    const timed: StockTrade = { ...stock, sipTimestampNs: BigInt(tMs) * 1_000_000n, trfTimestampMs: r() < 0.5 ? tMs : pick(AWKWARD_NUMBERS) };
+    assert.equal(stockTradeText(timed, tMs, quoted), JSON.stringify(formatStockTrade(timed)));
 
     const trade = {
       sipTimestampNs: ns(), sequence: int(), ticker: str(), root: 'SPY', right: 'C', strike: 680, expiryDays: 20399,
