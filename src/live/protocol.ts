@@ -345,6 +345,8 @@ class Scanner {
   pos = 0;
   strStart = 0;
   strEnd = 0;
+  /** The number {@link number} read last (a double field: updated in place, no allocation). */
+  value = Number.NaN;
   constructor(readonly text: string) {}
 
   /** Only whitespace is left. */
@@ -381,23 +383,24 @@ class Scanner {
   }
 
   /**
-   * A JSON number of at most 15 digits without exponent, as JSON.parse reads it (mantissa and
-   * 10^fraction digits are exact doubles, so their quotient is the correctly rounded value); NaN
-   * when the number has another form.
+   * Reads a JSON number of at most 15 digits without exponent into {@link value}, as JSON.parse
+   * reads it (mantissa and 10^fraction digits are exact doubles, so their quotient is the
+   * correctly rounded value); false when the number has another form. (A field rather than a
+   * return value: this is not inlined into the frame loop, and a returned double is boxed.)
    */
-  number(): number {
+  number(): boolean {
     const t = this.text;
     let i = this.pos;
     let c = t.charCodeAt(i);
     while (c === CH_SPACE || c === CH_LF || c === CH_CR || c === CH_TAB) c = t.charCodeAt(++i);
     let negative = false;
     if (c === CH_MINUS) { negative = true; c = t.charCodeAt(++i); }
-    if (!(c >= CH_0 && c <= CH_9)) return Number.NaN;
+    if (!(c >= CH_0 && c <= CH_9)) return false;
     let m = 0;
     let digits = 0;
     if (c === CH_0) {
       c = t.charCodeAt(++i);
-      if (c >= CH_0 && c <= CH_9) return Number.NaN; // leading zero: not JSON
+      if (c >= CH_0 && c <= CH_9) return false; // leading zero: not JSON
       digits = 1;
     } else {
       while (c >= CH_0 && c <= CH_9) { m = m * 10 + (c - CH_0); digits++; c = t.charCodeAt(++i); }
@@ -405,13 +408,14 @@ class Scanner {
     let fraction = 0;
     if (c === CH_DOT) {
       c = t.charCodeAt(++i);
-      if (!(c >= CH_0 && c <= CH_9)) return Number.NaN;
+      if (!(c >= CH_0 && c <= CH_9)) return false;
       while (c >= CH_0 && c <= CH_9) { m = m * 10 + (c - CH_0); digits++; fraction++; c = t.charCodeAt(++i); }
     }
-    if (digits > 15 || c === 0x65 || c === 0x45) return Number.NaN; // too long to be exact, or an exponent
+    if (digits > 15 || c === 0x65 || c === 0x45) return false; // too long to be exact, or an exponent
     this.pos = i;
     const v = fraction === 0 ? m : m / POW10[fraction]!;
-    return negative ? -v : v;
+    this.value = negative ? -v : v;
+    return true;
   }
 }
 
@@ -422,9 +426,10 @@ class Scanner {
 const NO_CONDITIONS: readonly number[] = Object.freeze([]);
 const conditionScratch: number[] = [];
 
-function sameCodes(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Is `a` the first `n` codes of `b`? */
+function sameCodes(a: readonly number[], b: readonly number[], n: number): boolean {
+  if (a.length !== n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
@@ -482,25 +487,25 @@ export function parseDataFrameFast(text: string): ParsedFrame | undefined {
           if (sc.peek() !== CH_LBRACKET) return undefined;
           sc.pos++;
           if (sc.peek() === CH_RBRACKET) { sc.pos++; conditions = NO_CONDITIONS; break; }
+          // Read into a scratch array by index (setting `length = 0` would drop its storage, one allocation per list).
           const codes = conditionScratch;
-          codes.length = 0;
+          let count = 0;
           for (;;) {
-            const v = sc.number();
-            if (!Number.isInteger(v)) return undefined;
-            codes.push(v);
+            if (!sc.number() || !Number.isInteger(sc.value)) return undefined;
+            codes[count++] = sc.value;
             const c = sc.peek();
             sc.pos++;
             if (c === CH_RBRACKET) break;
             if (c !== CH_COMMA) return undefined;
           }
           // Lists repeat (a stream's prints mostly carry the same few): share the previous one when equal.
-          if (!sameCodes(prevConditions, codes)) prevConditions = codes.slice();
+          if (!sameCodes(prevConditions, codes, count)) prevConditions = codes.slice(0, count);
           conditions = prevConditions;
           break;
         }
         default: {
-          const v = sc.number();
-          if (v !== v) return undefined;
+          if (!sc.number()) return undefined;
+          const v = sc.value;
           switch (bit) {
             case F_X: x = v; break;
             case F_Z: z = v; break;
@@ -562,15 +567,29 @@ export function parseDataFrameFast(text: string): ParsedFrame | undefined {
         // Optional fields of another type are ignored by parseStockTrade; here they give up.
         if (((seen & F_X) !== 0 && !Number.isInteger(x)) || ((seen & F_Z) !== 0 && !Number.isInteger(z))
           || ((seen & F_TRFI) !== 0 && !Number.isInteger(trfi)) || ((seen & F_TRFT) !== 0 && !Number.isSafeInteger(trft))) return undefined;
-        const trade: { -readonly [K in keyof StockTrade]: StockTrade[K] } = {
-          sym: entry.sym, sipTimestampNs: ns, sequence: q, price: p, size, conditions: conditions ?? NO_CONDITIONS, correction: 0,
-        };
-        if ((seen & F_X) !== 0) trade.exchange = x;
-        if ((seen & F_I) !== 0) trade.tradeId = idEnd - idStart >= 13 ? JSON.parse(text.slice(idStart - 1, idEnd + 1)) as string : text.slice(idStart, idEnd);
-        if ((seen & F_Z) !== 0) trade.tape = z;
-        if ((seen & F_TRFI) !== 0) trade.trfId = trfi;
-        if ((seen & F_TRFT) !== 0) trade.trfTimestampMs = trft;
-        events.push({ kind: 'stockTrade', trade });
+        const c = conditions ?? NO_CONDITIONS;
+        const optional = seen & (F_X | F_I | F_Z | F_TRFI | F_TRFT);
+        // The feed's usual shapes as one literal each (adding properties one by one allocates the object's property storage).
+        if (optional === (F_X | F_I | F_Z)) {
+          const tradeId = idEnd - idStart >= 13 ? JSON.parse(text.slice(idStart - 1, idEnd + 1)) as string : text.slice(idStart, idEnd);
+          events.push({ kind: 'stockTrade', trade: { sym: entry.sym, sipTimestampNs: ns, sequence: q, price: p, size, conditions: c, correction: 0, exchange: x, tradeId, tape: z } });
+        } else if (optional === (F_X | F_I | F_Z | F_TRFI | F_TRFT)) {
+          const tradeId = idEnd - idStart >= 13 ? JSON.parse(text.slice(idStart - 1, idEnd + 1)) as string : text.slice(idStart, idEnd);
+          events.push({
+            kind: 'stockTrade',
+            trade: { sym: entry.sym, sipTimestampNs: ns, sequence: q, price: p, size, conditions: c, correction: 0, exchange: x, tradeId, tape: z, trfId: trfi, trfTimestampMs: trft },
+          });
+        } else {
+          const trade: { -readonly [K in keyof StockTrade]: StockTrade[K] } = {
+            sym: entry.sym, sipTimestampNs: ns, sequence: q, price: p, size, conditions: c, correction: 0,
+          };
+          if ((seen & F_X) !== 0) trade.exchange = x;
+          if ((seen & F_I) !== 0) trade.tradeId = idEnd - idStart >= 13 ? JSON.parse(text.slice(idStart - 1, idEnd + 1)) as string : text.slice(idStart, idEnd);
+          if ((seen & F_Z) !== 0) trade.tape = z;
+          if ((seen & F_TRFI) !== 0) trade.trfId = trfi;
+          if ((seen & F_TRFT) !== 0) trade.trfTimestampMs = trft;
+          events.push({ kind: 'stockTrade', trade });
+        }
       }
     }
     const c = sc.peek();
