@@ -85,12 +85,25 @@ interface ClusterState {
   ended: boolean;
   /**
    * The cluster's events that arrived in order (each at or after the previous one in the total
-   * order): a sorted run, read from `head`. Events arriving out of order go to the heap.
+   * order): a sorted run in slots [head, tail), kept as parallel arrays (no object per event):
+   * the events, their time keys (Number(time), as Entry.timeKey) and their arrival numbers.
+   * Time, rank and sequence are read from the event when keys tie. Events arriving out of order
+   * go to the heap. `events` grows by push (never longer than `keys`); its slots outside
+   * [head, tail) hold undefined.
    */
-  run: Entry[];
+  events: (FeedDataEvent | undefined)[];
+  keys: Float64Array;
+  arrivals: Float64Array;
   head: number;
+  tail: number;
 }
 
+/** Slots of a run's typed arrays when created (and after it shrinks back). */
+const RUN_INITIAL_CAPACITY = 1024;
+/** An emptied run whose storage grew beyond this many slots gives it back. */
+const RUN_SHRINK_CAPACITY = 1 << 16;
+
+/** An out-of-order event waiting in the heap. */
 interface Entry {
   readonly event: FeedDataEvent;
   readonly timeNs: bigint;
@@ -112,9 +125,23 @@ function before(a: Entry, b: Entry): boolean {
   return a.arrival < b.arrival;
 }
 
-/** `timeNs` (with its key) ≤ `w` (with its key). */
-function atOrBefore(timeKey: number, timeNs: bigint, wKey: number, w: bigint): boolean {
-  return timeKey !== wKey ? timeKey < wKey : timeNs <= w;
+/** KIND_RANK[e.kind] without a keyed lookup (the same ranks). */
+function rankOf(e: FeedDataEvent): number {
+  return e.kind === 'optionQuote' ? 0 : e.kind === 'stockTrade' ? 1 : 2;
+}
+
+/**
+ * {@link compareEvents} of two events whose time keys are equal (time, rank, sequence; no arrival).
+ * Takes no double argument, so a call that is not inlined boxes nothing.
+ */
+function compareTied(a: FeedDataEvent, b: FeedDataEvent): number {
+  const ta = eventTimeNs(a), tb = eventTimeNs(b);
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  const ra = rankOf(a), rb = rankOf(b);
+  if (ra !== rb) return ra - rb;
+  const sa = eventSequence(a), sb = eventSequence(b);
+  if (sa !== sb) return sa < sb ? -1 : 1; // as before(), whatever the numbers
+  return 0;
 }
 
 /** What {@link EventMerger.push} did with an event. */
@@ -125,7 +152,10 @@ export type PushOutcome = 'buffered' | 'late';
  * order per cluster) are appended to that cluster's sorted run; the few that do not go to a
  * binary heap. Releasing merges the run heads and the heap top (a k-way merge of ≤ clusters + 1
  * sorted sources), so a push and a release cost O(1) comparisons instead of O(log depth), with
- * exactly the order of a single heap (the order is total: arrival breaks every tie).
+ * exactly the order of a single heap (the order is total: arrival breaks every tie). A run is
+ * kept as parallel arrays (events, Float64Array time keys and arrival numbers) that grow by
+ * doubling and slide back to the start when half of them is released, so the common path
+ * allocates nothing per event; only heap entries (out-of-order events, rare) are objects.
  */
 export class EventMerger {
   readonly allowedLatenessNs: bigint;
@@ -165,7 +195,10 @@ export class EventMerger {
     this.#lastArrivalMs = options.startMs;
     for (const c of options.clusters) {
       if (this.#clusters.has(c)) continue;
-      const state: ClusterState = { maxSeenNs: undefined, maxSeenKey: Number.NEGATIVE_INFINITY, maxSeenVersion: 0, lastArrivalMs: options.startMs, ended: false, run: [], head: 0 };
+      const state: ClusterState = { maxSeenNs: undefined, maxSeenKey: Number.NEGATIVE_INFINITY, maxSeenVersion: 0, lastArrivalMs: options.startMs, ended: false,
+        events: [], keys: new Float64Array(RUN_INITIAL_CAPACITY), arrivals: new Float64Array(RUN_INITIAL_CAPACITY),
+        head: 0, tail: 0,
+      };
       this.#clusters.set(c, state);
       this.#states.push(state);
     }
@@ -206,14 +239,38 @@ export class EventMerger {
       this.#globalMaxNs = timeNs;
       this.#globalMaxKey = timeKey;
     }
-    if (this.#watermarkNs !== undefined && atOrBefore(timeKey, timeNs, this.#watermarkKey, this.#watermarkNs)) {
-      this.#late++;
-      return 'late';
+    const w = this.#watermarkNs;
+    if (w !== undefined) {
+      // At or behind the watermark (the key decides unless equal). Inline, not a helper: a call
+      // that is not inlined would box its double arguments.
+      const wKey = this.#watermarkKey;
+      if (timeKey !== wKey ? timeKey < wKey : timeNs <= w) {
+        this.#late++;
+        return 'late';
+      }
     }
-    const entry: Entry = { event, timeNs, timeKey, rank: KIND_RANK[event.kind], sequence: eventSequence(event), arrival: this.#arrivals++ };
-    const run = state.run;
-    if (state.head === run.length || !before(entry, run[run.length - 1]!)) run.push(entry);
-    else this.#heapPush(entry);
+    const arrival = this.#arrivals++;
+    const tail = state.tail;
+    // In order when not before the run's last event (the same rules as before(): key, then time,
+    // rank, sequence; a full tie is in order since this arrival is the latest).
+    let inOrder = tail === state.head;
+    if (!inOrder) {
+      const lastKey = state.keys[tail - 1]!;
+      inOrder = timeKey !== lastKey ? timeKey > lastKey : compareTied(event, state.events[tail - 1]!) >= 0;
+    }
+    if (inOrder) {
+      // In order: appended to the run.
+      if (tail === state.keys.length) this.#makeRoom(state);
+      const t = state.tail;
+      const events = state.events;
+      if (t === events.length) events.push(event);
+      else events[t] = event;
+      state.keys[t] = timeKey;
+      state.arrivals[t] = arrival;
+      state.tail = t + 1;
+    } else {
+      this.#heapPush({ event, timeNs, timeKey, rank: rankOf(event), sequence: eventSequence(event), arrival });
+    }
     if (++this.#depth > this.#highWater) this.#highWater = this.#depth;
     return 'buffered';
   }
@@ -280,17 +337,17 @@ export class EventMerger {
     // Over the memory bound: the oldest go now, and the watermark follows them.
     while (this.#depth > this.maxBufferedEvents) {
       const oldest = this.#take()!;
-      if (this.#watermarkNs === undefined || oldest.timeNs > this.#watermarkNs) this.#setWatermark(oldest.timeNs);
+      const timeNs = eventTimeNs(oldest);
+      if (this.#watermarkNs === undefined || timeNs > this.#watermarkNs) this.#setWatermark(timeNs);
       this.#forced++;
       this.#released++;
-      onEvent(oldest.event);
+      onEvent(oldest);
     }
     const w = this.#watermarkNs;
     if (w === undefined) return undefined;
-    const wKey = this.#watermarkKey;
-    for (let next = this.#take(true, wKey, w); next !== undefined; next = this.#take(true, wKey, w)) {
+    for (let next = this.#take(true); next !== undefined; next = this.#take(true)) {
       this.#released++;
-      onEvent(next.event);
+      onEvent(next);
     }
     return w;
   }
@@ -302,7 +359,7 @@ export class EventMerger {
   drain(onEvent: (e: FeedDataEvent) => void): void {
     while (this.#depth > 0) {
       this.#released++;
-      onEvent(this.#take()!.event);
+      onEvent(this.#take()!);
     }
     if (this.#globalMaxNs !== undefined && (this.#watermarkNs === undefined || this.#globalMaxNs > this.#watermarkNs)) {
       this.#setWatermark(this.#globalMaxNs);
@@ -316,32 +373,93 @@ export class EventMerger {
 
   /**
    * Removes and returns the first buffered event in the total order (the smallest run head or
-   * the heap top); with `limit`, only when its time is ≤ `w`.
+   * the heap top); with `limit`, only when its time is ≤ the watermark (then defined).
    */
-  #take(limit = false, wKey = 0, w = 0n): Entry | undefined {
-    let best: Entry | undefined = this.#heap[0];
+  #take(limit = false): FeedDataEvent | undefined {
+    let best: FeedDataEvent | undefined;
+    let bestKey = 0;
+    let bestArrival = 0;
+    const heap = this.#heap;
+    if (heap.length > 0) {
+      const top = heap[0]!;
+      best = top.event;
+      bestKey = top.timeKey;
+      bestArrival = top.arrival;
+    }
     let from: ClusterState | undefined;
     const states = this.#states;
     for (let i = 0; i < states.length; i++) {
       const s = states[i]!;
-      if (s.head === s.run.length) continue;
-      const e = s.run[s.head]!;
-      if (best === undefined || before(e, best)) { best = e; from = s; }
+      const h = s.head;
+      if (h === s.tail) continue;
+      const key = s.keys[h]!, e = s.events[h]!, arrival = s.arrivals[h]!;
+      let first = best === undefined;
+      if (!first) {
+        if (key !== bestKey) first = key < bestKey;
+        else {
+          const c = compareTied(e, best!);
+          first = c !== 0 ? c < 0 : arrival < bestArrival;
+        }
+      }
+      if (first) {
+        best = e;
+        bestKey = key;
+        bestArrival = arrival;
+        from = s;
+      }
     }
-    if (best === undefined || (limit && !atOrBefore(best.timeKey, best.timeNs, wKey, w))) return undefined;
+    if (best === undefined) return undefined;
+    if (limit) {
+      const wKey = this.#watermarkKey;
+      if (bestKey !== wKey ? bestKey > wKey : eventTimeNs(best) > this.#watermarkNs!) return undefined;
+    }
     this.#depth--;
-    if (from === undefined) return this.#heapPop();
-    const run = from.run;
-    run[from.head++] = undefined as unknown as Entry; // let the event go
-    if (from.head === run.length) {
-      run.length = 0;
+    if (from === undefined) {
+      this.#heapPop();
+      return best;
+    }
+    const h = from.head;
+    from.events[h] = undefined; // let the event go
+    if (h + 1 === from.tail) {
       from.head = 0;
-    } else if (from.head >= 4096 && from.head * 2 >= run.length) {
-      run.copyWithin(0, from.head);
-      run.length -= from.head;
-      from.head = 0;
+      from.tail = 0;
+      if (from.keys.length > RUN_SHRINK_CAPACITY) {
+        from.keys = new Float64Array(RUN_INITIAL_CAPACITY);
+        from.arrivals = new Float64Array(RUN_INITIAL_CAPACITY);
+        from.events.length = 0;
+      }
+    } else {
+      from.head = h + 1;
     }
     return best;
+  }
+
+  /**
+   * The run's typed arrays are full up to their capacity: slides the live slots [head, tail) to
+   * the start, and doubles the arrays when more than half of them is live.
+   */
+  #makeRoom(s: ClusterState): void {
+    const head = s.head, tail = s.tail, live = tail - head;
+    if (head > 0) {
+      // A loop, not copyWithin: Array.prototype.copyWithin goes element by element through the
+      // generic property path (several times slower); the typed arrays' copyWithin is a memmove.
+      const events = s.events;
+      for (let i = 0; i < live; i++) events[i] = events[head + i];
+      for (let i = live; i < tail; i++) events[i] = undefined; // moved-from slots must not keep events alive
+      s.keys.copyWithin(0, head, tail);
+      s.arrivals.copyWithin(0, head, tail);
+      s.head = 0;
+      s.tail = live;
+    }
+    const capacity = s.keys.length;
+    if (live * 2 > capacity) {
+      const keys = new Float64Array(capacity * 2);
+      keys.set(s.keys);
+      const arrivals = new Float64Array(capacity * 2);
+      arrivals.set(s.arrivals);
+      s.keys = keys;
+      s.arrivals = arrivals;
+    }
   }
 
   #heapPush(e: Entry): void {
