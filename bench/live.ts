@@ -388,6 +388,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   // --runs of each (this machine's speed moves between consecutive runs), alternating unpinned and
   // pinned; the table reports the median run and lists them all.
   const runs = Math.max(1, Number(values.runs));
+  // Before any pinning: availableParallelism() follows this process's affinity.
+  const pinnable = canPin();
+  const allCores = `0-${availableParallelism() - 1}`;
   const free: LoopbackRun[] = [];
   const pinnedRuns: LoopbackRun[] = [];
   let mismatched = 0, withCorrections = 0;
@@ -401,14 +404,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     withCorrections = Math.max(withCorrections, cmp.withCorrections);
     free.push(r);
     // 1b. the same, on one core: this process on core 1, the replay on core 0
-    if (canPin()) {
+    if (pinnable) {
       pinSelf('1');
       try {
         replay = await startReplay(lake, ['--speed', 'max'], 0);
         pinnedRuns.push(await withReplay(replay, () => loopback(replay.url, config, aggression, false)));
         await replay.exited;
       } finally {
-        pinSelf(`0-${availableParallelism() - 1}`);
+        pinSelf(allCores);
       }
     }
   }
