@@ -111,7 +111,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     else process.stderr.write(`${message}\n`);
   };
 
-  const feed = await LakeFeed.open(lake, { threads: 2 });
+  const feed = await LakeFeed.open(lake, { threads: 2, memoryLimit: config.storage.duckdb_memory_limit });
   try {
     const contents = await feed.contents(date);
     const absent = [contents.stocksTrades ? '' : 'stocks-trades', contents.optionsTrades ? '' : 'options-trades'].filter((d) => d !== '');

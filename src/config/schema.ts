@@ -49,6 +49,11 @@ function nonEmptyString() {
   const m = expected('expected a non-empty string');
   return z.string(m).min(1, m);
 }
+/** A DuckDB memory size: a number and a unit, e.g. "512MB", "2GB", "1.5GiB". */
+function memorySize() {
+  const m = expected('expected a size such as "512MB" or "2GB"');
+  return z.string(m).regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, m);
+}
 function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z.enum(values, expected(`expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`));
 }
@@ -133,6 +138,7 @@ export const storageSection = z.object({
   row_group_rows: positiveInt().default(131_072),
   file_size_mb_target: positiveNumber().default(128),
   zstd_level: intInRange(1, 22).default(1),
+  duckdb_memory_limit: memorySize().default('512MB'),
 }, table);
 
 export const tuiSection = z.object({

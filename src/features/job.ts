@@ -38,7 +38,7 @@ import { cleanAbandoned } from '../lake/day-writer.js';
 import { partitionDir, stagingRoot } from '../lake/layout.js';
 import { lockLake, type LakeLock } from '../lake/lock.js';
 import { partitionMatches, readManifest, type ManifestEntry } from '../lake/manifest.js';
-import { LakeReader } from '../lake/reader.js';
+import { LakeReader, streamChunks, streamedQuery } from '../lake/reader.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { greeksDataset, type GreeksFlag, type UnderlyingTrade } from '../options/records.js';
 import { SIDE_REASON_NAMES, sideName, type Side } from '../options/aggression.js';
@@ -65,7 +65,7 @@ export interface FeaturesRequest {
   readonly signal?: AbortSignal;
   /** Recompute lake partitions whose inputs did not change. */
   readonly force?: boolean;
-  /** DuckDB memory_limit for the sorted reads (default '512MB'). */
+  /** DuckDB memory_limit for the sorted reads (default `[storage] duckdb_memory_limit`). */
   readonly duckdbMemoryLimit?: string;
 }
 
@@ -166,7 +166,7 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
       await cleanAbandoned(lake);
     }
     const [stocksManifest, greeksManifest] = await Promise.all([readManifest(lake, STOCKS_DATASET), readManifest(lake, greeksDataset(symbol))]);
-    const memoryLimit = req.duckdbMemoryLimit ?? '512MB';
+    const memoryLimit = req.duckdbMemoryLimit ?? config.storage.duckdb_memory_limit;
     reader = await LakeReader.open(lake, { memoryLimit, threads: 2, ...(toLake ? { tempDirectory } : {}) });
     duck = await DuckDBInstance.create(':memory:', { memory_limit: memoryLimit, threads: '2', ...(toLake ? { temp_directory: tempDirectory } : {}) });
     const mode = config.aggregations.aggression
@@ -471,22 +471,9 @@ async function* enrichedOptionTrades(duck: DuckDBInstance, lake: string, files: 
   const sql = `SELECT sip_timestamp, sequence, "right" = 'C' AS is_call, price, size, eligible,
       underlying_price, intrinsic, dadvv, gadvv, greeks_flag${aggression ? ', side, side_reason' : ''}
     FROM read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)
-    WHERE ${where}
-    ORDER BY sip_timestamp, sequence`;
-  const conn = await duck.connect();
-  try {
-    const result = await conn.stream(sql);
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (chunk === null || chunk.rowCount === 0) return;
-      yield featureOptionRecords(chunk, aggression);
-    }
-  } catch (e) {
-    if (e instanceof LakeError) throw e;
-    throw new LakeError(`reading options-greeks failed: ${(e as Error).message}`, { lake }, { cause: e });
-  } finally {
-    conn.closeSync();
-  }
+    WHERE ${where}`;
+  // streamChunks checks the row count (a streamed DuckDB result can end early without an error).
+  for await (const chunk of streamChunks(duck, lake, streamedQuery(sql, 'sip_timestamp, sequence'))) yield featureOptionRecords(chunk, aggression);
 }
 
 function featureOptionRecords(chunk: DuckDBDataChunk, aggression: boolean): SidedOptionTrade[] {

@@ -13,7 +13,7 @@ import { LocalSource } from '../sources/local.js';
 import { ProgressTracker } from '../observe/progress.js';
 import { optionDerivedColumns } from '../options/contract-columns.js';
 import { writeGz } from '../../test/support/gz.js';
-import { LakeReader, type LakeOptionTrade, type OptionQuoteColumns } from './reader.js';
+import { LakeReader, streamChunks, streamedQuery, type LakeOptionTrade, type OptionQuoteColumns } from './reader.js';
 import type { UnderlyingTrade } from '../options/records.js';
 import { LakeError } from '../util/errors.js';
 
@@ -183,5 +183,27 @@ test('option quotes of one symbol-day: selection, (time, sequence) order across 
     reader.close();
     rmSync(root, { recursive: true, force: true });
     rmSync(lake, { recursive: true, force: true });
+  }
+});
+
+test('streamChunks: every row of the query, and a stream shorter than its count is a LakeError, not a partial read', async () => {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(':memory:');
+  try {
+    const read = async (query: { sql: string; countSql: string }): Promise<number> => {
+      let rows = 0;
+      for await (const chunk of streamChunks(instance, '/lake', query)) rows += chunk.rowCount;
+      return rows;
+    };
+    // More than one chunk (DuckDB's are 2,048 rows), ordered: the count query has no sort.
+    const q = streamedQuery('SELECT range AS i FROM range(5000) WHERE range % 2 = 0', 'i DESC');
+    assert.equal(q.countSql, 'SELECT count(*) FROM (SELECT range AS i FROM range(5000) WHERE range % 2 = 0)');
+    assert.equal(await read(q), 2500);
+    // What DuckDB does when it runs out of memory mid-stream (an early end without an error),
+    // stood in for by a count that disagrees with the rows the stream returns.
+    await assert.rejects(read({ sql: q.sql, countSql: 'SELECT 2600' }),
+      (e: unknown) => e instanceof LakeError && /ended a result after 2500 of its 2600 rows/.test(e.message));
+  } finally {
+    instance.closeSync();
   }
 });

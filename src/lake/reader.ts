@@ -138,9 +138,9 @@ export class LakeReader {
     const sql = `SELECT sip_timestamp, coalesce(sequence_number, 0) AS sequence, price, size,
         coalesce(conditions, []::INTEGER[]) AS conditions, coalesce(correction, 0) AS correction
       FROM read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)
-      WHERE ticker = ${lit(symbol)}
-      ORDER BY sip_timestamp, sequence_number NULLS LAST, filename, file_row_number`;
-    for await (const chunk of this.chunks(sql)) yield underlyingRecords(chunk);
+      WHERE ticker = ${lit(symbol)}`;
+    const query = streamedQuery(sql, 'sip_timestamp, sequence_number NULLS LAST, filename, file_row_number');
+    for await (const chunk of this.chunks(query)) yield underlyingRecords(chunk);
   }
 
   /**
@@ -162,8 +162,7 @@ export class LakeReader {
         coalesce(p.exchange, 0) AS exchange, p.participant_timestamp
       FROM ${scan} AS p
       JOIN (VALUES ${offsets.join(', ')}) AS f(filename, row_offset) ON p.filename = f.filename
-      JOIN contracts AS c ON p.ticker = c.ticker
-      ORDER BY p.sip_timestamp, row_index`;
+      JOIN contracts AS c ON p.ticker = c.ticker`;
     let contracts: ContractColumns[] = [];
     const prepare = async (conn: DuckDBConnection): Promise<void> => {
       await conn.run(contractsSql);
@@ -173,7 +172,7 @@ export class LakeReader {
         strike: Number(strike), expiryDays: Number(expiryDays), adjusted: adjusted === true,
       }));
     };
-    for await (const chunk of this.chunks(tradesSql, prepare)) yield optionRecords(chunk, contracts);
+    for await (const chunk of this.chunks(streamedQuery(tradesSql, 'p.sip_timestamp, row_index'), prepare)) yield optionRecords(chunk, contracts);
   }
 
   /**
@@ -191,15 +190,16 @@ export class LakeReader {
     const quotesSql = `SELECT p.sip_timestamp, CAST(coalesce(p.sequence_number, 0) AS DOUBLE) AS sequence, CAST(c.id AS DOUBLE) AS id,
         coalesce(p.bid_price, 0) AS bid_price, coalesce(p.bid_size, 0) AS bid_size,
         coalesce(p.ask_price, 0) AS ask_price, coalesce(p.ask_size, 0) AS ask_size
-      FROM ${scan} AS p JOIN quote_contracts AS c ON p.ticker = c.ticker
-      ORDER BY p.sip_timestamp, sequence, p.filename, p.file_row_number`;
+      FROM ${scan} AS p JOIN quote_contracts AS c ON p.ticker = c.ticker`;
     let tickers: string[] = [];
     const prepare = async (conn: DuckDBConnection): Promise<void> => {
       await conn.run(contractsSql);
       const reader = await conn.runAndReadAll('SELECT ticker FROM quote_contracts ORDER BY id');
       tickers = reader.getRows().map(([ticker]) => String(ticker));
     };
-    for await (const chunk of this.chunks(quotesSql, prepare)) yield quoteColumns(chunk, tickers);
+    for await (const chunk of this.chunks(streamedQuery(quotesSql, 'p.sip_timestamp, sequence, p.filename, p.file_row_number'), prepare)) {
+      yield quoteColumns(chunk, tickers);
+    }
   }
 
   /**
@@ -228,7 +228,7 @@ export class LakeReader {
       tickers = reader.getRows().map(([ticker]) => String(ticker));
     };
     try {
-      for await (const chunk of this.chunks(quotesSql, prepare)) yield quoteColumns(chunk, tickers);
+      for await (const chunk of this.chunks(streamedQuery(quotesSql), prepare)) yield quoteColumns(chunk, tickers);
     } finally {
       const conn = await this.instance.connect();
       try { await conn.run(`DROP TYPE IF EXISTS ${type}`); } finally { conn.closeSync(); }
@@ -249,15 +249,14 @@ export class LakeReader {
     const tradesSql = `SELECT p.sip_timestamp, p.file_row_number + f.row_offset AS row_index, c.id, p.price
       FROM ${scan} AS p
       JOIN (VALUES ${offsets.join(', ')}) AS f(filename, row_offset) ON p.filename = f.filename
-      JOIN trade_contracts AS c ON p.ticker = c.ticker
-      ORDER BY row_index`;
+      JOIN trade_contracts AS c ON p.ticker = c.ticker`;
     let tickers: string[] = [];
     const prepare = async (conn: DuckDBConnection): Promise<void> => {
       await conn.run(contractsSql);
       const reader = await conn.runAndReadAll('SELECT ticker FROM trade_contracts ORDER BY id');
       tickers = reader.getRows().map(([ticker]) => String(ticker));
     };
-    for await (const chunk of this.chunks(tradesSql, prepare)) yield tradeKeyColumns(chunk, tickers);
+    for await (const chunk of this.chunks(streamedQuery(tradesSql, 'row_index'), prepare)) yield tradeKeyColumns(chunk, tickers);
   }
 
   /** Row count of each Parquet file (from the footers). */
@@ -289,8 +288,8 @@ export class LakeReader {
   }
 
   /** Streams a query's chunks; the connection closes when the consumer stops (even early). */
-  private chunks(sql: string, prepare?: (conn: DuckDBConnection) => Promise<void>): AsyncGenerator<DuckDBDataChunk> {
-    return streamChunks(this.instance, this.lake, sql, prepare);
+  private chunks(query: StreamedQuery, prepare?: (conn: DuckDBConnection) => Promise<void>): AsyncGenerator<DuckDBDataChunk> {
+    return streamChunks(this.instance, this.lake, query, prepare);
   }
 
   close(): void {
@@ -298,20 +297,47 @@ export class LakeReader {
   }
 }
 
+/** A streamed query and the count of the rows it must return. */
+export interface StreamedQuery {
+  readonly sql: string;
+  /** `SELECT count(*)` of the same rows (without the ORDER BY: counting does not need the sort). */
+  readonly countSql: string;
+}
+
+/** `select` (SELECT ... FROM ... WHERE ..., no ORDER BY) ordered by `orderBy`, with its row count query. */
+export function streamedQuery(select: string, orderBy?: string): StreamedQuery {
+  return { sql: orderBy === undefined ? select : `${select}\n      ORDER BY ${orderBy}`, countSql: `SELECT count(*) FROM (${select})` };
+}
+
 /**
- * Streams a query's result chunks on a connection of its own; the connection
- * closes when the consumer stops (even early). Failures become LakeErrors.
+ * Streams a query's result chunks on a connection of its own; the connection closes when the
+ * consumer stops (even early). Failures become LakeErrors.
+ *
+ * The row count is checked: DuckDB's streamed results can end early without an error (measured
+ * with @duckdb/node-api 1.5: a sorted read that runs out of its memory_limit while another
+ * query runs returned an empty chunk after 0.49 M of 6 M rows, and the bindings expose no
+ * result error), so the rows are counted first (`query.countSql`, a scan without the sort) and
+ * a stream that ends short is a LakeError, never a silently partial read.
  */
-export async function* streamChunks(instance: DuckDBInstance, lake: string, sql: string, prepare?: (conn: DuckDBConnection) => Promise<void>): AsyncGenerator<DuckDBDataChunk> {
+export async function* streamChunks(instance: DuckDBInstance, lake: string, query: StreamedQuery,
+  prepare?: (conn: DuckDBConnection) => Promise<void>): AsyncGenerator<DuckDBDataChunk> {
   let conn: DuckDBConnection | undefined;
   try {
     conn = await instance.connect();
     await prepare?.(conn);
-    const result = await conn.stream(sql);
+    const expected = Number((await conn.runAndReadAll(query.countSql)).getRows()[0]![0]);
+    const result = await conn.stream(query.sql);
+    let rows = 0;
     for (;;) {
       const chunk = await result.fetchChunk();
-      if (chunk === null || chunk.rowCount === 0) return;
+      if (chunk === null || chunk.rowCount === 0) break;
+      rows += chunk.rowCount;
       yield chunk;
+    }
+    if (rows !== expected) {
+      throw new LakeError(`reading the lake failed: DuckDB ended a result after ${rows} of its ${expected} rows without reporting an error `
+        + '(it does so when it runs out of its memory limit during a sorted read); the read was abandoned: raise [storage] duckdb_memory_limit '
+        + 'in config.toml and rerun', { lake });
     }
   } catch (e) {
     if (e instanceof LakeError) throw e;

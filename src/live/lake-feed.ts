@@ -20,7 +20,9 @@
  */
 import { readdir } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBListVector, type DuckDBVector } from '@duckdb/node-api';
-import { LakeReader, copyValues, intList, streamChunks, type LakeReaderOptions, type OptionSelection } from '../lake/reader.js';
+import {
+  LakeReader, copyValues, intList, streamChunks, streamedQuery, type LakeReaderOptions, type OptionSelection, type StreamedQuery,
+} from '../lake/reader.js';
 import { partitionDir } from '../lake/layout.js';
 import type { OptionTrade } from '../options/records.js';
 import { msOfNs, type OptionQuote, type StockTrade } from './protocol.js';
@@ -151,9 +153,9 @@ export class LakeFeed {
         CAST(size AS DOUBLE) AS size, coalesce(conditions, []::INTEGER[]) AS conditions, CAST(coalesce(correction, 0) AS DOUBLE) AS correction,
         ${nanIfNull('exchange')}, id, ${nanIfNull('tape')}, ${nanIfNull('trf_id')}, coalesce(trf_timestamp, 0) AS trf_timestamp
       FROM read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)
-      WHERE ticker = ${lit(symbol)}
-      ORDER BY sip_timestamp, sequence_number NULLS LAST, filename, file_row_number`;
-    for await (const chunk of this.chunks(sql)) yield stockTradeRecords(chunk, symbol);
+      WHERE ticker = ${lit(symbol)}`;
+    const query = streamedQuery(sql, 'sip_timestamp, sequence_number NULLS LAST, filename, file_row_number');
+    for await (const chunk of this.chunks(query)) yield stockTradeRecords(chunk, symbol);
   }
 
   /**
@@ -192,20 +194,20 @@ export class LakeFeed {
         CAST(coalesce(p.bid_price, 0) AS DOUBLE) AS bid_price, CAST(coalesce(p.ask_price, 0) AS DOUBLE) AS ask_price,
         CAST(coalesce(p.bid_size, 0) AS DOUBLE) AS bid_size, CAST(coalesce(p.ask_size, 0) AS DOUBLE) AS ask_size,
         CAST(coalesce(p.bid_exchange, 0) AS DOUBLE) AS bid_exchange, CAST(coalesce(p.ask_exchange, 0) AS DOUBLE) AS ask_exchange
-      FROM ${scan} AS p JOIN replay_quote_contracts AS c ON p.ticker = c.ticker
-      ORDER BY p.sip_timestamp, sequence, p.filename, p.file_row_number`;
+      FROM ${scan} AS p JOIN replay_quote_contracts AS c ON p.ticker = c.ticker`;
     let tickers: string[] = [];
     const prepare = async (conn: DuckDBConnection): Promise<void> => {
       await conn.run(contractsSql);
       const reader = await conn.runAndReadAll('SELECT ticker FROM replay_quote_contracts ORDER BY id');
       tickers = reader.getRows().map(([ticker]) => String(ticker));
     };
-    for await (const chunk of streamChunks(this.duckdb, this.lake, sql, prepare)) yield optionQuoteRecords(chunk, tickers);
+    const query = streamedQuery(sql, 'p.sip_timestamp, sequence, p.filename, p.file_row_number');
+    for await (const chunk of streamChunks(this.duckdb, this.lake, query, prepare)) yield optionQuoteRecords(chunk, tickers);
   }
 
   /** Streams a query's chunks; the connection closes when the consumer stops (even early). */
-  private chunks(sql: string): AsyncGenerator<DuckDBDataChunk> {
-    return streamChunks(this.duckdb, this.lake, sql);
+  private chunks(query: StreamedQuery): AsyncGenerator<DuckDBDataChunk> {
+    return streamChunks(this.duckdb, this.lake, query);
   }
 
   close(): void {

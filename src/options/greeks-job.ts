@@ -249,7 +249,7 @@ export interface GreeksRequest {
   readonly force?: boolean;
   /** Encode Parquet on a worker thread (default true). */
   readonly useWorkerWriter?: boolean;
-  /** DuckDB memory_limit for the sorted reads (default '512MB'). */
+  /** DuckDB memory_limit for the sorted reads (default `[storage] duckdb_memory_limit`). */
   readonly duckdbMemoryLimit?: string;
   readonly version?: string;
 }
@@ -342,7 +342,7 @@ export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
     const [stocksManifest, optionsManifest, quotesManifest, greeksManifest] = await Promise.all(
       ['stocks-trades', 'options-trades', 'options-quotes', greeksDataset(symbol)].map((d) => readManifest(lake, d)));
     await mkdir(tempDirectory, { recursive: true }); // DuckDB creates only the last level when it spills
-    reader = await LakeReader.open(lake, { memoryLimit: req.duckdbMemoryLimit ?? '512MB', threads: 2, tempDirectory });
+    reader = await LakeReader.open(lake, { memoryLimit: req.duckdbMemoryLimit ?? req.config.storage.duckdb_memory_limit, threads: 2, tempDirectory });
 
     tracker.startRun({ command: 'greeks', daysTotal: req.days.length, filesTotal: req.days.length });
     const legacy = await legacyGreeksDays(lake);
