@@ -14,22 +14,12 @@ import type { OptionTrade } from '../options/records.js';
 import type { TradeSide } from '../features/value-sets.js';
 import { LivePipeline, type RowEmission } from './pipeline.js';
 import type { FeedCluster, FeedDataEvent, OptionQuote, StockTrade } from './protocol.js';
+import { mulberry32 } from '../../test/support/rng.js';
 
 const calendar = new NyseCalendar();
 const DAY = '2025-11-07';
 const MS = 1_000_000n;
 const OPEN_MS = Number(nyWallClockToUtcNs(DAY, 10, 0) / MS);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Tape {
   readonly stocks: StockTrade[];

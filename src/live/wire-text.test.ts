@@ -3,18 +3,7 @@ import assert from 'node:assert/strict';
 import type { OptionTrade } from '../options/records.js';
 import { formatOptionQuote, formatOptionTrade, formatStockTrade, msOfNs, type OptionQuote, type StockTrade } from './protocol.js';
 import { QuotedStrings, frameText, optionQuoteText, optionTradeText, stockTradeText } from './wire-text.js';
-
-/** A deterministic PRNG (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../test/support/rng.js';
 
 const AWKWARD_NUMBERS = [0, -0, 1, -1, 0.1, 0.30000000000000004, 1e21, 1e-7, 123456789.125, 5e-324, Number.MAX_VALUE,
   Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2 ** 53 + 2, 680.01];
@@ -23,7 +12,7 @@ const AWKWARD_TIMES = [0, 1, 999_999, 1_000_000, 1_000_001, 1_762_525_800_000, 1
 const AWKWARD_STRINGS = ['SPY', 'BRK.A', 'O:SPY251107C00680000', '', 'a"b', 'back\\slash', 'tab\there', 'ünïcode', '\u0001', '\ud800'];
 
 test('text formatters write exactly JSON.stringify of the wire objects, over random and awkward records', () => {
-  const r = rng(7);
+  const r = mulberry32(7);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const number = (): number => (r() < 0.3 ? pick(AWKWARD_NUMBERS) : Math.round(r() * 1e6) / 100);
   const int = (): number => (r() < 0.1 ? pick(AWKWARD_NUMBERS) : Math.floor(r() * 1000));
