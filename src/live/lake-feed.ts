@@ -217,19 +217,25 @@ export class LakeFeed {
 }
 
 
+/** A NOT NULL DOUBLE column of a chunk, copied out. */
+function float64Column(chunk: DuckDBDataChunk, c: number): Float64Array {
+  const out = new Float64Array(chunk.rowCount);
+  copyValues(chunk.getColumnVector(c), chunk.rowCount, out);
+  return out;
+}
+
+/** A NOT NULL BIGINT column of a chunk, copied out. */
+function int64Column(chunk: DuckDBDataChunk, c: number): BigInt64Array {
+  const out = new BigInt64Array(chunk.rowCount);
+  copyValues(chunk.getColumnVector(c), chunk.rowCount, out);
+  return out;
+}
+
 /** Columns: see {@link LakeFeed.stockTradeChunks}: sip_timestamp and trf_timestamp BIGINT, conditions a list, id a string, the rest DOUBLE (NaN = null). */
 function stockTradeRecords(chunk: DuckDBDataChunk, symbol: string): StockTrade[] {
   const n = chunk.rowCount;
-  const big = (c: number): BigInt64Array => {
-    const out = new BigInt64Array(n);
-    copyValues(chunk.getColumnVector(c), n, out);
-    return out;
-  };
-  const col = (c: number): Float64Array => {
-    const out = new Float64Array(n);
-    copyValues(chunk.getColumnVector(c), n, out);
-    return out;
-  };
+  const big = (c: number): BigInt64Array => int64Column(chunk, c);
+  const col = (c: number): Float64Array => float64Column(chunk, c);
   const ts = big(0), seq = col(1), price = col(2), size = col(3), correction = col(5), exchange = col(6), tape = col(8);
   const trfId = col(9), trfTs = big(10);
   const conditions = chunk.getColumnVector(4) as DuckDBListVector, id = chunk.getColumnVector(7) as DuckDBVector<string | null>;
@@ -262,13 +268,8 @@ function stockTradeRecords(chunk: DuckDBDataChunk, symbol: string): StockTrade[]
 /** Columns: sip_timestamp BIGINT, then sequence, contract id, bid, ask, bid size, ask size, bid exchange, ask exchange (DOUBLE, NOT NULL). */
 function optionQuoteRecords(chunk: DuckDBDataChunk, tickers: readonly string[]): OptionQuote[] {
   const n = chunk.rowCount;
-  const ts = new BigInt64Array(n);
-  copyValues(chunk.getColumnVector(0), n, ts);
-  const col = (c: number): Float64Array => {
-    const out = new Float64Array(n);
-    copyValues(chunk.getColumnVector(c), n, out);
-    return out;
-  };
+  const ts = int64Column(chunk, 0);
+  const col = (c: number): Float64Array => float64Column(chunk, c);
   const seq = col(1), id = col(2), bid = col(3), ask = col(4), bidSize = col(5), askSize = col(6), bidExchange = col(7), askExchange = col(8);
   const out = new Array<OptionQuote>(n);
   for (let i = 0; i < n; i++) {
