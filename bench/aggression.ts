@@ -49,7 +49,7 @@ import { Rng } from '../src/demo/prng.js';
 import { DATASETS, objectKey } from '../src/formats/datasets.js';
 import { underlyingFilter } from '../src/formats/filters.js';
 import { runIngest } from '../src/ingest/run.js';
-import { LakeReader, type LakeOptionTrade, type OptionQuoteColumns } from '../src/lake/reader.js';
+import { LakeReader, lit, type LakeOptionTrade, type OptionQuoteColumns } from '../src/lake/reader.js';
 import { ProgressTracker } from '../src/observe/progress.js';
 import { QuoteStreamClassifier, TradeSides, type AggressionSummary } from '../src/options/aggression-job.js';
 import { Classification, TickTest, classify, aggressionParamsFromConfig } from '../src/options/aggression.js';
@@ -380,8 +380,6 @@ async function duckSides(sql: string): Promise<{ seconds: number; sides: SideCou
     instance.closeSync();
   }
 }
-
-const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 async function childDuckLake(lake: string): Promise<ChildResult[]> {
   const glob = (d: string) => `read_parquet(${lit(join(lake, d, `date=${DATE}`, '*.parquet'))})`;

@@ -38,7 +38,7 @@ import { cleanAbandoned } from '../lake/day-writer.js';
 import { partitionDir, stagingRoot } from '../lake/layout.js';
 import { lockLake, type LakeLock } from '../lake/lock.js';
 import { partitionMatches, readManifest, type ManifestEntry } from '../lake/manifest.js';
-import { LakeReader, streamChunks, streamedQuery } from '../lake/reader.js';
+import { LakeReader, lit, streamChunks, streamedQuery } from '../lake/reader.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { greeksDataset, type GreeksFlag, type UnderlyingTrade } from '../options/records.js';
 import { SIDE_REASON_NAMES, sideName, type Side } from '../options/aggression.js';
@@ -450,8 +450,6 @@ async function feedDay(engine: FeatureEngine, reader: LakeReader, duck: DuckDBIn
   }
 }
 
-/** SQL string literal. */
-const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** An option trade as the engine reads it, with its aggressor side (0 and NoQuote when the table has no sides). */
 interface SidedOptionTrade extends FeatureOptionTrade {

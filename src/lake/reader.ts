@@ -92,17 +92,31 @@ export interface OptionTradeKeyColumns {
 let typeCounter = 0;
 
 /** SQL string literal. */
-const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+export const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** The WHERE condition of an option selection over the decoded contract columns. */
 /** A scan of partition files with each row's file name and row number in its file. */
-function rowNumberedScan(files: readonly string[]): string {
+/** A scan of `files` with their file name and row number columns, without hive columns. */
+export function rowNumberedScan(files: readonly string[]): string {
   return `read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)`;
 }
 
-function optionWhere(selection: OptionSelection): string {
+/** The rows of the selected contracts: underlying = symbol, or root among the extra roots. */
+export function optionWhere(selection: OptionSelection): string {
   const roots = selection.extraRoots ?? [];
   return `underlying = ${lit(selection.underlying)}` + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
+}
+
+/**
+ * Creates the temp table `table(id, ticker)` of the distinct tickers of `scan WHERE where` (ids
+ * in ticker order) on `conn`; returns the tickers by id. Streams then carry the id, not a
+ * string to decode per row.
+ */
+export async function createTickerDictionary(conn: DuckDBConnection, table: string, scan: string, where: string): Promise<string[]> {
+  await conn.run(`CREATE TEMP TABLE ${table} AS
+      SELECT row_number() OVER (ORDER BY ticker) - 1 AS id, ticker FROM (SELECT DISTINCT ticker FROM ${scan} WHERE ${where})`);
+  const reader = await conn.runAndReadAll(`SELECT ticker FROM ${table} ORDER BY id`);
+  return reader.getRows().map(([ticker]) => String(ticker));
 }
 
 export class LakeReader {
@@ -185,18 +199,12 @@ export class LakeReader {
     const files = await this.partitionFiles('options-quotes', date);
     const where = optionWhere(selection);
     const scan = rowNumberedScan(files);
-    const contractsSql = `CREATE TEMP TABLE quote_contracts AS
-      SELECT row_number() OVER (ORDER BY ticker) - 1 AS id, ticker FROM (SELECT DISTINCT ticker FROM ${scan} WHERE ${where})`;
     const quotesSql = `SELECT p.sip_timestamp, CAST(coalesce(p.sequence_number, 0) AS DOUBLE) AS sequence, CAST(c.id AS DOUBLE) AS id,
         coalesce(p.bid_price, 0) AS bid_price, coalesce(p.bid_size, 0) AS bid_size,
         coalesce(p.ask_price, 0) AS ask_price, coalesce(p.ask_size, 0) AS ask_size
       FROM ${scan} AS p JOIN quote_contracts AS c ON p.ticker = c.ticker`;
     let tickers: string[] = [];
-    const prepare = async (conn: DuckDBConnection): Promise<void> => {
-      await conn.run(contractsSql);
-      const reader = await conn.runAndReadAll('SELECT ticker FROM quote_contracts ORDER BY id');
-      tickers = reader.getRows().map(([ticker]) => String(ticker));
-    };
+    const prepare = async (conn: DuckDBConnection): Promise<void> => { tickers = await createTickerDictionary(conn, 'quote_contracts', scan, where); };
     for await (const chunk of this.chunks(streamedQuery(quotesSql, 'p.sip_timestamp, sequence, p.filename, p.file_row_number'), prepare)) {
       yield quoteColumns(chunk, tickers);
     }
@@ -244,17 +252,13 @@ export class LakeReader {
     const files = await this.partitionFiles('options-trades', date);
     const offsets = await this.rowOffsets(files);
     const scan = rowNumberedScan(files);
-    const contractsSql = `CREATE TEMP TABLE trade_contracts AS
-      SELECT row_number() OVER (ORDER BY ticker) - 1 AS id, ticker FROM (SELECT DISTINCT ticker FROM ${scan} WHERE ${optionWhere(selection)})`;
     const tradesSql = `SELECT p.sip_timestamp, p.file_row_number + f.row_offset AS row_index, c.id, p.price
       FROM ${scan} AS p
       JOIN (VALUES ${offsets.join(', ')}) AS f(filename, row_offset) ON p.filename = f.filename
       JOIN trade_contracts AS c ON p.ticker = c.ticker`;
     let tickers: string[] = [];
     const prepare = async (conn: DuckDBConnection): Promise<void> => {
-      await conn.run(contractsSql);
-      const reader = await conn.runAndReadAll('SELECT ticker FROM trade_contracts ORDER BY id');
-      tickers = reader.getRows().map(([ticker]) => String(ticker));
+      tickers = await createTickerDictionary(conn, 'trade_contracts', scan, optionWhere(selection));
     };
     for await (const chunk of this.chunks(streamedQuery(tradesSql, 'row_index'), prepare)) yield tradeKeyColumns(chunk, tickers);
   }

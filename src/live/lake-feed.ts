@@ -21,7 +21,8 @@
 import { readdir } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBListVector, type DuckDBVector } from '@duckdb/node-api';
 import {
-  LakeReader, copyValues, intList, streamChunks, streamedQuery, type LakeReaderOptions, type OptionSelection, type StreamedQuery,
+  LakeReader, copyValues, createTickerDictionary, intList, lit, optionWhere, rowNumberedScan, streamChunks, streamedQuery,
+  type LakeReaderOptions, type OptionSelection, type StreamedQuery,
 } from '../lake/reader.js';
 import { partitionDir } from '../lake/layout.js';
 import type { OptionTrade } from '../options/records.js';
@@ -40,8 +41,6 @@ export interface LakeOptionRecordsOptions {
   readonly quotes?: boolean | 'auto';
 }
 
-/** SQL string literal. */
-const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** Does the lake hold a published partition (at least one Parquet part) of `dataset` for `date`? */
 export async function hasPartition(lake: string, dataset: string, date: string): Promise<boolean> {
@@ -152,7 +151,7 @@ export class LakeFeed {
     const sql = `SELECT sip_timestamp, CAST(coalesce(sequence_number, 0) AS DOUBLE) AS sequence, CAST(price AS DOUBLE) AS price,
         CAST(size AS DOUBLE) AS size, coalesce(conditions, []::INTEGER[]) AS conditions, CAST(coalesce(correction, 0) AS DOUBLE) AS correction,
         ${nanIfNull('exchange')}, id, ${nanIfNull('tape')}, ${nanIfNull('trf_id')}, coalesce(trf_timestamp, 0) AS trf_timestamp
-      FROM read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)
+      FROM ${rowNumberedScan(files)}
       WHERE ticker = ${lit(symbol)}`;
     const query = streamedQuery(sql, 'sip_timestamp, sequence_number NULLS LAST, filename, file_row_number');
     for await (const chunk of this.chunks(query)) yield stockTradeRecords(chunk, symbol);
@@ -184,12 +183,8 @@ export class LakeFeed {
    */
   async *optionQuotes(date: string, selection: OptionSelection): AsyncGenerator<OptionQuote[]> {
     const files = await this.reader.partitionFiles('options-quotes', date);
-    const roots = selection.extraRoots ?? [];
-    const where = `underlying = ${lit(selection.underlying)}` + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
-    const scan = `read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)`;
+    const scan = rowNumberedScan(files);
     // Tickers through a dictionary (one string per contract, not one decode per quote), numbers as DOUBLE columns copied in blocks.
-    const contractsSql = `CREATE TEMP TABLE replay_quote_contracts AS
-      SELECT row_number() OVER (ORDER BY ticker) - 1 AS id, ticker FROM (SELECT DISTINCT ticker FROM ${scan} WHERE ${where})`;
     const sql = `SELECT p.sip_timestamp, CAST(coalesce(p.sequence_number, 0) AS DOUBLE) AS sequence, CAST(c.id AS DOUBLE) AS id,
         CAST(coalesce(p.bid_price, 0) AS DOUBLE) AS bid_price, CAST(coalesce(p.ask_price, 0) AS DOUBLE) AS ask_price,
         CAST(coalesce(p.bid_size, 0) AS DOUBLE) AS bid_size, CAST(coalesce(p.ask_size, 0) AS DOUBLE) AS ask_size,
@@ -197,9 +192,7 @@ export class LakeFeed {
       FROM ${scan} AS p JOIN replay_quote_contracts AS c ON p.ticker = c.ticker`;
     let tickers: string[] = [];
     const prepare = async (conn: DuckDBConnection): Promise<void> => {
-      await conn.run(contractsSql);
-      const reader = await conn.runAndReadAll('SELECT ticker FROM replay_quote_contracts ORDER BY id');
-      tickers = reader.getRows().map(([ticker]) => String(ticker));
+      tickers = await createTickerDictionary(conn, 'replay_quote_contracts', scan, optionWhere(selection));
     };
     const query = streamedQuery(sql, 'p.sip_timestamp, sequence, p.filename, p.file_row_number');
     for await (const chunk of streamChunks(this.duckdb, this.lake, query, prepare)) yield optionQuoteRecords(chunk, tickers);
