@@ -40,7 +40,7 @@ import {
   SUBSCRIBED_PREFIX, UNSUBSCRIBED_PREFIX, formatFrame, formatStatus, msOfNs, parseAction, splitTopics, topicSubscribed,
   type FeedCluster, type OptionQuote, type StockTrade,
 } from './protocol.js';
-import { QuotedStrings, frameText, optionQuoteText, optionTradeText, stockTradeText } from './wire-text.js';
+import { DerivedStrings, QuotedStrings, frameText, optionQuoteText, optionTradeText, stockTradeText } from './wire-text.js';
 
 export type ReplayOptionRecord = OptionTrade | OptionQuote;
 
@@ -192,34 +192,22 @@ interface WireCodec<R> {
   text(record: R, ms: number): string;
 }
 
-/** `prefix + symbol` strings, cached (a day repeats a few thousand symbols); bounded. */
-class TopicNames {
-  private readonly cache = new Map<string, string>();
-  constructor(private readonly prefix: string) {}
-  of(symbol: string): string {
-    let t = this.cache.get(symbol);
-    if (t === undefined) {
-      if (this.cache.size >= 65_536) this.cache.clear();
-      t = this.prefix + symbol;
-      this.cache.set(symbol, t);
-    }
-    return t;
-  }
-}
+/** `prefix + symbol` topic names, cached. */
+const topicNames = (prefix: string): DerivedStrings => new DerivedStrings((symbol) => prefix + symbol);
 
 const timeOfRecord = (r: { readonly sipTimestampNs: bigint }): number => msOfNs(r.sipTimestampNs);
 const isQuote = (r: ReplayOptionRecord): r is OptionQuote => 'bidPrice' in r;
 
 function stockCodec(): WireCodec<StockTrade> {
   const quoted = new QuotedStrings();
-  const topics = new TopicNames('T.');
+  const topics = topicNames('T.');
   return { timeMs: timeOfRecord, topic: (r) => topics.of(r.sym), text: (r, ms) => stockTradeText(r, ms, quoted) };
 }
 
 function optionCodec(): WireCodec<ReplayOptionRecord> {
   const quoted = new QuotedStrings();
-  const trades = new TopicNames('T.');
-  const quotes = new TopicNames('Q.');
+  const trades = topicNames('T.');
+  const quotes = topicNames('Q.');
   return {
     timeMs: timeOfRecord,
     topic: (r) => (isQuote(r) ? quotes.of(r.ticker) : trades.of(r.ticker)),

@@ -37,21 +37,28 @@ function intList(c: readonly number[]): string {
 }
 
 /**
- * JSON string literals of symbols, cached: a day's replay repeats a few thousand tickers
+ * A string derived from each symbol, cached: a day's replay repeats a few thousand tickers
  * hundreds of thousands of times. Bounded: cleared when it grows past `maxEntries`.
  */
-export class QuotedStrings {
+export class DerivedStrings {
   private readonly cache = new Map<string, string>();
-  constructor(private readonly maxEntries = 65_536) {}
+  constructor(private readonly derive: (s: string) => string, private readonly maxEntries = 65_536) {}
 
   of(s: string): string {
-    let q = this.cache.get(s);
-    if (q === undefined) {
+    let d = this.cache.get(s);
+    if (d === undefined) {
       if (this.cache.size >= this.maxEntries) this.cache.clear();
-      q = JSON.stringify(s);
-      this.cache.set(s, q);
+      d = this.derive(s);
+      this.cache.set(s, d);
     }
-    return q;
+    return d;
+  }
+}
+
+/** JSON string literals of symbols, cached. */
+export class QuotedStrings extends DerivedStrings {
+  constructor(maxEntries?: number) {
+    super((s) => JSON.stringify(s), maxEntries);
   }
 }
 
