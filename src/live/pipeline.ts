@@ -59,6 +59,14 @@ const NS_PER_MS = 1_000_000n;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** A record for #enrich to fill in (every field present, so all records share one shape). */
+function emptyFeatureOptionTrade(): Mutable<FeatureOptionTrade> {
+  return {
+    sipTimestampNs: 0n, sequence: 0, right: 'C', price: 0, size: 0, eligible: false, underlyingPrice: Number.NaN,
+    intrinsic: Number.NaN, dadvv: Number.NaN, gadvv: Number.NaN, greeksFlag: 0,
+  };
+}
+
 /** How a row is emitted: 0 the first time its window closes, n ≥ 1 for its n-th correction (late_policy revise). */
 export interface RowEmission {
   readonly revision: number;
@@ -157,10 +165,7 @@ export class LivePipeline {
   readonly #verdict = new Classification();
   readonly #greeks = emptyOptionGreeks();
   /** The enriched record handed to the engine when nothing keeps it (late_policy drop). */
-  readonly #scratchOption: Mutable<FeatureOptionTrade> = {
-    sipTimestampNs: 0n, sequence: 0, right: 'C', price: 0, size: 0, eligible: false, underlyingPrice: Number.NaN,
-    intrinsic: Number.NaN, dadvv: Number.NaN, gadvv: Number.NaN, greeksFlag: 0,
-  };
+  readonly #scratchOption = emptyFeatureOptionTrade();
   readonly #roots: ReadonlySet<string>;
   /** OPRA ticker → belongs to the symbol. */
   readonly #tickerOfSymbol = new Map<string, boolean>();
@@ -337,19 +342,13 @@ export class LivePipeline {
     }
   }
 
-  #enrich(enricher: OptionEnricher, t: OptionTrade, into?: Mutable<FeatureOptionTrade>): FeatureOptionTrade {
+  /** `t` enriched, written into `into` (a new record unless given one to reuse). */
+  #enrich(enricher: OptionEnricher, t: OptionTrade, into: Mutable<FeatureOptionTrade> = emptyFeatureOptionTrade()): FeatureOptionTrade {
     const g = enricher.compute(t, this.#greeks);
-    if (into !== undefined) {
-      into.sipTimestampNs = t.sipTimestampNs; into.sequence = t.sequence; into.right = t.right; into.price = t.price;
-      into.size = t.size; into.eligible = g.eligible; into.underlyingPrice = g.underlyingPrice; into.intrinsic = g.intrinsic;
-      into.dadvv = g.dadvv; into.gadvv = g.gadvv; into.greeksFlag = g.greeksFlag;
-      return into;
-    }
-    return {
-      sipTimestampNs: t.sipTimestampNs, sequence: t.sequence, right: t.right, price: t.price, size: t.size,
-      eligible: g.eligible, underlyingPrice: g.underlyingPrice, intrinsic: g.intrinsic, dadvv: g.dadvv, gadvv: g.gadvv,
-      greeksFlag: g.greeksFlag,
-    };
+    into.sipTimestampNs = t.sipTimestampNs; into.sequence = t.sequence; into.right = t.right; into.price = t.price;
+    into.size = t.size; into.eligible = g.eligible; into.underlyingPrice = g.underlyingPrice; into.intrinsic = g.intrinsic;
+    into.dadvv = g.dadvv; into.gadvv = g.gadvv; into.greeksFlag = g.greeksFlag;
+    return into;
   }
 
   #onLate(e: FeedDataEvent): void {
