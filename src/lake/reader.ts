@@ -22,7 +22,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBListVector, type DuckDBVector } from '@duckdb/node-api';
-import type { OptionTrade, UnderlyingTrade } from '../options/records.js';
+import { NO_CONDITIONS, type OptionTrade, type UnderlyingTrade } from '../options/records.js';
 import { LakeError } from '../util/errors.js';
 import { partitionDir } from './layout.js';
 
@@ -352,10 +352,9 @@ export async function* streamChunks(instance: DuckDBInstance, lake: string, quer
 }
 
 /** The int list of row i of a list vector (no allocation for an empty list). */
-const EMPTY: readonly number[] = Object.freeze([]);
 export function intList(list: DuckDBListVector, i: number): readonly number[] {
   const n = list.getEntryLength(i);
-  if (n === 0) return EMPTY;
+  if (n === 0) return NO_CONDITIONS;
   const child = list.childVector as DuckDBVector<number>;
   const at = list.getEntryOffset(i);
   const out = new Array<number>(n);

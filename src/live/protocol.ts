@@ -23,7 +23,7 @@
  * server so that they send exactly the wire shape Massive sends.
  */
 import { decodeOpra, type OpraContract } from '../formats/opra.js';
-import type { OptionTrade, UnderlyingTrade } from '../options/records.js';
+import { NO_CONDITIONS, type OptionTrade, type UnderlyingTrade } from '../options/records.js';
 
 /** Realtime clusters this layer handles (the last path segment of the URL). */
 export type FeedCluster = 'stocks' | 'options';
@@ -420,10 +420,9 @@ class Scanner {
 }
 
 /**
- * The conditions list of records without conditions, shared (records are read-only). Non-empty
- * lists equal to the previous event's of the frame share its array too.
+ * Where the scanner collects a conditions list. Records without conditions share NO_CONDITIONS;
+ * non-empty lists equal to the previous event's of the frame share its array.
  */
-const NO_CONDITIONS: readonly number[] = Object.freeze([]);
 const conditionScratch: number[] = [];
 
 /** Is `a` the first `n` codes of `b`? */

@@ -14,6 +14,9 @@ export function greeksDataset(symbol: string): string {
   return `options-greeks/symbol=${symbol}`;
 }
 
+/** The conditions list of every record without conditions: one shared, frozen array (records are read-only). */
+export const NO_CONDITIONS: readonly number[] = Object.freeze([]);
+
 /** One trade of the underlying (stocks-trades row or stock `T` event). */
 export interface UnderlyingTrade {
   readonly sipTimestampNs: bigint;
