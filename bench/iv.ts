@@ -13,10 +13,14 @@
  *
  * Accuracy, per solver: |bsmPrice(σ̂) − price| / price (max and median; our own pricer reprices
  * both solvers' σ̂), and the share of "wrong" vols, |σ̂ − σ| > 1e-6 or no answer.
+ *
+ * Also times the pricing kernels' exp (src/options/pricing/exp.ts) against Math.exp on the same
+ * 1 M arguments: the measurement that justifies hand-writing it.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { bsmPrice, type OptionRight } from '../src/options/pricing/bsm.js';
+import { exp } from '../src/options/pricing/exp.js';
 import { impliedVolatility } from '../src/options/pricing/iv.js';
 
 type PackageSolver = (price: number, s: number, k: number, t: number, r: number, callPut: 'call' | 'put', estimate?: number) => number;
@@ -133,6 +137,31 @@ function run(name: string, solve: Solve, q: Quotes, count: number, repeats: numb
   };
 }
 
+export interface ExpResult {
+  mathExpNs: number;
+  kernelExpNs: number;
+}
+
+/** ns per call of Math.exp and of the kernels' exp over the same arguments (fastest of 5 passes). */
+function timeExp(count: number): ExpResult {
+  const next = lcg(11);
+  const args = new Float64Array(count);
+  for (let i = 0; i < count; i++) args[i] = -40 * next(); // the solver's range: e^{−(h²+t²)/2}, e^{−z²/2}
+  const sumMath = (): number => { let s = 0; for (let i = 0; i < count; i++) s += Math.exp(args[i]!); return s; };
+  const sumKernel = (): number => { let s = 0; for (let i = 0; i < count; i++) s += exp(args[i]!); return s; };
+  let mathExpNs = Infinity, kernelExpNs = Infinity, check = 0;
+  for (let r = 0; r < 5; r++) {
+    let start = process.hrtime.bigint();
+    check += sumMath();
+    mathExpNs = Math.min(mathExpNs, Number(process.hrtime.bigint() - start) / count);
+    start = process.hrtime.bigint();
+    check -= sumKernel();
+    kernelExpNs = Math.min(kernelExpNs, Number(process.hrtime.bigint() - start) / count);
+  }
+  if (!(Math.abs(check) < 1e-9 * count)) throw new Error(`exp sums disagree by ${check}`);
+  return { mathExpNs, kernelExpNs };
+}
+
 export function main(argv: readonly string[] = process.argv.slice(2)): SolverResult[] {
   const json = argv.includes('--json');
   const option = (name: string, fallback: number): number => {
@@ -149,8 +178,9 @@ export function main(argv: readonly string[] = process.argv.slice(2)): SolverRes
     run('gammaflow impliedVolatility (Let\'s Be Rational)', ours, quotes, count, 3),
     run('npm implied-volatility 1.0.0 (bisection)', npmPackage, quotes, packageCount, 1),
   ];
+  const expTiming = timeExp(Math.min(count, 1_000_000));
   if (json) {
-    console.log(JSON.stringify({ bench: 'iv', node: process.version, quotes: count, results }, null, 1));
+    console.log(JSON.stringify({ bench: 'iv', node: process.version, quotes: count, results, exp: expTiming }, null, 1));
   } else {
     const e = (x: number): string => (x === Infinity ? '∞' : x.toExponential(2));
     console.log(`IV solves on one core, ${count.toLocaleString('en-US')} quotes (node ${process.version})\n`);
@@ -160,6 +190,7 @@ export function main(argv: readonly string[] = process.argv.slice(2)): SolverRes
       const rate = (x: number): string => (x >= 1e5 ? `${(x / 1e6).toFixed(2)} M` : `${Math.round(x)}`);
       console.log(`| ${r.solver} | ${r.quotes.toLocaleString('en-US')} | ${rate(r.solvesPerSecond)} | ${rate(r.solvesPerCpuSecond)} | ${e(r.maxRelPriceError)} | ${e(r.medianRelPriceError)} | ${(100 * r.wrongVolShare).toFixed(3)} % | ${(100 * r.noAnswerShare).toFixed(3)} % |`);
     }
+    console.log(`\nexp: Math.exp ${expTiming.mathExpNs.toFixed(2)} ns, pricing kernels' exp ${expTiming.kernelExpNs.toFixed(2)} ns per call (${(expTiming.mathExpNs / expTiming.kernelExpNs).toFixed(2)}x)`);
   }
   return results;
 }

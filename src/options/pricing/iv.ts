@@ -64,7 +64,7 @@ export function impliedVolatility(price: number, right: OptionRight, S: number, 
     status = IvStatus.InvalidInput;
     return NaN;
   }
-  const spotPv = S * Math.exp(-q * T);
+  const spotPv = q === 0 ? S : S * Math.exp(-q * T); // e^{-0·T} is exactly 1: skip the call
   const strikePv = K * Math.exp(-r * T);
   const isCall = right === 'C';
   const forwardIntrinsic = isCall ? spotPv - strikePv : strikePv - spotPv;
@@ -86,11 +86,12 @@ export function impliedVolatility(price: number, right: OptionRight, S: number, 
     status = IvStatus.BelowLowerBound;
     return NaN;
   }
-  if (beta >= Math.exp(0.5 * x)) {
+  const bMax = Math.exp(0.5 * x);
+  if (beta >= bMax) {
     status = IvStatus.AboveUpperBound;
     return NaN;
   }
-  const sigma = normalisedImpliedVolatility(beta, x, DEFAULT_HOUSEHOLDER_ITERATIONS) / Math.sqrt(T);
+  const sigma = normalisedImpliedVolatility(beta, x, DEFAULT_HOUSEHOLDER_ITERATIONS, bMax) / Math.sqrt(T);
   if (!(sigma > 0 && sigma < Infinity)) {
     status = IvStatus.NoConvergence;
     return NaN;

@@ -14,8 +14,9 @@
  * "Copyright © 2013-2014 Peter Jäckel. Permission to use, copy, modify, and distribute this
  * software is freely granted, provided that this notice is preserved."
  */
+import { exp } from './exp.js';
 import { inverseNormCdf, normCdf, normPdf } from './normal.js';
-import { normalisedTimeValue, normalisedVega } from './normalised-black.js';
+import { lastVega, normalisedTimeValueWithVega } from './normalised-black.js';
 import {
   convexControlParameterForLeftSecondDerivative,
   convexControlParameterForRightSecondDerivative,
@@ -46,25 +47,26 @@ const enum Objective {
   Upper,
 }
 
-// Scratch outputs of the map helpers (f, f', f'').
-let mapF = 0;
-let mapFp = 0;
-let mapFpp = 0;
+// Scratch outputs of the map helpers (f, f', f''), in a typed array so that the doubles are not
+// boxed as module-level `let`s would be.
+const map = new Float64Array(3);
+const F = 0, FP = 1, FPP = 2;
 
 /** Lower map f(β) = 2π/√27·|x|·Φ(−z)³, z = |x|/(√3 s), and its first two β-derivatives at s. */
 function lowerMap(x: number, s: number): void {
   const ax = Math.abs(x);
-  const z = SQRT_ONE_OVER_THREE * ax / s;
+  const inverseS = 1 / s;
+  const z = SQRT_ONE_OVER_THREE * ax * inverseS;
   const y = z * z;
   const s2 = s * s;
   const Phi = normCdf(-z);
   const phi = normPdf(z);
-  mapFpp = PI_OVER_SIX * y / (s2 * s) * Phi
+  map[FPP] = PI_OVER_SIX * y * (inverseS * inverseS * inverseS) * Phi
     * (8 * SQRT_THREE * s * ax + (3 * s2 * (s2 - 8) - 8 * x * x) * Phi / phi)
-    * Math.exp(2 * y + 0.25 * s2);
+    * exp(2 * y + 0.25 * s2);
   const Phi2 = Phi * Phi;
-  mapFp = TWO_PI * y * Phi2 * Math.exp(y + 0.125 * s2);
-  mapF = TWO_PI_OVER_SQRT_TWENTY_SEVEN * ax * (Phi2 * Phi);
+  map[FP] = TWO_PI * y * Phi2 * exp(y + 0.125 * s2);
+  map[F] = TWO_PI_OVER_SQRT_TWENTY_SEVEN * ax * (Phi2 * Phi);
 }
 
 function inverseLowerMap(x: number, f: number): number {
@@ -73,19 +75,19 @@ function inverseLowerMap(x: number, f: number): number {
 
 /** Upper map f(β) = Φ(−s/2) and its first two β-derivatives at s. */
 function upperMap(x: number, s: number): void {
-  mapF = normCdf(-0.5 * s);
+  map[F] = normCdf(-0.5 * s);
   if (x === 0) {
-    mapFp = -0.5;
-    mapFpp = 0;
+    map[FP] = -0.5;
+    map[FPP] = 0;
   } else {
     const w = (x / s) * (x / s);
-    mapFp = -0.5 * Math.exp(0.5 * w);
-    mapFpp = SQRT_PI_OVER_TWO * Math.exp(w + 0.125 * s * s) * w / s;
+    map[FP] = -0.5 * exp(0.5 * w);
+    map[FPP] = SQRT_PI_OVER_TWO * exp(w + 0.125 * s * s) * w / s;
   }
 }
 
 function householderFactor(newton: number, halley: number, hh3: number): number {
-  return (1 + 0.5 * halley * newton) / (1 + newton * (halley + hh3 * newton / 6));
+  return (1 + 0.5 * halley * newton) / (1 + newton * (halley + hh3 * newton * (1 / 6)));
 }
 
 /**
@@ -94,10 +96,10 @@ function householderFactor(newton: number, halley: number, hh3: number): number 
  * @param beta normalised time value  (price − intrinsic) / (discount · √(FK))
  * @param x    −|ln(F/K)|
  * @param maxIterations Householder steps after the initial guess
+ * @param bMax  e^{x/2}, the upper bound of b (pass it when already computed)
  */
 export function normalisedImpliedVolatility(beta: number, x: number,
-  maxIterations: number = DEFAULT_HOUSEHOLDER_ITERATIONS): number {
-  const bMax = Math.exp(0.5 * x);
+  maxIterations: number = DEFAULT_HOUSEHOLDER_ITERATIONS, bMax: number = Math.exp(0.5 * x)): number {
   let s: number;
   let sLeft = DBL_MIN;
   let sRight = DBL_MAX;
@@ -106,15 +108,16 @@ export function normalisedImpliedVolatility(beta: number, x: number,
   // Initial guess: four segments split at the inflection point s_c = √(2|x|) and the
   // tangent intersections s_l (with b = 0) and s_h (with b = b_max).
   const sC = Math.sqrt(Math.abs(2 * x));
-  const bC = normalisedTimeValue(x, sC);
-  const vC = normalisedVega(x, sC);
+  const bC = normalisedTimeValueWithVega(x, sC);
+  const vC = lastVega[0]!;
+  const inverseVC = 1 / vC; // reused: divisions are the slowest arithmetic here
   if (beta < bC) {
-    const sL = sC - bC / vC;
-    const bL = normalisedTimeValue(x, sL);
+    const sL = sC - bC * inverseVC;
+    const bL = normalisedTimeValueWithVega(x, sL);
     if (beta < bL) {
       lowerMap(x, sL);
-      const fL = mapF, fpL = mapFp;
-      const rLL = convexControlParameterForRightSecondDerivative(0, bL, 0, fL, 1, fpL, mapFpp, true);
+      const fL = map[F]!, fpL = map[FP]!;
+      const rLL = convexControlParameterForRightSecondDerivative(0, bL, 0, fL, 1, fpL, map[FPP]!, true);
       let f = rationalCubicInterpolation(beta, 0, bL, 0, fL, 1, fpL, rLL);
       if (!(f > 0)) {
         // Round-off for extreme |x|: quadratic through f(0)=0, f(b_l) and f'(0)=1.
@@ -125,26 +128,26 @@ export function normalisedImpliedVolatility(beta: number, x: number,
       sRight = sL;
       objective = Objective.Lower;
     } else {
-      const vL = normalisedVega(x, sL);
-      const rLM = convexControlParameterForRightSecondDerivative(bL, bC, sL, sC, 1 / vL, 1 / vC, 0, false);
-      s = rationalCubicInterpolation(beta, bL, bC, sL, sC, 1 / vL, 1 / vC, rLM);
+      const inverseVL = 1 / lastVega[0]!;
+      const rLM = convexControlParameterForRightSecondDerivative(bL, bC, sL, sC, inverseVL, inverseVC, 0, false);
+      s = rationalCubicInterpolation(beta, bL, bC, sL, sC, inverseVL, inverseVC, rLM);
       sLeft = sL;
       sRight = sC;
       objective = Objective.Middle;
     }
   } else {
-    const sH = vC > DBL_MIN ? sC + (bMax - bC) / vC : sC;
-    const bH = normalisedTimeValue(x, sH);
+    const sH = vC > DBL_MIN ? sC + (bMax - bC) * inverseVC : sC;
+    const bH = normalisedTimeValueWithVega(x, sH);
     if (beta <= bH) {
-      const vH = normalisedVega(x, sH);
-      const rHM = convexControlParameterForLeftSecondDerivative(bC, bH, sC, sH, 1 / vC, 1 / vH, 0, false);
-      s = rationalCubicInterpolation(beta, bC, bH, sC, sH, 1 / vC, 1 / vH, rHM);
+      const inverseVH = 1 / lastVega[0]!;
+      const rHM = convexControlParameterForLeftSecondDerivative(bC, bH, sC, sH, inverseVC, inverseVH, 0, false);
+      s = rationalCubicInterpolation(beta, bC, bH, sC, sH, inverseVC, inverseVH, rHM);
       sLeft = sC;
       sRight = sH;
       objective = Objective.Middle;
     } else {
       upperMap(x, sH);
-      const fH = mapF, fpH = mapFp, fppH = mapFpp;
+      const fH = map[F]!, fpH = map[FP]!, fppH = map[FPP]!;
       let f = -DBL_MAX;
       if (fppH > -SQRT_DBL_MAX && fppH < SQRT_DBL_MAX) {
         const rHH = convexControlParameterForLeftSecondDerivative(bH, bMax, fH, 0, fpH, -0.5, fppH, true);
@@ -165,6 +168,7 @@ export function normalisedImpliedVolatility(beta: number, x: number,
   // Householder(3): s ← s + ν·(1 + η ν/2)/(1 + ν(η + τ ν/6)), ν = −g/g', η = g''/g', τ = g'''/g',
   // safeguarded by the bracket [sLeft, sRight] (bisection when a step leaves it or oscillates).
   const lnBeta = objective === Objective.Lower ? Math.log(beta) : 0;
+  const inverseLnBeta = 1 / lnBeta;
   let iterations = 0;
   let reversals = 0;
   let ds = -DBL_MAX;
@@ -178,13 +182,17 @@ export function normalisedImpliedVolatility(beta: number, x: number,
       ds = 0;
     }
     dsPrevious = ds;
-    const b = normalisedTimeValue(x, s);
-    const bp = normalisedVega(x, s);
+    const b = normalisedTimeValueWithVega(x, s);
+    const bp = lastVega[0]!;
     if (b > beta && s < sRight) sRight = s;
     else if (b < beta && s > sLeft) sLeft = s;
-    const h = x / s;
-    const bHalley = h * h / s - s / 4; // b''/b'
-    const bHh3 = bHalley * bHalley - 3 * (h / s) * (h / s) - 0.25; // b'''/b'
+    // Divisions are the slowest arithmetic on the hot path (a divider that is not pipelined):
+    // one reciprocal of s serves h = x/s and h/s.
+    const inverseS = lastVega[1]!;
+    const h = x * inverseS;
+    const hOverS = h * inverseS;
+    const bHalley = h * hOverS - 0.25 * s; // b''/b'
+    const bHh3 = bHalley * bHalley - 3 * hOverS * hOverS - 0.25; // b'''/b'
     if (objective === Objective.Middle) {
       const newton = (beta - b) / bp;
       ds = newton * householderFactor(newton, bHalley, bHh3);
@@ -193,10 +201,11 @@ export function normalisedImpliedVolatility(beta: number, x: number,
         ds = 0.5 * (sLeft + sRight) - s; // underflow: bisect
       } else {
         const lnB = Math.log(b);
+        const inverseLnB = 1 / lnB; // one division for the four 1/ln b terms
         const bpob = bp / b;
-        const newton = (lnBeta - lnB) * lnB / lnBeta / bpob;
-        const halley = bHalley - bpob * (1 + 2 / lnB);
-        const hh3 = bHh3 + 2 * bpob * bpob * (1 + 3 / lnB * (1 + 1 / lnB)) - 3 * bHalley * bpob * (1 + 2 / lnB);
+        const newton = (lnBeta - lnB) * lnB * inverseLnBeta / bpob;
+        const halley = bHalley - bpob * (1 + 2 * inverseLnB);
+        const hh3 = bHh3 + 2 * bpob * bpob * (1 + 3 * inverseLnB * (1 + inverseLnB)) - 3 * bHalley * bpob * (1 + 2 * inverseLnB);
         ds = newton * householderFactor(newton, halley, hh3);
       }
     } else {

@@ -13,6 +13,7 @@
  *   there is no truncation at ±8: normCdf(−38) ≈ 2.885e−316, normCdf(−38.5) ≈ 1.7e−324.
  * - All functions are pure and allocation free.
  */
+import { exp } from './exp.js';
 
 const ONE_OVER_SQRT_TWO = 0.7071067811865475244008443621048490392848359376887;
 const ONE_OVER_SQRT_TWO_PI = 0.3989422804014326779399460599343818684758586311649;
@@ -84,13 +85,13 @@ function erfcxLarge(y: number): number {
 function expMinusHalfSquare(z: number): number {
   const head = Math.trunc(z * 16) / 16;
   const tail = z - head;
-  return Math.exp(-0.5 * head * head) * Math.exp(-0.5 * tail * (z + head));
+  return exp(-0.5 * head * head) * exp(-0.5 * tail * (z + head));
 }
 
 /** exp(−y²) with the same head/tail split as {@link expMinusHalfSquare}. */
 function expMinusSquare(y: number): number {
   const head = Math.trunc(y * 16) / 16;
-  return Math.exp(-head * head) * Math.exp(-(y - head) * (y + head));
+  return exp(-head * head) * exp(-(y - head) * (y + head));
 }
 
 /** Error function erf(x), full double precision. */
@@ -116,12 +117,12 @@ export function erfc(x: number): number {
  */
 export function erfcx(x: number): number {
   const y = Math.abs(x);
-  if (y <= ERF_THRESHOLD) return Math.exp(x * x) * (1 - erfSmall(x));
+  if (y <= ERF_THRESHOLD) return exp(x * x) * (1 - erfSmall(x));
   const r = erfcxLarge(y);
   if (x >= 0) return r;
   // erfcx(−y) = 2·exp(y²) − erfcx(y)
   const head = Math.trunc(y * 16) / 16;
-  const e = Math.exp(head * head) * Math.exp((y - head) * (y + head));
+  const e = exp(head * head) * exp((y - head) * (y + head));
   return (e + e) - r;
 }
 
