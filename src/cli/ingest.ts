@@ -5,7 +5,7 @@ import { UsageError, EXIT_OK } from './report.js';
 import { loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
 import { datasetByName, DATASETS, type DatasetSpec } from '../formats/datasets.js';
-import { runIngest, type DayOutcome } from '../ingest/run.js';
+import { runIngest, type DayOutcome, type IngestRequest } from '../ingest/run.js';
 import { NyseCalendar } from '../calendar/index.js';
 import { calendarOverrides } from '../config/index.js';
 import { openSource } from './source.js';
@@ -74,6 +74,8 @@ export interface IngestDaysOptions {
   readonly json: boolean;
   readonly tickers?: readonly string[];
   readonly underlyings?: readonly string[];
+  /** A reader of each ingested file's batches (`gammaflow run` classifies option trades on the way). */
+  readonly tapFor?: IngestRequest['tapFor'];
 }
 
 /** The ingest run with its own UI (the `ingest` command and the demo). */
@@ -101,6 +103,7 @@ export async function ingestDaysWithin(tracker: ProgressTracker, signal: AbortSi
         return o.underlyings ? underlyingFilter(o.underlyings, optionTickerNames) : undefined;
       },
       derivedFor: (d) => (d.filterKind === 'underlyings' ? optionDerivedColumns() : undefined),
+      ...(o.tapFor ? { tapFor: o.tapFor } : {}),
       expectedPublishMs: (date) => calendar.expectedPublishMs(date, config.ingest.publish_hour_et),
       tracker, signal, version: VERSION,
     });

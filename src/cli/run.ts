@@ -9,7 +9,8 @@ import { UsageError, EXIT_OK } from './report.js';
 import { loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
 import { ingestDaysWithin } from './ingest.js';
-import { DATASETS } from '../formats/datasets.js';
+import { DATASETS, type DatasetSpec } from '../formats/datasets.js';
+import { IngestDaySides, SidesBudget, type IngestedSides } from '../options/ingest-sides.js';
 import { runGreeks } from '../options/greeks-job.js';
 import { runFeatures } from '../features/job.js';
 import type { SessionKind } from '../calendar/index.js';
@@ -76,12 +77,32 @@ export async function runPipeline(o: PipelineOptions): Promise<number> {
   return withRunUi({ config, configPath: o.configPath, noTui: o.noTui, json: o.json }, async ({ tracker, signal }) => {
     const datasets = [DATASETS['stocks-trades'], DATASETS['options-trades']];
     if (config.aggregations.aggression) datasets.push(DATASETS['options-quotes']);
+    // With aggression, the option trades are classified while both option files stream
+    // (options/ingest-sides.ts); the greeks step then does not read the quotes back.
+    const selection = { underlying: symbol, extraRoots: [...config.aggregations.option_roots].sort() };
+    const sidesByDay = new Map<string, IngestDaySides>();
+    const budget = new SidesBudget();
+    const daySides = (date: string): IngestDaySides => {
+      let day = sidesByDay.get(date);
+      if (day === undefined) sidesByDay.set(date, day = new IngestDaySides(date, selection, config.aggregations, { budget }));
+      return day;
+    };
     tracker.nextStage('run');
     const ingest = await ingestDaysWithin(tracker, signal, {
       config, configPath: o.configPath, datasets, from: o.from, to: o.to, lake: o.lake, sourceSpec: o.sourceSpec,
       force: o.force, noTui: o.noTui, json: o.json,
       tickers: [symbol], underlyings: [symbol, ...config.aggregations.option_roots],
+      ...(config.aggregations.aggression ? {
+        tapFor: (dataset: DatasetSpec, date: string) => dataset.name === 'options-trades' ? daySides(date).tradesTap
+          : dataset.name === 'options-quotes' ? daySides(date).quotesTap : undefined,
+      } : {}),
     });
+    const ingestedSides = new Map<string, IngestedSides>();
+    for (const [date, day] of sidesByDay) {
+      const r = await day.result();
+      if ('sides' in r) ingestedSides.set(date, r);
+      else tracker.log('info', `aggression ${date}: the greeks step classifies from the lake (${r.off})`);
+    }
     const usable = new Set(['ingested', 'skipped']);
     const byDate = new Map<string, boolean>();
     for (const d of ingest.outcomes) {
@@ -93,7 +114,7 @@ export async function runPipeline(o: PipelineOptions): Promise<number> {
     if (signal.aborted || days.length === 0) return ingest.exitCode || (days.length === 0 && byDate.size > 0 ? 1 : 0);
 
     tracker.nextStage('run');
-    const greeks = await runGreeks({ lake: o.lake, symbol, days, config, tracker, signal, force: o.force, version: VERSION });
+    const greeks = await runGreeks({ lake: o.lake, symbol, days, config, tracker, signal, force: o.force, version: VERSION, ingestedSides });
     const greeksDays = greeks.outcomes.filter((g) => g.state === 'computed' || g.state === 'skipped').map((g) => g.date);
     if (signal.aborted || greeksDays.length === 0) return Math.max(ingest.exitCode, greeks.exitCode, 1);
 

@@ -12,6 +12,7 @@
 import { createGunzip } from 'node:zlib';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ColumnBatch } from '../formats/columns.js';
 import type { DatasetSpec } from '../formats/datasets.js';
 import { CsvBatchParser, type DerivedColumns, type TickerFilter } from '../formats/csv/parser.js';
 import type { FlatFileSource, ObjectInfo } from '../sources/source.js';
@@ -42,6 +43,21 @@ export interface FileIngestOptions {
   readonly derived?: DerivedColumns;
   readonly signal?: AbortSignal;
   readonly version: string;
+  /** Sees every batch written, in partition order, and how the file ends (options/ingest-sides.ts). */
+  readonly tap?: BatchTap;
+}
+
+/**
+ * A reader of the batches a file ingest writes: called with each batch just before it goes to
+ * the writer (copy what is needed: the parser reuses the arrays), then told how the file ended.
+ * Exactly one of `end` and `fail` is called.
+ */
+export interface BatchTap {
+  batch(batch: ColumnBatch): void;
+  /** The file was published as `entry` (all its batches were seen). */
+  end(entry: ManifestEntry): void;
+  /** The file was not published. */
+  fail(reason: unknown): void;
 }
 
 export interface FileIngestEvents {
@@ -110,12 +126,14 @@ export async function ingestFile(task: FileTask, opts: FileIngestOptions, events
       async (chunks: AsyncIterable<Buffer>) => {
         for await (const chunk of chunks) {
           for (const batch of parser.push(chunk)) {
+            opts.tap?.batch(batch);
             await writer.append(batch);
             events.rows({ written: batch.rows });
           }
           await report();
         }
         for (const batch of parser.end()) {
+          opts.tap?.batch(batch);
           await writer.append(batch);
           events.rows({ written: batch.rows });
         }
@@ -128,7 +146,7 @@ export async function ingestFile(task: FileTask, opts: FileIngestOptions, events
     }
     await writer.finish();
     events.publishing();
-    return await writer.publish({
+    const entry = await writer.publish({
       dataset: dataset.name, date,
       source: { description: opts.source.description, key: info.key, size: info.size, etag: info.etag },
       ...(opts.filter ? { filter: opts.filter.description } : {}),
@@ -136,7 +154,10 @@ export async function ingestFile(task: FileTask, opts: FileIngestOptions, events
       schemaVersion: dataset.schemaVersion,
       runId: opts.runId,
     });
+    opts.tap?.end(entry);
+    return entry;
   } catch (e) {
+    opts.tap?.fail(e);
     await writer.abort();
     throw describeFailure(e, fileLabel, info, counter.total);
   }

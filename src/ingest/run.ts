@@ -15,7 +15,7 @@ import type { DerivedColumns, TickerFilter } from '../formats/csv/parser.js';
 import { readManifest, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
 import { lockLake } from '../lake/lock.js';
 import { cleanAbandoned } from '../lake/day-writer.js';
-import { ingestFile } from './ingest-file.js';
+import { ingestFile, type BatchTap } from './ingest-file.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { GammaflowError, SourceError, errorMessage } from '../util/errors.js';
 
@@ -46,6 +46,8 @@ export interface IngestRequest {
   /** Per dataset: a streaming filter and/or derived columns. */
   readonly filterFor?: (dataset: DatasetSpec) => { description: string; filter: TickerFilter } | undefined;
   readonly derivedFor?: (dataset: DatasetSpec) => DerivedColumns | undefined;
+  /** A reader of the batches of one file being ingested (not called for days skipped as already in the lake). */
+  readonly tapFor?: (dataset: DatasetSpec, date: string) => BatchTap | undefined;
   /** Epoch ms after which a day's file should be published (Massive: ~11:00 ET next trading day). */
   readonly expectedPublishMs: (date: string) => number;
   readonly now?: () => number;
@@ -118,11 +120,12 @@ async function ingestDay(req: IngestRequest, runId: string, t: { dataset: Datase
     }
     tracker.fileStarted(id, info.size);
     const derived = req.derivedFor?.(dataset);
+    const tap = req.tapFor?.(dataset, date);
     const entry = await ingestFile({ id, dataset, date, info }, {
       lake: req.lake, runId, source: req.source,
       batchRows: req.batchRows, rowGroupRows: req.rowGroupRows, fileSizeTargetBytes: req.fileSizeTargetBytes,
       zstdLevel: req.zstdLevel, useWorkerWriter: req.useWorkerWriter,
-      ...(filter ? { filter } : {}), ...(derived ? { derived } : {}),
+      ...(filter ? { filter } : {}), ...(derived ? { derived } : {}), ...(tap ? { tap } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
       version: req.version,
     }, {

@@ -38,6 +38,7 @@ import { stagingRoot } from '../lake/layout.js';
 import { LakeReader, type LakeOptionTrade } from '../lake/reader.js';
 import { AGGRESSION_COLUMNS, Classification } from './aggression.js';
 import { AggressionColumnsBuilder, TradeSides, describeAggression, type AggressionSummary } from './aggression-job.js';
+import type { IngestedSides } from './ingest-sides.js';
 import { OPTION_CONTRACT_COLUMNS } from './contract-columns.js';
 import { underlyingOfRoot } from '../formats/opra.js';
 import { OptionEnricher, emptyOptionGreeks, enrichmentParamsFromConfig, type EnrichmentParams, type OptionGreeks } from './enrich.js';
@@ -252,6 +253,12 @@ export interface GreeksRequest {
   /** DuckDB memory_limit for the sorted reads (default `[storage] duckdb_memory_limit`). */
   readonly duckdbMemoryLimit?: string;
   readonly version?: string;
+  /**
+   * Verdicts computed while `gammaflow run` ingested the day's option files (ingest-sides.ts), by
+   * date. A day uses them only when they belong to exactly the partitions and settings it reads;
+   * otherwise it classifies from the lake.
+   */
+  readonly ingestedSides?: ReadonlyMap<string, IngestedSides>;
 }
 
 export interface GreeksResult {
@@ -384,9 +391,12 @@ export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
         continue;
       }
       if ('off' in quoteInput && agg.aggression) tracker.log('warn', quoteInput.off);
+      const ingested = req.ingestedSides?.get(date);
+      const sides = quotes !== undefined && ingested !== undefined && sidesApply(ingested, options!, quotes, symbol, roots, agg)
+        ? ingested.sides : undefined;
       outcomes.push(await greeksDay(req, reader, {
         id, date, runId, params, roots, filter, source, aggression: quotes !== undefined ? agg : undefined,
-        ...('off' in quoteInput ? { aggressionOff: quoteInput.off } : {}),
+        ...('off' in quoteInput ? { aggressionOff: quoteInput.off } : {}), ...(sides !== undefined ? { sides } : {}),
       }));
     }
     const ok = outcomes.every((o) => o.state === 'computed' || o.state === 'skipped');
@@ -396,6 +406,20 @@ export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
     await rm(tempDirectory, { recursive: true, force: true });
     lock.release();
   }
+}
+
+/**
+ * Whether verdicts computed during the ingest belong to the partitions this day reads (the same
+ * published entries: run, time, rows, source object) and to the day's selection and settings.
+ */
+function sidesApply(ingested: IngestedSides, trades: ManifestEntry, quotes: ManifestEntry, symbol: string,
+  roots: readonly string[], agg: AggregationsConfig): boolean {
+  const same = (a: ManifestEntry, b: ManifestEntry) => a.runId === b.runId && a.publishedAt === b.publishedAt
+    && a.rows === b.rows && a.source.etag === b.source.etag && a.source.key === b.source.key;
+  return same(ingested.trades, trades) && same(ingested.quotes, quotes)
+    && ingested.selection.underlying === symbol
+    && JSON.stringify([...(ingested.selection.extraRoots ?? [])].sort()) === JSON.stringify([...roots].sort())
+    && JSON.stringify(aggressionKey(ingested.aggregations)) === JSON.stringify(aggressionKey(agg));
 }
 
 /** `date=D` directories directly under LAKE/options-greeks (the 0.1 layout, before symbol= partitions). */
@@ -435,6 +459,8 @@ interface DayTask {
   /** Classify against the day's options-quotes with these settings; undefined = aggression off. */
   readonly aggression: AggregationsConfig | undefined;
   readonly aggressionOff?: string;
+  /** The day's verdicts, already computed during the ingest; absent = classify from the lake. */
+  readonly sides?: TradeSides;
 }
 
 async function greeksDay(req: GreeksRequest, reader: LakeReader, task: DayTask): Promise<GreeksDayOutcome> {
@@ -462,7 +488,7 @@ async function greeksDay(req: GreeksRequest, reader: LakeReader, task: DayTask):
       batch: (batch) => writer.append(batch),
       progress: (rows) => tracker.fileRows(id, { parsed: rows, written: rows }),
       aborted: () => req.signal?.aborted === true,
-    }, task.aggression);
+    }, task.aggression, task.sides);
     tracker.filePublishing(id);
     await writer.finish();
     const entry = await writer.publish({
@@ -529,13 +555,15 @@ export interface EnrichDayCounts {
  * benchmark.
  */
 export async function enrichDay(reader: LakeReader, date: string, symbol: string, roots: readonly string[],
-  params: EnrichmentParams, batchRows: number, sinks: EnrichDaySinks, aggression?: AggregationsConfig): Promise<EnrichDayCounts> {
+  params: EnrichmentParams, batchRows: number, sinks: EnrichDaySinks, aggression?: AggregationsConfig,
+  precomputed?: TradeSides): Promise<EnrichDayCounts> {
   const enricher = new OptionEnricher(params);
   const builder = new GreeksBatchBuilder(batchRows, aggression !== undefined);
-  // Aggression first, contract by contract in the lake's order (TradeSides): verdicts by row index.
+  // Aggression first, contract by contract in the lake's order (TradeSides): verdicts by row index
+  // (or the verdicts the ingest already computed from the same rows: ingest-sides.ts).
   const selection = { underlying: symbol, extraRoots: roots };
   const sides = aggression === undefined ? undefined
-    : await TradeSides.compute(reader.optionTradeKeys(date, selection), reader.optionQuotesInFileOrder(date, selection), aggression);
+    : precomputed ?? await TradeSides.compute(reader.optionTradeKeys(date, selection), reader.optionQuotesInFileOrder(date, selection), aggression);
   const verdict = new Classification();
   const greeks = emptyOptionGreeks();
   const flags = new Array<number>(GREEKS_FLAG_NAMES.length).fill(0);

@@ -1,0 +1,333 @@
+/**
+ * Aggression while the flat files stream (issue 7): the greeks job's contract-by-contract
+ * classification ({@link TradeSides}) fed from the ingest's own batches, so that `gammaflow run`
+ * does not read the day's option quotes back from the lake.
+ *
+ * Both flat files are sorted by ticker then time, so the quotes of each contract arrive as one
+ * time-ordered run while the file streams: the per-contract as-of merge needs no more than the
+ * symbol's trade keys (held in memory, as the lake pass holds them) and the quote in flight.
+ * One {@link IngestDaySides} per day taps the options-trades and options-quotes files of that
+ * day (ingest-file.ts calls the taps with every batch it writes, in partition order): the trades
+ * tap keeps each selected trade's ticker, time, price and partition row index; the quotes tap
+ * hands each batch's selected rows to the running merge. The verdicts equal the lake pass's
+ * (ingest-sides.test.ts compares them trade by trade): same rows, same order, same code.
+ *
+ * The verdicts are only offered with the two manifest entries they were computed from (both
+ * files published in this run, row counts equal to what the taps saw); the greeks job uses them
+ * only when those are the entries it reads, and otherwise classifies from the lake as before.
+ * A file that fails, is skipped (already in the lake) or is stopped makes the day fall back.
+ *
+ * Memory: the trade keys (≈ 40 B per selected trade) and, while the trades file is still
+ * streaming, the selected quotes that arrive before it ends (the merge needs every trade first).
+ * Those are capped (`maxQueuedQuotes`): past the cap the day falls back to the lake pass rather
+ * than hold an unbounded queue. With the files in Massive's order the symbol's quotes rarely
+ * arrive that early (the trades file is far smaller and starts no later).
+ */
+import type { AggregationsConfig } from '../config/schema.js';
+import type { Column, ColumnBatch, Float64Column, Int64Column, Utf8Column } from '../formats/columns.js';
+import { DATASETS, type DatasetSpec } from '../formats/datasets.js';
+import type { BatchTap } from '../ingest/ingest-file.js';
+import type { ManifestEntry } from '../lake/manifest.js';
+import type { OptionQuoteColumns, OptionSelection, OptionTradeKeyColumns } from '../lake/reader.js';
+import { TradeSides } from './aggression-job.js';
+import { OPTION_CONTRACT_COLUMNS } from './contract-columns.js';
+
+/** Verdicts computed during the ingest, with the partitions they belong to. */
+export interface IngestedSides {
+  readonly sides: TradeSides;
+  /** The options-trades and options-quotes manifest entries the taps saw being published. */
+  readonly trades: ManifestEntry;
+  readonly quotes: ManifestEntry;
+  readonly selection: OptionSelection;
+  readonly aggregations: AggregationsConfig;
+}
+
+/** Default cap on selected quotes held while the trades file is still streaming (≈ 68 B each). */
+export const DEFAULT_MAX_QUEUED_QUOTES = 4_000_000;
+
+/**
+ * Verdicts wait in memory from the ingest to the greeks step (≈ 70 B per trade, ≈ 90 B while
+ * computed), so a run shares one budget across its days: once the days ingested so far hold this
+ * many of the symbol's trades, later days fall back to the lake pass. 3 M covers one or two busy
+ * SPY days in ≈ 270 MB.
+ */
+export const DEFAULT_TRADES_BUDGET = 3_000_000;
+
+/** The trades a run may still hold verdicts for (shared by its {@link IngestDaySides}). */
+export class SidesBudget {
+  remainingTrades: number;
+  constructor(readonly totalTrades: number = DEFAULT_TRADES_BUDGET) {
+    this.remainingTrades = totalTrades;
+  }
+}
+
+/** An async queue: push from the taps, iterate from the merge. */
+class Channel<T> implements AsyncIterable<T> {
+  private items: T[] = [];
+  private head = 0;
+  private closed = false;
+  private failure: { reason: unknown } | undefined;
+  private wake: (() => void) | undefined;
+
+  get ended(): boolean {
+    return this.closed || this.failure !== undefined;
+  }
+
+  push(item: T): void {
+    if (this.ended) return;
+    this.items.push(item);
+    this.signal();
+  }
+
+  close(): void {
+    if (this.ended) return;
+    this.closed = true;
+    this.signal();
+  }
+
+  fail(reason: unknown): void {
+    if (this.ended) return;
+    this.failure = { reason };
+    this.items = [];
+    this.head = 0;
+    this.signal();
+  }
+
+  private signal(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    for (;;) {
+      if (this.failure !== undefined) throw this.failure.reason;
+      if (this.head < this.items.length) {
+        const item = this.items[this.head]!;
+        this.items[this.head++] = undefined as T; // let it be collected
+        if (this.head > 1024 && this.head * 2 > this.items.length) {
+          this.items = this.items.slice(this.head);
+          this.head = 0;
+        }
+        yield item;
+        continue;
+      }
+      if (this.closed) return;
+      await new Promise<void>((resolve) => { this.wake = resolve; });
+    }
+  }
+}
+
+/** Why a day's in-ingest verdicts are not offered. */
+class NotOffered extends Error {}
+
+const decoder = new TextDecoder();
+
+function columnIndex(dataset: DatasetSpec, name: string): number {
+  const own = dataset.columns.findIndex((c) => c.name === name);
+  if (own >= 0) return own;
+  const derived = OPTION_CONTRACT_COLUMNS.findIndex((c) => c.name === name);
+  if (derived < 0) throw new Error(`no column ${name} in ${dataset.name}`);
+  return dataset.columns.length + derived;
+}
+
+function sameBytes(col: Utf8Column, i: number, j: number): boolean {
+  const a = col.offsets[i]!, b = col.offsets[j]!, len = col.offsets[i + 1]! - a;
+  if (col.offsets[j + 1]! - b !== len) return false;
+  const bytes = col.bytes;
+  for (let k = 0; k < len; k++) if (bytes[a + k] !== bytes[b + k]) return false;
+  return true;
+}
+
+function utf8(col: Utf8Column, i: number): string {
+  return decoder.decode(col.bytes.subarray(col.offsets[i]!, col.offsets[i + 1]!));
+}
+
+/**
+ * Walks a batch's rows by runs of equal ticker (the files are ticker-sorted, so a run is usually
+ * long): calls `run(first, end, ticker)` for each run of a selected contract.
+ */
+function selectedRuns(batch: ColumnBatch, tickerAt: number, underlyingAt: number, rootAt: number,
+  selection: OptionSelection, run: (first: number, end: number, ticker: string) => void): void {
+  const tickers = batch.columns[tickerAt] as Utf8Column;
+  const underlyings = batch.columns[underlyingAt] as Utf8Column;
+  const roots = batch.columns[rootAt] as Utf8Column;
+  const extra = selection.extraRoots ?? [];
+  let first = 0;
+  while (first < batch.rows) {
+    let end = first + 1;
+    while (end < batch.rows && sameBytes(tickers, end, first)) end++;
+    if (utf8(underlyings, first) === selection.underlying || (extra.length > 0 && extra.includes(utf8(roots, first)))) {
+      run(first, end, utf8(tickers, first));
+    }
+    first = end;
+  }
+}
+
+function float64(col: Column, i: number): number {
+  const c = col as Float64Column;
+  return c.valid === undefined || c.valid[i] === 1 ? c.values[i]! : 0;
+}
+
+/**
+ * The ingest taps of one day and the merge they feed. Create it before the day's files are
+ * ingested, pass {@link tradesTap} and {@link quotesTap} to the ingest, then call {@link result}
+ * once the ingest is over.
+ */
+export class IngestDaySides {
+  readonly tradesTap: BatchTap;
+  readonly quotesTap: BatchTap;
+  private readonly trades = new Channel<OptionTradeKeyColumns>();
+  private readonly quotes = new Channel<OptionQuoteColumns>();
+  private readonly computation: Promise<TradeSides>;
+  private tradesEntry: ManifestEntry | undefined;
+  private quotesEntry: ManifestEntry | undefined;
+  private tradeRows = 0;
+  private quoteRows = 0;
+  private queuedQuotes = 0;
+  private off: string | undefined;
+
+  constructor(readonly date: string, readonly selection: OptionSelection, readonly aggregations: AggregationsConfig,
+    opts: { readonly maxQueuedQuotes?: number; readonly budget?: SidesBudget } = {}) {
+    const maxQueued = opts.maxQueuedQuotes ?? DEFAULT_MAX_QUEUED_QUOTES;
+    const budget = opts.budget ?? new SidesBudget();
+    const t = DATASETS['options-trades'], q = DATASETS['options-quotes'];
+    const tradeWidth = t.columns.length + OPTION_CONTRACT_COLUMNS.length, quoteWidth = q.columns.length + OPTION_CONTRACT_COLUMNS.length;
+    const tradeCols = { ticker: columnIndex(t, 'ticker'), time: columnIndex(t, 'sip_timestamp'), price: columnIndex(t, 'price'),
+      underlying: columnIndex(t, 'underlying'), root: columnIndex(t, 'root') };
+    const quoteCols = { ticker: columnIndex(q, 'ticker'), time: columnIndex(q, 'sip_timestamp'), sequence: columnIndex(q, 'sequence_number'),
+      bidPrice: columnIndex(q, 'bid_price'), bidSize: columnIndex(q, 'bid_size'), askPrice: columnIndex(q, 'ask_price'),
+      askSize: columnIndex(q, 'ask_size'), underlying: columnIndex(q, 'underlying'), root: columnIndex(q, 'root') };
+
+    this.tradesTap = {
+      batch: (batch) => this.guard(() => {
+        if (this.trades.ended) return;
+        if (batch.columns.length !== tradeWidth) throw new Error(`options-trades batch of ${batch.columns.length} columns, expected ${tradeWidth} (with the contract columns)`);
+        const times = batch.columns[tradeCols.time] as Int64Column;
+        const prices = batch.columns[tradeCols.price] as Float64Column;
+        const ticker: string[] = [];
+        const rows: number[] = [];
+        selectedRuns(batch, tradeCols.ticker, tradeCols.underlying, tradeCols.root, selection, (first, end, name) => {
+          for (let i = first; i < end; i++) { ticker.push(name); rows.push(i); }
+        });
+        const n = rows.length;
+        budget.remainingTrades -= n;
+        if (budget.remainingTrades < 0) {
+          this.stop(`the run's verdicts in memory reached the budget of ${budget.totalTrades.toLocaleString('en-US')} trades`);
+          return;
+        }
+        if (n > 0) {
+          const chunk = { length: n, ticker, sipTimestampNs: new BigInt64Array(n), price: new Float64Array(n), rowIndex: new Float64Array(n) };
+          for (let k = 0; k < n; k++) {
+            const i = rows[k]!;
+            chunk.sipTimestampNs[k] = times.values[i]!;
+            chunk.price[k] = prices.values[i]!;
+            chunk.rowIndex[k] = this.tradeRows + i;
+          }
+          this.trades.push(chunk);
+        }
+        this.tradeRows += batch.rows;
+      }),
+      end: (entry) => {
+        if (entry.rows !== this.tradeRows) this.stop(`options-trades ${date}: ${entry.rows} rows published, ${this.tradeRows} seen`);
+        this.tradesEntry = entry;
+        this.queuedQuotes = 0; // from now on the merge drains the quotes as they come
+        this.trades.close();
+      },
+      fail: (reason) => this.stop(`options-trades ${date} not ingested in this run (${describe(reason)})`),
+    };
+
+    this.quotesTap = {
+      batch: (batch) => this.guard(() => {
+        if (this.quotes.ended) return;
+        if (batch.columns.length !== quoteWidth) throw new Error(`options-quotes batch of ${batch.columns.length} columns, expected ${quoteWidth} (with the contract columns)`);
+        const cols = batch.columns;
+        const contracts: string[] = [];
+        const runs: number[] = [];
+        selectedRuns(batch, quoteCols.ticker, quoteCols.underlying, quoteCols.root, selection, (first, end, name) => {
+          contracts.push(name); runs.push(first, end);
+        });
+        let n = 0;
+        for (let r = 0; r < runs.length; r += 2) n += runs[r + 1]! - runs[r]!;
+        if (n > 0) {
+          const chunk = {
+            length: n, ticker: new Array<string>(n), contracts, contract: new Int32Array(n), sipTimestampNs: new BigInt64Array(n),
+            sequence: new Float64Array(n), bidPrice: new Float64Array(n), bidSize: new Float64Array(n), askPrice: new Float64Array(n),
+            askSize: new Float64Array(n),
+          };
+          const times = cols[quoteCols.time] as Int64Column, sequence = cols[quoteCols.sequence] as Int64Column;
+          let k = 0;
+          for (let r = 0; r < runs.length; r += 2) {
+            const name = contracts[r >> 1]!;
+            for (let i = runs[r]!; i < runs[r + 1]!; i++, k++) {
+              chunk.ticker[k] = name;
+              chunk.contract[k] = r >> 1;
+              chunk.sipTimestampNs[k] = times.values[i]!;
+              chunk.sequence[k] = sequence.valid === undefined || sequence.valid[i] === 1 ? Number(sequence.values[i]!) : 0;
+              chunk.bidPrice[k] = float64(cols[quoteCols.bidPrice]!, i);
+              chunk.bidSize[k] = float64(cols[quoteCols.bidSize]!, i);
+              chunk.askPrice[k] = float64(cols[quoteCols.askPrice]!, i);
+              chunk.askSize[k] = float64(cols[quoteCols.askSize]!, i);
+            }
+          }
+          if (this.tradesEntry === undefined) {
+            this.queuedQuotes += n;
+            if (this.queuedQuotes > maxQueued) {
+              this.stop(`options-quotes ${date}: more than ${maxQueued.toLocaleString('en-US')} of the symbol's quotes arrived before the options-trades file ended`);
+              return;
+            }
+          }
+          this.quotes.push(chunk);
+        }
+        this.quoteRows += batch.rows;
+      }),
+      end: (entry) => {
+        if (entry.rows !== this.quoteRows) this.stop(`options-quotes ${date}: ${entry.rows} rows published, ${this.quoteRows} seen`);
+        this.quotesEntry = entry;
+        this.quotes.close();
+      },
+      fail: (reason) => this.stop(`options-quotes ${date} not ingested in this run (${describe(reason)})`),
+    };
+
+    this.computation = TradeSides.compute(this.trades, this.quotes, aggregations);
+    this.computation.catch(() => { /* reported by result() */ });
+  }
+
+  /** A tap must never fail the ingest it watches: an error here only abandons the day's verdicts. */
+  private guard(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.stop(`classification during the ingest failed: ${describe(e)}`);
+    }
+  }
+
+  /** Abandons the in-ingest classification of the day (the greeks job will classify from the lake). */
+  private stop(why: string): void {
+    if (this.off === undefined) this.off = why;
+    const reason = new NotOffered(why);
+    this.trades.fail(reason);
+    this.quotes.fail(reason);
+  }
+
+  /**
+   * After the ingest: the day's verdicts with the entries they belong to, or why there are none
+   * (a file not ingested in this run, a failure, the queue cap). Ends any tap still open.
+   */
+  async result(): Promise<IngestedSides | { readonly off: string }> {
+    if (this.tradesEntry === undefined || this.quotesEntry === undefined) {
+      this.stop(`${this.tradesEntry === undefined ? 'options-trades' : 'options-quotes'} ${this.date} not ingested in this run`);
+    }
+    try {
+      const sides = await this.computation;
+      if (this.off !== undefined) return { off: this.off };
+      return { sides, trades: this.tradesEntry!, quotes: this.quotesEntry!, selection: this.selection, aggregations: this.aggregations };
+    } catch (e) {
+      return { off: this.off ?? describe(e) };
+    }
+  }
+}
+
+function describe(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}
