@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../config/schema.js';
 import { generateDay } from '../demo/generateDay.js';
-import { DATASETS, type DatasetSpec } from '../formats/datasets.js';
+import { DATASETS, objectKey, type DatasetSpec } from '../formats/datasets.js';
+import { OPTIONS_QUOTES_HEADER, OPTIONS_TRADES_HEADER } from '../demo/optionFlow.js';
+import { writeGz } from '../../test/support/gz.js';
 import { tickerFilter, underlyingFilter } from '../formats/filters.js';
 import { runIngest } from '../ingest/run.js';
 import { LakeReader } from '../lake/reader.js';
@@ -156,3 +158,55 @@ test('falls back, saying why: a file skipped as already in the lake, quotes befo
   assert.ok('off' in r3);
   assert.match(r3.off, /budget of 100 trades/);
 }));
+
+test('empty quote fields read as 0 (as the lake reader coalesces them), other roots and other underlyings are left out', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'gf-ingest-sides-nulls-src-'));
+  const lake = mkdtempSync(join(tmpdir(), 'gf-ingest-sides-nulls-lake-'));
+  try {
+    const t0 = 1_762_525_800_000_000_000n;
+    const ts = (ms: number) => String(t0 + BigInt(ms) * 1_000_000n);
+    const call = 'O:SPY251107C00670000', put = 'O:SPY251107P00660000', other = 'O:QQQ251107C00600000', adjusted = 'O:SPY1251107C00670000';
+    // Sorted by ticker, then time, as Massive's files are.
+    writeGz(root, objectKey(DATASETS['options-quotes'], DATE), [OPTIONS_QUOTES_HEADER,
+      `${other},301,1.10,5,302,1.00,5,1,${ts(0)}`,
+      `${call},301,2.10,5,302,2.00,5,1,${ts(0)}`,
+      `${call},301,2.20,5,302,,,,${ts(1000)}`, // no bid, no sequence number
+      `${call},301,,,302,2.05,7,3,${ts(2000)}`, // no ask
+      `${put},301,1.50,4,302,1.40,4,9007199254740993,${ts(0)}`, // a sequence number beyond 2^53
+      `${adjusted},301,3.10,5,302,3.00,5,1,${ts(0)}`,
+    ].join('\n') + '\n');
+    writeGz(root, objectKey(DATASETS['options-trades'], DATE), [OPTIONS_TRADES_HEADER,
+      `${other},,0,301,,1.10,${ts(10)},1`,
+      `${call},,0,301,,2.10,${ts(10)},1`,
+      `${call},,0,301,,2.20,${ts(1500)},1`,
+      `${call},,0,301,,2.05,${ts(2500)},1`,
+      `${put},,0,301,,1.40,${ts(10)},2`,
+      `${adjusted},,0,301,,3.10,${ts(10)},1`,
+    ].join('\n') + '\n');
+    const day = new IngestDaySides(DATE, { underlying: 'SPY', extraRoots: [] }, agg);
+    const r = await runIngest({
+      datasets: OPTIONS, days: [DATE], lake, source: new LocalSource(root), force: false, concurrentFiles: 2, batchRows: 1000,
+      rowGroupRows: 1000, fileSizeTargetBytes: 1 << 20, zstdLevel: 1, useWorkerWriter: false,
+      derivedFor: () => optionDerivedColumns(), filterFor: () => underlyingFilter(['SPY', 'QQQ'], optionTickerNames),
+      tapFor: (d) => (d.name === 'options-trades' ? day.tradesTap : day.quotesTap), expectedPublishMs: () => 0,
+      tracker: new ProgressTracker(), version: 'test',
+    });
+    assert.equal(r.exitCode, 0, JSON.stringify(r.outcomes));
+    const result = await day.result();
+    assert.ok('sides' in result, 'off' in result ? result.off : '');
+    const reader = await LakeReader.open(lake, { memoryLimit: '128MB', threads: 1 });
+    try {
+      const selection = { underlying: 'SPY' };
+      const lakeSides = await TradeSides.compute(reader.optionTradeKeys(DATE, selection), reader.optionQuotesInFileOrder(DATE, selection), agg);
+      assert.equal(result.sides.size, 5, 'the SPY and SPY1 trades, not QQQ');
+      assert.deepEqual(result.sides.summary(), lakeSides.summary());
+      const a = new Classification(), b = new Classification();
+      for (const row of [1, 2, 3, 4, 5]) assert.deepEqual(result.sides.get(row, a), lakeSides.get(row, b), `row ${row}`);
+    } finally {
+      reader.close();
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(lake, { recursive: true, force: true });
+  }
+});

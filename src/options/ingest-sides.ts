@@ -24,7 +24,7 @@
  * arrive that early (the trades file is far smaller and starts no later).
  */
 import type { AggregationsConfig } from '../config/schema.js';
-import type { Column, ColumnBatch, Float64Column, Int64Column, Utf8Column } from '../formats/columns.js';
+import type { ColumnBatch, Float64Column, Int64Column, Utf8Column } from '../formats/columns.js';
 import { DATASETS, type DatasetSpec } from '../formats/datasets.js';
 import type { BatchTap } from '../ingest/ingest-file.js';
 import type { ManifestEntry } from '../lake/manifest.js';
@@ -143,30 +143,57 @@ function utf8(col: Utf8Column, i: number): string {
   return decoder.decode(col.bytes.subarray(col.offsets[i]!, col.offsets[i + 1]!));
 }
 
+/** The runs of a batch's rows that belong to selected contracts: [first, end) per run and its ticker. */
+interface SelectedRuns {
+  readonly names: string[];
+  readonly bounds: number[];
+  readonly rows: number;
+}
+
 /**
  * Walks a batch's rows by runs of equal ticker (the files are ticker-sorted, so a run is usually
- * long): calls `run(first, end, ticker)` for each run of a selected contract.
+ * long) and keeps the runs of selected contracts (underlying = the symbol, or an extra root).
  */
 function selectedRuns(batch: ColumnBatch, tickerAt: number, underlyingAt: number, rootAt: number,
-  selection: OptionSelection, run: (first: number, end: number, ticker: string) => void): void {
+  selection: OptionSelection): SelectedRuns {
   const tickers = batch.columns[tickerAt] as Utf8Column;
   const underlyings = batch.columns[underlyingAt] as Utf8Column;
   const roots = batch.columns[rootAt] as Utf8Column;
   const extra = selection.extraRoots ?? [];
+  const names: string[] = [], bounds: number[] = [];
+  let rows = 0;
   let first = 0;
   while (first < batch.rows) {
     let end = first + 1;
     while (end < batch.rows && sameBytes(tickers, end, first)) end++;
     if (utf8(underlyings, first) === selection.underlying || (extra.length > 0 && extra.includes(utf8(roots, first)))) {
-      run(first, end, utf8(tickers, first));
+      names.push(utf8(tickers, first));
+      bounds.push(first, end);
+      rows += end - first;
     }
     first = end;
   }
+  return { names, bounds, rows };
 }
 
-function float64(col: Column, i: number): number {
-  const c = col as Float64Column;
-  return c.valid === undefined || c.valid[i] === 1 ? c.values[i]! : 0;
+/** Rows [first, end) of a float64 column into `out` at `at`, a null as 0 (the lake reader's coalesce). */
+function copyFloat64(col: Float64Column, first: number, end: number, out: Float64Array, at: number): void {
+  out.set(col.values.subarray(first, end), at);
+  const valid = col.valid;
+  if (valid !== undefined) for (let i = first; i < end; i++) if (valid[i] === 0) out[at + i - first] = 0;
+}
+
+/**
+ * Rows [first, end) of an int64 column as doubles (exact below 2^53, as the reader's DOUBLE cast),
+ * a null as 0, read through 32-bit words: a BigInt64Array read would allocate a BigInt per row.
+ */
+function int64AsFloat64(col: Int64Column, first: number, end: number, out: Float64Array, at: number): void {
+  const v = col.values, valid = col.valid;
+  const words = new Uint32Array(v.buffer, v.byteOffset + 8 * first, 2 * (end - first));
+  for (let i = 0; i < end - first; i++) {
+    const hi = words[2 * i + 1]! | 0; // little-endian: low word first
+    out[at + i] = valid !== undefined && valid[first + i] === 0 ? 0 : hi * 4294967296 + words[2 * i]!;
+  }
 }
 
 /**
@@ -203,26 +230,25 @@ export class IngestDaySides {
       batch: (batch) => this.guard(() => {
         if (this.trades.ended) return;
         if (batch.columns.length !== tradeWidth) throw new Error(`options-trades batch of ${batch.columns.length} columns, expected ${tradeWidth} (with the contract columns)`);
-        const times = batch.columns[tradeCols.time] as Int64Column;
-        const prices = batch.columns[tradeCols.price] as Float64Column;
-        const ticker: string[] = [];
-        const rows: number[] = [];
-        selectedRuns(batch, tradeCols.ticker, tradeCols.underlying, tradeCols.root, selection, (first, end, name) => {
-          for (let i = first; i < end; i++) { ticker.push(name); rows.push(i); }
-        });
-        const n = rows.length;
+        const runs = selectedRuns(batch, tradeCols.ticker, tradeCols.underlying, tradeCols.root, selection);
+        const n = runs.rows;
         budget.remainingTrades -= n;
         if (budget.remainingTrades < 0) {
           this.stop(`the run's verdicts in memory reached the budget of ${budget.totalTrades.toLocaleString('en-US')} trades`);
           return;
         }
         if (n > 0) {
-          const chunk = { length: n, ticker, sipTimestampNs: new BigInt64Array(n), price: new Float64Array(n), rowIndex: new Float64Array(n) };
-          for (let k = 0; k < n; k++) {
-            const i = rows[k]!;
-            chunk.sipTimestampNs[k] = times.values[i]!;
-            chunk.price[k] = prices.values[i]!;
-            chunk.rowIndex[k] = this.tradeRows + i;
+          const times = (batch.columns[tradeCols.time] as Int64Column).values;
+          const prices = (batch.columns[tradeCols.price] as Float64Column).values; // not nullable
+          const chunk = { length: n, ticker: new Array<string>(n), sipTimestampNs: new BigInt64Array(n), price: new Float64Array(n), rowIndex: new Float64Array(n) };
+          let k = 0;
+          for (let r = 0; r < runs.names.length; r++) {
+            const first = runs.bounds[2 * r]!, end = runs.bounds[2 * r + 1]!;
+            // Block copies: reading a BigInt64Array element would allocate a BigInt per row.
+            chunk.sipTimestampNs.set(times.subarray(first, end), k);
+            chunk.price.set(prices.subarray(first, end), k);
+            chunk.ticker.fill(runs.names[r]!, k, k + end - first);
+            for (let i = first; i < end; i++) chunk.rowIndex[k++] = this.tradeRows + i;
           }
           this.trades.push(chunk);
         }
@@ -241,34 +267,28 @@ export class IngestDaySides {
       batch: (batch) => this.guard(() => {
         if (this.quotes.ended) return;
         if (batch.columns.length !== quoteWidth) throw new Error(`options-quotes batch of ${batch.columns.length} columns, expected ${quoteWidth} (with the contract columns)`);
-        const cols = batch.columns;
-        const contracts: string[] = [];
-        const runs: number[] = [];
-        selectedRuns(batch, quoteCols.ticker, quoteCols.underlying, quoteCols.root, selection, (first, end, name) => {
-          contracts.push(name); runs.push(first, end);
-        });
-        let n = 0;
-        for (let r = 0; r < runs.length; r += 2) n += runs[r + 1]! - runs[r]!;
+        const runs = selectedRuns(batch, quoteCols.ticker, quoteCols.underlying, quoteCols.root, selection);
+        const n = runs.rows;
         if (n > 0) {
+          const cols = batch.columns;
           const chunk = {
-            length: n, ticker: new Array<string>(n), contracts, contract: new Int32Array(n), sipTimestampNs: new BigInt64Array(n),
+            length: n, ticker: new Array<string>(n), contracts: runs.names, contract: new Int32Array(n), sipTimestampNs: new BigInt64Array(n),
             sequence: new Float64Array(n), bidPrice: new Float64Array(n), bidSize: new Float64Array(n), askPrice: new Float64Array(n),
             askSize: new Float64Array(n),
           };
-          const times = cols[quoteCols.time] as Int64Column, sequence = cols[quoteCols.sequence] as Int64Column;
+          const times = (cols[quoteCols.time] as Int64Column).values;
           let k = 0;
-          for (let r = 0; r < runs.length; r += 2) {
-            const name = contracts[r >> 1]!;
-            for (let i = runs[r]!; i < runs[r + 1]!; i++, k++) {
-              chunk.ticker[k] = name;
-              chunk.contract[k] = r >> 1;
-              chunk.sipTimestampNs[k] = times.values[i]!;
-              chunk.sequence[k] = sequence.valid === undefined || sequence.valid[i] === 1 ? Number(sequence.values[i]!) : 0;
-              chunk.bidPrice[k] = float64(cols[quoteCols.bidPrice]!, i);
-              chunk.bidSize[k] = float64(cols[quoteCols.bidSize]!, i);
-              chunk.askPrice[k] = float64(cols[quoteCols.askPrice]!, i);
-              chunk.askSize[k] = float64(cols[quoteCols.askSize]!, i);
-            }
+          for (let r = 0; r < runs.names.length; r++) {
+            const first = runs.bounds[2 * r]!, end = runs.bounds[2 * r + 1]!;
+            chunk.ticker.fill(runs.names[r]!, k, k + end - first);
+            chunk.contract.fill(r, k, k + end - first);
+            chunk.sipTimestampNs.set(times.subarray(first, end), k);
+            int64AsFloat64(cols[quoteCols.sequence] as Int64Column, first, end, chunk.sequence, k);
+            copyFloat64(cols[quoteCols.bidPrice] as Float64Column, first, end, chunk.bidPrice, k);
+            copyFloat64(cols[quoteCols.bidSize] as Float64Column, first, end, chunk.bidSize, k);
+            copyFloat64(cols[quoteCols.askPrice] as Float64Column, first, end, chunk.askPrice, k);
+            copyFloat64(cols[quoteCols.askSize] as Float64Column, first, end, chunk.askSize, k);
+            k += end - first;
           }
           if (this.tradesEntry === undefined) {
             this.queuedQuotes += n;
