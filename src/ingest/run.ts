@@ -46,7 +46,7 @@ export interface IngestRequest {
   /** Per dataset: a streaming filter and/or derived columns. */
   readonly filterFor?: (dataset: DatasetSpec) => { description: string; filter: TickerFilter } | undefined;
   readonly derivedFor?: (dataset: DatasetSpec) => DerivedColumns | undefined;
-  /** A reader of the batches of one file being ingested (not called for days skipped as already in the lake). */
+  /** A reader of the batches of one file being ingested; a day not ingested (skipped, missing) fails it at once. */
   readonly tapFor?: (dataset: DatasetSpec, date: string) => BatchTap | undefined;
   /** Epoch ms after which a day's file should be published (Massive: ~11:00 ET next trading day). */
   readonly expectedPublishMs: (date: string) => number;
@@ -103,6 +103,10 @@ async function ingestDay(req: IngestRequest, runId: string, t: { dataset: Datase
   const key = objectKey(dataset, date);
   const base = { dataset: dataset.name, date };
   const filter = req.filterFor?.(dataset);
+  // The tap hears how the file ends whichever way it ends (skipped and missing included), so that
+  // whatever waits on it (ingest-sides.ts) can let go; from ingestFile on, ingestFile tells it.
+  const tap = req.tapFor?.(dataset, date);
+  let tapHandedOver = false;
   try {
     const info = await req.source.stat(key);
     if (!req.force && previous !== undefined
@@ -113,6 +117,7 @@ async function ingestDay(req: IngestRequest, runId: string, t: { dataset: Datase
       && (await partitionMatches(req.lake, previous))) {
       tracker.fileDone(id, { state: 'skipped', message: 'already in the lake (same source object)' });
       tracker.dayDone('skipped');
+      tap?.fail(new Error('already in the lake'));
       return { ...base, state: 'skipped', message: 'already ingested', entry: previous };
     }
     if (previous !== undefined && !req.force && previous.source.etag !== info.etag) {
@@ -120,7 +125,7 @@ async function ingestDay(req: IngestRequest, runId: string, t: { dataset: Datase
     }
     tracker.fileStarted(id, info.size);
     const derived = req.derivedFor?.(dataset);
-    const tap = req.tapFor?.(dataset, date);
+    tapHandedOver = true;
     const entry = await ingestFile({ id, dataset, date, info }, {
       lake: req.lake, runId, source: req.source,
       batchRows: req.batchRows, rowGroupRows: req.rowGroupRows, fileSizeTargetBytes: req.fileSizeTargetBytes,
@@ -143,6 +148,7 @@ async function ingestDay(req: IngestRequest, runId: string, t: { dataset: Datase
     if (entry.rowsRejected > 0) tracker.log('warn', `${dataset.name} ${date}: ${entry.rowsRejected} malformed row(s) quarantined under _rejects/${dataset.name}/date=${date}/`);
     return { ...base, state: 'ingested', message: msg, entry };
   } catch (e) {
+    if (!tapHandedOver) tap?.fail(e);
     if (req.signal?.aborted) {
       tracker.fileDone(id, { state: 'failed', message: 'stopped: nothing published, will be redone next run' });
       tracker.dayDone('failed');

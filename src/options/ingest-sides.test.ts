@@ -137,7 +137,7 @@ test('falls back, saying why: a file skipped as already in the lake, quotes befo
   await ingest(root, lake, OPTIONS, skipped); // trades already there: only the quotes are ingested
   const r1 = await skipped.result();
   assert.ok('off' in r1);
-  assert.match(r1.off, /options-trades 2025-11-07 not ingested in this run/);
+  assert.match(r1.off, /options-trades 2025-11-07 not ingested in this run: already in the lake/);
 
   // One file at a time, quotes first: they all arrive before the trades file has started.
   const early = new IngestDaySides(DATE, selection, agg, { maxQueuedQuotes: 500 });

@@ -260,7 +260,7 @@ export class IngestDaySides {
         this.queuedQuotes = 0; // from now on the merge drains the quotes as they come
         this.trades.close();
       },
-      fail: (reason) => this.stop(`options-trades ${date} not ingested in this run (${describe(reason)})`),
+      fail: (reason) => this.stop(`options-trades ${date} not ingested in this run: ${describe(reason)}`),
     };
 
     this.quotesTap = {
@@ -306,7 +306,7 @@ export class IngestDaySides {
         this.quotesEntry = entry;
         this.quotes.close();
       },
-      fail: (reason) => this.stop(`options-quotes ${date} not ingested in this run (${describe(reason)})`),
+      fail: (reason) => this.stop(`options-quotes ${date} not ingested in this run: ${describe(reason)}`),
     };
 
     this.computation = TradeSides.compute(this.trades, this.quotes, aggregations);
