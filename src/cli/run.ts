@@ -101,7 +101,7 @@ export async function runPipeline(o: PipelineOptions): Promise<number> {
     for (const [date, day] of sidesByDay) {
       const r = await day.result();
       if ('sides' in r) ingestedSides.set(date, r);
-      else tracker.log('info', `aggression ${date}: the greeks step classifies from the lake (${r.off})`);
+      else if (day.ingestedAny) tracker.log('info', `aggression ${date}: the greeks step classifies from the lake (${r.off})`);
     }
     const usable = new Set(['ingested', 'skipped']);
     const byDate = new Map<string, boolean>();

@@ -313,6 +313,11 @@ export class IngestDaySides {
     this.computation.catch(() => { /* reported by result() */ });
   }
 
+  /** Whether either of the day's option files was (at least partly) ingested in this run: else a fallback is no news. */
+  get ingestedAny(): boolean {
+    return this.tradeRows > 0 || this.quoteRows > 0 || this.tradesEntry !== undefined || this.quotesEntry !== undefined;
+  }
+
   /** A tap must never fail the ingest it watches: an error here only abandons the day's verdicts. */
   private guard(f: () => void): void {
     try {
