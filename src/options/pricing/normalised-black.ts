@@ -88,19 +88,20 @@ export function normalisedTimeValueWithVega(x: number, s: number): number {
   lastVega[1] = inverseS;
   const h = xm * inverseS;
   const t = 0.5 * s;
-  // Region 3: h + t > 0.85 (written without dividing by s, as the reference does)
-  if (!(xm < s * ASYMPTOTIC_H_THRESHOLD && 0.5 * s * s + xm < s * (SMALL_T_THRESHOLD + ASYMPTOTIC_H_THRESHOLD))
-    && !(t < SMALL_T_THRESHOLD) && xm + 0.5 * s * s > s * 0.85) {
+  // Region 1: h < η and t < τ + |h| − |η|; region 2: t < τ; region 3: h + t > 0.85 (each written
+  // without dividing by s, as the reference does), tried in that order.
+  const asymptotic = xm < s * ASYMPTOTIC_H_THRESHOLD && 0.5 * s * s + xm < s * (SMALL_T_THRESHOLD + ASYMPTOTIC_H_THRESHOLD);
+  const smallT = t < SMALL_T_THRESHOLD;
+  if (!asymptotic && !smallT && xm + 0.5 * s * s > s * 0.85) {
     lastVega[0] = normalisedVega(xm, s);
     return usingNormCdf(xm, s);
   }
   const e = exp(-0.5 * (h * h + t * t));
   lastVega[0] = s <= -xm * SQRT_DBL_MIN ? 0 : ONE_OVER_SQRT_TWO_PI * e;
   let b: number;
-  // Region 1: h < η and t < τ + |h| − |η|, written without dividing by s.
-  if (xm < s * ASYMPTOTIC_H_THRESHOLD && 0.5 * s * s + xm < s * (SMALL_T_THRESHOLD + ASYMPTOTIC_H_THRESHOLD)) {
+  if (asymptotic) {
     b = ONE_OVER_SQRT_TWO_PI * e * asymptoticExpansion(h, t);
-  } else if (t < SMALL_T_THRESHOLD) {
+  } else if (smallT) {
     // Region 2: b = e^{−(h²+t²)/2}/√(2π) · [Y(h+t) − Y(h−t)] expanded to 12th order in t,
     // with a = 1 + h·Y(h), Y(h) = √(π/2)·erfcx(−h/√2). Written here rather than in a function
     // of its own: TurboFan does not inline a body this long, and a call boxes its doubles
