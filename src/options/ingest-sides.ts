@@ -24,7 +24,8 @@
  * arrive that early (the trades file is far smaller and starts no later).
  */
 import type { AggregationsConfig } from '../config/schema.js';
-import type { ColumnBatch, Float64Column, Int64Column, Utf8Column } from '../formats/columns.js';
+import { utf8At, type ColumnBatch, type Float64Column, type Int64Column, type Utf8Column } from '../formats/columns.js';
+import { LastBytes } from '../formats/bytes.js';
 import { DATASETS, type DatasetSpec } from '../formats/datasets.js';
 import type { BatchTap } from '../ingest/ingest-file.js';
 import type { ManifestEntry } from '../lake/manifest.js';
@@ -118,29 +119,12 @@ class Channel<T> implements AsyncIterable<T> {
   }
 }
 
-/** Why a day's in-ingest verdicts are not offered. */
-class NotOffered extends Error {}
-
-const decoder = new TextDecoder();
-
 function columnIndex(dataset: DatasetSpec, name: string): number {
   const own = dataset.columns.findIndex((c) => c.name === name);
   if (own >= 0) return own;
   const derived = OPTION_CONTRACT_COLUMNS.findIndex((c) => c.name === name);
   if (derived < 0) throw new Error(`no column ${name} in ${dataset.name}`);
   return dataset.columns.length + derived;
-}
-
-function sameBytes(col: Utf8Column, i: number, j: number): boolean {
-  const a = col.offsets[i]!, b = col.offsets[j]!, len = col.offsets[i + 1]! - a;
-  if (col.offsets[j + 1]! - b !== len) return false;
-  const bytes = col.bytes;
-  for (let k = 0; k < len; k++) if (bytes[a + k] !== bytes[b + k]) return false;
-  return true;
-}
-
-function utf8(col: Utf8Column, i: number): string {
-  return decoder.decode(col.bytes.subarray(col.offsets[i]!, col.offsets[i + 1]!));
 }
 
 /** The runs of a batch's rows that belong to selected contracts: [first, end) per run and its ticker. */
@@ -160,14 +144,17 @@ function selectedRuns(batch: ColumnBatch, tickerAt: number, underlyingAt: number
   const underlyings = batch.columns[underlyingAt] as Utf8Column;
   const roots = batch.columns[rootAt] as Utf8Column;
   const extra = selection.extraRoots ?? [];
+  const { offsets, bytes } = tickers;
   const names: string[] = [], bounds: number[] = [];
+  const run = new LastBytes();
   let rows = 0;
   let first = 0;
   while (first < batch.rows) {
+    run.remember(bytes, offsets[first]!, offsets[first + 1]!);
     let end = first + 1;
-    while (end < batch.rows && sameBytes(tickers, end, first)) end++;
-    if (utf8(underlyings, first) === selection.underlying || (extra.length > 0 && extra.includes(utf8(roots, first)))) {
-      names.push(utf8(tickers, first));
+    while (end < batch.rows && run.matches(bytes, offsets[end]!, offsets[end + 1]!)) end++;
+    if (utf8At(underlyings, first) === selection.underlying || (extra.length > 0 && extra.includes(utf8At(roots, first)))) {
+      names.push(utf8At(tickers, first));
       bounds.push(first, end);
       rows += end - first;
     }
@@ -330,7 +317,7 @@ export class IngestDaySides {
   /** Abandons the in-ingest classification of the day (the greeks job will classify from the lake). */
   private stop(why: string): void {
     if (this.off === undefined) this.off = why;
-    const reason = new NotOffered(why);
+    const reason = new Error(why);
     this.trades.fail(reason);
     this.quotes.fail(reason);
   }
