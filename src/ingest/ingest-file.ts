@@ -18,7 +18,9 @@ import { CsvBatchParser, type DerivedColumns, type TickerFilter } from '../forma
 import type { FlatFileSource, ObjectInfo } from '../sources/source.js';
 import { DayWriter } from '../lake/day-writer.js';
 import type { ManifestEntry } from '../lake/manifest.js';
-import { GammaflowError, SourceError } from '../util/errors.js';
+import { GammaflowError, LakeError, SourceError } from '../util/errors.js';
+import { describeFsError } from '../util/fs-errors.js';
+import { FirstError } from '../util/first-error.js';
 
 /** Decompressed chunk size: 1 MiB chunks make Node's gunzip ~2.5× faster than its 16 KiB default (bench/README.md). */
 export const GUNZIP_CHUNK_BYTES = 1 << 20;
@@ -117,13 +119,19 @@ export async function ingestFile(task: FileTask, opts: FileIngestOptions, events
     if (dSeen > 0 || dRej > 0) events.rows({ parsed: dSeen, rejected: dRej });
   };
   const counter = new ByteCounter(events.bytes);
+  // The first failure of any stage is the cause. Node's pipeline() rejects with its own AbortError when
+  // the consuming function throws (the other stages are torn down with it), so each stage's error is
+  // recorded as it happens and the earliest one is reported.
+  const firstError = new FirstError();
   try {
     const body = opts.source.open(info, { ...(opts.signal ? { signal: opts.signal } : {}), onRetry: events.retry });
+    const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
+    for (const stage of [body, counter, gunzip]) stage.on('error', (e: unknown) => firstError.record(e));
     await pipeline(
       body,
       counter,
-      createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }),
-      async (chunks: AsyncIterable<Buffer>) => {
+      gunzip,
+      firstError.guard(async (chunks: AsyncIterable<Buffer>) => {
         for await (const chunk of chunks) {
           for (const batch of parser.push(chunk)) {
             opts.tap?.batch(batch);
@@ -138,7 +146,7 @@ export async function ingestFile(task: FileTask, opts: FileIngestOptions, events
           events.rows({ written: batch.rows });
         }
         await report();
-      },
+      }),
       ...(opts.signal ? [{ signal: opts.signal }] as const : []),
     );
     if (counter.total !== info.size) {
@@ -157,9 +165,10 @@ export async function ingestFile(task: FileTask, opts: FileIngestOptions, events
     opts.tap?.end(entry);
     return entry;
   } catch (e) {
-    opts.tap?.fail(e);
+    const cause = firstError.or(e);
+    opts.tap?.fail(cause);
     await writer.abort();
-    throw describeFailure(e, fileLabel, info, counter.total);
+    throw describeFailure(cause, fileLabel, info, counter.total);
   }
 }
 
@@ -168,6 +177,10 @@ function describeFailure(e: unknown, file: string, info: ObjectInfo, bytesRead: 
   if (e instanceof GammaflowError) return e;
   const err = e as NodeJS.ErrnoException;
   if (err?.name === 'AbortError') return e;
+  if (typeof err?.code === 'string' && typeof err.syscall === 'string' && err.syscall !== 'read' && err.syscall !== 'open') {
+    // a local write failed (disk full, read-only lake...): the lake, not the source, is at fault
+    return new LakeError(`${file}: ${describeFsError(e, 'writing', err.path ?? 'the lake')}`, { key: info.key, errno: err.code }, { cause: e });
+  }
   if (err?.code === 'Z_BUF_ERROR' || err?.code === 'Z_DATA_ERROR' || /unexpected end of file|incorrect header check|invalid/i.test(err?.message ?? '')) {
     const truncated = err.code === 'Z_BUF_ERROR' || /unexpected end of file/.test(err.message);
     return new SourceError('corrupt',

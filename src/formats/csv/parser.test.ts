@@ -100,8 +100,8 @@ test('a header missing a required column is a ParseError naming the file and exp
   assert.throws(() => parseAll(bad), (e: unknown) => {
     assert.ok(e instanceof ParseError);
     assert.match(e.message, /test\.csv/);
-    assert.match(e.message, /missing column\(s\) price/);
-    assert.match(e.message, /expected columns ticker,conditions,/);
+    assert.match(e.message, /header has no column "price" \(expected /);
+    assert.match(e.message, /\(expected ticker,conditions,/);
     return true;
   });
 });

@@ -863,7 +863,7 @@ export class CsvBatchParser {
     if (missingRequired.length > 0 || ((this.opts.filter || this.opts.derived) && this.keyField < 0)) {
       const missing = missingRequired.length > 0 ? missingRequired : [keyName];
       throw new ParseError(
-        `${this.opts.file}: header is missing column(s) ${missing.join(', ')}; expected columns ${this.expectedColumns()}, found ${names.join(',')}`,
+        `${this.opts.file}: header has no column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (expected ${this.expectedColumns()}; found ${names.join(',')})`,
         { file: this.opts.file, line: this.lineNo, expected: this.expectedColumns(), found: names.join(',') });
     }
     this.ignoredHeaderColumns = names.filter((_, f) => this.fieldTarget[f] === -1 && f !== this.keyField);

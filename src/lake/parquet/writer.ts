@@ -18,6 +18,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, rmSync, writevSync } from 'node:fs';
 import type { ColumnBatch, ColumnSpec } from '../../formats/columns.js';
+import { describeFsError, errnoCode } from '../../util/fs-errors.js';
 import { LakeError, errorMessage } from '../../util/errors.js';
 import { createPageCompressor, DEFAULT_ZSTD_LEVEL, type CompressionName } from './codec.js';
 import { DEFAULT_PAGE_BYTES, RowGroupEncoder } from './encode.js';
@@ -88,7 +89,7 @@ export class ParquetFileWriter {
     try {
       this.fd = openSync(path, 'w');
     } catch (e) {
-      throw new LakeError(`cannot create parquet file: ${errorMessage(e)}`, { path }, { cause: e });
+      throw new LakeError(describeFsError(e, 'creating', path), { path, errno: errnoCode(e) }, { cause: e });
     }
     this.write([MAGIC]);
   }
@@ -157,7 +158,7 @@ export class ParquetFileWriter {
       closeSync(this.takeFd());
     } catch (e) {
       this.abort();
-      throw e instanceof LakeError ? e : new LakeError(`cannot finish parquet file: ${errorMessage(e)}`, { path: this.path }, { cause: e });
+      throw e instanceof LakeError ? e : new LakeError(describeFsError(e, 'writing', this.path), { path: this.path, errno: errnoCode(e) }, { cause: e });
     }
     this.state = 'closed';
     return { rows: this.rowsAppended, bytes: this.position, rowGroups: this.rowGroups.length, sha256: this.hash.digest('hex') };
@@ -220,7 +221,7 @@ export class ParquetFileWriter {
         }
       }
     } catch (e) {
-      throw new LakeError(`cannot write parquet file: ${errorMessage(e)}`, { path: this.path }, { cause: e });
+      throw new LakeError(describeFsError(e, 'writing', this.path), { path: this.path, errno: errnoCode(e) }, { cause: e });
     }
   }
 
