@@ -34,7 +34,7 @@ import { DuckDBInstance, type DuckDBDataChunk, type DuckDBValue, type DuckDBVect
 import { addDays, NyseCalendar, nyWallClockToUtcNs, type SessionKind } from '../calendar/index.js';
 import { calendarOverrides } from '../config/index.js';
 import type { Config } from '../config/schema.js';
-import { cleanAbandoned } from '../lake/day-writer.js';
+import { recoverLake } from '../lake/publish.js';
 import { partitionDir, stagingRoot } from '../lake/layout.js';
 import { lockLake, type LakeLock } from '../lake/lock.js';
 import { partitionMatches, readManifest, type ManifestEntry } from '../lake/manifest.js';
@@ -163,7 +163,7 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
   try {
     if (toLake) {
       lock = lockLake(lake);
-      await cleanAbandoned(lake);
+      for (const action of (await recoverLake(lake)).actions) tracker.log('warn', action);
     }
     const [stocksManifest, greeksManifest] = await Promise.all([readManifest(lake, STOCKS_DATASET), readManifest(lake, greeksDataset(symbol))]);
     const memoryLimit = req.duckdbMemoryLimit ?? config.storage.duckdb_memory_limit;

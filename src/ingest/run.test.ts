@@ -83,11 +83,11 @@ test('ingests edge cases exactly, quarantines malformed rows, and reruns idempot
     assert.equal(kvm['gammaflow.schema_version'], '1');
     assert.equal(kvm['gammaflow.source_key'], objectKey(stocks, '2025-11-03'));
 
-    const rejects = readFileSync(join(lake, '_rejects', 'stocks-trades', 'date=2025-11-03', 'rejects.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rejects = readFileSync(join(lake, 'stocks-trades', 'date=2025-11-03', '_rejects.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(rejects.map((r) => [r.line, r.field]), [[6, null], [7, 'price']]);
     assert.match(rejects[0].reason, /expected 13 fields, got 2/);
     assert.match(rejects[0].file, /2025-11-03\.csv\.gz$/);
-    const manifest = readFileSync(join(lake, '_manifest', 'stocks-trades.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).sort((a, b) => a.date.localeCompare(b.date));
+    const manifest = ['2025-11-03', '2025-11-04'].map((d) => JSON.parse(readFileSync(join(lake, 'stocks-trades', `date=${d}`, '_manifest.json'), 'utf8')));
     assert.equal(manifest.length, 2);
     assert.equal(manifest[0].rows, 5);
     assert.equal(manifest[0].rowsRejected, 2);

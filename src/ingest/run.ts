@@ -14,7 +14,7 @@ import type { FlatFileSource } from '../sources/source.js';
 import type { DerivedColumns, TickerFilter } from '../formats/csv/parser.js';
 import { readManifest, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
 import { lockLake } from '../lake/lock.js';
-import { cleanAbandoned } from '../lake/day-writer.js';
+import { recoverLake } from '../lake/publish.js';
 import { ingestFile, type BatchTap } from './ingest-file.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { GammaflowError, SourceError, errorMessage } from '../util/errors.js';
@@ -65,7 +65,7 @@ export interface IngestResult {
 export async function runIngest(req: IngestRequest): Promise<IngestResult> {
   const lock = lockLake(req.lake);
   try {
-    await cleanAbandoned(req.lake);
+    for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
     const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const manifests = new Map<string, Map<string, ManifestEntry>>();
     for (const d of req.datasets) manifests.set(d.name, await readManifest(req.lake, d.name));
@@ -145,7 +145,7 @@ async function ingestDay(req: IngestRequest, runId: string, t: { dataset: Datase
     const msg = `${entry.rows.toLocaleString('en-US')} rows in ${entry.files.length} file(s)` + (entry.rowsRejected ? `, ${entry.rowsRejected} rejected row(s) quarantined` : '');
     tracker.fileDone(id, { state: 'done', message: msg });
     tracker.dayDone('done');
-    if (entry.rowsRejected > 0) tracker.log('warn', `${dataset.name} ${date}: ${entry.rowsRejected} malformed row(s) quarantined under _rejects/${dataset.name}/date=${date}/`);
+    if (entry.rowsRejected > 0) tracker.log('warn', `${dataset.name} ${date}: ${entry.rowsRejected} malformed row(s) quarantined in ${dataset.name}/date=${date}/_rejects.jsonl`);
     return { ...base, state: 'ingested', message: msg, entry };
   } catch (e) {
     if (!tapHandedOver) tap?.fail(e);

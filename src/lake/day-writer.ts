@@ -1,21 +1,23 @@
 /**
  * Writes one (dataset, day) partition: Parquet parts rotated at a size target
  * plus the day's quarantined rows, all in a private staging directory, then
- * publishes them atomically (rename) together with a manifest entry.
+ * publishes them with their commit record in one step (publish.ts).
  *
  * Lifecycle: `create()` → `append(batch)`* / `addRejects()`* → `finish()` →
  * `publish(entry)`; or `abort()` at any point, which deletes the staging
  * directory. A crash (kill -9) at any moment leaves either the old partition
- * or the new one visible, never a mix, and the manifest decides on the next
- * run whether the day is redone.
+ * or the new one visible, never a mix; the next command's recovery completes
+ * or drops the interrupted publish, and the commit record decides whether the
+ * day is redone.
  */
-import { mkdir, rename, rm, open, appendFile, readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, rm, open, appendFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ColumnBatch, ColumnSpec } from '../formats/columns.js';
 import type { CsvReject } from '../formats/csv/parser.js';
 import { LakeError } from '../util/errors.js';
-import { appendManifest, type ManifestEntry, type ManifestFile } from './manifest.js';
-import { partFileName, partitionDir, rejectsDir, REJECTS_FILE, stagingDir, trashDir } from './layout.js';
+import type { ManifestEntry, ManifestFile } from './manifest.js';
+import { partFileName, REJECTS_FILE, stagingDir } from './layout.js';
+import { nodePublishFs, publishStaged, type PublishFs } from './publish.js';
 import { ParquetFileWriter } from './parquet/writer.js';
 import { ParquetWorkerWriter } from './parquet/worker-writer.js';
 
@@ -41,6 +43,8 @@ export interface DayWriterOptions {
    * ParquetWorkerWriter; transferred arrays arrive detached).
    */
   readonly onBatchDone?: (batch: ColumnBatch) => void;
+  /** The filesystem steps of the publish (tests stop it after each one). */
+  readonly publishFs?: PublishFs;
 }
 
 interface PartWriter {
@@ -59,9 +63,11 @@ export class DayWriter {
   private rejectsCount = 0;
   private rejectsBuffer: string[] = [];
   private finished = false;
+  private readonly publishFs: PublishFs;
 
   private constructor(opts: DayWriterOptions) {
     this.opts = opts;
+    this.publishFs = opts.publishFs ?? nodePublishFs;
     this.dir = stagingDir(opts.lake, opts.dataset, opts.date, opts.runId);
   }
 
@@ -134,40 +140,21 @@ export class DayWriter {
   }
 
   /**
-   * Makes the staged day visible: replaces the partition (and its rejects) by
-   * rename, then records the manifest entry. Idempotent on the reader side:
-   * the old partition is moved away whole before the new one takes its name.
+   * Makes the staged day the published one (publish.ts: the commit record is
+   * written into the staged directory, which then replaces the partition in
+   * one step). Call with the lake lock held.
    */
-  async publish(entry: Omit<ManifestEntry, 'files' | 'rows' | 'rowsRejected' | 'publishedAt'> & { rowsFiltered: number }): Promise<ManifestEntry> {
+  async publish(entry: Omit<ManifestEntry, 'files' | 'rows' | 'rowsRejected' | 'publishedAt' | 'generation'> & { rowsFiltered: number }): Promise<ManifestEntry> {
     if (!this.finished) throw new LakeError('publish() before finish()', { dataset: this.opts.dataset, date: this.opts.date });
-    const { lake, dataset, date, runId } = this.opts;
-    const final = partitionDir(lake, dataset, date);
-    const trash = trashDir(lake, dataset, date, runId);
-    const rejDir = rejectsDir(lake, dataset, date);
-    // Rejects first: the folder of the day's rejects is replaced whole.
-    const stagedRejects = join(this.dir, REJECTS_FILE);
-    const rejTrash = trash + '.rejects';
-    await mkdir(dirname(trash), { recursive: true });
-    await moveAway(rejDir, rejTrash);
-    if (this.rejectsCount > 0) {
-      await mkdir(rejDir, { recursive: true });
-      await rename(stagedRejects, join(rejDir, REJECTS_FILE));
-    }
-    await mkdir(dirname(final), { recursive: true });
-    await moveAway(final, trash);
-    await rename(this.dir, final);
-    await fsyncDir(dirname(final));
-    const full: ManifestEntry = {
+    const files: ManifestFile[] = [];
+    for (const f of this.files) files.push({ ...f, mtimeMs: (await stat(join(this.dir, f.name))).mtimeMs });
+    return publishStaged(this.publishFs, this.opts.lake, this.dir, {
       ...entry,
-      files: this.files,
-      rows: this.files.reduce((n, f) => n + f.rows, 0),
+      files,
+      rows: files.reduce((n, f) => n + f.rows, 0),
       rowsRejected: this.rejectsCount,
       publishedAt: new Date().toISOString(),
-    };
-    await appendManifest(lake, full);
-    await rm(trash, { recursive: true, force: true });
-    await rm(rejTrash, { recursive: true, force: true });
-    return full;
+    });
   }
 
   /** Drops everything staged (the published partition, if any, is untouched). */
@@ -181,41 +168,7 @@ export class DayWriter {
   }
 }
 
-async function moveAway(path: string, to: string): Promise<void> {
-  try {
-    await rename(path, to);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-}
-
 async function fsyncFile(path: string): Promise<void> {
   const fh = await open(path, 'r');
   try { await fh.sync(); } finally { await fh.close(); }
-}
-
-async function fsyncDir(path: string): Promise<void> {
-  try {
-    const fh = await open(path, 'r');
-    try { await fh.sync(); } finally { await fh.close(); }
-  } catch { /* some filesystems refuse directory fsync */ }
-}
-
-/** Removes staging and trash left by runs that died (call while holding the lake lock). */
-export async function cleanAbandoned(lake: string): Promise<number> {
-  let removed = 0;
-  for (const top of ['_staging', '_trash']) {
-    const root = join(lake, top);
-    let datasets: string[];
-    try { datasets = await readdir(root); } catch { continue; }
-    for (const d of datasets) {
-      let entries: string[];
-      try { entries = await readdir(join(root, d)); } catch { continue; }
-      for (const e of entries) {
-        await rm(join(root, d, e), { recursive: true, force: true });
-        removed++;
-      }
-    }
-  }
-  return removed;
 }

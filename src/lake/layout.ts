@@ -2,20 +2,36 @@
  * Where things live in a lake. Pure path arithmetic.
  *
  *   LAKE/<dataset>/date=YYYY-MM-DD/part-00000.parquet   published partitions (what readers glob)
- *   LAKE/_manifest/<dataset>.jsonl                      one line per published day (source ETag, files, checksums)
- *   LAKE/_rejects/<dataset>/date=YYYY-MM-DD/rejects.jsonl  quarantined malformed rows
+ *   LAKE/<dataset>/date=YYYY-MM-DD/_manifest.json       the partition's commit record (source ETag, files, checksums)
+ *   LAKE/<dataset>/date=YYYY-MM-DD/_rejects.jsonl       the day's quarantined malformed rows
  *   LAKE/_staging/<dataset>/date=YYYY-MM-DD.<runId>/    a day being written (never globbed by readers)
  *   LAKE/_trash/<dataset>/date=YYYY-MM-DD.<runId>/      a replaced day, deleted after the publish
- *   LAKE/.lock                                          the pid of the run writing to this lake
+ *   LAKE/.lock                                          the run writing to this lake
+ *
+ * Readers skip names that start with `_` or `.` (Spark, Trino and Hive do so
+ * by rule; a `*.parquet` glob does by its pattern).
  */
 import { join } from 'node:path';
 
-export const partitionDir = (lake: string, dataset: string, date: string): string => join(lake, dataset, `date=${date}`);
-export const manifestPath = (lake: string, dataset: string): string => join(lake, '_manifest', `${dataset}.jsonl`);
-export const rejectsDir = (lake: string, dataset: string, date: string): string => join(lake, '_rejects', dataset, `date=${date}`);
+export const PARTITION_PREFIX = 'date=';
+export const partitionDir = (lake: string, dataset: string, date: string): string => join(lake, dataset, `${PARTITION_PREFIX}${date}`);
 export const stagingRoot = (lake: string): string => join(lake, '_staging');
-export const stagingDir = (lake: string, dataset: string, date: string, runId: string): string => join(lake, '_staging', dataset, `date=${date}.${runId}`);
-export const trashDir = (lake: string, dataset: string, date: string, runId: string): string => join(lake, '_trash', dataset, `date=${date}.${runId}`);
+export const trashRoot = (lake: string): string => join(lake, '_trash');
+export const stagingDir = (lake: string, dataset: string, date: string, runId: string): string => join(lake, '_staging', dataset, `${PARTITION_PREFIX}${date}.${runId}`);
+export const trashDir = (lake: string, dataset: string, date: string, runId: string): string => join(lake, '_trash', dataset, `${PARTITION_PREFIX}${date}.${runId}`);
 export const lockPath = (lake: string): string => join(lake, '.lock');
 export const partFileName = (index: number): string => `part-${String(index).padStart(5, '0')}.parquet`;
-export const REJECTS_FILE = 'rejects.jsonl';
+/** The commit record inside each partition. */
+export const PARTITION_MANIFEST = '_manifest.json';
+/** Quarantined rows inside each partition. */
+export const REJECTS_FILE = '_rejects.jsonl';
+
+/** Lakes written before per-partition records: one append-only log per dataset, and rejects in a tree of their own. */
+export const legacyManifestPath = (lake: string, dataset: string): string => join(lake, '_manifest', `${dataset}.jsonl`);
+export const legacyRejectsDir = (lake: string, dataset: string, date: string): string => join(lake, '_rejects', dataset, `${PARTITION_PREFIX}${date}`);
+
+/** `date=2025-11-07.<runId>` → { date, runId }; undefined for any other name. */
+export function parseCopyName(name: string): { date: string; runId: string } | undefined {
+  const m = /^date=(\d{4}-\d{2}-\d{2})\.(.+)$/.exec(name);
+  return m ? { date: m[1]!, runId: m[2]! } : undefined;
+}

@@ -1,13 +1,24 @@
 /**
- * The lake manifest: an append-only JSON-lines file per dataset. A day counts
- * as ingested only when its latest manifest entry matches both the source
- * object (key, size, ETag: Massive replaces files after publishing them) and
- * the files actually present in the partition; anything else is redone.
+ * What a published partition holds. Each partition directory carries its own
+ * commit record, `_manifest.json` (a ManifestEntry), written into the staged
+ * directory before the publish and moved with it in the one step that makes it
+ * visible (publish.ts). The entry and the files it lists therefore appear and
+ * disappear together: there is no separate log to fall out of step with them.
+ *
+ * A day counts as ingested only when its entry matches both the source object
+ * (key, size, ETag: Massive replaces files after publishing them) and the files
+ * actually present in the partition; anything else is redone.
+ *
+ * Lakes written before per-partition records kept one append-only JSON-lines
+ * log per dataset (`_manifest/<dataset>.jsonl`); it is still read for
+ * partitions that have no `_manifest.json`.
  */
-import { appendFile, open, readFile, stat, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { LakeError } from '../util/errors.js';
-import { manifestPath, partitionDir } from './layout.js';
+import { legacyManifestPath, PARTITION_MANIFEST, partitionDir, PARTITION_PREFIX } from './layout.js';
 
 export interface ManifestFile {
   readonly name: string;
@@ -15,6 +26,8 @@ export interface ManifestFile {
   readonly bytes: number;
   readonly rowGroups: number;
   readonly sha256: string;
+  /** Modification time when published (ms): a part whose mtime or size differs is checksummed again before it is trusted. */
+  readonly mtimeMs?: number;
 }
 
 export interface ManifestEntry {
@@ -30,14 +43,37 @@ export interface ManifestEntry {
   readonly schemaVersion: number;
   readonly runId: string;
   readonly publishedAt: string;
+  /** 1 for a day's first publish, +1 for each later one: recovery keeps the highest complete copy. Absent in legacy entries (0). */
+  readonly generation?: number;
 }
 
-/** Latest entry per date, for one dataset. Lines that do not parse (a torn write after a crash) are skipped. */
-export async function readManifest(lake: string, dataset: string): Promise<Map<string, ManifestEntry>> {
+/** Parses a `_manifest.json`; undefined when it is missing, torn or not an entry of this dataset and date. */
+export async function readPartitionEntry(dir: string, dataset?: string, date?: string): Promise<ManifestEntry | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, PARTITION_MANIFEST), 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new LakeError(`cannot read ${join(dir, PARTITION_MANIFEST)}: ${(e as Error).message}`, { path: dir }, { cause: e });
+  }
+  try {
+    const entry = JSON.parse(text) as ManifestEntry;
+    if (typeof entry !== 'object' || entry === null || !Array.isArray(entry.files) || typeof entry.date !== 'string') return undefined;
+    if (dataset !== undefined && entry.dataset !== dataset) return undefined;
+    if (date !== undefined && entry.date !== date) return undefined;
+    return entry;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Latest entry per date of a legacy `_manifest/<dataset>.jsonl` log. */
+async function readLegacyLog(lake: string, dataset: string): Promise<Map<string, ManifestEntry>> {
   const latest = new Map<string, ManifestEntry>();
   let text: string;
   try {
-    text = await readFile(manifestPath(lake, dataset), 'utf8');
+    text = await readFile(legacyManifestPath(lake, dataset), 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return latest;
     throw new LakeError(`cannot read the manifest of ${dataset}: ${(e as Error).message}`, { dataset }, { cause: e });
@@ -47,48 +83,101 @@ export async function readManifest(lake: string, dataset: string): Promise<Map<s
     try {
       const entry = JSON.parse(line) as ManifestEntry;
       if (entry.dataset === dataset && typeof entry.date === 'string') latest.set(entry.date, entry);
-    } catch { /* torn last line of a crashed run: the day it described is redone */ }
+    } catch { /* a torn last line of a crashed run: the day it described is redone */ }
   }
   return latest;
 }
 
-/** Appends one entry and fsyncs it. */
-export async function appendManifest(lake: string, entry: ManifestEntry): Promise<void> {
-  const path = manifestPath(lake, entry.dataset);
-  await mkdir(dirname(path), { recursive: true });
-  // A torn line left by a crash would glue onto ours: start on a fresh line.
-  let prefix = '';
+/** The published entry of every date of one dataset. */
+export async function readManifest(lake: string, dataset: string): Promise<Map<string, ManifestEntry>> {
+  const entries = new Map<string, ManifestEntry>();
+  let names: string[];
   try {
-    const s = await stat(path);
-    if (s.size > 0) {
-      const fh = await open(path, 'r');
-      try {
-        const b = Buffer.alloc(1);
-        await fh.read(b, 0, 1, s.size - 1);
-        if (b[0] !== 10) prefix = '\n';
-      } finally { await fh.close(); }
+    names = await readdir(join(lake, dataset));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return entries;
+    throw new LakeError(`cannot list ${join(lake, dataset)}: ${(e as Error).message}`, { dataset }, { cause: e });
+  }
+  let legacy: Map<string, ManifestEntry> | undefined;
+  for (const name of names.sort()) {
+    if (!name.startsWith(PARTITION_PREFIX)) continue;
+    const date = name.slice(PARTITION_PREFIX.length);
+    const entry = await readPartitionEntry(partitionDir(lake, dataset, date), dataset, date);
+    if (entry !== undefined) {
+      entries.set(date, entry);
+      continue;
     }
-  } catch { /* new file */ }
-  await appendFile(path, prefix + JSON.stringify(entry) + '\n');
-  const fh = await open(path, 'r+');
-  try { await fh.sync(); } finally { await fh.close(); }
+    legacy ??= await readLegacyLog(lake, dataset);
+    const old = legacy.get(date);
+    if (old !== undefined) entries.set(date, old);
+  }
+  return entries;
 }
 
-/** Whether the published partition holds exactly the files the entry lists (names and sizes). */
-export async function partitionMatches(lake: string, entry: ManifestEntry): Promise<boolean> {
+export interface PartitionCheck {
+  readonly ok: boolean;
+  /** What is wrong, one line per problem (empty when ok). */
+  readonly problems: readonly string[];
+  /** Files checksummed (sha256) by this check. */
+  readonly filesHashed: number;
+}
+
+/**
+ * Checks a published partition against its entry: every listed file present
+ * with its size, no other parquet file beside them (readers would see its
+ * rows), and the sha256 of every file whose mtime differs from the one
+ * recorded, or of every file with `verify`.
+ */
+export async function checkPartition(lake: string, entry: ManifestEntry, options: { verify?: boolean } = {}): Promise<PartitionCheck> {
   const dir = partitionDir(lake, entry.dataset, entry.date);
+  const problems: string[] = [];
+  let filesHashed = 0;
+  let present: string[];
   try {
-    if (!(await stat(dir)).isDirectory()) return false;
+    present = await readdir(dir);
   } catch {
-    return false;
+    return { ok: false, problems: [`${dir} is missing`], filesHashed };
+  }
+  const listed = new Set(entry.files.map((f) => f.name));
+  for (const name of present) {
+    if (name.endsWith('.parquet') && !listed.has(name)) problems.push(`${join(dir, name)} is not listed in the manifest (readers see its rows)`);
   }
   for (const f of entry.files) {
+    const path = join(dir, f.name);
+    let s;
     try {
-      const s = await stat(join(dir, f.name));
-      if (s.size !== f.bytes) return false;
+      s = await stat(path);
     } catch {
-      return false;
+      problems.push(`${path} is missing`);
+      continue;
+    }
+    if (s.size !== f.bytes) {
+      problems.push(`${path} has ${s.size} bytes, the manifest says ${f.bytes}`);
+      continue;
+    }
+    // Entries of older lakes recorded no mtime: their size is what is compared, unless asked to verify.
+    if (options.verify === true || (f.mtimeMs !== undefined && Math.abs(s.mtimeMs - f.mtimeMs) > 1)) {
+      filesHashed++;
+      const sha = await sha256File(path);
+      if (sha !== f.sha256) problems.push(`${path} does not match its checksum (sha256 ${sha}, the manifest says ${f.sha256})`);
     }
   }
-  return true;
+  return { ok: problems.length === 0, problems, filesHashed };
+}
+
+/**
+ * Whether the published partition holds exactly the files the entry lists.
+ * Cheap when nothing was touched (size and mtime compare); a file modified
+ * since it was published is checksummed, so a part corrupted in place is not
+ * trusted.
+ */
+export async function partitionMatches(lake: string, entry: ManifestEntry, options: { verify?: boolean } = {}): Promise<boolean> {
+  return (await checkPartition(lake, entry, options)).ok;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

@@ -31,7 +31,8 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ColumnBatch, ColumnSpec } from '../formats/columns.js';
 import type { AggregationsConfig, Config } from '../config/schema.js';
-import { DayWriter, cleanAbandoned } from '../lake/day-writer.js';
+import { DayWriter } from '../lake/day-writer.js';
+import { recoverLake } from '../lake/publish.js';
 import { lockLake } from '../lake/lock.js';
 import { readManifest, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
 import { stagingRoot } from '../lake/layout.js';
@@ -337,7 +338,7 @@ export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
   const tempDirectory = join(stagingRoot(lake), '_duckdb', runId);
   let reader: LakeReader | undefined;
   try {
-    await cleanAbandoned(lake);
+    for (const action of (await recoverLake(lake)).actions) tracker.log('warn', action);
     const agg = req.config.aggregations;
     const params = enrichmentParamsFromConfig(agg);
     const roots = [...agg.option_roots].sort();

@@ -7,6 +7,7 @@ import { errorMessage } from './errors.js';
 
 const REASONS: Record<string, string> = {
   ENOSPC: 'no space left on device',
+  ENOENT: 'no such file or directory',
   EDQUOT: 'disk quota exceeded',
   EROFS: 'read-only file system',
   EACCES: 'permission denied',

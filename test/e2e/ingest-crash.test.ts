@@ -68,22 +68,17 @@ const ingestArgs = (lake: string): string[] =>
 
 interface ManifestLine { date: string; rows: number; files: { name: string; bytes: number; rows: number }[] }
 
-/** The latest manifest entry per date, read independently of the product (a torn last line is ignored, as the product does). */
+/** The published commit record of each date (LAKE/<dataset>/date=D/_manifest.json), read independently of the product. */
 function latestManifest(lake: string): Map<string, ManifestLine> {
-  const path = join(lake, '_manifest', `${DATASET}.jsonl`);
   const latest = new Map<string, ManifestLine>();
-  if (!existsSync(path)) return latest;
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
-  lines.forEach((line, i) => {
-    let entry: ManifestLine;
-    try {
-      entry = JSON.parse(line) as ManifestLine;
-    } catch (e) {
-      if (i === lines.length - 1) return; // torn by the kill
-      throw new Error(`manifest line ${i + 1} of ${lines.length} does not parse: ${(e as Error).message}`);
-    }
+  const root = join(lake, DATASET);
+  if (!existsSync(root)) return latest;
+  for (const name of readdirSync(root)) {
+    const path = join(root, name, '_manifest.json');
+    if (!name.startsWith('date=') || !existsSync(path)) continue;
+    const entry = JSON.parse(readFileSync(path, 'utf8')) as ManifestLine;
     latest.set(entry.date, entry);
-  });
+  }
   return latest;
 }
 
@@ -96,7 +91,7 @@ function visiblePartitions(lake: string): Map<string, Map<string, number>> {
     const m = /^date=(\d{4}-\d{2}-\d{2})$/.exec(dir);
     assert.ok(m, `only date=YYYY-MM-DD partitions are visible to readers, found ${dir}`);
     const files = new Map<string, number>();
-    for (const name of readdirSync(join(root, dir))) files.set(name, statSync(join(root, dir, name)).size);
+    for (const name of readdirSync(join(root, dir))) if (name.endsWith('.parquet')) files.set(name, statSync(join(root, dir, name)).size);
     out.set(m[1]!, files);
   }
   return out;

@@ -158,7 +158,7 @@ test('the dashboard under tmux shows MB / and MB/s and the metrics URL; q stops 
 
     // Nothing half published: no partition, no manifest entry, staging cleaned, lock released.
     assert.equal(existsSync(join(lake, DATASET, `date=${DATE}`)), false, 'the stopped day is not visible');
-    assert.equal(existsSync(join(lake, '_manifest', `${DATASET}.jsonl`)), false, 'no manifest entry');
+    assert.equal(existsSync(join(lake, DATASET, `date=${DATE}`, '_manifest.json')), false, 'no manifest entry');
     assert.deepEqual(readdirSync(join(lake, '_staging', DATASET)), [], 'the staged parts were removed');
     assert.equal(existsSync(join(lake, '.lock')), false, 'the lock is released');
 
