@@ -26,6 +26,8 @@ Streams Massive flat files into the Parquet lake (LAKE/<dataset>/date=YYYY-MM-DD
   --tickers LIST         stock datasets: keep only these tickers while streaming
   --underlyings LIST     option datasets: keep only contracts on these underlyings while streaming
   --force                re-ingest days that are already in the lake
+  --verify               checksum every published part before skipping its day (default: only parts
+                         whose size or modification time changed since they were published)
   --config FILE          config file (default ./config.toml)
   --no-tui               plain progress lines instead of the dashboard
   --json                 machine-readable progress and results (JSON lines on stdout)
@@ -37,7 +39,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     dataset: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
     source: { type: 'string' }, lake: { type: 'string' }, config: { type: 'string' },
     tickers: { type: 'string' }, underlyings: { type: 'string' },
-    force: { type: 'boolean', default: false }, 'no-tui': { type: 'boolean', default: false },
+    force: { type: 'boolean', default: false }, verify: { type: 'boolean', default: false }, 'no-tui': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { process.stdout.write(INGEST_HELP + '\n'); return EXIT_OK; }
@@ -55,7 +57,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const underlyings = csvList(values.underlyings);
   const result = await ingestDays({
     config, configPath, datasets, from, to, lake, sourceSpec: values.source ?? 's3',
-    force: values.force, noTui: values['no-tui'], json: values.json,
+    force: values.force, verify: values.verify, noTui: values['no-tui'], json: values.json,
     ...(tickers ? { tickers } : {}), ...(underlyings ? { underlyings } : {}),
   });
   return result.exitCode;
@@ -70,6 +72,7 @@ export interface IngestDaysOptions {
   readonly lake: string;
   readonly sourceSpec: string;
   readonly force: boolean;
+  readonly verify?: boolean;
   readonly noTui: boolean;
   readonly json: boolean;
   readonly tickers?: readonly string[];
@@ -93,7 +96,7 @@ export async function ingestDaysWithin(tracker: ProgressTracker, signal: AbortSi
   try {
     if (days.length === 0) tracker.log('warn', `no NYSE trading day between ${o.from} and ${o.to}`);
     const result = await runIngest({
-      datasets: o.datasets, days, lake: o.lake, source, force: o.force,
+      datasets: o.datasets, days, lake: o.lake, source, force: o.force, verify: o.verify === true,
       concurrentFiles: Math.max(1, Math.min(config.ingest.concurrent_files, o.sourceSpec === 's3' ? config.ingest.s3_concurrency : availableParallelism() * 4)),
       batchRows: config.ingest.batch_rows, rowGroupRows: config.storage.row_group_rows,
       fileSizeTargetBytes: config.storage.file_size_mb_target * 1024 * 1024, zstdLevel: config.storage.zstd_level,

@@ -17,6 +17,7 @@ Commands:
   demo       generate a day, ingest it with the dashboard, print how to query it
   replay     serve a lake day as Massive's realtime WebSocket feed (for gammaflow live --url)
   live       realtime features of one symbol from Massive's WebSocket feed (lake, --jsonl, SSE)
+  lake       lake check [--verify] [--repair]: every partition against its commit record
 
 Environment: MASSIVE_S3_ACCESS_KEY_ID, MASSIVE_S3_SECRET_ACCESS_KEY (flat files), MASSIVE_API_KEY (realtime).
 Config: ./config.toml or --config FILE (see config.example.toml).`;
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./demo.js')).demoCommand,
   replay: async () => (await import('./replay.js')).replayCommand,
   live: async () => (await import('./live.js')).liveCommand,
+  lake: async () => (await import('./lake.js')).lakeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -50,6 +52,6 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
     printError(e, json);
-    process.exitCode = e instanceof UsageError || (e instanceof GammaflowError && e.code === 'config') ? EXIT_USAGE : EXIT_FAILED;
+    process.exitCode = e instanceof UsageError || (e instanceof GammaflowError && (e.code === 'config' || e.context.usage === true)) ? EXIT_USAGE : EXIT_FAILED;
   },
 );

@@ -2,9 +2,10 @@
  * An ingest run: every (dataset, trading day) of the requested range, a few
  * files in flight at once, each streamed into the lake by ingestFile().
  *
- * A day is skipped when the manifest says it was published from the same
- * source object (key, size, ETag) with the same filter and its files are all
- * there; `force` redoes it anyway. Missing objects, denied access, corrupt
+ * A day is skipped when its commit record says it was published from the
+ * same source object (key, size, ETag) with the same filter and its files are
+ * all there, unchanged (a part modified since it was published is checksummed;
+ * `verify` checksums every part); `force` redoes it anyway. Missing objects, denied access, corrupt
  * files and network failures fail that day only; the others go on.
  */
 import { randomBytes } from 'node:crypto';
@@ -37,6 +38,8 @@ export interface IngestRequest {
   readonly lake: string;
   readonly source: FlatFileSource;
   readonly force: boolean;
+  /** Checksum every published part before trusting it (else only parts whose size or mtime moved). */
+  readonly verify?: boolean;
   readonly concurrentFiles: number;
   readonly batchRows: number;
   readonly rowGroupRows: number;
@@ -114,7 +117,7 @@ async function ingestDay(req: IngestRequest, runId: string, t: { dataset: Datase
       // an unfiltered day holds every row a filtered request needs
       && (previous.filter === undefined || previous.filter === filter?.description)
       && previous.schemaVersion === dataset.schemaVersion
-      && (await partitionMatches(req.lake, previous))) {
+      && (await partitionMatches(req.lake, previous, { verify: req.verify === true }))) {
       tracker.fileDone(id, { state: 'skipped', message: 'already in the lake (same source object)' });
       tracker.dayDone('skipped');
       tap?.fail(new Error('already in the lake'));
