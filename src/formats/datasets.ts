@@ -23,7 +23,12 @@ export interface DatasetSpec {
   readonly schemaVersion: number;
   /** Which ticker filter applies while streaming: `tickers` for stocks, `underlyings` for options. */
   readonly filterKind: 'tickers' | 'underlyings';
+  /** Values a row must hold to be kept (others are quarantined with the reason); every dataset's event time is `sip_timestamp`, within the file's New York day. */
+  readonly checks: { readonly positive: readonly string[]; readonly nonNegative: readonly string[] };
 }
+
+const TRADE_CHECKS = { positive: ['price'], nonNegative: ['size'] } as const;
+const QUOTE_CHECKS = { positive: [], nonNegative: ['ask_price', 'ask_size', 'bid_price', 'bid_size'] } as const;
 
 const col = (name: string, type: ColumnSpec['type'], opts: { nullable?: boolean; required?: boolean; unit?: 'ns'; doc?: string } = {}): CsvColumn => ({
   name, type,
@@ -42,6 +47,7 @@ const quoteSides = (): CsvColumn[] => [
 export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
   'stocks-trades': {
     name: 'stocks-trades',
+    checks: TRADE_CHECKS,
     prefix: 'us_stocks_sip/trades_v1',
     schemaVersion: 1,
     filterKind: 'tickers',
@@ -63,6 +69,7 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
   },
   'stocks-quotes': {
     name: 'stocks-quotes',
+    checks: QUOTE_CHECKS,
     prefix: 'us_stocks_sip/quotes_v1',
     schemaVersion: 1,
     filterKind: 'tickers',
@@ -80,6 +87,7 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
   },
   'options-trades': {
     name: 'options-trades',
+    checks: TRADE_CHECKS,
     prefix: 'us_options_opra/trades_v1',
     schemaVersion: 1,
     filterKind: 'underlyings',
@@ -96,6 +104,7 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
   },
   'options-quotes': {
     name: 'options-quotes',
+    checks: QUOTE_CHECKS,
     prefix: 'us_options_opra/quotes_v1',
     schemaVersion: 1,
     filterKind: 'underlyings',

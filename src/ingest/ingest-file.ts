@@ -14,11 +14,12 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ColumnBatch } from '../formats/columns.js';
 import type { DatasetSpec } from '../formats/datasets.js';
-import { CsvBatchParser, type DerivedColumns, type TickerFilter } from '../formats/csv/parser.js';
+import { CsvBatchParser, type DerivedColumns, type RowRules, type TickerFilter } from '../formats/csv/parser.js';
+import { addDays, nyWallClockToUtcNs } from '../calendar/index.js';
 import type { FlatFileSource, ObjectInfo } from '../sources/source.js';
 import { DayWriter } from '../lake/day-writer.js';
 import type { ManifestEntry } from '../lake/manifest.js';
-import { GammaflowError, LakeError, SourceError } from '../util/errors.js';
+import { GammaflowError, LakeError, ParseError, SourceError } from '../util/errors.js';
 import { describeFsError } from '../util/fs-errors.js';
 import { FirstError } from '../util/first-error.js';
 
@@ -88,6 +89,7 @@ export async function ingestFile(task: FileTask, opts: FileIngestOptions, events
   const schema = [...dataset.columns, ...derivedSpecs];
   const parser = new CsvBatchParser({
     columns: dataset.columns, batchRows: opts.batchRows, file: fileLabel,
+    rules: rowRules(dataset, date),
     ...(opts.filter ? { filter: opts.filter.filter } : {}),
     ...(opts.derived ? { derived: opts.derived } : {}),
     // The worker writer shares (does not transfer) batches on shared memory and says when it is done with each.
@@ -117,6 +119,7 @@ export async function ingestFile(task: FileTask, opts: FileIngestOptions, events
     const dSeen = parser.rowsSeen - seen, dRej = parser.rowsRejected - rejected;
     seen = parser.rowsSeen; rejected = parser.rowsRejected;
     if (dSeen > 0 || dRej > 0) events.rows({ parsed: dSeen, rejected: dRej });
+    checkDayOfFile(parser, fileLabel, date, false);
   };
   const counter = new ByteCounter(events.bytes);
   // The first failure of any stage is the cause. Node's pipeline() rejects with its own AbortError when
@@ -149,6 +152,7 @@ export async function ingestFile(task: FileTask, opts: FileIngestOptions, events
       }),
       ...(opts.signal ? [{ signal: opts.signal }] as const : []),
     );
+    checkDayOfFile(parser, fileLabel, date, true);
     if (counter.total !== info.size) {
       throw new SourceError('corrupt', `${fileLabel}: read ${counter.total} bytes but the object has ${info.size}`, { key: info.key });
     }
@@ -170,6 +174,35 @@ export async function ingestFile(task: FileTask, opts: FileIngestOptions, events
     await writer.abort();
     throw describeFailure(cause, fileLabel, info, counter.total);
   }
+}
+
+/** The dataset's value checks, and its event time within the file's New York calendar day. */
+function rowRules(dataset: DatasetSpec, date: string): RowRules {
+  return {
+    positive: dataset.checks.positive,
+    nonNegative: dataset.checks.nonNegative,
+    within: { column: 'sip_timestamp', startNs: nyWallClockToUtcNs(date, 0, 0), endNs: nyWallClockToUtcNs(addDays(date, 1), 0, 0), day: date },
+  };
+}
+
+/** Rows kept or rejected so far before a file is judged to be of another day (checked early, then at the end). */
+const DAY_CHECK_MIN_ROWS = 10_000;
+
+/**
+ * A few rows outside the file's day are quarantined like any bad row; a file
+ * most of whose rows are outside it is the wrong file (misplaced or misnamed)
+ * and fails as a whole, naming the day it seems to hold.
+ */
+function checkDayOfFile(parser: CsvBatchParser, file: string, date: string, atEnd: boolean): void {
+  const considered = parser.rowsSeen - parser.rowsFiltered;
+  if (considered === 0 || (!atEnd && considered < DAY_CHECK_MIN_ROWS)) return;
+  const outside = parser.rowsOutsideDay;
+  if (outside * 2 <= considered) return;
+  const likely = parser.mostCommonOutsideDay;
+  throw new ParseError(
+    `${file}: ${outside.toLocaleString('en-US')} of ${considered.toLocaleString('en-US')} rows have a sip_timestamp outside ${date} (New York)`
+    + (likely ? `; the file seems to hold ${likely.day}. Is it under the wrong date?` : ''),
+    { file, date, rowsOutsideDay: outside, ...(likely ? { seemsToHold: likely.day } : {}) });
 }
 
 /** Maps low-level failures to errors that name the file and say what to do. */

@@ -19,13 +19,13 @@ const stocks = DATASETS['stocks-trades'];
 const HEADER = 'ticker,conditions,correction,exchange,id,participant_timestamp,price,sequence_number,sip_timestamp,size,tape,trf_id,trf_timestamp';
 
 const EDGE_ROWS = [
-  'A,,,4,1,1762520400000000001,10.5,1,1762520400000000001,100,1,,0',
-  'A,"12,37",,4,2,1762520400000000002,10.510000,2,1762520400000000002,4.000000,1,201,1762520399999999999',
-  'A,14,,11,3,,10.52,3,1762520400000000003,0.512,1,,0',
-  'AAPL,"2,7,12",1,12,x4,1762520400000000004,268.05,4,9223372036854775807,1,3,,0',
+  'A,,,4,1,1762174800000000001,10.5,1,1762174800000000001,100,1,,0',
+  'A,"12,37",,4,2,1762174800000000002,10.510000,2,1762174800000000002,4.000000,1,201,1762174799999999999',
+  'A,14,,11,3,,10.52,3,1762174800000000003,0.512,1,,0',
+  'AAPL,"2,7,12",1,12,x4,9223372036854775807,268.05,4,1762174800000000004,1,3,,0',
   'AAPL,not-a-row',
-  'SPY,37,,8,5,1762520400000000005,abc,5,1762520400000000005,1,2,,0',
-  'SPY,37,,8,6,1762520400000000006,680.25,6,1762520400000000006,7,2,,0',
+  'SPY,37,,8,5,1762174800000000005,abc,5,1762174800000000005,1,2,,0',
+  'SPY,37,,8,6,1762174800000000006,680.25,6,1762174800000000006,7,2,,0',
 ];
 
 function request(lake: string, root: string, days: string[], over: Partial<IngestRequest> = {}): IngestRequest {
@@ -62,10 +62,10 @@ test('ingests edge cases exactly, quarantines malformed rows, and reruns idempot
     assert.equal(rows[1]!.trf_id, 201);
     assert.equal(rows[0]!.trf_id, null);
     assert.equal(rows[0]!.trf_timestamp, 0n);
-    assert.equal(rows[1]!.trf_timestamp, 1762520399999999999n);
+    assert.equal(rows[1]!.trf_timestamp, 1762174799999999999n);
     assert.equal(rows[2]!.participant_timestamp, null);
-    assert.equal(rows[3]!.sip_timestamp, 9223372036854775807n);
-    assert.equal(rows[0]!.sip_timestamp, 1762520400000000001n);
+    assert.equal(rows[3]!.participant_timestamp, 9223372036854775807n);
+    assert.equal(rows[0]!.sip_timestamp, 1762174800000000001n);
     assert.equal(rows[3]!.correction, 1);
     assert.equal(rows[3]!.id, 'x4');
     assert.equal((rows[0]!.date as Date).toISOString().slice(0, 10), '2025-11-03');
@@ -98,7 +98,7 @@ test('ingests edge cases exactly, quarantines malformed rows, and reruns idempot
     const r2 = await runIngest(request(lake, root, ['2025-11-03', '2025-11-04']));
     assert.deepEqual(r2.outcomes.map((o) => o.state), ['skipped', 'skipped']);
     // The source object is replaced upstream: that day (only) is redone, without duplicates.
-    writeGz(root, objectKey(stocks, '2025-11-03'), [HEADER, ...EDGE_ROWS, 'SPY,,,8,7,1,680.5,7,1762520400000000007,1,2,,0'].join('\n'));
+    writeGz(root, objectKey(stocks, '2025-11-03'), [HEADER, ...EDGE_ROWS, 'SPY,,,8,7,1,680.5,7,1762174800000000007,1,2,,0'].join('\n'));
     const r3 = await runIngest(request(lake, root, ['2025-11-03', '2025-11-04']));
     assert.deepEqual(r3.outcomes.map((o) => o.state), ['ingested', 'skipped']);
     // --force redoes everything.
@@ -118,7 +118,8 @@ test('truncated gzip, garbage, zero-byte and missing files fail their day only a
   const lake = mkdtempSync(join(tmpdir(), 'gf-lake-'));
   try {
     const good = [HEADER, ...EDGE_ROWS].join('\n') + '\n';
-    const gz = gzipSync(Buffer.from(good.repeat(1).padEnd(good.length, ' ')));
+    // The 11-04 file: the same rows a day later (a file's rows must fall on its own New York day).
+    const gz = gzipSync(Buffer.from(good.replace(/176217\d{13}/g, (ns) => String(BigInt(ns) + 86_400_000_000_000n))));
     writeGz(root, objectKey(stocks, '2025-11-03'), good);
     writeRaw(root, objectKey(stocks, '2025-11-04'), gz.subarray(0, gz.length - 20));       // truncated
     writeRaw(root, objectKey(stocks, '2025-11-05'), Buffer.from('this is not gzip at all\n')); // garbage

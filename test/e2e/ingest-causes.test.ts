@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -89,4 +89,16 @@ test('a full disk says "no space left on device while writing PATH", in text and
   } finally {
     execFileSync('umount', [disk]);
   }
+});
+
+test('a file under the wrong date fails, naming the date it seems to hold; nothing is published', async () => {
+  const misplaced = join(work, 'misplaced');
+  const key = 'us_stocks_sip/trades_v1/2025/11/2025-11-10.csv.gz';
+  mkdirSync(dirname(join(misplaced, key)), { recursive: true });
+  writeFileSync(join(misplaced, key), readFileSync(join(good, KEY)));
+  const lake = join(work, 'lake-misplaced');
+  const r = await runCli(['ingest', '--dataset', 'stocks-trades', '--from', '2025-11-10', '--source', `local:${misplaced}`, '--lake', lake, '--config', config, '--no-tui'], { cwd: work });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /2025-11-10\.csv\.gz: [\d,]+ of [\d,]+ rows have a sip_timestamp outside 2025-11-10 \(New York\); the file seems to hold 2025-11-07/);
+  assert.equal(existsSync(join(lake, 'stocks-trades', 'date=2025-11-10')), false);
 });

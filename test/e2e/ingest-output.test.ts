@@ -26,8 +26,9 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'gf-e2e-output-'));
   data = join(work, 'massive');
   rows = await generateStocksDay(data, DATE, { tickers: 10, spyTrades: 150_000 }, work);
-  const good = readFileSync(join(data, stocksKey(DATE)));
-  mkdirSync(dirname(join(data, stocksKey(CORRUPT_DATE))), { recursive: true });
+  // The corrupt day: a day of its own (its rows on its own date), cut in half.
+  await generateStocksDay(data, CORRUPT_DATE, { tickers: 10, spyTrades: 150_000 }, work);
+  const good = readFileSync(join(data, stocksKey(CORRUPT_DATE)));
   writeFileSync(join(data, stocksKey(CORRUPT_DATE)), good.subarray(0, Math.floor(good.length / 2)));
   config = writeConfig('config.toml', ['[tui]', 'plain_progress_interval_s = 0.02', '[metrics]', 'listen = "0"']);
 });

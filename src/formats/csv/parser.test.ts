@@ -248,3 +248,33 @@ test('the fast path and the general path agree on batches, rejects and counters 
     assert.deepEqual(fast.rows, reference.rows, `trial ${trial}: rows`);
   }
 });
+
+test('row rules: a non-positive price, a negative size and a sip_timestamp outside the day are quarantined with the reason, on both paths', () => {
+  // 2025-11-07 in New York: [04:00 UTC on the 7th, 05:00 UTC on the 8th).
+  const start = 1762491600_000000000n, end = 1762578000_000000000n;
+  const rules: CsvParserOptions['rules'] = { positive: ['price'], nonNegative: ['size'], within: { column: 'sip_timestamp', startNs: start, endNs: end, day: '2025-11-07' } };
+  const row = (price: string, size: string, sip: bigint | string): string => `SPY,,,4,1,1,${price},1,${sip},${size},1,,0`;
+  const text = [HEADER,
+    row('10.5', '100', start),          // kept: the first nanosecond of the day
+    row('0', '100', start + 1n),        // zero price
+    row('-1.25', '100', start + 2n),    // negative price
+    row('10.5', '-3', start + 3n),      // negative size
+    row('10.5', '0', start + 4n),       // kept: a zero size is not negative
+    row('10.5', '100', start - 1n),     // the last nanosecond of the day before
+    row('10.5', '100', end),            // the first nanosecond of the next day
+    row('10.5', '100', end - 1n),       // kept
+    row('10.5', '100', '9223372036854775807'),
+  ].join('\n') + '\n';
+  for (const fastPath of [true, false]) {
+    const { p, batches, rejects } = parseAll(text, { rules, fastPath });
+    const kept = rowsOf(batches);
+    assert.deepEqual(kept.map((r) => r.sip_timestamp), [start, start + 4n, end - 1n], `fastPath ${fastPath}`);
+    assert.deepEqual(rejects.map((r) => [r.line, r.field]), [[3, 'price'], [4, 'price'], [5, 'size'], [7, 'sip_timestamp'], [8, 'sip_timestamp'], [10, 'sip_timestamp']]);
+    assert.match(rejects[0]!.reason, /price is 0, expected a positive number/);
+    assert.match(rejects[2]!.reason, /size is -3, expected a number >= 0/);
+    assert.match(rejects[3]!.reason, new RegExp(`sip_timestamp ${start - 1n} is outside 2025-11-07 \\(New York\\)`));
+    assert.equal(rejects[0]!.raw, row('0', '100', start + 1n), 'the raw line is kept');
+    assert.equal(p.rowsOutsideDay, 3);
+    assert.equal(p.mostCommonOutsideDay?.day, '2025-11-06');
+  }
+});

@@ -36,6 +36,7 @@ import type { Column, ColumnBatch, ColumnSpec } from '../columns.js';
 import { ParseError } from '../../util/errors.js';
 import { parseDecimal } from './numbers.js';
 import { latin1 } from '../bytes.js';
+import { utcMsToNyDate } from '../../calendar/nyTime.js';
 
 export interface CsvReject {
   /** 1-based line number in the decompressed file (the header is line 1). */
@@ -77,6 +78,8 @@ export interface CsvParserOptions {
   readonly keyColumn?: string;
   readonly filter?: TickerFilter;
   readonly derived?: DerivedColumns;
+  /** Value checks on parsed rows: a row that fails one is rejected with the rule's reason, naming the column. */
+  readonly rules?: RowRules;
   /** False sends every line through the general path (the reference the fast path is tested against). */
   readonly fastPath?: boolean;
   /**
@@ -86,6 +89,19 @@ export interface CsvParserOptions {
    */
   readonly sharedMemory?: boolean;
 }
+/**
+ * Sanity rules a parsed row must meet. Timestamps are compared exactly, as
+ * int64 nanoseconds, against the New York calendar day the file is for.
+ */
+export interface RowRules {
+  /** Columns whose value must be > 0 (a trade price). */
+  readonly positive?: readonly string[];
+  /** Columns whose value must be >= 0 (sizes; quote prices, where 0 means no quote on that side). */
+  readonly nonNegative?: readonly string[];
+  /** An int64 ns column that must fall in [startNs, endNs): the file's day. */
+  readonly within?: { readonly column: string; readonly startNs: bigint; readonly endNs: bigint; readonly day: string };
+}
+
 /** fastRow: the line is one the ticker filter drops (its end is in `skipTo`). */
 const FILTERED = -2;
 /** Same, decided before anything of the row was written (nothing to rewind). */
@@ -748,6 +764,7 @@ export class CsvBatchParser {
     }
     for (let t = 0; t < this.missing.length; t++) this.builders[this.missing[t]!]!.setEmpty(row);
     if (this.derivedBuilders !== undefined && key >= 0 && this.derivedBuilders.fill(row, buf, keyStart, keyEnd) !== undefined) return -1;
+    if (this.ruleChecks !== undefined && this.violation(row) !== undefined) return -1; // the general path rejects it with the reason
     this.row = row + 1;
     return i;
   }
@@ -832,6 +849,14 @@ export class CsvBatchParser {
         return;
       }
     }
+    if (this.ruleChecks !== undefined) {
+      const v = this.violation(row);
+      if (v !== undefined) {
+        if (v.outsideDay !== undefined) this.noteOutsideDay(v.outsideDay);
+        this.reject(buf, start, end, v.reason, v.field);
+        return;
+      }
+    }
     this.row = row + 1;
     if (this.row === this.opts.batchRows) out.push(this.flush());
   }
@@ -870,6 +895,82 @@ export class CsvBatchParser {
     this.fieldBuilders = Array.from(this.fieldTarget, (t) => (t < 0 ? undefined : this.builders[t]));
     this.fieldKind = Uint8Array.from(this.fieldBuilders, (b) => (b === undefined ? KIND_SKIP : KIND_OF[b.spec.type]!));
     this.fieldNullable = Uint8Array.from(this.fieldBuilders, (b) => (b?.spec.nullable ? 1 : 0));
+    this.resolveRules();
+  }
+
+  private ruleChecks: { kind: 'positive' | 'nonNegative'; builder: Float64Builder; name: string }[] | undefined;
+  private withinCheck: { builder: Int64Builder; name: string; lo: number; hi: number; endLo: number; endHi: number; day: string } | undefined;
+  private outsideDay = 0;
+  private outsideDays = new Map<string, number>();
+
+  /** Rows rejected because their event time is outside the file's day. */
+  get rowsOutsideDay(): number { return this.outsideDay; }
+
+  /** The New York date most of the out-of-day rows fall on (with its count), once there are some. */
+  get mostCommonOutsideDay(): { day: string; rows: number } | undefined {
+    let best: { day: string; rows: number } | undefined;
+    for (const [day, rows] of this.outsideDays) if (best === undefined || rows > best.rows) best = { day, rows };
+    return best;
+  }
+
+  private resolveRules(): void {
+    const rules = this.opts.rules;
+    if (rules === undefined) return;
+    const byName = (name: string): Builder | undefined => {
+      const t = this.opts.columns.findIndex((c) => c.name === name);
+      return t < 0 || this.missing.includes(t) ? undefined : this.builders[t];
+    };
+    const checks: { kind: 'positive' | 'nonNegative'; builder: Float64Builder; name: string }[] = [];
+    for (const [kind, names] of [['positive', rules.positive ?? []], ['nonNegative', rules.nonNegative ?? []]] as const) {
+      for (const name of names) {
+        const b = byName(name);
+        if (b instanceof Float64Builder) checks.push({ kind, builder: b, name });
+      }
+    }
+    if (rules.within !== undefined) {
+      const b = byName(rules.within.column);
+      if (b instanceof Int64Builder) {
+        const words = (v: bigint): [number, number] => [Number(BigInt.asUintN(32, v)), Number(BigInt.asIntN(32, v >> 32n))];
+        const [lo, hi] = words(rules.within.startNs);
+        const [endLo, endHi] = words(rules.within.endNs);
+        this.withinCheck = { builder: b, name: rules.within.column, lo, hi, endLo, endHi, day: rules.within.day };
+      }
+    }
+    this.ruleChecks = checks.length > 0 || this.withinCheck !== undefined ? checks : undefined;
+  }
+
+  /** The first rule the row breaks (a null value breaks none). */
+  private violation(row: number): { reason: string; field: string; outsideDay?: bigint } | undefined {
+    const checks = this.ruleChecks!;
+    for (let k = 0; k < checks.length; k++) {
+      const c = checks[k]!;
+      if (c.builder.valid[row] === 0) continue;
+      const v = c.builder.values[row]!;
+      if (c.kind === 'positive' ? !(v > 0) : !(v >= 0)) {
+        return { reason: `${c.name} is ${v}, expected ${c.kind === 'positive' ? 'a positive number' : 'a number >= 0'}`, field: c.name };
+      }
+    }
+    const w = this.withinCheck;
+    if (w !== undefined && w.builder.valid[row] !== 0) {
+      const words = w.builder.words;
+      const lo = words[row * 2 + (littleEndian ? 0 : 1)]!, hi = words[row * 2 + (littleEndian ? 1 : 0)]! | 0;
+      const before = hi < w.hi || (hi === w.hi && lo < w.lo);
+      const atOrAfterEnd = hi > w.endHi || (hi === w.endHi && lo >= w.endLo);
+      if (before || atOrAfterEnd) {
+        const ns = (BigInt(hi) << 32n) + BigInt(lo);
+        return { reason: `${w.name} ${ns} is outside ${w.day} (New York)`, field: w.name, outsideDay: ns };
+      }
+    }
+    return undefined;
+  }
+
+  private noteOutsideDay(ns: bigint): void {
+    this.outsideDay++;
+    const ms = ns / 1_000_000n - (ns < 0n && ns % 1_000_000n !== 0n ? 1n : 0n);
+    const day = ms > 8_640_000_000_000_000n || ms < -8_640_000_000_000_000n ? 'an impossible date' : utcMsToNyDate(Number(ms));
+    const seen = this.outsideDays.get(day);
+    if (seen !== undefined) this.outsideDays.set(day, seen + 1);
+    else if (this.outsideDays.size < 64) this.outsideDays.set(day, 1);
   }
 
   /**
