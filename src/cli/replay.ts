@@ -15,6 +15,7 @@ import { UsageError, EXIT_OK, EXIT_FAILED } from './report.js';
 import { loadCliConfig } from './common.js';
 import { nyWallClockToUtcNs, utcMsToNyClock } from '../calendar/index.js';
 import { LakeFeed } from '../live/lake-feed.js';
+import { recoverIfIdle } from '../lake/recover-on-open.js';
 import { startReplayServer, type ReplayClusterSummary, type ReplaySummary } from '../live/replay-server.js';
 import { msOfNs } from '../live/protocol.js';
 import { LakeError, errorMessage } from '../util/errors.js';
@@ -111,6 +112,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     else process.stderr.write(`${message}\n`);
   };
 
+  for (const action of (await recoverIfIdle(lake))?.actions ?? []) say('log', action);
   const feed = await LakeFeed.open(lake, { threads: 2, memoryLimit: config.storage.duckdb_memory_limit });
   try {
     const contents = await feed.contents(date);
