@@ -172,3 +172,23 @@ test('a ticker filter keeps only the wanted rows and is recorded; a different fi
     rmSync(lake, { recursive: true, force: true });
   }
 });
+
+test('a dataset or a day named twice is ingested once', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'gf-src-'));
+  const lake = mkdtempSync(join(tmpdir(), 'gf-lake-'));
+  try {
+    writeGz(root, objectKey(stocks, '2025-11-03'), [HEADER, ...EDGE_ROWS].join('\n'));
+    const tracker = new ProgressTracker();
+    const r = await runIngest(request(lake, root, ['2025-11-03', '2025-11-03'], { datasets: [stocks, stocks], tracker }));
+    assert.deepEqual(r.outcomes.map((o) => `${o.dataset} ${o.date} ${o.state}`), ['stocks-trades 2025-11-03 ingested']);
+    const s = tracker.snapshot();
+    assert.equal(s.filesTotal, 1);
+    assert.equal(s.daysTotal, 1);
+    assert.equal(readFileSync(join(lake, '_manifest', 'stocks-trades.jsonl'), 'utf8').trim().split('\n').length, 1);
+    const rows = await duckQuery(`SELECT count(*)::INTEGER AS n FROM read_parquet(${glob(lake)})`);
+    assert.equal(rows[0]!.n, 5);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(lake, { recursive: true, force: true });
+  }
+});
