@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { parseCommand, csvList, requireDateRange } from './args.js';
 import { UsageError, EXIT_OK } from './report.js';
-import { loadCliConfig } from './common.js';
+import { lakeOption, loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
 import { datasetByName, DATASETS, type DatasetSpec } from '../formats/datasets.js';
 import { runIngest, type DayOutcome, type IngestRequest } from '../ingest/run.js';
@@ -50,7 +50,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   });
   const { from, to } = requireDateRange(values);
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
-  const lake = values.lake ?? config.storage.lake;
+  const lake = lakeOption(values.lake, config);
   const tickers = csvList(values.tickers);
   const underlyings = csvList(values.underlyings);
   const result = await ingestDays({

@@ -6,7 +6,7 @@
  */
 import { parseCommand, csvList, requireDateRange, symbolOption } from './args.js';
 import { UsageError, EXIT_OK } from './report.js';
-import { loadCliConfig } from './common.js';
+import { lakeOption, loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
 import { ingestDaysWithin } from './ingest.js';
 import { DATASETS, type DatasetSpec } from '../formats/datasets.js';
@@ -46,7 +46,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (session !== undefined && !['regular', 'extended', 'all'].includes(session)) throw new UsageError(`--session must be regular, extended or all, got "${session}"`);
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
   const symbol = symbolOption(values.symbol, config.aggregations.symbol);
-  const lake = values.lake ?? config.storage.lake;
+  const lake = lakeOption(values.lake, config);
   const windows = csvList(values.windows);
   return runPipeline({
     config, configPath, symbol, from, to, lake, sourceSpec: values.source ?? 's3', force: values.force,
