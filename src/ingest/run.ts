@@ -63,7 +63,7 @@ export interface IngestResult {
 }
 
 export async function runIngest(req: IngestRequest): Promise<IngestResult> {
-  const lock = lockLake(req.lake);
+  const lock = lockLake(req.lake, { onInfo: (m) => req.tracker.log('info', m) });
   try {
     await cleanAbandoned(req.lake);
     const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;

@@ -6,7 +6,7 @@
  *   LAKE/_rejects/<dataset>/date=YYYY-MM-DD/rejects.jsonl  quarantined malformed rows
  *   LAKE/_staging/<dataset>/date=YYYY-MM-DD.<runId>/    a day being written (never globbed by readers)
  *   LAKE/_trash/<dataset>/date=YYYY-MM-DD.<runId>/      a replaced day, deleted after the publish
- *   LAKE/.lock                                          the pid of the run writing to this lake
+ *   LAKE/.lock                                          the run writing to this lake (pid, start time, host: lock.ts)
  */
 import { join } from 'node:path';
 
