@@ -140,10 +140,28 @@ test('truncated gzip, garbage, zero-byte and missing files fail their day only a
     const r2 = await runIngest(request(lake, root, ['2025-11-03', '2025-11-04']));
     assert.deepEqual(r2.outcomes.map((o) => o.state), ['skipped', 'ingested']);
 
-    // A missing day before its publication time is "not yet published", not an error.
-    const r3 = await runIngest(request(lake, root, ['2025-11-07'], { expectedPublishMs: () => Date.now() + 3_600_000 }));
+    // A missing day before its publication time is "not yet published", not an error, and not missing (--require-all included).
+    const early = new ProgressTracker();
+    const r3 = await runIngest(request(lake, root, ['2025-11-07'], { expectedPublishMs: () => Date.now() + 3_600_000, requireAll: true, tracker: early }));
     assert.equal(r3.outcomes[0]!.state, 'not_published');
     assert.equal(r3.exitCode, 0);
+    const e = early.snapshot();
+    assert.deepEqual([e.daysSkipped, e.daysMissing, e.filesSkipped, e.filesMissing, e.totals.errors], [1, 0, 1, 0, 0]);
+
+    // Past its publication time it is missing: counted as such, not failed; exit 0, or 1 with requireAll.
+    const lenient = new ProgressTracker();
+    const r4 = await runIngest(request(lake, root, ['2025-11-03', '2025-11-07'], { tracker: lenient }));
+    assert.deepEqual(r4.outcomes.map((o) => o.state), ['skipped', 'missing']);
+    assert.equal(r4.exitCode, 0);
+    const l = lenient.snapshot();
+    assert.deepEqual([l.daysSkipped, l.daysMissing, l.daysFailed, l.filesMissing, l.totals.errors], [1, 1, 0, 1, 0]);
+    assert.ok(l.logs.some((x) => x.level === 'warn' && /stocks-trades 2025-11-07: no file /.test(x.message)));
+    const strict = new ProgressTracker();
+    const r5 = await runIngest(request(lake, root, ['2025-11-03', '2025-11-07'], { tracker: strict, requireAll: true }));
+    assert.deepEqual(r5.outcomes.map((o) => o.state), ['skipped', 'missing']);
+    assert.equal(r5.exitCode, 1);
+    const s5 = strict.snapshot();
+    assert.deepEqual([s5.daysMissing, s5.daysFailed, s5.totals.errors], [1, 0, 1]);
   } finally {
     rmSync(root, { recursive: true, force: true });
     rmSync(lake, { recursive: true, force: true });

@@ -51,6 +51,7 @@ test('/metrics exposes process metrics and gammaflow metrics derived from the tr
     assert.equal(sample(body, 'gammaflow_files_finished_total{dataset="stocks-trades",state="done"}'), 1);
     assert.equal(sample(body, 'gammaflow_files_finished_total{dataset="options-trades",state="missing"}'), 1);
     assert.equal(sample(body, 'gammaflow_days_finished_total{result="done"}'), 1);
+    assert.equal(sample(body, 'gammaflow_days_finished_total{result="missing"}'), 0);
     assert.equal(sample(body, 'gammaflow_files_in_flight{state="running"}'), 1);
     assert.equal(sample(body, 'gammaflow_files_planned'), 4);
     assert.equal(sample(body, 'gammaflow_days_planned'), 3);
