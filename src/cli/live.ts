@@ -15,7 +15,7 @@
  * Prometheus gauges (gammaflow_live_*).
  *
  * Ending: `q`/Ctrl-C stops the run (open windows are not emitted, rows so far are in the lake's
- * live files; exit 0). With --exit-on-close a clean close of both streams by the server (the end
+ * live files; exit 0, also while the feed is still connecting or reconnecting). With --exit-on-close a clean close of both streams by the server (the end
  * of a replay) emits every remaining window, publishes the closed days and exits 0. A fatal feed
  * error (max_connections, reconnects exhausted) exits 1; a rejected API key exits 2.
  */
@@ -63,8 +63,9 @@ metrics server, and with --jsonl to stdout.
   --json                 machine-readable progress (JSON lines on stdout)
 
 API key: MASSIVE_API_KEY or [massive] api_key (never logged).
-Exit code 0 when stopped (q / Ctrl-C) or at the end of the stream; 2 when the key is missing
-or rejected; 1 on a fatal feed error.`;
+A connection attempt that fails is logged with its cause (at most one line per cluster per 10 s).
+Exit code 0 when stopped (q / Ctrl-C, also while connecting or reconnecting) or at the end of the
+stream; 2 when the key is missing or rejected; 1 on a fatal feed error.`;
 
 export async function liveCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand('live', argv, {
@@ -122,6 +123,16 @@ function formatLag(ms: number | undefined): string {
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
+/**
+ * One cluster's connection for the dashboard: `stocks streaming`, or while it is not streaming,
+ * the failed attempts and the last cause: `options reconnecting (3 failed attempts; last: connection refused (ECONNREFUSED 127.0.0.1:9))`.
+ */
+export function connectionState(cluster: string, f: Pick<FeedStats, 'state' | 'failedAttempts' | 'lastError'>): string {
+  if (f.state === 'streaming' || f.lastError === undefined) return `${cluster} ${f.state}`;
+  const attempts = f.failedAttempts > 0 ? `${f.failedAttempts} failed attempt${f.failedAttempts === 1 ? '' : 's'}; ` : '';
+  return `${cluster} ${f.state} (${attempts}last: ${f.lastError})`;
+}
+
 /** New York wall-clock time of an instant, `09:35:00` (windows are on the New York session grid). */
 function clockOfNs(ns: bigint): string {
   return utcMsToNyClock(Number(ns / 1_000_000n));
@@ -174,7 +185,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
       log('warn', `merger full: ${s.forcedReleases} events released before the watermark reached them (one cluster runs far ahead); the slower cluster's older events will be late`);
     }
     const feeds = clusters.map((c) => [c, clients[c].stats()] as const);
-    tracker.setExtra('connection', feeds.map(([c, f]) => `${c} ${f.state}`).join(', '));
+    tracker.setExtra('connection', feeds.map(([c, f]) => connectionState(c, f)).join(', '));
     tracker.setExtra('msgs/s', Math.round(feeds.reduce((n, [, f]) => n + f.eventsPerSecond, 0)));
     tracker.setExtra('lag', feeds.map(([c, f]) => `${c} ${formatLag(f.lagMs)}`).join(', '));
     for (const [window, start] of s.lastWindowStartNs) tracker.setExtra(`last ${window}`, clockOfNs(start));
@@ -236,6 +247,11 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     try {
       await Promise.all(clusters.map((c) => clients[c].start()));
     } catch (e) {
+      // q / Ctrl-C before both streams were up (e.g. while reconnecting to a feed that is down): a normal stop.
+      if (signal.aborted) {
+        tracker.log('warn', `stopped before the feed at ${req.base} was streaming; no row was emitted`);
+        return EXIT_OK;
+      }
       if (e instanceof FeedError && e.code === 'auth_failed') {
         throw new ConfigError(`${e.message}: the feed at ${req.base} rejected the API key (MASSIVE_API_KEY / [massive] api_key)`, {}, { cause: e });
       }
