@@ -302,6 +302,7 @@ function registerLiveGauges(ctx: RunUiContext, clients: Record<FeedCluster, Mass
       { labels: { queue: 'merger' }, value: pipeline.stats().bufferedEvents },
     ] });
   registerPullGauge(registry, { name: 'gammaflow_live_reconnects', help: 'Connections re-established after a loss.', labelNames: ['cluster'], read: perCluster((s) => s.reconnects) });
+  registerPullGauge(registry, { name: 'gammaflow_live_failed_connect_attempts', help: 'Consecutive failed connection attempts (0 while connected).', labelNames: ['cluster'], read: perCluster((s) => s.failedAttempts) });
   registerPullGauge(registry, { name: 'gammaflow_live_late_events', help: 'Events behind the watermark, by outcome.', labelNames: ['outcome'],
     read: () => {
       const s = pipeline.stats();

@@ -210,3 +210,20 @@ test('a dataset or a day named twice is ingested once', async () => {
     rmSync(lake, { recursive: true, force: true });
   }
 });
+
+test('when no requested day has a file, a warning says to check the source and names an expected key', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'gf-src-'));
+  const lake = mkdtempSync(join(tmpdir(), 'gf-lake-'));
+  try {
+    const tracker = new ProgressTracker();
+    const r = await runIngest(request(lake, root, ['2025-11-03', '2025-11-04'], { tracker }));
+    assert.deepEqual(r.outcomes.map((o) => o.state), ['missing', 'missing']);
+    assert.equal(r.exitCode, 0);
+    const warned = tracker.snapshot().logs.filter((l) => l.level === 'warn').map((l) => l.message);
+    assert.ok(warned.some((m) => m.startsWith(`no file for any of the 2 requested (dataset, day) pairs in local:${root}: check the source (expected keys such as us_stocks_sip/trades_v1/2025/11/2025-11-03.csv.gz)`)),
+      warned.join('\n'));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(lake, { recursive: true, force: true });
+  }
+});

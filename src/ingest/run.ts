@@ -101,6 +101,10 @@ export async function runIngest(req: IngestRequest): Promise<IngestResult> {
     };
     const n = Math.max(1, Math.min(req.concurrentFiles, tasks.length));
     await Promise.all(Array.from({ length: n }, worker));
+    if (outcomes.length > 1 && outcomes.every((o) => o.state === 'missing')) {
+      req.tracker.log('warn', `no file for any of the ${outcomes.length} requested (dataset, day) pairs in ${req.source.description}: `
+        + `check the source (expected keys such as ${objectKey(tasks[0]!.dataset, tasks[0]!.date)})`);
+    }
     const ok = outcomes.every((o) => o.state === 'ingested' || o.state === 'skipped' || o.state === 'not_published'
       || (o.state === 'missing' && req.requireAll !== true));
     return { outcomes, exitCode: ok ? 0 : 1 };
