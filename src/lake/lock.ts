@@ -19,7 +19,7 @@
  * lock (a crash of an old version between creating and writing it) is stale.
  *
  * The lock is created with its content in one step (a temporary file hard-linked into place), so
- * another process never sees it empty. On platforms without /proc, start time and boot id are
+ * another process never sees it empty (on a filesystem without hard links: exclusive create, then write). On platforms without /proc, start time and boot id are
  * left out and a live pid counts as the holder.
  */
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -184,6 +184,16 @@ function createWithContent(path: string, content: string): void {
   }
   try {
     linkSync(temp, path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+    // A filesystem without hard links: exclusive create, then write (a reader may see it empty for a moment).
+    const fd = openSync(path, 'wx');
+    try {
+      writeSync(fd, content);
+    } finally {
+      closeSync(fd);
+    }
   } finally {
     rmSync(temp, { force: true });
   }
