@@ -75,12 +75,12 @@ export async function runIngest(req: IngestRequest): Promise<IngestResult> {
   try {
     await cleanAbandoned(req.lake);
     const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-    const manifests = new Map<string, Map<string, ManifestEntry>>();
-    for (const d of new Set(req.datasets)) manifests.set(d.name, await readManifest(req.lake, d.name));
-
     // A dataset or day named twice is ingested once (the first mention sets the order).
     const datasets = [...new Map(req.datasets.map((d) => [d.name, d])).values()];
     const days = [...new Set(req.days)];
+    const manifests = new Map<string, Map<string, ManifestEntry>>();
+    for (const d of datasets) manifests.set(d.name, await readManifest(req.lake, d.name));
+
     const tasks = datasets.flatMap((dataset) => days.map((date) => ({ dataset, date, id: `${dataset.name}/${date}` })));
     req.tracker.startRun({ command: 'ingest', daysTotal: tasks.length, filesTotal: tasks.length });
     for (const t of tasks) req.tracker.fileQueued(t.id, { dataset: t.dataset.name, date: t.date, key: objectKey(t.dataset, t.date) });
