@@ -398,7 +398,7 @@ test('failed connection attempts log their cause once per interval, and stats ca
   await assert.rejects(started, /is closed/);
 });
 
-test('an HTTP status on the upgrade is named as such', async () => {
+test('an HTTP status on the upgrade, and a TLS handshake failure, are named as such', async () => {
   const { createServer } = await import('node:http');
   const http = createServer((_req, res) => { res.writeHead(401); res.end('no'); });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -413,4 +413,13 @@ test('an HTTP status on the upgrade is named as such', async () => {
   await assert.rejects(c.start(), (e: unknown) => e instanceof FeedError
     && e.message === `could not connect to ws://127.0.0.1:${port}/stocks after 2 attempt(s): HTTP 401 Unauthorized on the WebSocket upgrade (expected 101)`);
   assert.match(logs.join('\n'), /warn: .*connection attempt 1 failed: HTTP 401 Unauthorized on the WebSocket upgrade/);
+
+  // wss:// to the same plain-HTTP port: the TLS handshake fails, and says so.
+  const tls = new MassiveFeedClient({
+    url: `wss://127.0.0.1:${port}/stocks`, apiKey: KEY, heartbeatIntervalMs: 0, reconnect: { initialDelayMs: 5, maxDelayMs: 10, maxAttempts: 1 },
+    onLog: (_level, message) => allLogs.push(message),
+  });
+  cleanups.push(() => tls.close());
+  await assert.rejects(tls.start(), (e: unknown) => e instanceof FeedError && /after 1 attempt\(s\): TLS error: .*\(EPROTO\)$/.test(e.message));
+  assert.match(tls.stats().lastError ?? '', /^TLS error: [a-z ]+ \(EPROTO\)$/);
 });
