@@ -22,9 +22,10 @@ export function requireDate(name: string, value: string | undefined): string {
   return value;
 }
 
+/** A comma-separated option as a list: items trimmed, empty ones dropped, each item once (first occurrence kept, in order). */
 export function csvList(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const list = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const list = [...new Set(value.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
   return list.length > 0 ? list : undefined;
 }
 

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { parseCommand } from './args.js';
 import { EXIT_OK } from './report.js';
-import { loadCliConfig } from './common.js';
+import { lakeOption, loadCliConfig } from './common.js';
 import { generateDay } from '../demo/generateDay.js';
 import { ingestDays } from './ingest.js';
 import { DATASETS } from '../formats/datasets.js';
@@ -58,7 +58,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const date = values.date ?? '2025-11-07';
   const data = resolve(values.data ?? 'demo-data');
   const { config, path: configPath } = await loadCliConfig(values.config, false);
-  const lake = resolve(values.lake ?? config.storage.lake);
+  const lake = resolve(lakeOption(values.lake, config));
 
   const marker = join(data, DATASETS['stocks-trades'].prefix, date.slice(0, 4), date.slice(5, 7), `${date}.csv.gz`);
   if (!existsSync(marker)) {

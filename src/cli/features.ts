@@ -1,7 +1,7 @@
 /** `gammaflow features`: windowed features of one symbol from the lake (historical path). Argument handling only. */
 import { csvList, parseCommand, requireDateRange, symbolOption } from './args.js';
 import { UsageError, EXIT_OK } from './report.js';
-import { loadCliConfig } from './common.js';
+import { lakeOption, loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
 import { NyseCalendar, parseWindow, type SessionKind } from '../calendar/index.js';
 import { calendarOverrides } from '../config/index.js';
@@ -53,7 +53,7 @@ export async function featuresCommand(argv: string[]): Promise<number> {
   }
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
   const symbol = symbolOption(values.symbol, config.aggregations.symbol);
-  const lake = values.lake ?? config.storage.lake;
+  const lake = lakeOption(values.lake, config);
   const days = new NyseCalendar(calendarOverrides(config.calendar)).tradingDays(from, to);
 
   const result = await withRunUi({ config, configPath, noTui: values['no-tui'], json: values.json }, async ({ tracker, signal }) => {

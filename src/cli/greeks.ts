@@ -1,7 +1,7 @@
 /** `gammaflow greeks`: per-trade BSM greeks of one symbol's option trades → LAKE/options-greeks. Argument handling only. */
 import { parseCommand, requireDateRange, symbolOption } from './args.js';
 import { EXIT_OK } from './report.js';
-import { loadCliConfig } from './common.js';
+import { lakeOption, loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
 import { NyseCalendar } from '../calendar/index.js';
 import { calendarOverrides } from '../config/index.js';
@@ -38,7 +38,7 @@ export async function greeksCommand(argv: string[]): Promise<number> {
   const { from, to } = requireDateRange(values);
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
   const symbol = symbolOption(values.symbol, config.aggregations.symbol);
-  const lake = values.lake ?? config.storage.lake;
+  const lake = lakeOption(values.lake, config);
   const days = new NyseCalendar(calendarOverrides(config.calendar)).tradingDays(from, to);
 
   const result = await withRunUi({ config, configPath, noTui: values['no-tui'], json: values.json }, async ({ tracker, signal }) => {

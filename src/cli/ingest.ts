@@ -2,13 +2,13 @@
 import { availableParallelism } from 'node:os';
 import { parseCommand, csvList, requireDateRange } from './args.js';
 import { UsageError, EXIT_OK } from './report.js';
-import { loadCliConfig } from './common.js';
+import { lakeOption, loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
 import { datasetByName, DATASETS, type DatasetSpec } from '../formats/datasets.js';
 import { runIngest, type DayOutcome, type IngestRequest } from '../ingest/run.js';
 import { NyseCalendar } from '../calendar/index.js';
 import { calendarOverrides } from '../config/index.js';
-import { openSource } from './source.js';
+import { checkSourceSpec, openSource } from './source.js';
 import { tickerFilter, underlyingFilter } from '../formats/filters.js';
 import { optionDerivedColumns, optionTickerNames } from '../options/contract-columns.js';
 import type { Config } from '../config/schema.js';
@@ -28,18 +28,22 @@ Streams Massive flat files into the Parquet lake (LAKE/<dataset>/date=YYYY-MM-DD
   --force                re-ingest days that are already in the lake
   --verify               checksum every published part before skipping its day (default: only parts
                          whose size or modification time changed since they were published)
+  --require-all          exit 1 when a trading day's file is missing (a day not yet published
+                         is not missing)
   --config FILE          config file (default ./config.toml)
   --no-tui               plain progress lines instead of the dashboard
   --json                 machine-readable progress and results (JSON lines on stdout)
 
-Exit code 0 when every requested day was ingested, was already there, or has no file yet.`;
+Exit code 0 when every requested day was ingested, was already there, is not yet published, or
+has no file (reported as missing; with --require-all that is exit 1); 1 when a day failed;
+2 for usage or config errors (e.g. a --source local: folder that does not exist).`;
 
 export async function ingestCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand('ingest', argv, {
     dataset: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
     source: { type: 'string' }, lake: { type: 'string' }, config: { type: 'string' },
     tickers: { type: 'string' }, underlyings: { type: 'string' },
-    force: { type: 'boolean', default: false }, verify: { type: 'boolean', default: false }, 'no-tui': { type: 'boolean', default: false },
+    force: { type: 'boolean', default: false }, verify: { type: 'boolean', default: false }, 'require-all': { type: 'boolean', default: false }, 'no-tui': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { process.stdout.write(INGEST_HELP + '\n'); return EXIT_OK; }
@@ -51,13 +55,15 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     return d;
   });
   const { from, to } = requireDateRange(values);
+  const sourceSpec = values.source ?? 's3';
+  checkSourceSpec(sourceSpec);
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
-  const lake = values.lake ?? config.storage.lake;
+  const lake = lakeOption(values.lake, config);
   const tickers = csvList(values.tickers);
   const underlyings = csvList(values.underlyings);
   const result = await ingestDays({
-    config, configPath, datasets, from, to, lake, sourceSpec: values.source ?? 's3',
-    force: values.force, verify: values.verify, noTui: values['no-tui'], json: values.json,
+    config, configPath, datasets, from, to, lake, sourceSpec,
+    force: values.force, verify: values.verify, requireAll: values['require-all'], noTui: values['no-tui'], json: values.json,
     ...(tickers ? { tickers } : {}), ...(underlyings ? { underlyings } : {}),
   });
   return result.exitCode;
@@ -73,6 +79,8 @@ export interface IngestDaysOptions {
   readonly sourceSpec: string;
   readonly force: boolean;
   readonly verify?: boolean;
+  /** A trading day without a file fails the run (exit 1). */
+  readonly requireAll?: boolean;
   readonly noTui: boolean;
   readonly json: boolean;
   readonly tickers?: readonly string[];
@@ -108,6 +116,7 @@ export async function ingestDaysWithin(tracker: ProgressTracker, signal: AbortSi
       derivedFor: (d) => (d.filterKind === 'underlyings' ? optionDerivedColumns() : undefined),
       ...(o.tapFor ? { tapFor: o.tapFor } : {}),
       expectedPublishMs: (date) => calendar.expectedPublishMs(date, config.ingest.publish_hour_et),
+      ...(o.requireAll ? { requireAll: true } : {}),
       tracker, signal, version: VERSION,
     });
     if (o.json) for (const outcome of result.outcomes) process.stdout.write(JSON.stringify({ type: 'day', ...outcome, entry: undefined, files: outcome.entry?.files.length, rows: outcome.entry?.rows }) + '\n');

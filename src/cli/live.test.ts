@@ -13,6 +13,7 @@ import type { OptionTrade } from '../options/records.js';
 import { LivePipeline } from '../live/pipeline.js';
 import type { FeedDataEvent, OptionQuote, StockTrade } from '../live/protocol.js';
 import { startReplayServer, type ReplayOptionRecord } from '../live/replay-server.js';
+import { connectionState } from './live.js';
 
 const DAY = '2025-11-07';
 const MS = 1_000_000n;
@@ -84,7 +85,7 @@ test('live against a replay: rows on stdout equal the pipeline\'s, the day is pu
     const busy = JSON.parse(lines.find((l) => l.includes(`"window":"1m","window_start":${nyWallClockToUtcNs(DAY, 10, 0)}`))!);
     assert.equal(busy.diag_option_trades, 300);
     assert.ok(busy.diag_aggressive_buys > 0 && busy.diag_aggressive_sells > 0);
-    assert.deepEqual(readdirSync(partitionDir(join(cwd, 'lake'), featureDataset('SPY', '1m'), DAY)), ['part-00000.parquet']);
+    assert.deepEqual(readdirSync(partitionDir(join(cwd, 'lake'), featureDataset('SPY', '1m'), DAY)).filter((n) => n.endsWith('.parquet')), ['part-00000.parquet']);
     assert.ok(!r.stderr.includes('test-key-123'), 'the key is never printed');
     assert.match(r.stderr, /every remaining window emitted/);
   } finally {
@@ -142,4 +143,13 @@ test('live: Ctrl-C stops a run mid-day: exit 0, rows so far in live files, the o
     await replay.close();
     rmSync(cwd, { recursive: true, force: true });
   }
+});
+
+test('connection state for the dashboard: the state, and while not streaming the failed attempts and the last cause', () => {
+  assert.equal(connectionState('stocks', { state: 'streaming', failedAttempts: 0, lastError: 'closed by server (1006)' }), 'stocks streaming');
+  assert.equal(connectionState('stocks', { state: 'connecting', failedAttempts: 0, lastError: undefined }), 'stocks connecting');
+  assert.equal(connectionState('options', { state: 'reconnecting', failedAttempts: 3, lastError: 'connection refused (ECONNREFUSED 127.0.0.1:9)' }),
+    'options reconnecting (3 failed attempts; last: connection refused (ECONNREFUSED 127.0.0.1:9))');
+  assert.equal(connectionState('options', { state: 'reconnecting', failedAttempts: 0, lastError: 'no pong within 15000 ms' }),
+    'options reconnecting (last: no pong within 15000 ms)');
 });

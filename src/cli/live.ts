@@ -15,14 +15,14 @@
  * Prometheus gauges (gammaflow_live_*).
  *
  * Ending: `q`/Ctrl-C stops the run (open windows are not emitted, rows so far are in the lake's
- * live files; exit 0). With --exit-on-close a clean close of both streams by the server (the end
+ * live files; exit 0, also while the feed is still connecting or reconnecting). With --exit-on-close a clean close of both streams by the server (the end
  * of a replay) emits every remaining window, publishes the closed days and exits 0. A fatal feed
  * error (max_connections, reconnects exhausted) exits 1; a rejected API key exits 2.
  */
 import { randomBytes } from 'node:crypto';
 import { csvList, parseCommand, symbolOption } from './args.js';
 import { EXIT_OK, UsageError } from './report.js';
-import { loadCliConfig } from './common.js';
+import { lakeOption, loadCliConfig } from './common.js';
 import { withRunUi, type RunUiContext } from './run-ui.js';
 import { NyseCalendar, parseWindow, nyDateOfNs, utcMsToNyClock } from '../calendar/index.js';
 import { epochDayOf } from '../calendar/civilDate.js';
@@ -63,8 +63,9 @@ metrics server, and with --jsonl to stdout.
   --json                 machine-readable progress (JSON lines on stdout)
 
 API key: MASSIVE_API_KEY or [massive] api_key (never logged).
-Exit code 0 when stopped (q / Ctrl-C) or at the end of the stream; 2 when the key is missing
-or rejected; 1 on a fatal feed error.`;
+A connection attempt that fails is logged with its cause (at most one line per cluster per 10 s).
+Exit code 0 when stopped (q / Ctrl-C, also while connecting or reconnecting) or at the end of the
+stream; 2 when the key is missing or rejected; 1 on a fatal feed error.`;
 
 export async function liveCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand('live', argv, {
@@ -90,7 +91,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
     throw new ConfigError('no Massive API key: set MASSIVE_API_KEY or [massive] api_key in the config file');
   }
   return withRunUi({ config, configPath, noTui: values['no-tui'] || values.jsonl, json: values.json, stopMessage: 'stopping: closing the feed; windows still open are not emitted, the day stays unpublished' }, (ctx) => runLive(ctx, {
-    config, symbol, base, apiKey, lake: values.lake ?? config.storage.lake, exitOnClose: values['exit-on-close'],
+    config, symbol, base, apiKey, lake: lakeOption(values.lake, config), exitOnClose: values['exit-on-close'],
     jsonl: values.jsonl, allQuotes: values['all-quotes'], ...(windows ? { windows } : {}),
   }));
 }
@@ -120,6 +121,16 @@ function formatLag(ms: number | undefined): string {
   if (Math.abs(ms) < 600_000) return `${(ms / 1000).toFixed(1)} s`;
   if (Math.abs(ms) < 36_000_000) return `${(ms / 60_000).toFixed(1)} min`;
   return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+/**
+ * One cluster's connection for the dashboard: `stocks streaming`, or while it is not streaming,
+ * the failed attempts and the last cause: `options reconnecting (3 failed attempts; last: connection refused (ECONNREFUSED 127.0.0.1:9))`.
+ */
+export function connectionState(cluster: string, f: Pick<FeedStats, 'state' | 'failedAttempts' | 'lastError'>): string {
+  if (f.state === 'streaming' || f.lastError === undefined) return `${cluster} ${f.state}`;
+  const attempts = f.failedAttempts > 0 ? `${f.failedAttempts} failed attempt${f.failedAttempts === 1 ? '' : 's'}; ` : '';
+  return `${cluster} ${f.state} (${attempts}last: ${f.lastError})`;
 }
 
 /** New York wall-clock time of an instant, `09:35:00` (windows are on the New York session grid). */
@@ -174,7 +185,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
       log('warn', `merger full: ${s.forcedReleases} events released before the watermark reached them (one cluster runs far ahead); the slower cluster's older events will be late`);
     }
     const feeds = clusters.map((c) => [c, clients[c].stats()] as const);
-    tracker.setExtra('connection', feeds.map(([c, f]) => `${c} ${f.state}`).join(', '));
+    tracker.setExtra('connection', feeds.map(([c, f]) => connectionState(c, f)).join(', '));
     tracker.setExtra('msgs/s', Math.round(feeds.reduce((n, [, f]) => n + f.eventsPerSecond, 0)));
     tracker.setExtra('lag', feeds.map(([c, f]) => `${c} ${formatLag(f.lagMs)}`).join(', '));
     for (const [window, start] of s.lastWindowStartNs) tracker.setExtra(`last ${window}`, clockOfNs(start));
@@ -236,6 +247,11 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     try {
       await Promise.all(clusters.map((c) => clients[c].start()));
     } catch (e) {
+      // q / Ctrl-C before both streams were up (e.g. while reconnecting to a feed that is down): a normal stop.
+      if (signal.aborted) {
+        tracker.log('warn', `stopped before the feed at ${req.base} was streaming; no row was emitted`);
+        return EXIT_OK;
+      }
       if (e instanceof FeedError && e.code === 'auth_failed') {
         throw new ConfigError(`${e.message}: the feed at ${req.base} rejected the API key (MASSIVE_API_KEY / [massive] api_key)`, {}, { cause: e });
       }
@@ -286,6 +302,7 @@ function registerLiveGauges(ctx: RunUiContext, clients: Record<FeedCluster, Mass
       { labels: { queue: 'merger' }, value: pipeline.stats().bufferedEvents },
     ] });
   registerPullGauge(registry, { name: 'gammaflow_live_reconnects', help: 'Connections re-established after a loss.', labelNames: ['cluster'], read: perCluster((s) => s.reconnects) });
+  registerPullGauge(registry, { name: 'gammaflow_live_failed_connect_attempts', help: 'Consecutive failed connection attempts (0 while connected).', labelNames: ['cluster'], read: perCluster((s) => s.failedAttempts) });
   registerPullGauge(registry, { name: 'gammaflow_live_late_events', help: 'Events behind the watermark, by outcome.', labelNames: ['outcome'],
     read: () => {
       const s = pipeline.stats();

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `gammaflow` command: dispatches to one module per command. */
 import { printError, EXIT_USAGE, EXIT_FAILED, UsageError } from './report.js';
-import { GammaflowError } from '../util/errors.js';
+import { GammaflowError, LakePathError } from '../util/errors.js';
 import { VERSION } from './version.js';
 
 const HELP = `gammaflow ${VERSION}: options-flow research on Massive (Polygon.io) market data
@@ -52,6 +52,6 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
     printError(e, json);
-    process.exitCode = e instanceof UsageError || (e instanceof GammaflowError && (e.code === 'config' || e.context.usage === true)) ? EXIT_USAGE : EXIT_FAILED;
+    process.exitCode = e instanceof UsageError || e instanceof LakePathError || (e instanceof GammaflowError && e.code === 'config') ? EXIT_USAGE : EXIT_FAILED;
   },
 );

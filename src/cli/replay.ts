@@ -12,7 +12,7 @@
  */
 import { parseCommand, requireDate, symbolOption } from './args.js';
 import { UsageError, EXIT_OK, EXIT_FAILED } from './report.js';
-import { loadCliConfig } from './common.js';
+import { lakeOption, loadCliConfig } from './common.js';
 import { nyWallClockToUtcNs, utcMsToNyClock } from '../calendar/index.js';
 import { LakeFeed } from '../live/lake-feed.js';
 import { recoverIfIdle } from '../lake/recover-on-open.js';
@@ -103,7 +103,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const json = values.json;
   const { config } = await loadCliConfig(values.config, json);
   const symbol = symbolOption(values.symbol, config.aggregations.symbol);
-  const lake = values.lake ?? config.storage.lake;
+  const lake = lakeOption(values.lake, config);
   const envKey = process.env.MASSIVE_API_KEY;
   const apiKey = values['api-key-any'] || envKey === undefined || envKey === '' ? undefined : envKey;
 

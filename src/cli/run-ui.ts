@@ -82,7 +82,7 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
   registerTrackerMetrics(registry, tracker);
   let metrics: MetricsServer;
   try {
-    metrics = await startMetricsServer(config.metrics.listen, registry);
+    metrics = await startMetricsServer(config.metrics.listen, registry, { onWarn: (m) => tracker.log('warn', m) });
   } catch (e) {
     // A busy port (another run, or Prometheus itself on 9090) must not stop the work.
     if (!(e instanceof GammaflowError) || e.code !== 'metrics') throw e;

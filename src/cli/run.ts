@@ -6,9 +6,10 @@
  */
 import { parseCommand, csvList, requireDateRange, symbolOption } from './args.js';
 import { UsageError, EXIT_OK } from './report.js';
-import { loadCliConfig } from './common.js';
+import { lakeOption, loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
 import { ingestDaysWithin } from './ingest.js';
+import { checkSourceSpec } from './source.js';
 import { DATASETS, type DatasetSpec } from '../formats/datasets.js';
 import { IngestDaySides, SidesBudget, type IngestedSides } from '../options/ingest-sides.js';
 import { runGreeks } from '../options/greeks-job.js';
@@ -30,26 +31,35 @@ option trade, then the windowed features. Days already done at any step are skip
   --out PATH             one output file (.parquet, .csv, .jsonl) instead of the lake's features table
   --lake DIR             lake directory (default: storage.lake, ./lake)
   --force                redo every step
+  --require-all          exit 1 when a trading day's file is missing (a day not yet published
+                         is not missing); without it, such days are reported and left out
   --config FILE          config file (default ./config.toml)
-  --no-tui, --json       as for ingest`;
+  --no-tui, --json       as for ingest
+
+Exit code 0 when every step of every day with files succeeded; 1 when a day failed at any step,
+when no day of the range could be computed (no files), or with --require-all when a trading day
+has no file; 2 for usage or config errors.`;
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand('run', argv, {
     symbol: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, source: { type: 'string' },
     windows: { type: 'string' }, session: { type: 'string' }, out: { type: 'string' }, lake: { type: 'string' },
-    config: { type: 'string' }, force: { type: 'boolean', default: false }, 'no-tui': { type: 'boolean', default: false },
+    config: { type: 'string' }, force: { type: 'boolean', default: false },
+    'require-all': { type: 'boolean', default: false }, 'no-tui': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { process.stdout.write(RUN_HELP + '\n'); return EXIT_OK; }
   const { from, to } = requireDateRange(values);
   const session = values.session as SessionKind | undefined;
   if (session !== undefined && !['regular', 'extended', 'all'].includes(session)) throw new UsageError(`--session must be regular, extended or all, got "${session}"`);
+  const sourceSpec = values.source ?? 's3';
+  checkSourceSpec(sourceSpec);
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
   const symbol = symbolOption(values.symbol, config.aggregations.symbol);
-  const lake = values.lake ?? config.storage.lake;
+  const lake = lakeOption(values.lake, config);
   const windows = csvList(values.windows);
   return runPipeline({
-    config, configPath, symbol, from, to, lake, sourceSpec: values.source ?? 's3', force: values.force,
+    config, configPath, symbol, from, to, lake, sourceSpec, force: values.force, requireAll: values['require-all'],
     noTui: values['no-tui'], json: values.json,
     ...(windows ? { windows } : {}), ...(session ? { session } : {}), ...(values.out ? { out: values.out } : {}),
   });
@@ -64,6 +74,8 @@ export interface PipelineOptions {
   readonly lake: string;
   readonly sourceSpec: string;
   readonly force: boolean;
+  /** A trading day without a file fails the run (exit 1). */
+  readonly requireAll?: boolean;
   readonly noTui: boolean;
   readonly json: boolean;
   readonly windows?: readonly string[];
@@ -90,7 +102,7 @@ export async function runPipeline(o: PipelineOptions): Promise<number> {
     tracker.nextStage('run');
     const ingest = await ingestDaysWithin(tracker, signal, {
       config, configPath: o.configPath, datasets, from: o.from, to: o.to, lake: o.lake, sourceSpec: o.sourceSpec,
-      force: o.force, noTui: o.noTui, json: o.json,
+      force: o.force, noTui: o.noTui, json: o.json, ...(o.requireAll ? { requireAll: true } : {}),
       tickers: [symbol], underlyings: [symbol, ...config.aggregations.option_roots],
       ...(config.aggregations.aggression ? {
         tapFor: (dataset: DatasetSpec, date: string) => dataset.name === 'options-trades' ? daySides(date).tradesTap

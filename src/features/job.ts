@@ -162,7 +162,7 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
   let fileClosed = false;
   try {
     if (toLake) {
-      lock = lockLake(lake);
+      lock = lockLake(lake, { onInfo: (m) => req.tracker.log('info', m) });
       for (const action of (await recoverLake(lake)).actions) tracker.log('warn', action);
     }
     const [stocksManifest, greeksManifest] = await Promise.all([readManifest(lake, STOCKS_DATASET), readManifest(lake, greeksDataset(symbol))]);

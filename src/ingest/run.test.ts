@@ -141,10 +141,28 @@ test('truncated gzip, garbage, zero-byte and missing files fail their day only a
     const r2 = await runIngest(request(lake, root, ['2025-11-03', '2025-11-04']));
     assert.deepEqual(r2.outcomes.map((o) => o.state), ['skipped', 'ingested']);
 
-    // A missing day before its publication time is "not yet published", not an error.
-    const r3 = await runIngest(request(lake, root, ['2025-11-07'], { expectedPublishMs: () => Date.now() + 3_600_000 }));
+    // A missing day before its publication time is "not yet published", not an error, and not missing (--require-all included).
+    const early = new ProgressTracker();
+    const r3 = await runIngest(request(lake, root, ['2025-11-07'], { expectedPublishMs: () => Date.now() + 3_600_000, requireAll: true, tracker: early }));
     assert.equal(r3.outcomes[0]!.state, 'not_published');
     assert.equal(r3.exitCode, 0);
+    const e = early.snapshot();
+    assert.deepEqual([e.daysSkipped, e.daysMissing, e.filesSkipped, e.filesMissing, e.totals.errors], [1, 0, 1, 0, 0]);
+
+    // Past its publication time it is missing: counted as such, not failed; exit 0, or 1 with requireAll.
+    const lenient = new ProgressTracker();
+    const r4 = await runIngest(request(lake, root, ['2025-11-03', '2025-11-07'], { tracker: lenient }));
+    assert.deepEqual(r4.outcomes.map((o) => o.state), ['skipped', 'missing']);
+    assert.equal(r4.exitCode, 0);
+    const l = lenient.snapshot();
+    assert.deepEqual([l.daysSkipped, l.daysMissing, l.daysFailed, l.filesMissing, l.totals.errors], [1, 1, 0, 1, 0]);
+    assert.ok(l.logs.some((x) => x.level === 'warn' && /stocks-trades 2025-11-07: no file /.test(x.message)));
+    const strict = new ProgressTracker();
+    const r5 = await runIngest(request(lake, root, ['2025-11-03', '2025-11-07'], { tracker: strict, requireAll: true }));
+    assert.deepEqual(r5.outcomes.map((o) => o.state), ['skipped', 'missing']);
+    assert.equal(r5.exitCode, 1);
+    const s5 = strict.snapshot();
+    assert.deepEqual([s5.daysMissing, s5.daysFailed, s5.totals.errors], [1, 0, 1]);
   } finally {
     rmSync(root, { recursive: true, force: true });
     rmSync(lake, { recursive: true, force: true });
@@ -168,6 +186,43 @@ test('a ticker filter keeps only the wanted rows and is recorded; a different fi
     assert.equal(again.outcomes[0]!.state, 'skipped');
     const all = await runIngest(request(lake, root, ['2025-11-03']));
     assert.equal(all.outcomes[0]!.state, 'ingested');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(lake, { recursive: true, force: true });
+  }
+});
+
+test('a dataset or a day named twice is ingested once', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'gf-src-'));
+  const lake = mkdtempSync(join(tmpdir(), 'gf-lake-'));
+  try {
+    writeGz(root, objectKey(stocks, '2025-11-03'), [HEADER, ...EDGE_ROWS].join('\n'));
+    const tracker = new ProgressTracker();
+    const r = await runIngest(request(lake, root, ['2025-11-03', '2025-11-03'], { datasets: [stocks, stocks], tracker }));
+    assert.deepEqual(r.outcomes.map((o) => `${o.dataset} ${o.date} ${o.state}`), ['stocks-trades 2025-11-03 ingested']);
+    const s = tracker.snapshot();
+    assert.equal(s.filesTotal, 1);
+    assert.equal(s.daysTotal, 1);
+    assert.equal(readFileSync(join(lake, '_manifest', 'stocks-trades.jsonl'), 'utf8').trim().split('\n').length, 1);
+    const rows = await duckQuery(`SELECT count(*)::INTEGER AS n FROM read_parquet(${glob(lake)})`);
+    assert.equal(rows[0]!.n, 5);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(lake, { recursive: true, force: true });
+  }
+});
+
+test('when no requested day has a file, a warning says to check the source and names an expected key', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'gf-src-'));
+  const lake = mkdtempSync(join(tmpdir(), 'gf-lake-'));
+  try {
+    const tracker = new ProgressTracker();
+    const r = await runIngest(request(lake, root, ['2025-11-03', '2025-11-04'], { tracker }));
+    assert.deepEqual(r.outcomes.map((o) => o.state), ['missing', 'missing']);
+    assert.equal(r.exitCode, 0);
+    const warned = tracker.snapshot().logs.filter((l) => l.level === 'warn').map((l) => l.message);
+    assert.ok(warned.some((m) => m.startsWith(`no file for any of the 2 requested (dataset, day) pairs in local:${root}: check the source (expected keys such as us_stocks_sip/trades_v1/2025/11/2025-11-03.csv.gz)`)),
+      warned.join('\n'));
   } finally {
     rmSync(root, { recursive: true, force: true });
     rmSync(lake, { recursive: true, force: true });

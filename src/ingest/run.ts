@@ -53,6 +53,11 @@ export interface IngestRequest {
   readonly tapFor?: (dataset: DatasetSpec, date: string) => BatchTap | undefined;
   /** Epoch ms after which a day's file should be published (Massive: ~11:00 ET next trading day). */
   readonly expectedPublishMs: (date: string) => number;
+  /**
+   * A trading day whose file is missing (past its publication time) fails the run (exit 1) instead
+   * of being only reported. A day not yet published is not missing.
+   */
+  readonly requireAll?: boolean;
   readonly now?: () => number;
   readonly tracker: ProgressTracker;
   readonly signal?: AbortSignal;
@@ -61,19 +66,25 @@ export interface IngestRequest {
 
 export interface IngestResult {
   readonly outcomes: DayOutcome[];
-  /** 0 only when every requested day was ingested, already there, or reported as having no file. */
+  /**
+   * 0 when every requested day was ingested, already there, not yet published, or has no file
+   * (with `requireAll`, a day without a file makes it 1); 1 when a day failed.
+   */
   readonly exitCode: number;
 }
 
 export async function runIngest(req: IngestRequest): Promise<IngestResult> {
-  const lock = lockLake(req.lake);
+  const lock = lockLake(req.lake, { onInfo: (m) => req.tracker.log('info', m) });
   try {
     for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
     const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    // A dataset or day named twice is ingested once (the first mention sets the order).
+    const datasets = [...new Map(req.datasets.map((d) => [d.name, d])).values()];
+    const days = [...new Set(req.days)];
     const manifests = new Map<string, Map<string, ManifestEntry>>();
-    for (const d of req.datasets) manifests.set(d.name, await readManifest(req.lake, d.name));
+    for (const d of datasets) manifests.set(d.name, await readManifest(req.lake, d.name));
 
-    const tasks = req.datasets.flatMap((dataset) => req.days.map((date) => ({ dataset, date, id: `${dataset.name}/${date}` })));
+    const tasks = datasets.flatMap((dataset) => days.map((date) => ({ dataset, date, id: `${dataset.name}/${date}` })));
     req.tracker.startRun({ command: 'ingest', daysTotal: tasks.length, filesTotal: tasks.length });
     for (const t of tasks) req.tracker.fileQueued(t.id, { dataset: t.dataset.name, date: t.date, key: objectKey(t.dataset, t.date) });
 
@@ -93,7 +104,12 @@ export async function runIngest(req: IngestRequest): Promise<IngestResult> {
     };
     const n = Math.max(1, Math.min(req.concurrentFiles, tasks.length));
     await Promise.all(Array.from({ length: n }, worker));
-    const ok = outcomes.every((o) => o.state === 'ingested' || o.state === 'skipped' || o.state === 'missing' || o.state === 'not_published');
+    if (outcomes.length > 1 && outcomes.every((o) => o.state === 'missing')) {
+      req.tracker.log('warn', `no file for any of the ${outcomes.length} requested (dataset, day) pairs in ${req.source.description}: `
+        + `check the source (expected keys such as ${objectKey(tasks[0]!.dataset, tasks[0]!.date)})`);
+    }
+    const ok = outcomes.every((o) => o.state === 'ingested' || o.state === 'skipped' || o.state === 'not_published'
+      || (o.state === 'missing' && req.requireAll !== true));
     return { outcomes, exitCode: ok ? 0 : 1 };
   } finally {
     lock.release();
@@ -162,7 +178,7 @@ async function ingestDay(req: IngestRequest, runId: string, t: { dataset: Datase
       if (now < req.expectedPublishMs(date)) {
         const what = `not yet published (Massive publishes a day's files around 11:00 ET the next trading day)`;
         const msg = `${dataset.name} ${date}: ${what}`;
-        tracker.fileDone(id, { state: 'missing', message: what });
+        tracker.fileDone(id, { state: 'skipped', message: what });
         tracker.dayDone('skipped');
         tracker.log('info', msg);
         return { ...base, state: 'not_published', message: msg };
@@ -170,8 +186,10 @@ async function ingestDay(req: IngestRequest, runId: string, t: { dataset: Datase
       const what = `no file ${key} in ${req.source.description}, although ${date} is a trading day`;
       const msg = `${dataset.name} ${date}: ${what}`;
       tracker.fileDone(id, { state: 'missing', message: what });
-      tracker.dayDone('failed');
-      tracker.error(msg);
+      tracker.dayDone('missing');
+      // Only an error when the run requires every day (--require-all); otherwise reported and the run goes on.
+      if (req.requireAll === true) tracker.error(`${msg} (--require-all)`);
+      else tracker.log('warn', msg);
       return { ...base, state: 'missing', message: msg, errorCode: 'not_found' };
     }
     const what = e instanceof GammaflowError ? e.message : errorMessage(e);

@@ -6,7 +6,7 @@
  *   LAKE/<dataset>/date=YYYY-MM-DD/_rejects.jsonl       the day's quarantined malformed rows
  *   LAKE/_staging/<dataset>/date=YYYY-MM-DD.<runId>/    a day being written (never globbed by readers)
  *   LAKE/_trash/<dataset>/date=YYYY-MM-DD.<runId>/      a replaced day, deleted after the publish
- *   LAKE/.lock                                          the run writing to this lake
+ *   LAKE/.lock                                          the run writing to this lake (pid, start time, host: lock.ts)
  *
  * Readers skip names that start with `_` or `.` (Spark, Trino and Hive do so
  * by rule; a `*.parquet` glob does by its pattern).

@@ -367,3 +367,59 @@ test('stats: rates over the last seconds and lag from the last event time (injec
   assert.equal(c.stats().eventsPerSecond, 0);
   await c.close();
 });
+
+test('failed connection attempts log their cause once per interval, and stats carry the last cause', async () => {
+  const { createServer } = await import('node:net');
+  // A loopback port where nothing listens (bound, then closed).
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const logs: string[] = [];
+  const c = new MassiveFeedClient({
+    url: `ws://127.0.0.1:${port}/stocks`, apiKey: KEY, topics: ['T.SPY'], heartbeatIntervalMs: 0,
+    reconnect: { initialDelayMs: 5, maxDelayMs: 20, jitter: 0 }, failureLogIntervalMs: 60_000,
+    onLog: (level, message) => { logs.push(`${level}: ${message}`); allLogs.push(message); },
+  });
+  cleanups.push(() => c.close());
+  const started = c.start();
+  started.catch(() => undefined);
+  const deadline = Date.now() + 5000;
+  while (c.stats().failedAttempts < 5 && Date.now() < deadline) await sleep(10);
+  const s = c.stats();
+  assert.ok(s.failedAttempts >= 5, `several attempts failed (${s.failedAttempts})`);
+  assert.equal(s.state === 'reconnecting' || s.state === 'connecting', true, s.state);
+  assert.equal(s.lastError, `connection refused (ECONNREFUSED 127.0.0.1:${port})`);
+  assert.ok(s.lastErrorAtMs !== undefined && Date.now() - s.lastErrorAtMs < 5000);
+  const warned = logs.filter((l) => l.startsWith('warn: '));
+  assert.deepEqual(warned, [`warn: ws://127.0.0.1:${port}/stocks: connection attempt 1 failed: connection refused (ECONNREFUSED 127.0.0.1:${port}); retrying in 10 ms`],
+    'one line for the whole burst of attempts');
+  await c.close();
+  await assert.rejects(started, /is closed/);
+});
+
+test('an HTTP status on the upgrade, and a TLS handshake failure, are named as such', async () => {
+  const { createServer } = await import('node:http');
+  const http = createServer((_req, res) => { res.writeHead(401); res.end('no'); });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => http.close(() => resolve())));
+  const port = (http.address() as { port: number }).port;
+  const logs: string[] = [];
+  const c = new MassiveFeedClient({
+    url: `ws://127.0.0.1:${port}/stocks`, apiKey: KEY, heartbeatIntervalMs: 0, reconnect: { initialDelayMs: 5, maxDelayMs: 10, maxAttempts: 2 },
+    onLog: (level, message) => { logs.push(`${level}: ${message}`); allLogs.push(message); },
+  });
+  cleanups.push(() => c.close());
+  await assert.rejects(c.start(), (e: unknown) => e instanceof FeedError
+    && e.message === `could not connect to ws://127.0.0.1:${port}/stocks after 2 attempt(s): HTTP 401 Unauthorized on the WebSocket upgrade (expected 101)`);
+  assert.match(logs.join('\n'), /warn: .*connection attempt 1 failed: HTTP 401 Unauthorized on the WebSocket upgrade/);
+
+  // wss:// to the same plain-HTTP port: the TLS handshake fails, and says so.
+  const tls = new MassiveFeedClient({
+    url: `wss://127.0.0.1:${port}/stocks`, apiKey: KEY, heartbeatIntervalMs: 0, reconnect: { initialDelayMs: 5, maxDelayMs: 10, maxAttempts: 1 },
+    onLog: (_level, message) => allLogs.push(message),
+  });
+  cleanups.push(() => tls.close());
+  await assert.rejects(tls.start(), (e: unknown) => e instanceof FeedError && /after 1 attempt\(s\): TLS error: .*\(EPROTO\)$/.test(e.message));
+  assert.match(tls.stats().lastError ?? '', /^TLS error: [a-z ]+ \(EPROTO\)$/);
+});

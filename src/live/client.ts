@@ -11,6 +11,9 @@
  * - `max_connections` (another client with the same key took the cluster over) → fatal
  *   `FeedError('max_connections')`, no reconnect: reconnecting would evict the other client,
  *   which would evict us again, in a loop;
+ * - a failed connection attempt (refused, DNS, TLS, HTTP status of the upgrade, handshake timeout)
+ *   is logged with its cause at warn level, at most one line per `failureLogIntervalMs` (default
+ *   10 s) carrying the count of attempts held back; `stats()` has the last cause for dashboards;
  * - any other close or network drop → reconnect with exponential backoff and jitter,
  *   re-authenticate, resubscribe everything, and report the disconnected interval through
  *   `onGap` once authenticated again; after `maxAttempts` consecutive failed attempts, fatal
@@ -39,6 +42,7 @@ import {
   type FeedDataEvent, type StatusEvent,
 } from './protocol.js';
 import { BoundedQueue } from './queue.js';
+import { ConnectFailureReporter, describeConnectError } from './connect-errors.js';
 
 export type FeedLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -109,6 +113,12 @@ export interface FeedStats {
   readonly lagMs: number | undefined;
   readonly topics: number;
   readonly acknowledgedTopics: number;
+  /** Consecutive failed connection attempts (0 once connected). */
+  readonly failedAttempts: number;
+  /** Why the last connection attempt failed or the last connection was lost, if it ever happened. */
+  readonly lastError: string | undefined;
+  /** When that was, wall-clock ms. */
+  readonly lastErrorAtMs: number | undefined;
 }
 
 export interface MassiveFeedClientOptions {
@@ -131,6 +141,8 @@ export interface MassiveFeedClientOptions {
   /** Time from opening the socket to `auth_success`, ms; default 10 000. */
   readonly handshakeTimeoutMs?: number;
   readonly reconnect?: Partial<ReconnectPolicy>;
+  /** Least time between two "connection attempt failed" warnings, ms (the ones between are counted); default 10 000. */
+  readonly failureLogIntervalMs?: number;
   readonly onGap?: (gap: FeedGap) => void;
   /** Log sink; default src/util/log. */
   readonly onLog?: (level: FeedLogLevel, message: string) => void;
@@ -234,6 +246,9 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
   private lostLastEventMs: number | undefined;
   private lostReason = '';
   private closedSignal: Deferred | undefined;
+  private readonly failures: ConnectFailureReporter;
+  private lastError: string | undefined;
+  private lastErrorAtMs: number | undefined;
 
   private frames = 0;
   private events = 0;
@@ -259,6 +274,7 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
     this.logTo = options.onLog ?? ((level, message) => defaultLog[level](message));
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.failures = new ConnectFailureReporter(this.url, options.failureLogIntervalMs ?? 10_000);
     const capacity = options.queueCapacity ?? 100_000;
     this.queue = new BoundedQueue<FeedDataEvent>({
       capacity,
@@ -336,6 +352,9 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
       lagMs: this.lastEventMs === undefined ? undefined : now - this.lastEventMs,
       topics: this.wanted.size,
       acknowledgedTopics: this.acknowledged.size,
+      failedAttempts: this.failedAttempts,
+      lastError: this.lastError,
+      lastErrorAtMs: this.lastErrorAtMs,
     };
   }
 
@@ -397,13 +416,13 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
     this.conn = conn;
     conn.handshakeTimer = setTimeout(() => {
       conn.closeReason = `no auth_success within ${this.handshakeTimeoutMs} ms`;
-      this.logTo('warn', `${this.url}: ${conn.closeReason}`);
+      this.logTo('debug', `${this.url}: ${conn.closeReason}`);
       ws.terminate();
     }, this.handshakeTimeoutMs);
     ws.on('message', (data) => this.onMessage(conn, data));
     ws.on('pong', () => { conn.alive = true; });
     ws.on('error', (err) => {
-      if (conn.closeReason === '') conn.closeReason = errorMessage(err);
+      if (conn.closeReason === '') conn.closeReason = describeConnectError(err);
     });
     ws.on('close', (code, reason) => this.onClose(conn, code, reason.toString()));
   }
@@ -485,6 +504,8 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
     conn.authenticated = true;
     this.state = 'streaming';
     this.failedAttempts = 0;
+    const held = this.failures.recovered();
+    if (held !== undefined) this.logTo('info', held.message);
     if (this.wanted.size > 0) this.send(conn, 'subscribe', [...this.wanted]);
     this.startHeartbeat(conn);
     if (this.lostAtMs !== undefined) {
@@ -556,6 +577,8 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
       return;
     }
     const why = conn.closeReason !== '' ? conn.closeReason : `closed by server (${code}${reason !== '' ? ` ${reason}` : ''})`;
+    this.lastError = why;
+    this.lastErrorAtMs = this.now();
     if (this.exitOnClose && code === 1000 && conn.authenticated) {
       this.logTo('info', `${this.url}: ${why}; end of feed`);
       this.finish(undefined);
@@ -575,11 +598,16 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
         this.closedSignal?.resolve();
         return;
       }
+      const delay = this.scheduleReconnect();
+      const report = this.failures.failed(this.now(), this.failedAttempts, why, delay);
+      if (report !== undefined) this.logTo('warn', report.message);
+      return;
     }
     this.scheduleReconnect();
   }
 
-  private scheduleReconnect(): void {
+  /** Schedules the next attempt; returns its delay, ms. */
+  private scheduleReconnect(): number {
     this.state = 'reconnecting';
     const delay = backoffDelayMs(this.policy, this.failedAttempts, this.random());
     this.logTo('debug', `${this.url}: reconnect attempt in ${Math.round(delay)} ms`);
@@ -589,6 +617,7 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
       this.state = 'connecting';
       this.openConnection();
     }, delay);
+    return delay;
   }
 
   /** Ends the client for good: `error` undefined = normal end, else fatal. */

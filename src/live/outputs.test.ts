@@ -165,3 +165,19 @@ test('http: an SSE client that stops reading is disconnected (counted, logged); 
     await server.close();
   }
 });
+
+test('http: on a non-loopback metrics bind, attaching the hub warns that the feature rows and the SSE stream are exposed', async () => {
+  const warnings: string[] = [];
+  // Loopback in the test, judged as remote (what 0.0.0.0 gets in production).
+  const server = await startMetricsServer('127.0.0.1:0', createMetricsRegistry({ defaultMetrics: false }), { onWarn: (m) => warnings.push(m), isLoopback: () => false });
+  const hub = new FeatureStreamHub({ aggression: false, windows: ['1m'], heartbeatMs: 0 });
+  try {
+    hub.attach(server);
+    assert.equal(warnings.length, 3, warnings.join('\n'));
+    assert.match(warnings[1]!, /^\/features\/latest on 127\.0\.0\.1:\d+ is reachable from other machines: the latest feature row of each window/);
+    assert.match(warnings[2]!, /^\/features\/stream on 127\.0\.0\.1:\d+ is reachable from other machines: every feature row as it is emitted \(Server-Sent Events\)/);
+  } finally {
+    hub.close();
+    await server.close();
+  }
+});

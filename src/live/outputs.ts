@@ -209,7 +209,7 @@ export class JsonlSink {
 
 /** What the hub needs of the metrics server. */
 export interface RouteTarget {
-  route(path: string, handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>): void;
+  route(path: string, handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>, exposes?: string): void;
 }
 
 export interface FeatureStreamHubOptions {
@@ -261,8 +261,8 @@ export class FeatureStreamHub {
 
   /** Registers GET /features/latest and GET /features/stream. */
   attach(server: RouteTarget): void {
-    server.route('/features/latest', (req, res) => this.#serveLatest(req, res));
-    server.route('/features/stream', (req, res) => this.#serveStream(req, res));
+    server.route('/features/latest', (req, res) => this.#serveLatest(req, res), 'the latest feature row of each window');
+    server.route('/features/stream', (req, res) => this.#serveStream(req, res), 'every feature row as it is emitted (Server-Sent Events)');
   }
 
   /** The body of /features/latest: `{"1m":{row},"5m":{row}}` in window order (sizes without a row yet are absent). */

@@ -127,3 +127,15 @@ test('startDashboard mounts on the given terminal, delivers q to onQuit and rest
   assert.ok(stdout.frames.join('').includes('MB/s'), 'the dashboard was drawn');
   assert.throws(() => dashboard.setRefreshMs(0), RangeError);
 });
+
+test('the days bar counts missing days apart from failed ones', () => {
+  const tracker = new ProgressTracker({ now: () => 0 });
+  tracker.startRun({ command: 'ingest', daysTotal: 3, filesTotal: 3 });
+  tracker.dayDone('done');
+  tracker.dayDone('missing');
+  const { lastFrame, unmount } = render(<Dashboard snapshot={tracker.snapshot()} />);
+  const frame = lastFrame()!;
+  unmount();
+  assert.match(frame, /days {2}█+░+ {2}2\/3 {2}missing 1/);
+  assert.doesNotMatch(frame, /days .*failed/);
+});

@@ -88,9 +88,14 @@ function OverallProgress({ snapshot }: { snapshot: RunSnapshot }) {
     snapshot.filesSkipped > 0 ? `skipped ${snapshot.filesSkipped}` : '',
     snapshot.filesMissing > 0 ? `missing ${snapshot.filesMissing}` : '',
   ].filter(Boolean).join('  ');
+  const dayProblems = [
+    snapshot.daysFailed > 0 ? `failed ${snapshot.daysFailed}` : '',
+    snapshot.daysMissing > 0 ? `missing ${snapshot.daysMissing}` : '',
+  ].filter(Boolean).join('  ');
   return (
     <Text>
       days  <Text color="cyan">{renderBar(fraction(days, snapshot.daysTotal), BAR_WIDTH)}</Text>  {days}/{snapshot.daysTotal}
+      {dayProblems ? <Text color={snapshot.daysFailed > 0 ? 'red' : 'yellow'}>{`  ${dayProblems}`}</Text> : null}
       {'    '}files <Text color="cyan">{renderBar(fraction(files, snapshot.filesTotal), BAR_WIDTH)}</Text>  {files}/{snapshot.filesTotal}
       {problems ? <Text color={snapshot.filesFailed > 0 ? 'red' : 'yellow'}>{`  ${problems}`}</Text> : null}
     </Text>

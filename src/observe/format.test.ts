@@ -92,7 +92,7 @@ function finishedRun() {
 test('summary lines', () => {
   assert.deepEqual(renderSummary(finishedRun()), [
     'ingest finished in 10s',
-    'days: 0 done, 1 failed, 0 skipped of 1',
+    'days: 0 done, 1 failed, 0 skipped, 0 missing of 1',
     'files: 1 done, 1 failed, 0 skipped, 0 missing of 2',
     'read 20.0 MB at 2.00 MB/s average  rows parsed 1,000  written 990  rejected 10  (100 rows/s)',
     's3 retries 0  errors 1',
@@ -112,7 +112,7 @@ test('summary lines of runs without input bytes (greeks, features) and without d
   computed.dayDone('done');
   assert.deepEqual(renderSummary(computed.snapshot()), [
     'greeks finished in 2s',
-    'days: 1 done, 0 failed, 0 skipped of 1',
+    'days: 1 done, 0 failed, 0 skipped, 0 missing of 1',
     'files: 1 done, 0 failed, 0 skipped, 0 missing of 1',
     'rows parsed 500  written 500  rejected 0  (250 rows/s)',
     'errors 0',

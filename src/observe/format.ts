@@ -165,7 +165,7 @@ export function filesFinished(snapshot: RunSnapshot): number {
 
 /** Days that reached any final state. */
 export function daysFinished(snapshot: RunSnapshot): number {
-  return snapshot.daysDone + snapshot.daysFailed + snapshot.daysSkipped;
+  return snapshot.daysDone + snapshot.daysFailed + snapshot.daysSkipped + snapshot.daysMissing;
 }
 
 /** Average MB/s of compressed input over the whole run. */
@@ -200,7 +200,7 @@ export function renderSummary(snapshot: RunSnapshot): string[] {
   // Runs without days or files (live) and without input bytes (greeks, features) skip what does not apply.
   if (snapshot.daysTotal > 0 || snapshot.filesTotal > 0) {
     lines.push(
-      `days: ${snapshot.daysDone} done, ${snapshot.daysFailed} failed, ${snapshot.daysSkipped} skipped of ${snapshot.daysTotal}`,
+      `days: ${snapshot.daysDone} done, ${snapshot.daysFailed} failed, ${snapshot.daysSkipped} skipped, ${snapshot.daysMissing} missing of ${snapshot.daysTotal}`,
       `files: ${snapshot.filesDone} done, ${snapshot.filesFailed} failed, ${snapshot.filesSkipped} skipped, ` +
         `${snapshot.filesMissing} missing of ${snapshot.filesTotal}`,
     );
@@ -249,7 +249,7 @@ function jsonFile(file: FileProgress) {
 /**
  * One JSON line (no trailing newline) describing the run now, for `--json`.
  * Field names are stable; unknown values are `null`, never absent:
- * `{"type":"progress","command","atMs","elapsedSec","days":{total,done,failed,skipped},
+ * `{"type":"progress","command","atMs","elapsedSec","days":{total,done,failed,skipped,missing},
  *   "files":{total,done,failed,skipped,missing,inFlight},"totals":{...},"inFlight":[file...],"extra":{}}`.
  */
 export function renderJsonProgress(snapshot: RunSnapshot): string {
@@ -263,7 +263,7 @@ function jsonProgress(snapshot: RunSnapshot) {
     command: snapshot.command,
     atMs: snapshot.nowMs,
     elapsedSec: round(elapsedSec(snapshot), 1),
-    days: { total: snapshot.daysTotal, done: snapshot.daysDone, failed: snapshot.daysFailed, skipped: snapshot.daysSkipped },
+    days: { total: snapshot.daysTotal, done: snapshot.daysDone, failed: snapshot.daysFailed, skipped: snapshot.daysSkipped, missing: snapshot.daysMissing },
     files: {
       total: snapshot.filesTotal, done: snapshot.filesDone, failed: snapshot.filesFailed,
       skipped: snapshot.filesSkipped, missing: snapshot.filesMissing, inFlight: snapshot.inFlight.length,

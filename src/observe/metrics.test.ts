@@ -51,6 +51,7 @@ test('/metrics exposes process metrics and gammaflow metrics derived from the tr
     assert.equal(sample(body, 'gammaflow_files_finished_total{dataset="stocks-trades",state="done"}'), 1);
     assert.equal(sample(body, 'gammaflow_files_finished_total{dataset="options-trades",state="missing"}'), 1);
     assert.equal(sample(body, 'gammaflow_days_finished_total{result="done"}'), 1);
+    assert.equal(sample(body, 'gammaflow_days_finished_total{result="missing"}'), 0);
     assert.equal(sample(body, 'gammaflow_files_in_flight{state="running"}'), 1);
     assert.equal(sample(body, 'gammaflow_files_planned'), 4);
     assert.equal(sample(body, 'gammaflow_days_planned'), 3);
@@ -168,4 +169,37 @@ test('listen addresses', () => {
   assert.deepEqual(parseListen('localhost:8080'), { host: 'localhost', port: 8080 });
   assert.throws(() => parseListen('127.0.0.1'), /invalid metrics listen address/);
   assert.throws(() => parseListen('host:99999'), /invalid metrics listen address/);
+});
+
+test('a loopback bind warns about nothing; a non-loopback bind warns once for /metrics and once per route added, naming what each exposes', async () => {
+  const quiet: string[] = [];
+  const local = await startMetricsServer('127.0.0.1:0', createMetricsRegistry({ defaultMetrics: false }), { onWarn: (m) => quiet.push(m) });
+  try {
+    assert.equal(local.remote, false);
+    local.route('/extra', (_req, res) => { res.end(); }, 'something');
+    assert.deepEqual(quiet, []);
+  } finally {
+    await local.close();
+  }
+  // Tests bind loopback only: the server is told to judge 127.0.0.1 remote, as it judges 0.0.0.0 (config/listen.test.ts).
+  const warnings: string[] = [];
+  const remote = await startMetricsServer('127.0.0.1:0', createMetricsRegistry({ defaultMetrics: false }), { onWarn: (m) => warnings.push(m), isLoopback: () => false });
+  try {
+    assert.equal(remote.remote, true);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, new RegExp(`^metrics on ${remote.address.replace(/\./g, '\\.')} are reachable from other machines: /metrics exposes this run's progress and counters .* and /healthz answers; there is no authentication`));
+    remote.route('/features/latest', (_req, res) => { res.end(); }, 'the latest feature row of each window');
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[1]!, new RegExp(`^/features/latest on ${remote.address.replace(/\./g, '\\.')} is reachable from other machines: the latest feature row of each window`));
+  } finally {
+    await remote.close();
+  }
+});
+
+test('the remote exposure warning says when every network interface listens', async () => {
+  const { remoteExposureWarning } = await import('./server.js');
+  assert.match(remoteExposureWarning('metrics', '0.0.0.0:9090', '0.0.0.0', '/metrics exposes x'),
+    /^metrics on 0\.0\.0\.0:9090 are reachable from other machines \(every network interface\): \/metrics exposes x; there is no authentication \(metrics\.allow_remote = true; use a loopback listen address/);
+  assert.match(remoteExposureWarning('metrics', '[::]:9090', '::', 'x'), /\(every network interface\)/);
+  assert.doesNotMatch(remoteExposureWarning('metrics', '10.0.0.5:9090', '10.0.0.5', 'x'), /every network interface/);
 });

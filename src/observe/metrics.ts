@@ -10,7 +10,7 @@
  *   gammaflow_rows_written_total                counter
  *   gammaflow_rows_rejected_total               counter
  *   gammaflow_files_finished_total{dataset,state} counter state = done|failed|skipped|missing
- *   gammaflow_days_finished_total{result}       counter  result = done|failed|skipped
+ *   gammaflow_days_finished_total{result}       counter  result = done|failed|skipped|missing
  *   gammaflow_files_in_flight{state}            gauge    state = running|publishing
  *   gammaflow_files_planned                     gauge
  *   gammaflow_days_planned                      gauge
@@ -101,6 +101,7 @@ export function registerTrackerMetrics(registry: Registry, tracker: ProgressTrac
       { labels: { result: 'done' }, value: s.daysDone },
       { labels: { result: 'failed' }, value: s.daysFailed },
       { labels: { result: 'skipped' }, value: s.daysSkipped },
+      { labels: { result: 'missing' }, value: s.daysMissing },
     ];
   });
 

@@ -95,7 +95,11 @@ test('skipped, missing and failed files are counted apart; failures keep their m
   const snap = tracker.snapshot();
   assert.equal(snap.filesTotal, 4, 'more queued files than planned raise filesTotal');
   assert.deepEqual([snap.filesDone, snap.filesFailed, snap.filesSkipped, snap.filesMissing], [0, 1, 1, 1]);
-  assert.deepEqual([snap.daysDone, snap.daysFailed, snap.daysSkipped], [0, 1, 0]);
+  assert.deepEqual([snap.daysDone, snap.daysFailed, snap.daysSkipped, snap.daysMissing], [0, 1, 0, 0]);
+  tracker.dayDone('missing');
+  tracker.dayDone('skipped');
+  const after = tracker.snapshot();
+  assert.deepEqual([after.daysDone, after.daysFailed, after.daysSkipped, after.daysMissing], [0, 1, 1, 1], 'a missing day is not a failed one');
   assert.deepEqual(snap.failures.map((f) => [f.id, f.message]), [['ot-1', 'corrupt gzip']]);
   assert.deepEqual(snap.recent.map((f) => f.id), ['ot-1', 'oq-1', 'st-1']);
   assert.equal(snap.finishedByDataset['options-trades']!.failed, 1);

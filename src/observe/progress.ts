@@ -85,6 +85,8 @@ export interface RunSnapshot {
   daysDone: number;
   daysFailed: number;
   daysSkipped: number;
+  /** Trading days whose file does not exist although it should be published by now (ingest). */
+  daysMissing: number;
   /** Planned files: the larger of startRun's filesTotal and the number of files queued. */
   filesTotal: number;
   /** Files that ended in state `done` (failed, skipped and missing are counted apart). */
@@ -166,6 +168,7 @@ export class ProgressTracker {
   private daysDone = 0;
   private daysFailed = 0;
   private daysSkipped = 0;
+  private daysMissing = 0;
   private filesPlanned = 0;
 
   private readonly files = new Map<string, FileRecord>();
@@ -318,10 +321,11 @@ export class ProgressTracker {
     for (const listener of this.listeners.fileDone) listener(view);
   }
 
-  /** One trading day finished (all its files). */
-  dayDone(result: 'done' | 'failed' | 'skipped'): void {
+  /** One trading day finished (all its files); `missing`: its file does not exist although it should by now. */
+  dayDone(result: 'done' | 'failed' | 'skipped' | 'missing'): void {
     if (result === 'done') this.daysDone++;
     else if (result === 'failed') this.daysFailed++;
+    else if (result === 'missing') this.daysMissing++;
     else this.daysSkipped++;
   }
 
@@ -396,6 +400,7 @@ export class ProgressTracker {
       daysDone: this.daysDone,
       daysFailed: this.daysFailed,
       daysSkipped: this.daysSkipped,
+      daysMissing: this.daysMissing,
       filesTotal: Math.max(this.filesPlanned, this.files.size),
       filesDone: counts.done,
       filesFailed: counts.failed,

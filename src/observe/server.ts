@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { ConfigError, GammaflowError, errorMessage } from '../util/errors.js';
-import { parseListenAddress, type ListenAddress } from '../config/listen.js';
+import { isLoopbackHost, parseListenAddress, type ListenAddress } from '../config/listen.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -21,8 +21,13 @@ export interface MetricsServer {
   readonly address: string;
   /** `http://host:port`, `''` when disabled. */
   readonly url: string;
-  /** Adds an endpoint at an exact path (query string ignored), any method. Throws if the path is taken. */
-  route(path: string, handler: RouteHandler): void;
+  /** True when bound to a non-loopback address (`allow_remote`): other machines can reach every route. */
+  readonly remote: boolean;
+  /**
+   * Adds an endpoint at an exact path (query string ignored), any method. Throws if the path is taken.
+   * `exposes` says what the route serves; on a remote bind it is logged as a warning.
+   */
+  route(path: string, handler: RouteHandler, exposes?: string): void;
   /** Stops listening and closes open connections (SSE streams included). */
   close(): Promise<void>;
 }
@@ -38,15 +43,39 @@ export function parseListen(listen: string): ListenAddress | undefined {
 
 const BUILT_IN_PATHS = ['/metrics', '/healthz'];
 
-export async function startMetricsServer(listen: string, registry: Registry): Promise<MetricsServer> {
+/** What the built-in routes expose, for the warning of a remote bind. */
+const BUILT_IN_EXPOSURE = "/metrics exposes this run's progress and counters (command, datasets, dates, source keys, rows, rates, errors, "
+  + 'live feed state) and /healthz answers';
+
+/**
+ * The warning for a route reachable from other machines: `metrics on 0.0.0.0:9090 are reachable
+ * from other machines (every network interface): /metrics exposes ...; there is no authentication`.
+ */
+export function remoteExposureWarning(what: string, address: string, host: string, exposes: string): string {
+  const every = host === '0.0.0.0' || host === '::' ? ' (every network interface)' : '';
+  return `${what} on ${address} ${what === 'metrics' ? 'are' : 'is'} reachable from other machines${every}: ${exposes}; there is no authentication `
+    + '(metrics.allow_remote = true; use a loopback listen address such as "127.0.0.1:9090" unless this is intended)';
+}
+
+export interface MetricsServerOptions {
+  /** Told once at start, and for each route added, when the server listens on a non-loopback address. */
+  readonly onWarn?: (message: string) => void;
+  /** Which hosts count as loopback; default config/listen.ts isLoopbackHost (tests inject, as they must bind loopback only). */
+  readonly isLoopback?: (host: string) => boolean;
+}
+
+export async function startMetricsServer(listen: string, registry: Registry, options: MetricsServerOptions = {}): Promise<MetricsServer> {
   const target = parseListen(listen);
   const routes = new Map<string, RouteHandler>();
-  const addRoute = (path: string, handler: RouteHandler) => {
+  /** Set once bound: tells about routes reachable from other machines. */
+  let warnRoute: ((path: string, exposes: string) => void) | undefined;
+  const addRoute = (path: string, handler: RouteHandler, exposes?: string) => {
     if (BUILT_IN_PATHS.includes(path) || routes.has(path)) throw new GammaflowError('metrics', `route ${path} is already defined`, { path });
     routes.set(path, handler);
+    warnRoute?.(path, exposes ?? 'a route added by the command');
   };
   if (!target) {
-    return { enabled: false, address: '', url: '', route: addRoute, close: async () => {} };
+    return { enabled: false, remote: false, address: '', url: '', route: addRoute, close: async () => {} };
   }
 
   const server = createServer((req, res) => {
@@ -82,9 +111,16 @@ export async function startMetricsServer(listen: string, registry: Registry): Pr
   const bound = server.address() as AddressInfo;
   const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   const address = `${host}:${bound.port}`;
+  const remote = !(options.isLoopback ?? isLoopbackHost)(target.host);
+  if (remote && options.onWarn !== undefined) {
+    const onWarn = options.onWarn;
+    onWarn(remoteExposureWarning('metrics', address, target.host, BUILT_IN_EXPOSURE));
+    warnRoute = (path, exposes) => onWarn(remoteExposureWarning(path, address, target.host, exposes));
+  }
 
   return {
     enabled: true,
+    remote,
     address,
     url: `http://${address}`,
     route: addRoute,

@@ -333,7 +333,7 @@ function ingestHint(date: string, symbol: string): string {
 
 export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
   const { lake, symbol, tracker } = req;
-  const lock = lockLake(lake);
+  const lock = lockLake(lake, { onInfo: (m) => tracker.log('info', m) });
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const tempDirectory = join(stagingRoot(lake), '_duckdb', runId);
   let reader: LakeReader | undefined;

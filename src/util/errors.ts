@@ -48,6 +48,12 @@ export class LakeError extends GammaflowError {
   }
 }
 
+/**
+ * The lake path itself is unusable (`--lake` names a file): the user's input, so the CLI exits
+ * with the usage code (2), as for a bad option.
+ */
+export class LakePathError extends LakeError {}
+
 /** Realtime feed problems: auth failure, max_connections. */
 export class FeedError extends GammaflowError {
   constructor(code: 'auth_failed' | 'max_connections' | 'feed', message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {

@@ -159,7 +159,7 @@ async function killWhen(lake: string, label: string, when: (line: Record<string,
 function assertDeadRunsLock(lake: string, pid: number, view: LakeView, label: string): void {
   const path = join(lake, '.lock');
   if (view.recorded.length === DAYS.length && !existsSync(path)) return;
-  assert.equal(readFileSync(path, 'utf8').trim(), String(pid), `${label}: the dead run's lock is left behind`);
+  assert.equal((JSON.parse(readFileSync(path, 'utf8')) as { pid: number }).pid, pid, `${label}: the dead run's lock is left behind`);
 }
 
 /** Bytes of the days not yet published in `lake`: what a run has to read. */

@@ -58,7 +58,7 @@ test('--no-tui prints per-file progress lines with MB / and MB/s, a done line an
   assert.ok(lines.some((l) => new RegExp(`^done ${DATASET} ${DATE}  [\\d.]+ MB in \\d+s  [\\d.]+ MB/s  rows ${rows.toLocaleString('en-US')}  rejects 0`).test(l)),
     `a line when the file is done:\n${r.stderr}`);
   assert.match(r.stderr, /^ingest finished in \d+s$/m);
-  assert.match(r.stderr, /^days: 1 done, 0 failed, 0 skipped of 1$/m);
+  assert.match(r.stderr, /^days: 1 done, 0 failed, 0 skipped, 0 missing of 1$/m);
   assert.match(r.stderr, new RegExp(`^read [\\d.]+ MB at [\\d.]+ MB/s average  rows parsed ${rows.toLocaleString('en-US')}  written ${rows.toLocaleString('en-US')}  rejected 0`, 'm'));
   assert.ok(!/\x1b\[/.test(r.stderr), 'no terminal escape codes without a terminal');
 });
@@ -90,7 +90,7 @@ test('--json prints only JSON lines: progress, file, day and a final summary', a
 
   const summary = out[out.length - 1]!;
   assert.equal(summary.type, 'summary', 'the summary is the last line');
-  assert.deepEqual(summary.days, { total: 1, done: 1, failed: 0, skipped: 0 });
+  assert.deepEqual(summary.days, { total: 1, done: 1, failed: 0, skipped: 0, missing: 0 });
   assert.equal((summary.totals as Record<string, number>).rowsWritten, rows);
   assert.deepEqual(summary.failures, []);
 });
@@ -100,7 +100,7 @@ test('a failed day exits 1 and names the day and the cause; a missing file alone
     '--lake', join(work, 'lake-fail'), '--config', config, '--no-tui'], { cwd: work });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, new RegExp(`failed ${DATASET} ${CORRUPT_DATE} .*truncated gzip`));
-  assert.match(r.stderr, /^days: 1 done, 1 failed, 0 skipped of 2$/m, 'the other day is still ingested');
+  assert.match(r.stderr, /^days: 1 done, 1 failed, 0 skipped, 0 missing of 2$/m, 'the other day is still ingested');
 
   // Same range where the bad day has no file at all: reported, but not a failure of the run.
   const noFile = mkdtempSync(join(work, 'src-'));
@@ -109,8 +109,41 @@ test('a failed day exits 1 and names the day and the cause; a missing file alone
   const m = await runCli(['ingest', '--dataset', DATASET, '--from', DATE, '--to', CORRUPT_DATE, '--source', `local:${noFile}`,
     '--lake', join(work, 'lake-missing'), '--config', config, '--json'], { cwd: work });
   assert.equal(m.code, 0, m.stderr);
-  const days = parseJsonLines(m.stdout).filter((l) => l.type === 'day');
+  const out = parseJsonLines(m.stdout);
+  const days = out.filter((l) => l.type === 'day');
   assert.deepEqual(days.map((d) => [d.date, d.state, d.errorCode ?? null]), [[DATE, 'ingested', null], [CORRUPT_DATE, 'missing', 'not_found']]);
+  const summary = out.at(-1)!;
+  assert.deepEqual(summary.days, { total: 2, done: 1, failed: 0, skipped: 0, missing: 1 }, 'a day without a file is counted as missing, not failed');
+  assert.equal((summary.totals as Record<string, number>).errors, 0);
+  const warned = out.filter((l) => l.type === 'log' && l.level === 'warn').map((l) => String(l.message));
+  assert.ok(warned.some((w) => w.includes(`${DATASET} ${CORRUPT_DATE}: no file `)), warned.join('\n'));
+
+  // The same in plain text; and --require-all turns the missing day into exit 1.
+  const plain = await runCli(['ingest', '--dataset', DATASET, '--from', DATE, '--to', CORRUPT_DATE, '--source', `local:${noFile}`,
+    '--lake', join(work, 'lake-missing'), '--config', config, '--no-tui'], { cwd: work });
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stderr, /^days: 0 done, 0 failed, 1 skipped, 1 missing of 2$/m);
+  assert.match(plain.stderr, /^files: 0 done, 0 failed, 1 skipped, 1 missing of 2$/m);
+  const strict = await runCli(['ingest', '--dataset', DATASET, '--from', DATE, '--to', CORRUPT_DATE, '--source', `local:${noFile}`,
+    '--lake', join(work, 'lake-missing'), '--config', config, '--no-tui', '--require-all'], { cwd: work });
+  assert.equal(strict.code, 1, strict.stderr);
+  assert.match(strict.stderr, new RegExp(`error .*${DATASET} ${CORRUPT_DATE}: no file .* \\(--require-all\\)`));
+  assert.match(strict.stderr, /^days: 0 done, 0 failed, 1 skipped, 1 missing of 2$/m);
+});
+
+test('--source local: naming a folder that does not exist, or a file, is a usage error naming it', async () => {
+  const gone = join(work, 'no-such-folder');
+  const r = await runCli(['ingest', '--dataset', DATASET, '--from', DATE, '--source', `local:${gone}`, '--lake', join(work, 'lake-nosrc'),
+    '--config', config, '--no-tui'], { cwd: work });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, new RegExp(`--source local:${gone}: the folder ${gone} does not exist`));
+  assert.doesNotMatch(r.stderr, /finished in/, 'refused before the run starts');
+  const file = join(work, 'config.toml');
+  const f = await runCli(['run', '--symbol', 'SPY', '--from', DATE, '--source', `local:${file}`, '--lake', join(work, 'lake-nosrc'),
+    '--config', config, '--json'], { cwd: work });
+  assert.equal(f.code, 2, f.stderr);
+  const [error] = parseJsonLines(f.stderr);
+  assert.match(String(error!.message), new RegExp(`--source local:${file}: ${file} is a file, not a folder`));
 });
 
 test('usage and config errors exit 2 and say what is wrong', async () => {

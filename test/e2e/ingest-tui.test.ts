@@ -153,7 +153,7 @@ test('the dashboard under tmux shows MB / and MB/s and the metrics URL; q stops 
     const last = await tmux('capture-pane', '-p', '-t', target);
     assert.equal(status, 1, `stopping before the day is done exits 1:\n${last}`);
     assert.match(last, /ingest finished in/);
-    assert.match(last, /days: 0 done, 1 failed, 0 skipped of 1/);
+    assert.match(last, /days: 0 done, 1 failed, 0 skipped, 0 missing of 1/);
     await assert.rejects(fetch(url), 'the metrics server closed with the run');
 
     // Nothing half published: no partition, no manifest entry, staging cleaned, lock released.
