@@ -69,7 +69,7 @@ export async function readPartitionEntry(dir: string, dataset?: string, date?: s
 }
 
 /** Latest entry per date of a legacy `_manifest/<dataset>.jsonl` log. */
-async function readLegacyLog(lake: string, dataset: string): Promise<Map<string, ManifestEntry>> {
+export async function readLegacyLog(lake: string, dataset: string): Promise<Map<string, ManifestEntry>> {
   const latest = new Map<string, ManifestEntry>();
   let text: string;
   try {

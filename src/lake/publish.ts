@@ -27,13 +27,13 @@
  * after a crash at each step.
  */
 import type { Dirent } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { LakeError } from '../util/errors.js';
 import { describeFsError } from '../util/fs-errors.js';
 import { exchangeDirs } from './exchange.js';
-import { readPartitionEntry, type ManifestEntry } from './manifest.js';
-import { legacyManifestPath, legacyRejectsDir, parseCopyName, PARTITION_MANIFEST, partitionDir, stagingRoot, trashDir, trashRoot } from './layout.js';
+import { readLegacyLog, readPartitionEntry, type ManifestEntry } from './manifest.js';
+import { legacyRejectsDir, parseCopyName, PARTITION_MANIFEST, partitionDir, stagingRoot, trashDir, trashRoot } from './layout.js';
 
 /**
  * The filesystem steps of a publish, one method each, so that a test can stop
@@ -191,23 +191,6 @@ async function findCopies(root: string): Promise<{ dataset: string; date: string
   return found;
 }
 
-async function legacyEntry(lake: string, dataset: string, date: string): Promise<ManifestEntry | undefined> {
-  let text: string;
-  try {
-    text = await readFile(legacyManifestPath(lake, dataset), 'utf8');
-  } catch {
-    return undefined;
-  }
-  let latest: ManifestEntry | undefined;
-  for (const line of text.split('\n')) {
-    try {
-      const e = JSON.parse(line) as ManifestEntry;
-      if (e.dataset === dataset && e.date === date) latest = e;
-    } catch { /* torn line */ }
-  }
-  return latest;
-}
-
 /**
  * Repairs what interrupted publishes left: for each day with copies in
  * _staging or _trash, the complete copy with the highest generation becomes
@@ -232,7 +215,7 @@ export async function recoverLake(lake: string, fs: PublishFs = nodePublishFs): 
   }
   for (const { dataset, date, paths } of days.values()) {
     let legacyCache: Promise<ManifestEntry | undefined> | undefined;
-    const legacy = (): Promise<ManifestEntry | undefined> => (legacyCache ??= legacyEntry(lake, dataset, date));
+    const legacy = (): Promise<ManifestEntry | undefined> => (legacyCache ??= readLegacyLog(lake, dataset).then((log) => log.get(date), () => undefined));
     const final = partitionDir(lake, dataset, date);
     const published = (await exists(final)) ? await inspectCopy(lake, dataset, date, final, legacy) : undefined;
     const others = await Promise.all(paths.map((p) => inspectCopy(lake, dataset, date, p, legacy)));
