@@ -122,6 +122,11 @@ export const massiveSection = z.object({
   s3_bucket: nonEmptyString().default('flatfiles'),
   s3_region: nonEmptyString().default('us-east-1'),
   ws_url: urlWithScheme(['wss:', 'ws:']).default('wss://socket.massive.com'),
+  rest_url: urlWithScheme(['https:', 'http:']).default('https://api.massive.com'),
+  rest_requests_per_second: positiveNumber().default(50),
+  rest_concurrency: positiveInt().default(8),
+  rest_timeout: duration().default('30s'),
+  rest_max_retries: nonNegativeInt().default(6),
 }, table);
 
 export const ingestSection = z.object({
