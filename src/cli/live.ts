@@ -37,6 +37,7 @@ import { LivePipeline, type RowEmission } from '../live/pipeline.js';
 import type { FeedCluster } from '../live/protocol.js';
 import { registerPullGauge } from '../observe/metrics.js';
 import { ConfigError, FeedError, errorMessage } from '../util/errors.js';
+import { readTreasuryYields } from '../options/rates/treasury-store.js';
 
 export const LIVE_HELP = `gammaflow live --symbol SYMBOL [options]
 
@@ -140,8 +141,13 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     lake: req.lake, symbol, runId, aggression, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level, onLog: log,
   });
   const jsonl = req.jsonl ? new JsonlSink(process.stdout, { aggression, onLog: log }) : undefined;
+  const treasuryYields = config.aggregations.risk_free_rate === 'treasury' ? await readTreasuryYields(req.lake) : undefined;
+  if (treasuryYields !== undefined && treasuryYields.length === 0) {
+    throw new ConfigError(`risk_free_rate = "treasury" but ${req.lake} holds no Treasury yields: run gammaflow rates --from <a week ago> --to <today> first`, { key: 'aggregations.risk_free_rate' });
+  }
   const pipeline = new LivePipeline({
     symbol, aggregations: config.aggregations, calendar, aggression, startMs: Date.now(),
+    ...(treasuryYields ? { treasuryYields } : {}),
     ...(req.windows ? { windows: req.windows } : {}),
     onRow: (row: FeatureRow, emission: RowEmission) => {
       lake.add(row, emission);

@@ -35,7 +35,7 @@ test('an empty file gives the documented defaults', () => {
   assert.deepEqual(config.calendar, { holidays: [], half_days: [], trading_days: [] });
   assert.deepEqual(config.aggregations, {
     symbol: 'SPY', windows: ['1m', '5m', '15m', '30m'], session: 'regular', option_roots: [], contract_size: 100,
-    risk_free_rate: 0.04, dividend_yield: 0, max_underlying_staleness: '60s', min_time_to_expiry: '60s',
+    risk_free_rate: 0.04, dividend_yield: 0, dividend_yields: {}, max_underlying_staleness: '60s', min_time_to_expiry: '60s',
     min_iv: 1e-6, max_iv: 10, gadvv_scale: 1, include_adjusted: false,
     exclude_conditions_high_low: [2, 7, 12, 13, 15, 16, 20, 21, 37, 52, 53],
     exclude_conditions_open_close: [2, 7, 12, 13, 15, 16, 20, 21, 37, 52, 53, 5, 10, 22, 29, 32, 33],
@@ -106,7 +106,7 @@ const BAD_VALUES: Record<string, string> = {
   'calendar.holidays': '["2025-02-30"]', 'calendar.half_days': '"2025-11-28"', 'calendar.trading_days': '[20250101]',
   'aggregations.symbol': '"spy"', 'aggregations.windows': '["7m"]', 'aggregations.session': '"premarket"',
   'aggregations.option_roots': '"SPXW"', 'aggregations.contract_size': '0', 'aggregations.risk_free_rate': '"4%"',
-  'aggregations.dividend_yield': 'nan', 'aggregations.max_underlying_staleness': '60', 'aggregations.min_time_to_expiry': '"1 minute"',
+  'aggregations.dividend_yield': 'nan', 'aggregations.dividend_yields': '{ spy = "x" }', 'aggregations.max_underlying_staleness': '60', 'aggregations.min_time_to_expiry': '"1 minute"',
   'aggregations.min_iv': '0', 'aggregations.max_iv': '-1', 'aggregations.gadvv_scale': '0', 'aggregations.include_adjusted': '1',
   'aggregations.exclude_conditions_high_low': '[2, -7]', 'aggregations.exclude_conditions_open_close': '["5"]',
   'aggregations.exclude_conditions_volume': '15', 'aggregations.exclude_option_conditions': '[201.5]',
