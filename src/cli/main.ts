@@ -20,7 +20,7 @@ Commands:
   backfill   one symbol's ticks from Massive's REST API into the lake (before the flat files are out)
   rates      Treasury yields from Massive's REST API into the lake (risk_free_rate = "treasury")
 
-Environment: MASSIVE_S3_ACCESS_KEY_ID, MASSIVE_S3_SECRET_ACCESS_KEY (flat files), MASSIVE_API_KEY (realtime).
+Environment: MASSIVE_S3_ACCESS_KEY_ID, MASSIVE_S3_SECRET_ACCESS_KEY (flat files), MASSIVE_API_KEY (realtime, REST: backfill, rates).
 Config: ./config.toml or --config FILE (see config.example.toml).`;
 
 type Command = (argv: string[]) => Promise<number>;

@@ -130,3 +130,26 @@ test('kill -9 in the middle of a backfill, then a rerun: only what is missing is
   assert.equal(Number(r!['n']), quoteRows, 'every served quote is in the lake');
   assert.equal(Number(r!['d']), quoteRows, 'no quote twice');
 });
+
+test('rates, then greeks with risk_free_rate = "treasury": each trade gets the curve rate at its time to expiry, in column r', async () => {
+  const { TreasuryCurve } = await import('../../src/options/rates/treasury-curve.js');
+  const day = { date: '2025-11-06', yield_1_month: 4.0, yield_3_month: 3.9, yield_6_month: 3.8, yield_1_year: 3.7, yield_2_year: 3.6, yield_3_year: 3.6,
+    yield_5_year: 3.7, yield_7_year: 3.9, yield_10_year: 4.1, yield_20_year: 4.6, yield_30_year: 4.7 };
+  server.yields.push({ ...day, date: '2025-11-05', yield_1_month: 4.2 }, day); // nothing published on the 7th yet: the 6th's curve applies
+  writeFileSync(join(work, 'config.toml'), config(server.url, '\n[aggregations]\nrisk_free_rate = "treasury"\ndividend_yields = { SPY = 0.01 }\n'));
+  const env = { MASSIVE_API_KEY: server.apiKey };
+  const rates = await runCli(['rates', '--from', '2025-11-01', '--to', DATE, '--lake', 'rest-lake', '--no-tui', '--config', 'config.toml'], { cwd: work, env, timeoutMs: 60_000 });
+  assert.equal(rates.code, 0, rates.stderr);
+  assert.match(rates.stderr, /2 published date\(s\): 2 stored/);
+  const greeks = await runCli(['greeks', '--symbol', 'SPY', '--from', DATE, '--lake', 'rest-lake', '--no-tui', '--config', 'config.toml'], { cwd: work, timeoutMs: 120_000 });
+  assert.equal(greeks.code, 0, greeks.stderr);
+  const rows = await duckQuery(`SELECT t_years, r, greeks_flag FROM read_parquet(${lit(join(work, 'rest-lake', 'options-greeks', 'symbol=SPY', `date=${DATE}`, '*.parquet'))})`);
+  assert.ok(rows.length > 100);
+  const { date: curveDate, ...yields } = day;
+  const curve = TreasuryCurve.fromYields({ date: curveDate, yields })!;
+  for (const row of rows) assert.equal(row['r'], curve.rateAt(row['t_years'] as number));
+  // The generated chain's expiries are all within a month: the 6th's 1-month rate, converted (not the 5th's 4.2 %).
+  assert.ok(rows.every((row) => (row['t_years'] as number) < 1 / 12));
+  assert.ok(Math.abs((rows[0]!['r'] as number) - Math.log1p(0.04 / 12) * 12) < 1e-15);
+  assert.ok(rows.some((row) => row['greeks_flag'] === 0), 'trades priced');
+});
