@@ -30,7 +30,9 @@ import { calendarOverrides } from '../config/index.js';
 import type { Config } from '../config/schema.js';
 import type { FeatureRow } from '../features/row.js';
 import { underlyingOfRoot } from '../formats/opra.js';
-import { MassiveFeedClient, type FeedStats } from '../live/client.js';
+import { MassiveFeedClient, type FeedGap, type FeedStats } from '../live/client.js';
+import { LiveGapFiller } from '../live/gap-filler.js';
+import { restClientFromConfig } from '../sources/rest/from-config.js';
 import { RollingContractSet } from '../live/contracts.js';
 import { FeatureStreamHub, JsonlSink, LakeFeatureSink } from '../live/outputs.js';
 import { LivePipeline, type RowEmission } from '../live/pipeline.js';
@@ -160,15 +162,22 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   if (metrics.enabled) tracker.log('info', `feature rows at ${metrics.url}/features/latest and ${metrics.url}/features/stream (SSE)`);
 
   const quoteTopics = aggression && req.allQuotes ? ['Q.*'] : [];
-  const clientOptions = { apiKey: req.apiKey, exitOnClose: req.exitOnClose, onLog: log,
-    onGap: (gap: { fromMs: number; toMs: number; reason: string }) => log('warn', `feed gap of ${gap.toMs - gap.fromMs} ms (${gap.reason}): events in it are missing`) };
+  const contracts = aggression && !req.allQuotes ? new RollingContractSet() : undefined;
+  // After a reconnect, the disconnected interval's trades come from REST (gap-filler.ts).
+  const gapFiller = config.massive.gap_fill
+    ? new LiveGapFiller({ client: restClientFromConfig(config), symbol, log, signal, ...(contracts ? { quotedTickers: () => contracts.current } : {}) })
+    : undefined;
+  const clientOptions = { apiKey: req.apiKey, exitOnClose: req.exitOnClose, onLog: log };
+  const onGap = (cluster: FeedCluster) => (gap: FeedGap): void => {
+    if (gapFiller) gapFiller.onGap(cluster, gap);
+    else log('warn', `${cluster} feed gap of ${gap.toMs - gap.fromMs} ms (${gap.reason}): events in it are missing ([massive] gap_fill = false)`);
+  };
   const clients: Record<FeedCluster, MassiveFeedClient> = {
-    stocks: new MassiveFeedClient({ ...clientOptions, url: `${req.base}/stocks`, topics: [`T.${symbol}`] }),
-    options: new MassiveFeedClient({ ...clientOptions, url: `${req.base}/options`, topics: ['T.*', ...quoteTopics] }),
+    stocks: new MassiveFeedClient({ ...clientOptions, onGap: onGap('stocks'), url: `${req.base}/stocks`, topics: [`T.${symbol}`] }),
+    options: new MassiveFeedClient({ ...clientOptions, onGap: onGap('options'), url: `${req.base}/options`, topics: ['T.*', ...quoteTopics] }),
   };
   const clusters: FeedCluster[] = ['stocks', 'options'];
   const closeClients = (): void => { for (const c of clusters) clients[c].close(); };
-  const contracts = aggression && !req.allQuotes ? new RollingContractSet() : undefined;
   let spot = Number.NaN;
 
   registerLiveGauges(ctx, clients, pipeline, { jsonl, hub });
@@ -224,13 +233,24 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   const consume = async (cluster: FeedCluster): Promise<void> => {
     // Whatever has arrived, a batch at a time: one await and one clock read per batch.
     for await (const batch of clients[cluster].batches()) {
+      if (gapFiller?.hasPending(cluster)) {
+        // The gap's trades first, in event order; this cluster is not read meanwhile, which holds the watermark.
+        const filled = await gapFiller.fill(cluster);
+        const lateBefore = pipeline.stats().late;
+        for (const event of filled) pipeline.push(cluster, event, Date.now());
+        const late = pipeline.stats().late - lateBefore;
+        if (late > 0) log('warn', `${cluster} gap: ${late} of ${filled.length} filled trade(s) were behind the watermark (windows already emitted; late_policy = ${config.aggregations.late_policy})`);
+      }
       const now = Date.now();
       for (const event of batch) {
         if (event.kind === 'stockTrade') {
           if (event.trade.sym === symbol) spot = event.trade.price;
-        } else if (event.kind === 'optionTrade' && contracts !== undefined) {
+        } else if (event.kind === 'optionTrade' && (contracts !== undefined || gapFiller !== undefined)) {
           const t = event.trade;
-          if (underlyingOfRoot(t.root) === symbol || config.aggregations.option_roots.includes(t.root)) contracts.addContract(t);
+          if (underlyingOfRoot(t.root) === symbol || config.aggregations.option_roots.includes(t.root)) {
+            contracts?.addContract(t);
+            gapFiller?.noteOptionTicker(t.ticker);
+          }
         }
         pipeline.push(cluster, event, now);
       }

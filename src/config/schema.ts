@@ -127,6 +127,7 @@ export const massiveSection = z.object({
   rest_concurrency: positiveInt().default(8),
   rest_timeout: duration().default('30s'),
   rest_max_retries: nonNegativeInt().default(6),
+  gap_fill: bool().default(true),
 }, table);
 
 export const ingestSection = z.object({
