@@ -23,8 +23,9 @@ export async function backfillWithConfig(job: BackfillJob): Promise<BackfillResu
   const progress = new BackfillProgress(job.tracker);
   const client = restClientFromConfig(job.config, progress.onRest);
   const { config } = job;
-  // Enough tickers in flight to keep the allowed requests busy (most contracts fit in one page).
-  const tickerConcurrency = Math.max(1, config.massive.rest_concurrency);
+  // More tickers in flight than requests: while some wait for their page's fsyncs, the others keep the
+  // allowed requests busy (most contracts fit in one page). The limiter bounds the requests themselves.
+  const tickerConcurrency = Math.max(1, config.massive.rest_concurrency * 4);
   const result = await runBackfill({
     symbol: job.symbol, days: job.days, datasets: job.datasets, lake: job.lake, client, force: job.force,
     tickerConcurrency, batchRows: config.ingest.batch_rows, rowGroupRows: config.storage.row_group_rows,
