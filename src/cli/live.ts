@@ -32,6 +32,7 @@ import type { FeatureRow } from '../features/row.js';
 import { underlyingOfRoot } from '../formats/opra.js';
 import { MassiveFeedClient, type FeedGap, type FeedStats } from '../live/client.js';
 import { LiveGapFiller } from '../live/gap-filler.js';
+import { eventTimeNs } from '../live/merger.js';
 import { restClientFromConfig } from '../sources/rest/from-config.js';
 import { RollingContractSet } from '../live/contracts.js';
 import { FeatureStreamHub, JsonlSink, LakeFeatureSink } from '../live/outputs.js';
@@ -233,9 +234,12 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   const consume = async (cluster: FeedCluster): Promise<void> => {
     // Whatever has arrived, a batch at a time: one await and one clock read per batch.
     for await (const batch of clients[cluster].batches()) {
-      if (gapFiller?.hasPending(cluster)) {
+      // The gap ends at the first event after the reconnect (older ones may still sit in the queue).
+      const lastMs = gapFiller?.hasPending(cluster) ? gapFiller.lastEventBeforeGapMs(cluster) : undefined;
+      const firstAfter = gapFiller?.hasPending(cluster) ? batch.find((e) => lastMs === undefined || eventTimeNs(e) / 1_000_000n > BigInt(lastMs)) : undefined;
+      if (gapFiller !== undefined && firstAfter !== undefined) {
         // The gap's trades first, in event order; this cluster is not read meanwhile, which holds the watermark.
-        const filled = await gapFiller.fill(cluster);
+        const filled = await gapFiller.fill(cluster, Number(eventTimeNs(firstAfter) / 1_000_000n));
         const lateBefore = pipeline.stats().late;
         for (const event of filled) pipeline.push(cluster, event, Date.now());
         const late = pipeline.stats().late - lateBefore;

@@ -9,9 +9,10 @@
  * filled (events, requests) or not filled (why).
  *
  * Interval: event time from just after the last event received before the loss
- * (its millisecond excluded: it was delivered) to the reconnect (wall clock, ms),
- * when the resubscription starts delivering again. Options: the contracts of the
- * symbol seen that day and the quoted set.
+ * (its millisecond excluded: it was delivered) up to the first event received
+ * after the reconnect (its millisecond excluded too); before that event is known,
+ * the reconnect's wall-clock time. Options: the contracts of the symbol seen that
+ * day and the quoted set.
  */
 import type { RestClient } from '../sources/rest/client.js';
 import { fetchGapEvents, type GapFillResult } from '../sources/rest/gap-fill.js';
@@ -50,16 +51,23 @@ export class LiveGapFiller {
 
   hasPending(cluster: FeedCluster): boolean { return this.pending.has(cluster); }
 
+  /** Event time (ms) of the last event received before the pending gap of `cluster`, if known. */
+  lastEventBeforeGapMs(cluster: FeedCluster): number | undefined { return this.pending.get(cluster)?.lastEventMs; }
+
   get stats(): { filled: number; unfilled: number } { return { filled: this.filledGaps, unfilled: this.unfilledGaps }; }
 
-  /** Fetches the pending gap of `cluster` (if any): its events in event order (empty when not filled). */
-  async fill(cluster: FeedCluster): Promise<FeedDataEvent[]> {
+  /**
+   * Fetches the pending gap of `cluster` (if any): its events in event order (empty when not
+   * filled). `firstEventAfterMs`: event time of the first event received after the reconnect.
+   */
+  async fill(cluster: FeedCluster, firstEventAfterMs?: number): Promise<FeedDataEvent[]> {
     const gap = this.pending.get(cluster);
     if (gap === undefined) return [];
     this.pending.delete(cluster);
     const fromMs = gap.lastEventMs !== undefined ? gap.lastEventMs + 1 : gap.fromMs;
-    const label = `${cluster} gap ${new Date(fromMs).toISOString()} → ${new Date(gap.toMs).toISOString()} (${gap.reason})`;
-    if (gap.toMs <= fromMs) {
+    const toMs = firstEventAfterMs ?? gap.toMs;
+    const label = `${cluster} gap ${new Date(fromMs).toISOString()} → ${new Date(toMs).toISOString()} (${gap.reason})`;
+    if (toMs <= fromMs) {
       this.o.log('info', `${label}: nothing to fill`);
       return [];
     }
@@ -67,7 +75,7 @@ export class LiveGapFiller {
     let r: GapFillResult;
     try {
       r = await fetchGapEvents(this.o.client, {
-        cluster, symbol: this.o.symbol, optionTickers, fromNs: BigInt(fromMs) * NS_PER_MS, toNs: BigInt(gap.toMs) * NS_PER_MS,
+        cluster, symbol: this.o.symbol, optionTickers, fromNs: BigInt(fromMs) * NS_PER_MS, toNs: BigInt(toMs) * NS_PER_MS,
         ...(this.o.signal ? { signal: this.o.signal } : {}),
       });
     } catch (e) {
