@@ -52,6 +52,8 @@ export class DaySpool {
   private readonly states = new Map<string, TickerState>();
   private journal: FileHandle | undefined;
   private journalChain: Promise<void> = Promise.resolve();
+  private writing = false;
+  private waiting: Array<{ line: string; resolve: () => void; reject: (e: unknown) => void }> = [];
 
   private constructor(dir: string) { this.dir = dir; }
 
@@ -141,17 +143,37 @@ export class DaySpool {
     return new TickerSpool(this, ticker, fh, keys, state);
   }
 
-  /** Appends a journal line for `ticker` and fsyncs it (journal writes are serialised). */
+  /**
+   * Appends a journal line for `ticker`; resolves once it is fsynced. Group commit: lines recorded
+   * while a write is in flight go together in the next write and fsync, so many tickers' pages
+   * share one fsync instead of queueing one each.
+   */
   record(ticker: string, state: TickerState): Promise<void> {
     this.states.set(ticker, state);
-    const line = JSON.stringify({ ticker, ...state }) + '\n';
-    const write = this.journalChain.then(async () => {
-      this.journal ??= await open(this.journalPath, 'a');
-      await this.journal.write(line);
-      await this.journal.sync();
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ line: JSON.stringify({ ticker, ...state }) + '\n', resolve, reject });
+      if (!this.writing) this.journalChain = this.flushJournal();
     });
-    this.journalChain = write.catch(() => {});
-    return write;
+  }
+
+  private async flushJournal(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.waiting.length > 0) {
+        const group = this.waiting;
+        this.waiting = [];
+        try {
+          this.journal ??= await open(this.journalPath, 'a');
+          await this.journal.write(group.map((g) => g.line).join(''));
+          await this.journal.sync();
+          for (const g of group) g.resolve();
+        } catch (e) {
+          for (const g of group) g.reject(e);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
   }
 
   async close(): Promise<void> {
