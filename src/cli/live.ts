@@ -30,13 +30,17 @@ import { calendarOverrides } from '../config/index.js';
 import type { Config } from '../config/schema.js';
 import type { FeatureRow } from '../features/row.js';
 import { underlyingOfRoot } from '../formats/opra.js';
-import { MassiveFeedClient, type FeedStats } from '../live/client.js';
+import { MassiveFeedClient, type FeedGap, type FeedStats } from '../live/client.js';
+import { LiveGapFiller } from '../live/gap-filler.js';
+import { eventTimeNs } from '../live/merger.js';
+import { restClientFromConfig } from '../sources/rest/from-config.js';
 import { RollingContractSet } from '../live/contracts.js';
 import { FeatureStreamHub, JsonlSink, LakeFeatureSink } from '../live/outputs.js';
 import { LivePipeline, type RowEmission } from '../live/pipeline.js';
 import type { FeedCluster } from '../live/protocol.js';
 import { registerPullGauge } from '../observe/metrics.js';
 import { ConfigError, FeedError, errorMessage } from '../util/errors.js';
+import { readTreasuryYields } from '../options/rates/treasury-store.js';
 
 export const LIVE_HELP = `gammaflow live --symbol SYMBOL [options]
 
@@ -151,8 +155,13 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     lake: req.lake, symbol, runId, aggression, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level, onLog: log,
   });
   const jsonl = req.jsonl ? new JsonlSink(process.stdout, { aggression, onLog: log }) : undefined;
+  const treasuryYields = config.aggregations.risk_free_rate === 'treasury' ? await readTreasuryYields(req.lake) : undefined;
+  if (treasuryYields !== undefined && treasuryYields.length === 0) {
+    throw new ConfigError(`risk_free_rate = "treasury" but ${req.lake} holds no Treasury yields: run gammaflow rates --from <a week ago> --to <today> first`, { key: 'aggregations.risk_free_rate' });
+  }
   const pipeline = new LivePipeline({
     symbol, aggregations: config.aggregations, calendar, aggression, startMs: Date.now(),
+    ...(treasuryYields ? { treasuryYields } : {}),
     ...(req.windows ? { windows: req.windows } : {}),
     onRow: (row: FeatureRow, emission: RowEmission) => {
       lake.add(row, emission);
@@ -165,15 +174,22 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   if (metrics.enabled) tracker.log('info', `feature rows at ${metrics.url}/features/latest and ${metrics.url}/features/stream (SSE)`);
 
   const quoteTopics = aggression && req.allQuotes ? ['Q.*'] : [];
-  const clientOptions = { apiKey: req.apiKey, exitOnClose: req.exitOnClose, onLog: log,
-    onGap: (gap: { fromMs: number; toMs: number; reason: string }) => log('warn', `feed gap of ${gap.toMs - gap.fromMs} ms (${gap.reason}): events in it are missing`) };
+  const contracts = aggression && !req.allQuotes ? new RollingContractSet() : undefined;
+  // After a reconnect, the disconnected interval's trades come from REST (gap-filler.ts).
+  const gapFiller = config.massive.gap_fill
+    ? new LiveGapFiller({ client: restClientFromConfig(config), symbol, log, signal, ...(contracts ? { quotedTickers: () => contracts.current } : {}) })
+    : undefined;
+  const clientOptions = { apiKey: req.apiKey, exitOnClose: req.exitOnClose, onLog: log };
+  const onGap = (cluster: FeedCluster) => (gap: FeedGap): void => {
+    if (gapFiller) gapFiller.onGap(cluster, gap);
+    else log('warn', `${cluster} feed gap of ${gap.toMs - gap.fromMs} ms (${gap.reason}): events in it are missing ([massive] gap_fill = false)`);
+  };
   const clients: Record<FeedCluster, MassiveFeedClient> = {
-    stocks: new MassiveFeedClient({ ...clientOptions, url: `${req.base}/stocks`, topics: [`T.${symbol}`] }),
-    options: new MassiveFeedClient({ ...clientOptions, url: `${req.base}/options`, topics: ['T.*', ...quoteTopics] }),
+    stocks: new MassiveFeedClient({ ...clientOptions, onGap: onGap('stocks'), url: `${req.base}/stocks`, topics: [`T.${symbol}`] }),
+    options: new MassiveFeedClient({ ...clientOptions, onGap: onGap('options'), url: `${req.base}/options`, topics: ['T.*', ...quoteTopics] }),
   };
   const clusters: FeedCluster[] = ['stocks', 'options'];
   const closeClients = (): void => { for (const c of clusters) clients[c].close(); };
-  const contracts = aggression && !req.allQuotes ? new RollingContractSet() : undefined;
   let spot = Number.NaN;
 
   registerLiveGauges(ctx, clients, pipeline, { jsonl, hub });
@@ -229,13 +245,27 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   const consume = async (cluster: FeedCluster): Promise<void> => {
     // Whatever has arrived, a batch at a time: one await and one clock read per batch.
     for await (const batch of clients[cluster].batches()) {
+      // The gap ends at the first event after the reconnect (older ones may still sit in the queue).
+      const lastMs = gapFiller?.hasPending(cluster) ? gapFiller.lastEventBeforeGapMs(cluster) : undefined;
+      const firstAfter = gapFiller?.hasPending(cluster) ? batch.find((e) => lastMs === undefined || eventTimeNs(e) / 1_000_000n > BigInt(lastMs)) : undefined;
+      if (gapFiller !== undefined && firstAfter !== undefined) {
+        // The gap's trades first, in event order; this cluster is not read meanwhile, which holds the watermark.
+        const filled = await gapFiller.fill(cluster, Number(eventTimeNs(firstAfter) / 1_000_000n));
+        const lateBefore = pipeline.stats().late;
+        for (const event of filled) pipeline.push(cluster, event, Date.now());
+        const late = pipeline.stats().late - lateBefore;
+        if (late > 0) log('warn', `${cluster} gap: ${late} of ${filled.length} filled trade(s) were behind the watermark (windows already emitted; late_policy = ${config.aggregations.late_policy})`);
+      }
       const now = Date.now();
       for (const event of batch) {
         if (event.kind === 'stockTrade') {
           if (event.trade.sym === symbol) spot = event.trade.price;
-        } else if (event.kind === 'optionTrade' && contracts !== undefined) {
+        } else if (event.kind === 'optionTrade' && (contracts !== undefined || gapFiller !== undefined)) {
           const t = event.trade;
-          if (underlyingOfRoot(t.root) === symbol || config.aggregations.option_roots.includes(t.root)) contracts.addContract(t);
+          if (underlyingOfRoot(t.root) === symbol || config.aggregations.option_roots.includes(t.root)) {
+            contracts?.addContract(t);
+            gapFiller?.noteOptionTicker(t.ticker);
+          }
         }
         pipeline.push(cluster, event, now);
       }

@@ -18,8 +18,10 @@ Commands:
   replay     serve a lake day as Massive's realtime WebSocket feed (for gammaflow live --url)
   live       realtime features of one symbol from Massive's WebSocket feed (lake, --jsonl, SSE)
   lake       lake check [--verify] [--repair]: every partition against its commit record
+  backfill   one symbol's ticks from Massive's REST API into the lake (before the flat files are out)
+  rates      Treasury yields from Massive's REST API into the lake (risk_free_rate = "treasury")
 
-Environment: MASSIVE_S3_ACCESS_KEY_ID, MASSIVE_S3_SECRET_ACCESS_KEY (flat files), MASSIVE_API_KEY (realtime).
+Environment: MASSIVE_S3_ACCESS_KEY_ID, MASSIVE_S3_SECRET_ACCESS_KEY (flat files), MASSIVE_API_KEY (realtime, REST: backfill, rates).
 Config: ./config.toml or --config FILE (see config.example.toml).`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -33,6 +35,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   replay: async () => (await import('./replay.js')).replayCommand,
   live: async () => (await import('./live.js')).liveCommand,
   lake: async () => (await import('./lake.js')).lakeCommand,
+  backfill: async () => (await import('./backfill.js')).backfillCommand,
+  rates: async () => (await import('./rates.js')).ratesCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

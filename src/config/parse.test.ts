@@ -25,6 +25,7 @@ test('an empty file gives the documented defaults', () => {
   assert.equal(config.ingest.concurrent_files, availableParallelism());
   assert.deepEqual(config.massive, {
     s3_endpoint: 'https://files.massive.com', s3_bucket: 'flatfiles', s3_region: 'us-east-1', ws_url: 'wss://socket.massive.com',
+    rest_url: 'https://api.massive.com', rest_requests_per_second: 50, rest_concurrency: 8, rest_timeout: '30s', rest_max_retries: 6, gap_fill: true,
   });
   assert.deepEqual({ ...config.ingest, concurrent_files: 0 }, { concurrent_files: 0, s3_concurrency: 4, max_retries: 6, retry_base_ms: 500, publish_hour_et: 11, batch_rows: 65536 });
   assert.deepEqual(config.storage, { lake: './lake', row_group_rows: 131072, file_size_mb_target: 128, zstd_level: 1, duckdb_memory_limit: '512MB' });
@@ -34,7 +35,7 @@ test('an empty file gives the documented defaults', () => {
   assert.deepEqual(config.calendar, { holidays: [], half_days: [], trading_days: [] });
   assert.deepEqual(config.aggregations, {
     symbol: 'SPY', windows: ['1m', '5m', '15m', '30m'], session: 'regular', option_roots: [], contract_size: 100,
-    risk_free_rate: 0.04, dividend_yield: 0, max_underlying_staleness: '60s', min_time_to_expiry: '60s',
+    risk_free_rate: 0.04, dividend_yield: 0, dividend_yields: {}, max_underlying_staleness: '60s', min_time_to_expiry: '60s',
     min_iv: 1e-6, max_iv: 10, gadvv_scale: 1, include_adjusted: false,
     exclude_conditions_high_low: [2, 7, 12, 13, 15, 16, 20, 21, 37, 52, 53],
     exclude_conditions_open_close: [2, 7, 12, 13, 15, 16, 20, 21, 37, 52, 53, 5, 10, 22, 29, 32, 33],
@@ -90,6 +91,12 @@ const BAD_VALUES: Record<string, string> = {
   'massive.api_key': '""', 'massive.s3_access_key_id': '42', 'massive.s3_secret_access_key': 'false',
   'massive.s3_endpoint': '"files.massive.com"', 'massive.s3_bucket': '""', 'massive.s3_region': '1',
   'massive.ws_url': '"https://socket.massive.com"',
+  'massive.rest_url': '"wss://api.massive.com"',
+  'massive.rest_requests_per_second': '0',
+  'massive.rest_concurrency': '0',
+  'massive.rest_timeout': '"30 seconds"',
+  'massive.rest_max_retries': '-1',
+  'massive.gap_fill': '"yes"',
   'ingest.concurrent_files': '0', 'ingest.s3_concurrency': '1.5', 'ingest.max_retries': '-1',
   'ingest.retry_base_ms': '"500"', 'ingest.publish_hour_et': '24', 'ingest.batch_rows': 'true',
   'storage.lake': '""', 'storage.row_group_rows': '-5', 'storage.file_size_mb_target': '0', 'storage.zstd_level': '23',
@@ -100,7 +107,7 @@ const BAD_VALUES: Record<string, string> = {
   'calendar.holidays': '["2025-02-30"]', 'calendar.half_days': '"2025-11-28"', 'calendar.trading_days': '[20250101]',
   'aggregations.symbol': '"spy"', 'aggregations.windows': '["7m"]', 'aggregations.session': '"premarket"',
   'aggregations.option_roots': '"SPXW"', 'aggregations.contract_size': '0', 'aggregations.risk_free_rate': '"4%"',
-  'aggregations.dividend_yield': 'nan', 'aggregations.max_underlying_staleness': '60', 'aggregations.min_time_to_expiry': '"1 minute"',
+  'aggregations.dividend_yield': 'nan', 'aggregations.dividend_yields': '{ spy = "x" }', 'aggregations.max_underlying_staleness': '60', 'aggregations.min_time_to_expiry': '"1 minute"',
   'aggregations.min_iv': '0', 'aggregations.max_iv': '-1', 'aggregations.gadvv_scale': '0', 'aggregations.include_adjusted': '1',
   'aggregations.exclude_conditions_high_low': '[2, -7]', 'aggregations.exclude_conditions_open_close': '["5"]',
   'aggregations.exclude_conditions_volume': '15', 'aggregations.exclude_option_conditions': '[201.5]',

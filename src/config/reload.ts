@@ -51,5 +51,14 @@ export function planReload(running: Config, fromFile: Config): ReloadPlan {
 
 function sameValue(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  if (isTable(a) && isTable(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].every((k) => sameValue(a[k], b[k]));
+  }
   return Object.is(a, b);
+}
+
+/** A table value (e.g. `dividend_yields = { SPY = 0.012 }`). */
+function isTable(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

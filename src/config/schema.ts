@@ -122,6 +122,12 @@ export const massiveSection = z.object({
   s3_bucket: nonEmptyString().default('flatfiles'),
   s3_region: nonEmptyString().default('us-east-1'),
   ws_url: urlWithScheme(['wss:', 'ws:']).default('wss://socket.massive.com'),
+  rest_url: urlWithScheme(['https:', 'http:']).default('https://api.massive.com'),
+  rest_requests_per_second: positiveNumber().default(50),
+  rest_concurrency: positiveInt().default(8),
+  rest_timeout: duration().default('30s'),
+  rest_max_retries: nonNegativeInt().default(6),
+  gap_fill: bool().default(true),
 }, table);
 
 export const ingestSection = z.object({
@@ -195,8 +201,9 @@ export const aggregationsSection = z.object({
   session: oneOf(['regular', 'extended', 'all']).default('regular'),
   option_roots: listOf(ticker('an option root'), 'option roots').default(() => []),
   contract_size: positiveNumber().default(100),
-  risk_free_rate: finiteNumber().default(0.04),
+  risk_free_rate: z.union([z.number(), z.literal('treasury')], expected('expected a number or "treasury"')).default(0.04),
   dividend_yield: finiteNumber().default(0),
+  dividend_yields: z.record(z.string().regex(/^[A-Z0-9][A-Z0-9.]*$/), z.number(), expected('expected a table of ticker = number (e.g. { SPY = 0.012 })')).default(() => ({})),
   max_underlying_staleness: duration().default('60s'),
   min_time_to_expiry: duration().default('60s'),
   min_iv: positiveNumber().default(1e-6),

@@ -49,6 +49,8 @@ import type { TradeSide } from '../features/value-sets.js';
 import { windowStartOf } from '../features/windows.js';
 import { decodeOpra, underlyingOfRoot } from '../formats/opra.js';
 import { Classification, TickTest, aggressionParamsFromConfig, classify, sideName, type AggressionParams } from '../options/aggression.js';
+import { curveOn, type TreasuryYields } from '../options/rates/treasury-curve.js';
+import { ConfigError } from '../util/errors.js';
 import { OptionEnricher, emptyOptionGreeks, enrichmentParamsFromConfig, type EnrichmentParams } from '../options/enrich.js';
 import { OptionQuoteBook, quoteBookOptionsFromConfig, type QuoteBookOptions } from '../options/quote-book.js';
 import type { OptionTrade, UnderlyingTrade } from '../options/records.js';
@@ -93,6 +95,8 @@ export interface LivePipelineOptions {
   readonly reviseHorizonNs?: bigint;
   /** Memory bound of the merger (EventMerger maxBufferedEvents); default 2 000 000 events. */
   readonly maxBufferedEvents?: number;
+  /** The lake's Treasury yields, for `risk_free_rate = "treasury"` (the curve of each day is the latest on or before it). */
+  readonly treasuryYields?: readonly TreasuryYields[];
 }
 
 export interface LivePipelineStats {
@@ -158,6 +162,7 @@ export class LivePipeline {
   readonly engineOptions: FeatureEngineOptions;
   readonly latePolicy: 'drop' | 'revise';
   readonly #merger: EventMerger;
+  readonly #treasuryYields: readonly TreasuryYields[];
   readonly #engine: FeatureEngine;
   readonly #enrichment: EnrichmentParams;
   readonly #bookOptions: QuoteBookOptions | undefined;
@@ -201,7 +206,8 @@ export class LivePipeline {
       ...(options.windows ? { windows: options.windows } : {}), ...(options.session ? { session: options.session } : {}),
     });
     this.#engine = new FeatureEngine(this.engineOptions);
-    this.#enrichment = enrichmentParamsFromConfig(agg);
+    this.#enrichment = enrichmentParamsFromConfig(agg, options.symbol);
+    this.#treasuryYields = options.treasuryYields ?? [];
     this.#bookOptions = options.aggression ? quoteBookOptionsFromConfig(agg) : undefined;
     this.#aggressionParams = options.aggression ? aggressionParamsFromConfig(agg) : undefined;
     this.#roots = new Set(agg.option_roots);
@@ -307,7 +313,7 @@ export class LivePipeline {
     const d = this.#day;
     if (d !== undefined && timeNs >= d.startNs && timeNs < d.endNs) return d;
     const date = nyDateOfNs(timeNs);
-    const day = new DayState(nyWallClockToUtcNs(date, 0, 0), nyWallClockToUtcNs(addDays(date, 1), 0, 0), this.#enrichment, this.#bookOptions);
+    const day = new DayState(nyWallClockToUtcNs(date, 0, 0), nyWallClockToUtcNs(addDays(date, 1), 0, 0), this.#paramsOn(date), this.#bookOptions);
     this.#day = day;
     return day;
   }
@@ -378,11 +384,21 @@ export class LivePipeline {
     this.#revise(timeNs);
   }
 
+  /** The enrichment parameters of a New York day: with `risk_free_rate = "treasury"`, that day's curve. */
+  #paramsOn(date: string): EnrichmentParams {
+    if (this.#enrichment.riskFreeSource !== 'treasury') return this.#enrichment;
+    const curve = curveOn(date, this.#treasuryYields);
+    if (curve === undefined) {
+      throw new ConfigError(`risk_free_rate = "treasury" but the lake has no Treasury yields on or before ${date}: run gammaflow rates first`, { key: 'aggregations.risk_free_rate' });
+    }
+    return { ...this.#enrichment, rateCurve: curve };
+  }
+
   /** A late option trade priced against the logged underlying trades of its day up to its time (fresh as-of state). */
   #enrichLate(t: OptionTrade): FeatureOptionTrade {
     const date = nyDateOfNs(t.sipTimestampNs);
     const dayStartNs = nyWallClockToUtcNs(date, 0, 0);
-    const enricher = new OptionEnricher(this.#enrichment);
+    const enricher = new OptionEnricher(this.#paramsOn(date));
     for (let i = this.#logHead; i < this.#log.length; i++) {
       const l = this.#log[i]!;
       if (l.timeNs > t.sipTimestampNs) break;

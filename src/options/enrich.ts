@@ -31,6 +31,7 @@ import { impliedVolatility, lastIvStatus, IvStatus } from './pricing/iv.js';
 import { normCdf, normPdf } from './pricing/normal.js';
 import { AsOfStatus, AsOfUnderlying } from './asof.js';
 import { TradeEligibility, eligibilityRulesFromConfig, type EligibilityRules } from './eligibility.js';
+import type { RateCurve } from './rates/treasury-curve.js';
 import { GreeksFlag, type EnrichedOptionTrade, type OptionTrade, type UnderlyingTrade } from './records.js';
 
 /** Nanoseconds in a year of 365 days. */
@@ -39,8 +40,12 @@ const NS_PER_MS = 1_000_000n;
 
 /** Everything the enrichment depends on, in code units. */
 export interface EnrichmentParams {
-  /** r, continuous, per year. */
+  /** r, continuous, per year, when `riskFreeSource` is `constant` (NaN for `treasury`). */
   readonly riskFreeRate: number;
+  /** `constant`: riskFreeRate for every trade; `treasury`: `rateCurve` at each trade's T. */
+  readonly riskFreeSource: 'constant' | 'treasury';
+  /** The day's curve (required with `treasury`; see options/rates/treasury-curve.ts). */
+  readonly rateCurve?: RateCurve;
   /** q, continuous, per year. */
   readonly dividendYield: number;
   /** m, underlying units per contract. */
@@ -55,10 +60,13 @@ export interface EnrichmentParams {
   readonly eligibility: EligibilityRules;
 }
 
-export function enrichmentParamsFromConfig(agg: AggregationsConfig): EnrichmentParams {
+/** The parameters of `[aggregations]`; `symbol` picks its own dividend yield from `dividend_yields`. */
+export function enrichmentParamsFromConfig(agg: AggregationsConfig, symbol?: string): EnrichmentParams {
+  const treasury = agg.risk_free_rate === 'treasury';
   return {
-    riskFreeRate: agg.risk_free_rate,
-    dividendYield: agg.dividend_yield,
+    riskFreeRate: treasury ? NaN : agg.risk_free_rate as number,
+    riskFreeSource: treasury ? 'treasury' : 'constant',
+    dividendYield: (symbol !== undefined ? agg.dividend_yields[symbol] : undefined) ?? agg.dividend_yield,
     contractSize: agg.contract_size,
     maxUnderlyingStalenessNs: BigInt(parseDuration(agg.max_underlying_staleness)) * NS_PER_MS,
     minTimeToExpiryNs: parseDuration(agg.min_time_to_expiry) * 1e6,
@@ -77,6 +85,8 @@ export interface OptionGreeks {
   /** null when S is unknown. */
   underlyingTimestampNs: bigint | null;
   tYears: number;
+  /** The risk-free rate used (continuous, per year). */
+  r: number;
   iv: number;
   delta: number;
   gamma: number;
@@ -88,7 +98,7 @@ export interface OptionGreeks {
 
 export function emptyOptionGreeks(): OptionGreeks {
   return {
-    eligible: false, underlyingPrice: NaN, underlyingTimestampNs: null, tYears: NaN, iv: NaN, delta: NaN, gamma: NaN,
+    eligible: false, underlyingPrice: NaN, underlyingTimestampNs: null, tYears: NaN, r: NaN, iv: NaN, delta: NaN, gamma: NaN,
     intrinsic: NaN, dadvv: NaN, gadvv: NaN, greeksFlag: GreeksFlag.InvalidInput,
   };
 }
@@ -125,6 +135,9 @@ export class OptionEnricher {
   private readonly scratch = emptyOptionGreeks();
 
   constructor(params: EnrichmentParams) {
+    if (params.riskFreeSource === 'treasury' && params.rateCurve === undefined) {
+      throw new RangeError('risk_free_rate = "treasury" needs the day\'s Treasury curve (rateCurve)');
+    }
     this.params = params;
     this.eligibility = new TradeEligibility(params.eligibility);
     this.asOf = new AsOfUnderlying(params.maxUnderlyingStalenessNs, this.eligibility);
@@ -155,6 +168,8 @@ export class OptionEnricher {
     const toExpiryNs = Number(expiry.closeNs - t.sipTimestampNs);
     const T = (toExpiryNs > p.minTimeToExpiryNs ? toExpiryNs : p.minTimeToExpiryNs) / NS_PER_YEAR;
     out.tYears = T;
+    const r = p.rateCurve !== undefined ? p.rateCurve.rateAt(T) : p.riskFreeRate;
+    out.r = r;
 
     const status = this.asOf.lookup(t.sipTimestampNs);
     const S = status === AsOfStatus.Found ? this.asOf.price : NaN;
@@ -180,7 +195,7 @@ export class OptionEnricher {
     } else if (status === AsOfStatus.Stale) {
       out.greeksFlag = GreeksFlag.StaleUnderlying;
     } else {
-      const r = p.riskFreeRate, q = p.dividendYield;
+      const q = p.dividendYield;
       const sigma = impliedVolatility(t.price, t.right, S, K, T, r, q, p.minIv, p.maxIv);
       out.greeksFlag = flagOfIvStatus(lastIvStatus());
       if (out.greeksFlag === GreeksFlag.Ok) {

@@ -42,6 +42,7 @@ import { AggressionColumnsBuilder, TradeSides, describeAggression, type Aggressi
 import type { IngestedSides } from './ingest-sides.js';
 import { OPTION_CONTRACT_COLUMNS } from './contract-columns.js';
 import { underlyingOfRoot } from '../formats/opra.js';
+import { readTreasuryYields, treasuryCurveFor } from './rates/treasury-store.js';
 import { OptionEnricher, emptyOptionGreeks, enrichmentParamsFromConfig, type EnrichmentParams, type OptionGreeks } from './enrich.js';
 import { GreeksFlag, greeksDataset, type UnderlyingTrade } from './records.js';
 import type { ProgressTracker } from '../observe/progress.js';
@@ -51,7 +52,7 @@ import { GammaflowError, LakeError, errorMessage } from '../util/errors.js';
  * Bumped whenever the columns or their meaning change; written into every part's metadata.
  * 2: AGGRESSION_COLUMNS appended on days computed with quotes.
  */
-export const GREEKS_SCHEMA_VERSION = 2;
+export const GREEKS_SCHEMA_VERSION = 3;
 
 const ns = (name: string, nullable: boolean, doc: string): ColumnSpec => ({ name, type: 'int64', nullable, unit: 'ns', doc });
 const f64 = (name: string, doc: string): ColumnSpec => ({ name, type: 'float64', nullable: true, doc });
@@ -71,6 +72,7 @@ export const GREEKS_COLUMNS: readonly ColumnSpec[] = [
   f64('underlying_price', 'S: latest high/low-eligible underlying trade at or before sip_timestamp, within max_underlying_staleness; null when none or stale'),
   ns('underlying_sip_timestamp', true, 'sip_timestamp of that underlying trade; null with underlying_price'),
   { name: 't_years', type: 'float64', nullable: false, doc: '(expiry 16:00 New York − sip_timestamp) / 365 days, floored at min_time_to_expiry' },
+  { name: 'r', type: 'float64', nullable: false, doc: 'risk-free rate used, continuous per year: risk_free_rate, or the Treasury curve at t_years' },
   f64('iv', 'BSM implied volatility per √year; null unless greeks_flag = 0'),
   f64('delta', 'null unless greeks_flag = 0'),
   f64('gamma', 'per unit of S; null unless greeks_flag = 0'),
@@ -115,7 +117,7 @@ export class GreeksBatchBuilder {
     this.conditionOffsets = new Int32Array(capacity + 1);
     this.int32 = [0, 1, 2, 3].map(() => new Int32Array(capacity)); // correction, exchange, expiry, greeks_flag
     this.int64 = [0, 1, 2, 3].map(() => new BigInt64Array(capacity)); // participant, sip, sequence, underlying ts
-    this.f64 = Array.from({ length: 11 }, () => new Float64Array(capacity)); // price size strike S t iv delta gamma intrinsic dadvv gadvv
+    this.f64 = Array.from({ length: 12 }, () => new Float64Array(capacity)); // price size strike S t iv delta gamma intrinsic dadvv gadvv r
     this.valid = Array.from({ length: 9 }, () => new Uint8Array(capacity)); // participant, underlying ts, S, iv, delta, gamma, intrinsic, dadvv, gadvv
     this.bools = [0, 1].map(() => new Uint8Array(capacity)); // adjusted, eligible
   }
@@ -141,7 +143,7 @@ export class GreeksBatchBuilder {
     this.int64[2]![i] = BigInt(t.sequence);
     this.int64[3]![i] = g.underlyingTimestampNs ?? 0n; this.valid[1]![i] = g.underlyingTimestampNs === null ? 0 : 1;
     const f = this.f64;
-    f[0]![i] = t.price; f[1]![i] = t.size; f[2]![i] = t.strike; f[4]![i] = g.tYears;
+    f[0]![i] = t.price; f[1]![i] = t.size; f[2]![i] = t.strike; f[4]![i] = g.tYears; f[11]![i] = g.r;
     this.setOptional(3, 2, i, g.underlyingPrice);
     this.setOptional(5, 3, i, g.iv);
     this.setOptional(6, 4, i, g.delta);
@@ -187,6 +189,7 @@ export class GreeksBatchBuilder {
         opt(3, 2),
         { type: 'int64', values: this.int64[3]!.slice(0, n), valid: this.valid[1]!.slice(0, n) },
         { type: 'float64', values: f(4) },
+        { type: 'float64', values: f(11) },
         opt(5, 3), opt(6, 4), opt(7, 5), opt(8, 6), opt(9, 7), opt(10, 8),
         { type: 'int32', values: i32(3) },
         { type: 'bool', values: this.bools[1]!.slice(0, n) },
@@ -340,7 +343,8 @@ export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
   try {
     for (const action of (await recoverLake(lake)).actions) tracker.log('warn', action);
     const agg = req.config.aggregations;
-    const params = enrichmentParamsFromConfig(agg);
+    const params = enrichmentParamsFromConfig(agg, symbol);
+    const yields = params.riskFreeSource === 'treasury' ? await readTreasuryYields(lake) : [];
     const roots = [...agg.option_roots].sort();
     const filter = `symbol=${symbol}` + (roots.length > 0 ? `;option_roots=${roots.join(',')}` : '');
     const paramsKey = JSON.stringify({
@@ -380,9 +384,18 @@ export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
         outcomes.push({ date, state: 'missing_input', message: missing });
         continue;
       }
+      const rate = params.riskFreeSource === 'treasury' ? treasuryCurveFor(date, yields, lake) : undefined;
+      if (rate !== undefined && 'missing' in rate) {
+        tracker.fileDone(id, { state: 'missing', message: rate.missing });
+        tracker.dayDone('failed');
+        tracker.error(rate.missing);
+        outcomes.push({ date, state: 'missing_input', message: rate.missing });
+        continue;
+      }
+      const dayParams = rate !== undefined ? { ...params, rateCurve: rate.curve } : params;
       const quoteInput = await quotesFor(lake, date, symbol, roots, agg, quotesManifest.get(date));
       const quotes = 'quotes' in quoteInput ? quoteInput.quotes : undefined;
-      const source = greeksSource(date, options!, stocks!, paramsKey, quotes);
+      const source = greeksSource(date, options!, stocks!, rate !== undefined ? `${paramsKey};curve=${rate.curve.id}` : paramsKey, quotes);
       const previous = greeksManifest.get(date);
       if (!req.force && previous !== undefined && previous.source.etag === source.etag && previous.filter === filter
         && previous.schemaVersion === GREEKS_SCHEMA_VERSION && (await partitionMatches(lake, previous))) {
@@ -396,7 +409,7 @@ export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
       const sides = quotes !== undefined && ingested !== undefined && sidesApply(ingested, options!, quotes, symbol, roots, agg)
         ? ingested.sides : undefined;
       outcomes.push(await greeksDay(req, reader, {
-        id, date, runId, params, roots, filter, source, aggression: quotes !== undefined ? agg : undefined,
+        id, date, runId, params: dayParams, roots, filter, source, aggression: quotes !== undefined ? agg : undefined,
         ...('off' in quoteInput ? { aggressionOff: quoteInput.off } : {}), ...(sides !== undefined ? { sides } : {}),
       }));
     }
