@@ -74,9 +74,9 @@ test('a day backfilled over REST, then greeks and features, equals the same day 
   }
   const [meta] = await duckQuery(`SELECT decode(value) AS v FROM parquet_kv_metadata(${parquet('rest-lake', 'stocks-trades')}) WHERE decode(key) = 'gammaflow.source'`);
   assert.equal(meta!['v'], 'rest');
-  const manifest = readFileSync(join(work, 'rest-lake', '_manifest', 'options-trades.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  assert.equal(manifest.at(-1).source.key, `rest:options-trades/${DATE}`);
-  assert.equal(manifest.at(-1).filter, 'underlyings=SPY');
+  const record = JSON.parse(readFileSync(join(work, 'rest-lake', 'options-trades', `date=${DATE}`, '_manifest.json'), 'utf8'));
+  assert.equal(record.source.key, `rest:options-trades/${DATE}`);
+  assert.equal(record.filter, 'underlyings=SPY');
 
   const greeks = await runCli(['greeks', '--symbol', 'SPY', '--from', DATE, '--lake', 'rest-lake', '--no-tui', '--config', 'config.toml'], { cwd: work, timeoutMs: 120_000 });
   assert.equal(greeks.code, 0, greeks.stderr);

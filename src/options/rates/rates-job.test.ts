@@ -34,8 +34,8 @@ test('rates stores one partition per published date, reads back exactly, skips u
   assert.deepEqual(back.map((d) => d.date), ['2025-11-05', '2025-11-06', '2025-11-07']);
   assert.equal(back[1]!.yields['yield_10_year'], 4.1 + 0.01);
   assert.equal(back[1]!.yields['yield_20_year'], null);
-  const manifest = readFileSync(join(lake, '_manifest', 'treasury-yields.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  assert.equal(manifest[0].source.key, 'rest:/fed/v1/treasury-yields/2025-11-05');
+  const record = JSON.parse(readFileSync(join(lake, 'treasury-yields', 'date=2025-11-05', '_manifest.json'), 'utf8'));
+  assert.equal(record.source.key, 'rest:/fed/v1/treasury-yields/2025-11-05');
 
   const second = await run();
   assert.deepEqual([second.stored, second.unchanged], [0, 3]);
