@@ -23,6 +23,8 @@ export interface MetricsServer {
   readonly url: string;
   /** Adds an endpoint at an exact path (query string ignored), any method. Throws if the path is taken. */
   route(path: string, handler: RouteHandler): void;
+  /** Handles every request no route matches (instead of a 404): the web app under `gammaflow live`. */
+  fallback(handler: RouteHandler): void;
   /** Stops listening and closes open connections (SSE streams included). */
   close(): Promise<void>;
 }
@@ -45,8 +47,10 @@ export async function startMetricsServer(listen: string, registry: Registry): Pr
     if (BUILT_IN_PATHS.includes(path) || routes.has(path)) throw new GammaflowError('metrics', `route ${path} is already defined`, { path });
     routes.set(path, handler);
   };
+  let fallback: RouteHandler | undefined;
+  const setFallback = (handler: RouteHandler): void => { fallback = handler; };
   if (!target) {
-    return { enabled: false, address: '', url: '', route: addRoute, close: async () => {} };
+    return { enabled: false, address: '', url: '', route: addRoute, fallback: setFallback, close: async () => {} };
   }
 
   const server = createServer((req, res) => {
@@ -64,7 +68,7 @@ export async function startMetricsServer(listen: string, registry: Registry): Pr
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const custom = routes.get(path);
     if (custom) return custom(req, res);
-    if (!BUILT_IN_PATHS.includes(path)) return sendText(res, 404, 'not found\n');
+    if (!BUILT_IN_PATHS.includes(path)) return fallback !== undefined ? fallback(req, res) : sendText(res, 404, 'not found\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
     if (path === '/healthz') return sendText(res, 200, 'ok\n');
     const body = await registry.metrics();
@@ -88,6 +92,7 @@ export async function startMetricsServer(listen: string, registry: Registry): Pr
     address,
     url: `http://${address}`,
     route: addRoute,
+    fallback: setFallback,
     close: () => new Promise<void>((resolve, reject) => {
       server.close((e) => (e ? reject(e) : resolve()));
       server.closeAllConnections();
