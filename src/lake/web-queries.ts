@@ -237,12 +237,16 @@ export class WebLakeReader {
     await rm(dir, { recursive: true, force: true });
   }
 
-  /** The symbol's trade prices of a day (corrections left out), at most `maxPoints` points (min/max per bucket beyond). */
-  async underlyingPrices(symbol: string, date: string, maxPoints: number): Promise<PriceSeries> {
+  /**
+   * The symbol's trade prices of a day (corrections left out), optionally only in [fromNs, toNs),
+   * at most `maxPoints` points (min/max per bucket beyond).
+   */
+  async underlyingPrices(symbol: string, date: string, maxPoints: number, range: { fromNs?: bigint; toNs?: bigint } = {}): Promise<PriceSeries> {
     const dir = partitionDir(this.lake, 'stocks-trades', checkName('date', date));
     if (!(await hasParquet(dir))) throw new LakeError(`no stocks-trades partition for ${date} in ${this.lake}`, { date, path: dir });
     const trades = `SELECT sip_timestamp, price FROM read_parquet(${lit(join(dir, '*.parquet'))}, hive_partitioning = false)
-      WHERE ticker = ${lit(checkName('symbol', symbol))} AND coalesce(correction, 0) = 0 AND price > 0`;
+      WHERE ticker = ${lit(checkName('symbol', symbol))} AND coalesce(correction, 0) = 0 AND price > 0`
+      + (range.fromNs !== undefined ? ` AND sip_timestamp >= ${range.fromNs}` : '') + (range.toNs !== undefined ? ` AND sip_timestamp < ${range.toNs}` : '');
     return this.#withConnection(async (conn) => {
       const [count, first, last] = (await conn.runAndReadAll(`SELECT count(*), min(sip_timestamp), max(sip_timestamp) FROM (${trades})`)).getRows()[0]!;
       const n = Number(count);

@@ -6,7 +6,7 @@
  *   GET /api/inventory                     symbols, dates, window sizes the lake holds
  *   GET /api/features?symbol&date&window   a day's feature rows ({columns, rows})
  *   GET /api/features.csv|.parquet?...     the same rows as a download (lake columns)
- *   GET /api/underlying?symbol&date        the underlying's trade prices (≤ max_points)
+ *   GET /api/underlying?symbol&date[&from_ms&to_ms]  the underlying's trade prices (≤ max_points)
  *   GET /api/smile?symbol&date[&from_ms&to_ms][&expiry]           IV against strike (≤ max_points)
  *   GET /api/gadvv-by-strike?symbol&date[&from_ms&to_ms][&expiry] Σ gadvv per strike, calls and puts
  *   GET /api/jobs, /api/jobs/stream (SSE)  run snapshots (the terminal dashboard's model)
@@ -120,7 +120,11 @@ export function createWebApp(o: WebAppOptions): Hono {
   }
 
   app.get('/api/underlying', async (c) => {
-    const s = await lake.underlyingPrices(required(c, 'symbol'), required(c, 'date'), o.maxPoints);
+    const fromNs = optionalMs(c, 'from_ms');
+    const toNs = optionalMs(c, 'to_ms');
+    const s = await lake.underlyingPrices(required(c, 'symbol'), required(c, 'date'), o.maxPoints, {
+      ...(fromNs !== undefined ? { fromNs } : {}), ...(toNs !== undefined ? { toNs } : {}),
+    });
     return c.json({ t_ms: s.tMs, price: s.price, trades: s.trades, downsampled: s.downsampled, max_points: o.maxPoints });
   });
 

@@ -33,14 +33,16 @@ export interface ChartSpec {
   readonly yRange?: uPlot.Scale['range'];
 }
 
+/** Non-null values of the shown series whose x lies in the x scale's visible range. */
 function drawnValues(u: uPlot): number {
+  const xs = u.data[0] as number[];
+  const min = u.scales.x!.min ?? -Infinity;
+  const max = u.scales.x!.max ?? Infinity;
   let n = 0;
   for (let s = 1; s < u.series.length; s++) {
-    const series = u.series[s]!;
-    if (series.show === false) continue;
+    if (u.series[s]!.show === false) continue;
     const ys = u.data[s] as (number | null | undefined)[];
-    const [i0, i1] = series.idxs ?? [0, ys.length - 1];
-    for (let i = i0; i <= i1; i++) if (ys[i] !== null && ys[i] !== undefined) n++;
+    for (let i = 0; i < ys.length; i++) if (ys[i] !== null && ys[i] !== undefined && xs[i]! >= min && xs[i]! <= max) n++;
   }
   return n;
 }
