@@ -39,6 +39,7 @@ import { FeatureStreamHub, JsonlSink, LakeFeatureSink } from '../live/outputs.js
 import { LivePipeline, type RowEmission } from '../live/pipeline.js';
 import type { FeedCluster } from '../live/protocol.js';
 import { registerPullGauge } from '../observe/metrics.js';
+import { attachWebApp } from '../web/live.js';
 import { ConfigError, FeedError, errorMessage } from '../util/errors.js';
 import { readTreasuryYields } from '../options/rates/treasury-store.js';
 
@@ -166,12 +167,18 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     onRow: (row: FeatureRow, emission: RowEmission) => {
       lake.add(row, emission);
       jsonl?.add(row, emission);
+      web?.rows.add(row);
       hub.add(row, emission);
     },
   });
   const hub = new FeatureStreamHub({ aggression, windows: pipeline.windowLabels, onLog: log });
   hub.attach(metrics);
-  if (metrics.enabled) tracker.log('info', `feature rows at ${metrics.url}/features/latest and ${metrics.url}/features/stream (SSE)`);
+  const web = metrics.enabled
+    ? await attachWebApp(metrics, { config, lake: req.lake, symbol, windows: pipeline.windowLabels, aggression, tracker })
+    : undefined;
+  if (metrics.enabled) {
+    tracker.log('info', `feature rows at ${metrics.url}/features/latest and ${metrics.url}/features/stream (SSE)${web ? `; dashboard at ${metrics.url}/#live` : ''}`);
+  }
 
   const quoteTopics = aggression && req.allQuotes ? ['Q.*'] : [];
   const contracts = aggression && !req.allQuotes ? new RollingContractSet() : undefined;
@@ -311,6 +318,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     await publishing;
     refreshDashboard();
     hub.close();
+    web?.close();
     const s = pipeline.stats();
     const l = lake.stats();
     tracker.log('info', `live ${symbol}: ${s.rowsEmitted} rows (${s.rowsRevised} revisions) from ${s.processed} events; late ${s.late}; `

@@ -20,6 +20,7 @@ Commands:
   lake       lake check [--verify] [--repair]: every partition against its commit record
   backfill   one symbol's ticks from Massive's REST API into the lake (before the flat files are out)
   rates      Treasury yields from Massive's REST API into the lake (risk_free_rate = "treasury")
+  serve      a web dashboard over the lake (day charts, jobs, downloads) at http://127.0.0.1:8080
 
 Environment: MASSIVE_S3_ACCESS_KEY_ID, MASSIVE_S3_SECRET_ACCESS_KEY (flat files), MASSIVE_API_KEY (realtime, REST: backfill, rates).
 Config: ./config.toml or --config FILE (see config.example.toml).`;
@@ -37,6 +38,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   lake: async () => (await import('./lake.js')).lakeCommand,
   backfill: async () => (await import('./backfill.js')).backfillCommand,
   rates: async () => (await import('./rates.js')).ratesCommand,
+  serve: async () => (await import('./serve.js')).serveCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

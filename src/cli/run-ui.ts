@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { watchConfig } from '../config/index.js';
 import { ProgressTracker } from '../observe/progress.js';
 import { startPlainProgress } from '../observe/plain.js';
+import { attachSnapshotRoutes } from '../observe/snapshot-routes.js';
 import { createMetricsRegistry, registerTrackerMetrics, startMetricsServer, type MetricsServer } from '../observe/metrics.js';
 import type { Registry } from 'prom-client';
 import { GammaflowError } from '../util/errors.js';
@@ -89,6 +90,7 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
     tracker.log('warn', `metrics endpoint disabled: ${e.message} (set [metrics] listen to another address, or "0")`);
     metrics = await startMetricsServer('0', registry);
   }
+  const snapshotRoutes = attachSnapshotRoutes(metrics, tracker);
   if (metrics.enabled) {
     tracker.setInfo({ metricsAddress: metrics.url + '/metrics' });
     // The dashboard shows it in its header; plain and JSON output get a log line.
@@ -119,6 +121,7 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
     stopWatching();
     process.off('SIGINT', onSignal);
     ui.stop();
+    snapshotRoutes.close();
     await metrics.close();
     // --json ends with one `summary` object on stdout (the documented contract of renderJsonSummary).
     if (options.json) stdout.write(renderJsonSummary(tracker.snapshot()) + '\n');

@@ -173,6 +173,24 @@ export const metricsSection = z.object({
   }
 });
 
+export const webSection = z.object({
+  listen: z.string(expected('expected host:port such as "127.0.0.1:8080"'))
+    .refine((text) => succeeds(() => parseListenAddress(text)) && text !== '0', expected('expected host:port such as "127.0.0.1:8080"'))
+    .default('127.0.0.1:8080'),
+  allow_remote: bool().default(false),
+  max_points: intInRange(1_000, 1_000_000).default(50_000),
+  job_endpoints: listOf(z.string(expected('expected host:port')).refine((text) => succeeds(() => parseListenAddress(text)) && text !== '0',
+    expected('expected host:port such as "127.0.0.1:9090"')), 'host:port addresses').default(() => []),
+}, table).superRefine((web, ctx) => {
+  const address = attempt(() => parseListenAddress(web.listen));
+  if (address !== undefined && web.allow_remote !== true && !isLoopbackHost(address.host)) {
+    ctx.addIssue({
+      code: 'custom', path: ['listen'],
+      message: 'expected a loopback address such as "127.0.0.1:8080" (set web.allow_remote = true to expose the web app to other machines)',
+    });
+  }
+});
+
 export const calendarSection = z.object({
   holidays: listOf(isoDate(), 'dates').default(() => []),
   half_days: listOf(isoDate(), 'dates').default(() => []),
@@ -255,6 +273,7 @@ export const SECTIONS = {
   metrics: metricsSection,
   calendar: calendarSection,
   aggregations: aggregationsSection,
+  web: webSection,
 } as const;
 
 export type SectionName = keyof typeof SECTIONS;
@@ -268,6 +287,7 @@ export const configSchema = z.object({
   metrics: metricsSection.prefault({}),
   calendar: calendarSection.prefault({}),
   aggregations: aggregationsSection.prefault({}),
+  web: webSection.prefault({}),
 });
 
 /** A complete, validated configuration (every default filled in). */
@@ -281,6 +301,7 @@ export type LogLevel = LogConfig['level'];
 export type MetricsConfig = Config['metrics'];
 export type CalendarConfig = Config['calendar'];
 export type AggregationsConfig = Config['aggregations'];
+export type WebConfig = Config['web'];
 
 /** Keys a config section accepts (used to warn about unknown keys). */
 export function sectionKeys(section: SectionName): string[] {

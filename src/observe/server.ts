@@ -28,6 +28,8 @@ export interface MetricsServer {
    * `exposes` says what the route serves; on a remote bind it is logged as a warning.
    */
   route(path: string, handler: RouteHandler, exposes?: string): void;
+  /** Handles every request no route matches (instead of a 404): the web app under `gammaflow live`. */
+  fallback(handler: RouteHandler): void;
   /** Stops listening and closes open connections (SSE streams included). */
   close(): Promise<void>;
 }
@@ -74,8 +76,10 @@ export async function startMetricsServer(listen: string, registry: Registry, opt
     routes.set(path, handler);
     warnRoute?.(path, exposes ?? 'a route added by the command');
   };
+  let fallback: RouteHandler | undefined;
+  const setFallback = (handler: RouteHandler): void => { fallback = handler; };
   if (!target) {
-    return { enabled: false, remote: false, address: '', url: '', route: addRoute, close: async () => {} };
+    return { enabled: false, remote: false, address: '', url: '', route: addRoute, fallback: setFallback, close: async () => {} };
   }
 
   const server = createServer((req, res) => {
@@ -93,7 +97,7 @@ export async function startMetricsServer(listen: string, registry: Registry, opt
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const custom = routes.get(path);
     if (custom) return custom(req, res);
-    if (!BUILT_IN_PATHS.includes(path)) return sendText(res, 404, 'not found\n');
+    if (!BUILT_IN_PATHS.includes(path)) return fallback !== undefined ? fallback(req, res) : sendText(res, 404, 'not found\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
     if (path === '/healthz') return sendText(res, 200, 'ok\n');
     const body = await registry.metrics();
@@ -124,6 +128,7 @@ export async function startMetricsServer(listen: string, registry: Registry, opt
     address,
     url: `http://${address}`,
     route: addRoute,
+    fallback: setFallback,
     close: () => new Promise<void>((resolve, reject) => {
       server.close((e) => (e ? reject(e) : resolve()));
       server.closeAllConnections();
