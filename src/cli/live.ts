@@ -29,6 +29,7 @@ import { epochDayOf } from '../calendar/civilDate.js';
 import { calendarOverrides } from '../config/index.js';
 import type { Config } from '../config/schema.js';
 import type { FeatureRow } from '../features/row.js';
+import { featurePolicy } from '../features/policy.js';
 import { underlyingOfRoot } from '../formats/opra.js';
 import { MassiveFeedClient, type FeedStats } from '../live/client.js';
 import { RollingContractSet } from '../live/contracts.js';
@@ -136,8 +137,10 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string): void => { if (level !== 'debug') tracker.log(level, message); };
   tracker.startRun({ command: 'live', daysTotal: 0, filesTotal: 0 });
 
+  const windowLabels = req.windows ?? config.aggregations.windows;
+  const policies = new Map(windowLabels.map((window) => [window, featurePolicy({ aggregations: config.aggregations, window, session: config.aggregations.session, aggression })]));
   const lake = new LakeFeatureSink({
-    lake: req.lake, symbol, runId, aggression, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level, onLog: log,
+    lake: req.lake, symbol, runId, aggression, policies, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level, onLog: log,
   });
   const jsonl = req.jsonl ? new JsonlSink(process.stdout, { aggression, onLog: log }) : undefined;
   const pipeline = new LivePipeline({
@@ -190,7 +193,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     publishing = publishing.then(async () => {
       // Closed days first (their pending rows go straight into the published partition), then live files for the rest.
       await lake.publishClosedDays(pipeline.openDates());
-      lake.flush();
+      await lake.flush();
     }).catch((e: unknown) => log('error', `writing features to the lake failed: ${errorMessage(e)}`));
   };
   const rollContracts = (nowMs: number): void => {
