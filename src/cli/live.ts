@@ -37,6 +37,9 @@ import { FeatureStreamHub, JsonlSink, LakeFeatureSink } from '../live/outputs.js
 import { LivePipeline, type RowEmission } from '../live/pipeline.js';
 import type { FeedCluster } from '../live/protocol.js';
 import { registerPullGauge } from '../observe/metrics.js';
+import { LiveRecorder, type RecorderCounters } from '../live/recorder.js';
+import { parseDuration } from '../calendar/durations.js';
+import { VERSION } from './version.js';
 import { ConfigError, FeedError, errorMessage } from '../util/errors.js';
 
 export const LIVE_HELP = `gammaflow live --symbol SYMBOL [options]
@@ -156,12 +159,30 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   hub.attach(metrics);
   if (metrics.enabled) tracker.log('info', `feature rows at ${metrics.url}/features/latest and ${metrics.url}/features/stream (SSE)`);
 
+  const recorder = await LiveRecorder.open({ lake: req.lake, runId, symbol, zstdLevel: config.storage.zstd_level, version: VERSION });
+  if (recorder.restartGap !== undefined) {
+    const g = recorder.restartGap;
+    log('warn', `realtime ${g.date}: no events recorded for ${formatLag(g.toMs - g.fromMs)} before this run (${g.reason === 'process_restart' ? 'the previous run was killed' : 'live was not running'}); the gap is in the ledger, finalize fills it from the flat files`);
+  }
   const quoteTopics = aggression && req.allQuotes ? ['Q.*'] : [];
-  const clientOptions = { apiKey: req.apiKey, exitOnClose: req.exitOnClose, onLog: log,
-    onGap: (gap: { fromMs: number; toMs: number; reason: string }) => log('warn', `feed gap of ${gap.toMs - gap.fromMs} ms (${gap.reason}): events in it are missing`) };
+  const clientOptions = { apiKey: req.apiKey, exitOnClose: req.exitOnClose, onLog: log };
+  const onGap = (cluster: FeedCluster) => (gap: { fromMs: number; toMs: number; lastEventMs?: number; reason: string }): void => {
+    log('warn', `feed gap of ${gap.toMs - gap.fromMs} ms (${gap.reason}): events in it are missing`);
+    recorder.gap(cluster, gap);
+  };
   const clients: Record<FeedCluster, MassiveFeedClient> = {
-    stocks: new MassiveFeedClient({ ...clientOptions, url: `${req.base}/stocks`, topics: [`T.${symbol}`] }),
-    options: new MassiveFeedClient({ ...clientOptions, url: `${req.base}/options`, topics: ['T.*', ...quoteTopics] }),
+    stocks: new MassiveFeedClient({ ...clientOptions, onGap: onGap('stocks'), url: `${req.base}/stocks`, topics: [`T.${symbol}`] }),
+    options: new MassiveFeedClient({ ...clientOptions, onGap: onGap('options'), url: `${req.base}/options`, topics: ['T.*', ...quoteTopics] }),
+  };
+  const recorderCounters = (): RecorderCounters => {
+    const s = pipeline.stats();
+    return {
+      droppedByCluster: { stocks: clients.stocks.stats().dropped, options: clients.options.stats().dropped },
+      late: s.late, lateDropped: s.lateDropped, lateRevised: s.lateRevised, maxEventTimeNs: s.maxEventTimeNs,
+    };
+  };
+  const flushRecorder = (): void => {
+    recorder.flush(recorderCounters()).catch((e: unknown) => log('error', `keeping realtime events in the lake failed: ${errorMessage(e)}`));
   };
   const clusters: FeedCluster[] = ['stocks', 'options'];
   const closeClients = (): void => { for (const c of clusters) clients[c].close(); };
@@ -186,6 +207,8 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
       + (s.forcedReleases > 0 ? `, released early ${s.forcedReleases}` : ''));
     tracker.setExtra('rows', s.rowsEmitted);
     if (contracts !== undefined) tracker.setExtra('quoted contracts', contracts.current.size);
+    const kept = recorder.stats();
+    tracker.setExtra('kept events', `${Object.values(kept.kept).reduce((n, k) => n + k, 0)} (${kept.duplicatesSkipped} duplicates skipped)`);
   };
 
   let publishing: Promise<void> = Promise.resolve();
@@ -215,6 +238,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   }, TICK_MS);
   const dashboard = setInterval(refreshDashboard, DASHBOARD_MS);
   const flusher = setInterval(publishClosed, LAKE_FLUSH_MS);
+  const eventFlusher = setInterval(flushRecorder, Math.max(10, parseDuration(config.live.flush_interval)));
   const onAbort = (): void => closeClients();
   signal.addEventListener('abort', onAbort);
 
@@ -222,12 +246,21 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     // Whatever has arrived, a batch at a time: one await and one clock read per batch.
     for await (const batch of clients[cluster].batches()) {
       const now = Date.now();
+      const receivedAtNs = BigInt(now) * 1_000_000n;
       for (const event of batch) {
         if (event.kind === 'stockTrade') {
-          if (event.trade.sym === symbol) spot = event.trade.price;
-        } else if (event.kind === 'optionTrade' && contracts !== undefined) {
+          if (event.trade.sym === symbol) {
+            spot = event.trade.price;
+            recorder.add({ dataset: 'realtime-stocks-trades', event: event.trade, receivedAtNs });
+          }
+        } else if (event.kind === 'optionTrade') {
           const t = event.trade;
-          if (underlyingOfRoot(t.root) === symbol || config.aggregations.option_roots.includes(t.root)) contracts.addContract(t);
+          if (underlyingOfRoot(t.root) === symbol || config.aggregations.option_roots.includes(t.root)) {
+            contracts?.addContract(t);
+            recorder.add({ dataset: 'realtime-options-trades', event: t, receivedAtNs });
+          }
+        } else {
+          recorder.add({ dataset: 'realtime-options-quotes', event: event.quote, receivedAtNs });
         }
         pipeline.push(cluster, event, now);
       }
@@ -262,16 +295,22 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     clearInterval(tick);
     clearInterval(dashboard);
     clearInterval(flusher);
+    clearInterval(eventFlusher);
     signal.removeEventListener('abort', onAbort);
     closeClients();
+    await recorder.close(recorderCounters(), signal.aborted ? 'stopped' : 'stream_closed')
+      .catch((e: unknown) => log('error', `keeping realtime events in the lake failed: ${errorMessage(e)}`));
     publishClosed();
     await publishing;
     refreshDashboard();
     hub.close();
     const s = pipeline.stats();
     const l = lake.stats();
+    const k = recorder.stats();
     tracker.log('info', `live ${symbol}: ${s.rowsEmitted} rows (${s.rowsRevised} revisions) from ${s.processed} events; late ${s.late}; `
-      + `${l.liveFiles} live files, ${l.daysPublished} days published to ${req.lake}`);
+      + `${l.liveFiles} live files, ${l.daysPublished} days published to ${req.lake}; events kept: `
+      + `${k.kept['realtime-stocks-trades']} stock trades, ${k.kept['realtime-options-trades']} option trades, ${k.kept['realtime-options-quotes']} quotes`
+      + ` (${k.duplicatesSkipped} already stored)`);
   }
 }
 
