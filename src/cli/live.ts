@@ -188,6 +188,8 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   const closeClients = (): void => { for (const c of clusters) clients[c].close(); };
   const contracts = aggression && !req.allQuotes ? new RollingContractSet() : undefined;
   let spot = Number.NaN;
+  /** Trades the feed marked with a correction (`e`): left out by the engine unless include_corrections. */
+  let corrections = 0;
 
   registerLiveGauges(ctx, clients, pipeline, { jsonl, hub });
   let forcedLogged = 0;
@@ -208,6 +210,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     tracker.setExtra('rows', s.rowsEmitted);
     if (contracts !== undefined) tracker.setExtra('quoted contracts', contracts.current.size);
     const kept = recorder.stats();
+    tracker.setExtra('corrections', corrections);
     tracker.setExtra('kept events', `${Object.values(kept.kept).reduce((n, k) => n + k, 0)} (${kept.duplicatesSkipped} duplicates skipped)`);
   };
 
@@ -250,12 +253,14 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
       for (const event of batch) {
         if (event.kind === 'stockTrade') {
           if (event.trade.sym === symbol) {
-            spot = event.trade.price;
+            if (event.trade.correction !== 0) corrections++;
+            else spot = event.trade.price;
             recorder.add({ dataset: 'realtime-stocks-trades', event: event.trade, receivedAtNs });
           }
         } else if (event.kind === 'optionTrade') {
           const t = event.trade;
           if (underlyingOfRoot(t.root) === symbol || config.aggregations.option_roots.includes(t.root)) {
+            if (t.correction !== 0) corrections++;
             contracts?.addContract(t);
             recorder.add({ dataset: 'realtime-options-trades', event: t, receivedAtNs });
           }

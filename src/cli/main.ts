@@ -17,6 +17,7 @@ Commands:
   demo       generate a day, ingest it with the dashboard, print how to query it
   replay     serve a lake day as Massive's realtime WebSocket feed (for gammaflow live --url)
   live       realtime features of one symbol from Massive's WebSocket feed (lake, --jsonl, SSE)
+  finalize   replace a day's prelim (live) feature rows by final ones from the flat files, with a report
 
 Environment: MASSIVE_S3_ACCESS_KEY_ID, MASSIVE_S3_SECRET_ACCESS_KEY (flat files), MASSIVE_API_KEY (realtime).
 Config: ./config.toml or --config FILE (see config.example.toml).`;
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./demo.js')).demoCommand,
   replay: async () => (await import('./replay.js')).replayCommand,
   live: async () => (await import('./live.js')).liveCommand,
+  finalize: async () => (await import('./finalize.js')).finalizeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -18,7 +18,8 @@
  * Lines are appended and fsynced at each flush of the live run; a torn last line (kill -9) is
  * skipped by readLedger.
  */
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { appendFile, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { partitionDir } from '../lake/layout.js';
 
@@ -61,16 +62,16 @@ export class GapLedger {
     list.push(entry);
   }
 
-  /** Appends and fsyncs every buffered entry. */
-  flush(): void {
-    for (const [date, entries] of this.#pending) {
+  /** Appends and fsyncs every buffered entry (the fsync on the thread pool, not blocking the event loop). */
+  async flush(): Promise<void> {
+    for (const [date, entries] of [...this.#pending]) {
       if (entries.length === 0) continue;
+      this.#pending.delete(date);
       const path = ledgerPath(this.#lake, date);
       mkdirSync(dirname(path), { recursive: true });
-      appendFileSync(path, startsOnFreshLine(path) + entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
-      const fd = openSync(path, 'r+');
-      try { fsyncSync(fd); } finally { closeSync(fd); }
-      this.#pending.delete(date);
+      await appendFile(path, startsOnFreshLine(path) + entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      const fh = await open(path, 'r+');
+      try { await fh.sync(); } finally { await fh.close(); }
     }
   }
 }

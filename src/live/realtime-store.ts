@@ -20,7 +20,8 @@
  * restart that only receives newer events) loads nothing but the high-water mark; duplicates
  * are counted (`duplicatesSkipped`).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { nyDateOfNs } from '../calendar/index.js';
@@ -123,7 +124,7 @@ export class RealtimeStore {
       this.#pending -= records.length;
       records.sort(compareRecords);
       const fresh = await this.#withoutStored(p, records);
-      if (fresh.length > 0) this.#write(p, fresh);
+      if (fresh.length > 0) await this.#write(p, fresh);
     }
     this.#lastFlushMs = nowMs;
   }
@@ -189,7 +190,7 @@ export class RealtimeStore {
     }
   }
 
-  #write(p: Partition, records: readonly RealtimeRecord[]): void {
+  async #write(p: Partition, records: readonly RealtimeRecord[]): Promise<void> {
     const dir = partitionDir(this.#o.lake, p.dataset, p.date);
     mkdirSync(dir, { recursive: true });
     const name = `rt-${this.#o.runId}-${String(this.#fileIndex++).padStart(5, '0')}.parquet`;
@@ -204,9 +205,9 @@ export class RealtimeStore {
     try {
       writer.append(realtimeBatch(p.dataset, records));
       writer.close();
-      fsyncPath(tmp);
-      renameSync(tmp, join(dir, name));
-      fsyncPath(dir);
+      await fsyncPath(tmp, true);
+      await rename(tmp, join(dir, name));
+      await fsyncPath(dir, false);
     } catch (e) {
       try { writer.abort(); } catch { /* already closed */ }
       rmSync(tmp, { force: true });
@@ -217,12 +218,16 @@ export class RealtimeStore {
   }
 }
 
-function fsyncPath(path: string): void {
-  let fd: number | undefined;
+/**
+ * fsync on the thread pool (a blocking fsync on a busy disk would stall the event loop, and with
+ * it the feed clients and the quiet-feed timer). Directory fsync failures are ignored (some
+ * filesystems refuse it); a file's are not.
+ */
+async function fsyncPath(path: string, mustSucceed: boolean): Promise<void> {
   try {
-    fd = openSync(path, 'r');
-    fsyncSync(fd);
-  } catch { /* some filesystems refuse directory fsync */ } finally {
-    if (fd !== undefined) closeSync(fd);
+    const fh = await open(path, 'r');
+    try { await fh.sync(); } finally { await fh.close(); }
+  } catch (e) {
+    if (mustSucceed) throw e;
   }
 }

@@ -66,7 +66,7 @@ export class LiveRecorder {
     if (restartGap !== undefined) {
       r.ledger.add(restartGap.date, { type: 'gap', run_id: o.runId, cluster: 'all', from_ms: restartGap.fromMs, to_ms: restartGap.toMs, reason: restartGap.reason });
     }
-    r.ledger.flush();
+    await r.ledger.flush();
     return r;
   }
 
@@ -88,7 +88,7 @@ export class LiveRecorder {
     this.#flushing = this.#flushing.then(async () => {
       this.#intervalEntries(counters, nowMs, closing);
       await this.store.flush(nowMs);
-      this.ledger.flush();
+      await this.ledger.flush();
     });
     return this.#flushing;
   }
@@ -98,7 +98,7 @@ export class LiveRecorder {
     await this.flush(counters, nowMs, true);
     const date = counters.maxEventTimeNs !== undefined ? nyDateOfNs(counters.maxEventTimeNs) : nyDateOfMs(nowMs);
     this.ledger.add(date, { type: 'run_end', run_id: this.#o.runId, at_ms: nowMs, reason });
-    this.ledger.flush();
+    await this.ledger.flush();
     this.store.close();
   }
 
