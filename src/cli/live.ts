@@ -38,6 +38,9 @@ import { LivePipeline, type RowEmission } from '../live/pipeline.js';
 import type { FeedCluster } from '../live/protocol.js';
 import { registerPullGauge } from '../observe/metrics.js';
 import { LiveRecorder, type RecorderCounters } from '../live/recorder.js';
+import { AutoFinalize } from '../live/auto-finalize.js';
+import { FinalizeSchedule } from '../live/finalize-schedule.js';
+import { publishedFeaturePartition } from '../features/output.js';
 import { parseDuration } from '../calendar/durations.js';
 import { VERSION } from './version.js';
 import { ConfigError, FeedError, errorMessage } from '../util/errors.js';
@@ -61,7 +64,10 @@ metrics server, and with --jsonl to stdout.
   --jsonl                one JSON line per row on stdout (as gammaflow features --out x.jsonl)
   --all-quotes           subscribe to every option quote (Q.*) instead of a rolling set of
                          ≤ 1000 near-the-money contracts (replays only: Massive refuses it)
-  --lake DIR             lake directory (default: storage.lake, ./lake)
+  --lake DIR             lake directory (default: storage.lake, ./lake); the events used are kept in
+                         LAKE/realtime-*, what was missed in LAKE/realtime-ledger
+  --no-finalize          do not finalize days automatically (live.finalize; never with --exit-on-close)
+  --finalize-source SRC  flat files for the automatic finalize: s3 (default) or local:DIR
   --config FILE          config file (default ./config.toml)
   --no-tui               plain progress lines instead of the dashboard
   --json                 machine-readable progress (JSON lines on stdout)
@@ -74,7 +80,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand('live', argv, {
     symbol: { type: 'string' }, windows: { type: 'string' }, url: { type: 'string' },
     'exit-on-close': { type: 'boolean', default: false }, jsonl: { type: 'boolean', default: false },
-    'all-quotes': { type: 'boolean', default: false },
+    'all-quotes': { type: 'boolean', default: false }, 'no-finalize': { type: 'boolean', default: false }, 'finalize-source': { type: 'string' },
     lake: { type: 'string' }, config: { type: 'string' },
     'no-tui': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
   });
@@ -96,6 +102,8 @@ export async function liveCommand(argv: string[]): Promise<number> {
   return withRunUi({ config, configPath, noTui: values['no-tui'] || values.jsonl, json: values.json, stopMessage: 'stopping: closing the feed; windows still open are not emitted, the day stays unpublished' }, (ctx) => runLive(ctx, {
     config, symbol, base, apiKey, lake: values.lake ?? config.storage.lake, exitOnClose: values['exit-on-close'],
     jsonl: values.jsonl, allQuotes: values['all-quotes'], ...(windows ? { windows } : {}),
+    autoFinalize: config.live.finalize && !values['no-finalize'] && !values['exit-on-close'],
+    finalizeSource: values['finalize-source'] ?? 's3', configPath,
   }));
 }
 
@@ -110,6 +118,10 @@ interface LiveRequest {
   readonly jsonl: boolean;
   readonly allQuotes: boolean;
   readonly windows?: readonly string[];
+  /** Finalize each day with prelim rows once its flat files are published (a long-running run). */
+  readonly autoFinalize: boolean;
+  readonly finalizeSource: string;
+  readonly configPath: string | undefined;
 }
 
 /** Wall-clock periods of the run's housekeeping, ms. */
@@ -159,6 +171,20 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   hub.attach(metrics);
   if (metrics.enabled) tracker.log('info', `feature rows at ${metrics.url}/features/latest and ${metrics.url}/features/stream (SSE)`);
 
+  const schedule = new FinalizeSchedule({
+    calendar, publishHourEt: config.ingest.publish_hour_et,
+    retryMinMs: parseDuration(config.live.finalize_retry_min), retryMaxMs: parseDuration(config.live.finalize_retry_max),
+  });
+  const autoFinalize = req.autoFinalize ? new AutoFinalize({
+    schedule, log,
+    argsFor: (date) => ['finalize', '--symbol', symbol, '--from', date, '--to', date, '--lake', req.lake, '--source', req.finalizeSource,
+      '--windows', windowLabels.join(','), '--no-tui', ...(req.configPath !== undefined ? ['--config', req.configPath] : [])],
+  }) : undefined;
+  if (autoFinalize !== undefined) {
+    // The previous trading day may hold prelim rows of an earlier run.
+    const previous = calendar.previousTradingDay(nyDateOfNs(BigInt(Date.now()) * 1_000_000n));
+    if ((await publishedFeaturePartition(req.lake, symbol, windowLabels[0]!, previous))?.quality === 'prelim') schedule.noteDay(previous);
+  }
   const recorder = await LiveRecorder.open({ lake: req.lake, runId, symbol, zstdLevel: config.storage.zstd_level, version: VERSION });
   if (recorder.restartGap !== undefined) {
     const g = recorder.restartGap;
@@ -211,6 +237,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     if (contracts !== undefined) tracker.setExtra('quoted contracts', contracts.current.size);
     const kept = recorder.stats();
     tracker.setExtra('corrections', corrections);
+    if (autoFinalize !== undefined) tracker.setExtra('finalize', autoFinalize.status());
     tracker.setExtra('kept events', `${Object.values(kept.kept).reduce((n, k) => n + k, 0)} (${kept.duplicatesSkipped} duplicates skipped)`);
   };
 
@@ -218,8 +245,9 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   const publishClosed = (): void => {
     publishing = publishing.then(async () => {
       // Closed days first (their pending rows go straight into the published partition), then live files for the rest.
-      await lake.publishClosedDays(pipeline.openDates());
+      for (const date of await lake.publishClosedDays(pipeline.openDates())) schedule.noteDay(date);
       await lake.flush();
+      autoFinalize?.check();
     }).catch((e: unknown) => log('error', `writing features to the lake failed: ${errorMessage(e)}`));
   };
   const rollContracts = (nowMs: number): void => {
@@ -307,6 +335,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
       .catch((e: unknown) => log('error', `keeping realtime events in the lake failed: ${errorMessage(e)}`));
     publishClosed();
     await publishing;
+    await autoFinalize?.close();
     refreshDashboard();
     hub.close();
     const s = pipeline.stats();
