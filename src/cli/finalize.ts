@@ -10,6 +10,7 @@ import { runPipelineSteps } from './run.js';
 import { NyseCalendar, parseWindow } from '../calendar/index.js';
 import { calendarOverrides } from '../config/index.js';
 import { runFinalize } from '../features/finalize.js';
+import { VERSION } from './version.js';
 
 export const FINALIZE_HELP = `gammaflow finalize --symbol SYMBOL --from YYYY-MM-DD --to YYYY-MM-DD [options]
 
@@ -57,7 +58,7 @@ export async function finalizeCommand(argv: string[]): Promise<number> {
   };
   return withRunUi({ config, configPath, noTui: values['no-tui'], json: values.json }, async (ctx) => {
     const result = await runFinalize({
-      lake, symbol, days, windows, config, tracker: ctx.tracker, recompute: () => runPipelineSteps(ctx, pipeline),
+      lake, symbol, days, windows, config, tracker: ctx.tracker, recompute: () => runPipelineSteps(ctx, pipeline), version: VERSION,
     });
     return result.exitCode;
   });

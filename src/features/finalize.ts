@@ -24,7 +24,12 @@ import type { Config } from '../config/schema.js';
 import { decodeOpra, underlyingOfRoot } from '../formats/opra.js';
 import { partitionDir } from '../lake/layout.js';
 import { lit } from '../lake/reader.js';
+import { randomBytes } from 'node:crypto';
+import { cleanAbandoned } from '../lake/day-writer.js';
+import { lockLake } from '../lake/lock.js';
 import { readLedger } from '../live/gap-ledger.js';
+import { REALTIME_DATASETS } from '../live/realtime-columns.js';
+import { compactRealtimeDay } from '../live/realtime-compact.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { errorMessage, LakeError } from '../util/errors.js';
 import { compareRows, matchTrades, summaryLine, type RowComparison, type StoredRow, type TradeMatch } from './finalize-report.js';
@@ -40,6 +45,7 @@ export interface FinalizeRequest {
   readonly tracker: ProgressTracker;
   /** Runs ingest → greeks → features for the days (the `run` pipeline); resolves with its exit code. */
   readonly recompute: () => Promise<number>;
+  readonly version: string;
 }
 
 export interface FinalizeReport {
@@ -109,10 +115,32 @@ export async function runFinalize(req: FinalizeRequest): Promise<{ exitCode: num
       req.tracker.log('info', message);
       outcomes.push({ date, state: 'finalized', message, report });
     }
+    await compactDays(duck, req, outcomes.filter((o) => o.state !== 'not_final').map((o) => o.date));
     const exitCode = Math.max(code, outcomes.some((o) => o.state === 'not_final') ? 1 : 0);
     return { exitCode, outcomes };
   } finally {
     duck.closeSync();
+  }
+}
+
+/** Compacts the realtime tables of the final days (the per-flush files of live), under the lake lock. */
+async function compactDays(duck: DuckDBInstance, req: FinalizeRequest, days: readonly string[]): Promise<void> {
+  if (days.length === 0) return;
+  const lock = lockLake(req.lake);
+  try {
+    await cleanAbandoned(req.lake);
+    const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    for (const date of days) {
+      for (const dataset of REALTIME_DATASETS) {
+        const done = await compactRealtimeDay(duck, {
+          lake: req.lake, dataset, date, runId, rowGroupRows: req.config.storage.row_group_rows,
+          fileSizeTargetBytes: req.config.storage.file_size_mb_target * 1024 * 1024, zstdLevel: req.config.storage.zstd_level, version: req.version,
+        });
+        if (done !== undefined) req.tracker.log('info', `${dataset} ${date}: ${done.files} files compacted (${done.rows.toLocaleString('en-US')} events)`);
+      }
+    }
+  } finally {
+    lock.release();
   }
 }
 

@@ -11,7 +11,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -138,6 +138,13 @@ test('replay → live --lake (prelim, differs where prints were corrected) → f
   assert.ok(report.rows.columns.underlying_dollar_value_total!.maxRel > 0);
   assert.equal(report.stockTrades.missingLive, 0);
   assert.equal(report.stockTrades.missingFlatFile, 0);
+
+  // The realtime tables of the day are compacted: one part each, every event still there once.
+  for (const dataset of ['realtime-stocks-trades', 'realtime-options-trades', 'realtime-options-quotes']) {
+    assert.deepEqual(readdirSync(join(work, 'L', dataset, `date=${DATE}`)), ['part-00000.parquet'], dataset);
+  }
+  const [kept] = await duckQuery(`SELECT count(*) AS n FROM read_parquet(${lit(join(work, 'L', 'realtime-stocks-trades', '*', '*.parquet'))})`);
+  assert.equal(kept!.n, BigInt(report.stockTrades.matched));
 
   // Idempotent: the same files again change nothing, the report stays.
   const reportBefore = readFileSync(reportPath, 'utf8');
