@@ -9,7 +9,8 @@
  *   realtime-options-quotes  the option quotes received (the subscribed contracts)
  *
  * An event's identity (identityOf) is what dedupes it when a restarted run receives it again:
- * every field the feed sends except its arrival time.
+ * the fields the feed sends that tell two events apart (a trade's correction included: a print
+ * sent again with a correction is kept), never its arrival time.
  *
  * Pure: no I/O.
  */
@@ -72,18 +73,18 @@ export type RealtimeRecord =
 
 /**
  * The identity of an event: equal for the same event received twice. Stock trades: ticker, time,
- * sequence, id, exchange, price, size; option trades (no id on the feed): contract, time, sequence,
- * price, size, exchange; quotes: contract, time, sequence and the book.
+ * sequence, id, exchange, price, size, correction; option trades (no id on the feed): contract, time,
+ * sequence, price, size, exchange, correction; quotes: contract, time, sequence and the book.
  */
 export function identityOf(r: RealtimeRecord): string {
   switch (r.dataset) {
     case 'realtime-stocks-trades': {
       const t = r.event;
-      return `${t.sym}|${t.sipTimestampNs}|${t.sequence}|${t.tradeId ?? ''}|${t.exchange ?? ''}|${t.price}|${t.size}`;
+      return `${t.sym}|${t.sipTimestampNs}|${t.sequence}|${t.tradeId ?? ''}|${t.exchange ?? ''}|${t.price}|${t.size}|${t.correction}`;
     }
     case 'realtime-options-trades': {
       const t = r.event;
-      return `${t.ticker}|${t.sipTimestampNs}|${t.sequence}|${t.price}|${t.size}|${t.exchange}`;
+      return `${t.ticker}|${t.sipTimestampNs}|${t.sequence}|${t.price}|${t.size}|${t.exchange}|${t.correction}`;
     }
     case 'realtime-options-quotes': {
       const q = r.event;
@@ -94,8 +95,8 @@ export function identityOf(r: RealtimeRecord): string {
 
 /** The stored columns that make an event's identity, in identityOfRow order. */
 export const IDENTITY_COLUMNS: Readonly<Record<RealtimeDataset, readonly string[]>> = {
-  'realtime-stocks-trades': ['ticker', 'sip_timestamp', 'sequence_number', 'id', 'exchange', 'price', 'size'],
-  'realtime-options-trades': ['ticker', 'sip_timestamp', 'sequence_number', 'price', 'size', 'exchange'],
+  'realtime-stocks-trades': ['ticker', 'sip_timestamp', 'sequence_number', 'id', 'exchange', 'price', 'size', 'correction'],
+  'realtime-options-trades': ['ticker', 'sip_timestamp', 'sequence_number', 'price', 'size', 'exchange', 'correction'],
   'realtime-options-quotes': ['ticker', 'sip_timestamp', 'sequence_number', 'bid_price', 'ask_price', 'bid_size', 'ask_size', 'bid_exchange', 'ask_exchange'],
 };
 

@@ -27,12 +27,12 @@ export interface CompactOptions {
   readonly version: string;
 }
 
-/** Compacts the day when it has more than one file; returns the files before and the rows, or undefined when there was nothing to do. */
+/** Compacts the day when it holds per-flush files; returns the files before and the rows, or undefined when there was nothing to do. */
 export async function compactRealtimeDay(duck: DuckDBInstance, o: CompactOptions): Promise<{ files: number; rows: number } | undefined> {
   const dir = partitionDir(o.lake, o.dataset, o.date);
   let names: string[];
   try { names = readdirSync(dir).filter((n) => n.endsWith('.parquet')).sort(); } catch { return undefined; }
-  if (names.length <= 1) return undefined;
+  if (!names.some((n) => n.startsWith('rt-'))) return undefined;
   const files = names.map((n) => join(dir, n));
   const schema = REALTIME_SCHEMAS[o.dataset];
   const writer = await DayWriter.create({

@@ -22,7 +22,7 @@ let work: string;
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'gf-e2e-record-'));
-  writeFileSync(join(work, 'config.toml'), ['[metrics]', 'listen = "0"', '[live]', 'flush_interval = "200ms"', ''].join('\n'));
+  writeFileSync(join(work, 'config.toml'), ['[metrics]', 'listen = "0"', '[aggregations]', 'quiet_close_ms = 0', '[live]', 'flush_interval = "200ms"', ''].join('\n'));
   const generated = await runCli(['generate', '--out', 'data', '--date', DATE, '--ms', '--tickers', '3', '--spy-trades', '6000', '--option-trades', '2000'],
     { cwd: work, timeoutMs: 120_000 });
   assert.equal(generated.code, 0, generated.stderr);
