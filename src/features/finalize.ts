@@ -81,9 +81,14 @@ interface DaySnapshot {
 export async function runFinalize(req: FinalizeRequest): Promise<{ exitCode: number; outcomes: FinalizeDayOutcome[] }> {
   const duck = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: req.config.storage.duckdb_memory_limit });
   try {
+    const snapshotStarted = performance.now();
     const before = new Map<string, DaySnapshot>();
     for (const date of req.days) before.set(date, await snapshot(duck, req, date));
+    const snapshotMs = performance.now() - snapshotStarted;
+    const recomputeStarted = performance.now();
     const code = await req.recompute();
+    const recomputeMs = performance.now() - recomputeStarted;
+    const reportStarted = performance.now();
     const outcomes: FinalizeDayOutcome[] = [];
     for (const date of req.days) {
       const after = await snapshot(duck, req, date);
@@ -115,7 +120,11 @@ export async function runFinalize(req: FinalizeRequest): Promise<{ exitCode: num
       req.tracker.log('info', message);
       outcomes.push({ date, state: 'finalized', message, report });
     }
+    const reportMs = performance.now() - reportStarted;
+    const compactStarted = performance.now();
     await compactDays(duck, req, outcomes.filter((o) => o.state !== 'not_final').map((o) => o.date));
+    req.tracker.log('info', `finalize ${req.symbol}: rows before ${seconds(snapshotMs)}, ingest, greeks and features ${seconds(recomputeMs)}, comparison and report ${seconds(reportMs)}, `
+      + `realtime compaction ${seconds(performance.now() - compactStarted)}`);
     const exitCode = Math.max(code, outcomes.some((o) => o.state === 'not_final') ? 1 : 0);
     return { exitCode, outcomes };
   } finally {
@@ -143,6 +152,8 @@ async function compactDays(duck: DuckDBInstance, req: FinalizeRequest, days: rea
     lock.release();
   }
 }
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 async function snapshot(duck: DuckDBInstance, req: FinalizeRequest, date: string): Promise<DaySnapshot> {
   const partitions = new Map<string, PublishedFeaturePartition | undefined>();
