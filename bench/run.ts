@@ -29,6 +29,7 @@ export const BENCHES: readonly { readonly name: string; readonly quickArgs: read
   { name: 'aggression', quickArgs: ['--trades', '20000'] },
   { name: 'live', quickArgs: ['--spy-trades', '20000', '--option-trades', '5000', '--latency-seconds', '3'] },
   { name: 'backfill', quickArgs: ['--spy-trades', '50000', '--option-trades', '10000'] },
+  { name: 'finalize', quickArgs: ['--spy-trades', '20000', '--option-trades', '5000', '--runs', '1'] },
 ];
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {

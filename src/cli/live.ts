@@ -29,6 +29,7 @@ import { epochDayOf } from '../calendar/civilDate.js';
 import { calendarOverrides } from '../config/index.js';
 import type { Config } from '../config/schema.js';
 import type { FeatureRow } from '../features/row.js';
+import { featurePolicy } from '../features/policy.js';
 import { underlyingOfRoot } from '../formats/opra.js';
 import { MassiveFeedClient, type FeedGap, type FeedStats } from '../live/client.js';
 import { LiveGapFiller } from '../live/gap-filler.js';
@@ -40,6 +41,13 @@ import { LivePipeline, type RowEmission } from '../live/pipeline.js';
 import type { FeedCluster } from '../live/protocol.js';
 import { registerPullGauge } from '../observe/metrics.js';
 import { attachWebApp } from '../web/live.js';
+import { recoverIfIdle } from '../lake/recover-on-open.js';
+import { LiveRecorder, type RecorderCounters } from '../live/recorder.js';
+import { AutoFinalize } from '../live/auto-finalize.js';
+import { FinalizeSchedule } from '../live/finalize-schedule.js';
+import { publishedFeaturePartition } from '../features/output.js';
+import { parseDuration } from '../calendar/durations.js';
+import { VERSION } from './version.js';
 import { ConfigError, FeedError, errorMessage } from '../util/errors.js';
 import { readTreasuryYields } from '../options/rates/treasury-store.js';
 
@@ -62,7 +70,10 @@ metrics server, and with --jsonl to stdout.
   --jsonl                one JSON line per row on stdout (as gammaflow features --out x.jsonl)
   --all-quotes           subscribe to every option quote (Q.*) instead of a rolling set of
                          ≤ 1000 near-the-money contracts (replays only: Massive refuses it)
-  --lake DIR             lake directory (default: storage.lake, ./lake)
+  --lake DIR             lake directory (default: storage.lake, ./lake); the events used are kept in
+                         LAKE/realtime-*, what was missed in LAKE/realtime-ledger
+  --no-finalize          do not finalize days automatically (live.finalize; never with --exit-on-close)
+  --finalize-source SRC  flat files for the automatic finalize: s3 (default) or local:DIR
   --config FILE          config file (default ./config.toml)
   --no-tui               plain progress lines instead of the dashboard
   --json                 machine-readable progress (JSON lines on stdout)
@@ -76,7 +87,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand('live', argv, {
     symbol: { type: 'string' }, windows: { type: 'string' }, url: { type: 'string' },
     'exit-on-close': { type: 'boolean', default: false }, jsonl: { type: 'boolean', default: false },
-    'all-quotes': { type: 'boolean', default: false },
+    'all-quotes': { type: 'boolean', default: false }, 'no-finalize': { type: 'boolean', default: false }, 'finalize-source': { type: 'string' },
     lake: { type: 'string' }, config: { type: 'string' },
     'no-tui': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
   });
@@ -98,6 +109,8 @@ export async function liveCommand(argv: string[]): Promise<number> {
   return withRunUi({ config, configPath, noTui: values['no-tui'] || values.jsonl, json: values.json, stopMessage: 'stopping: closing the feed; windows still open are not emitted, the day stays unpublished' }, (ctx) => runLive(ctx, {
     config, symbol, base, apiKey, lake: lakeOption(values.lake, config), exitOnClose: values['exit-on-close'],
     jsonl: values.jsonl, allQuotes: values['all-quotes'], ...(windows ? { windows } : {}),
+    autoFinalize: config.live.finalize && !values['no-finalize'] && !values['exit-on-close'],
+    finalizeSource: values['finalize-source'] ?? 's3', configPath,
   }));
 }
 
@@ -112,6 +125,10 @@ interface LiveRequest {
   readonly jsonl: boolean;
   readonly allQuotes: boolean;
   readonly windows?: readonly string[];
+  /** Finalize each day with prelim rows once its flat files are published (a long-running run). */
+  readonly autoFinalize: boolean;
+  readonly finalizeSource: string;
+  readonly configPath: string | undefined;
 }
 
 /** Wall-clock periods of the run's housekeeping, ms. */
@@ -151,9 +168,12 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   const aggression = config.aggregations.aggression;
   const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string): void => { if (level !== 'debug') tracker.log(level, message); };
   tracker.startRun({ command: 'live', daysTotal: 0, filesTotal: 0 });
+  for (const action of (await recoverIfIdle(req.lake))?.actions ?? []) log('warn', action);
 
+  const windowLabels = req.windows ?? config.aggregations.windows;
+  const policies = new Map(windowLabels.map((window) => [window, featurePolicy({ aggregations: config.aggregations, window, session: config.aggregations.session, aggression })]));
   const lake = new LakeFeatureSink({
-    lake: req.lake, symbol, runId, aggression, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level, onLog: log,
+    lake: req.lake, symbol, runId, aggression, policies, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level, onLog: log,
   });
   const jsonl = req.jsonl ? new JsonlSink(process.stdout, { aggression, onLog: log }) : undefined;
   const treasuryYields = config.aggregations.risk_free_rate === 'treasury' ? await readTreasuryYields(req.lake) : undefined;
@@ -180,6 +200,25 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     tracker.log('info', `feature rows at ${metrics.url}/features/latest and ${metrics.url}/features/stream (SSE)${web ? `; dashboard at ${metrics.url}/#live` : ''}`);
   }
 
+  const schedule = new FinalizeSchedule({
+    calendar, publishHourEt: config.ingest.publish_hour_et,
+    retryMinMs: parseDuration(config.live.finalize_retry_min), retryMaxMs: parseDuration(config.live.finalize_retry_max),
+  });
+  const autoFinalize = req.autoFinalize ? new AutoFinalize({
+    schedule, log,
+    argsFor: (date) => ['finalize', '--symbol', symbol, '--from', date, '--to', date, '--lake', req.lake, '--source', req.finalizeSource,
+      '--windows', windowLabels.join(','), '--no-tui', ...(req.configPath !== undefined ? ['--config', req.configPath] : [])],
+  }) : undefined;
+  if (autoFinalize !== undefined) {
+    // The previous trading day may hold prelim rows of an earlier run.
+    const previous = calendar.previousTradingDay(nyDateOfNs(BigInt(Date.now()) * 1_000_000n));
+    if ((await publishedFeaturePartition(req.lake, symbol, windowLabels[0]!, previous))?.quality === 'prelim') schedule.noteDay(previous);
+  }
+  const recorder = await LiveRecorder.open({ lake: req.lake, runId, symbol, zstdLevel: config.storage.zstd_level, version: VERSION });
+  if (recorder.restartGap !== undefined) {
+    const g = recorder.restartGap;
+    log('warn', `realtime ${g.date}: no events recorded for ${formatLag(g.toMs - g.fromMs)} before this run (${g.reason === 'process_restart' ? 'the previous run was killed' : 'live was not running'}); the gap is in the ledger, finalize fills it from the flat files`);
+  }
   const quoteTopics = aggression && req.allQuotes ? ['Q.*'] : [];
   const contracts = aggression && !req.allQuotes ? new RollingContractSet() : undefined;
   // After a reconnect, the disconnected interval's trades come from REST (gap-filler.ts).
@@ -188,6 +227,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     : undefined;
   const clientOptions = { apiKey: req.apiKey, exitOnClose: req.exitOnClose, onLog: log };
   const onGap = (cluster: FeedCluster) => (gap: FeedGap): void => {
+    recorder.gap(cluster, gap);
     if (gapFiller) gapFiller.onGap(cluster, gap);
     else log('warn', `${cluster} feed gap of ${gap.toMs - gap.fromMs} ms (${gap.reason}): events in it are missing ([massive] gap_fill = false)`);
   };
@@ -195,9 +235,21 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     stocks: new MassiveFeedClient({ ...clientOptions, onGap: onGap('stocks'), url: `${req.base}/stocks`, topics: [`T.${symbol}`] }),
     options: new MassiveFeedClient({ ...clientOptions, onGap: onGap('options'), url: `${req.base}/options`, topics: ['T.*', ...quoteTopics] }),
   };
+  const recorderCounters = (): RecorderCounters => {
+    const s = pipeline.stats();
+    return {
+      droppedByCluster: { stocks: clients.stocks.stats().dropped, options: clients.options.stats().dropped },
+      late: s.late, lateDropped: s.lateDropped, lateRevised: s.lateRevised, maxEventTimeNs: s.maxEventTimeNs,
+    };
+  };
+  const flushRecorder = (): void => {
+    recorder.flush(recorderCounters()).catch((e: unknown) => log('error', `keeping realtime events in the lake failed: ${errorMessage(e)}`));
+  };
   const clusters: FeedCluster[] = ['stocks', 'options'];
   const closeClients = (): void => { for (const c of clusters) clients[c].close(); };
   let spot = Number.NaN;
+  /** Trades the feed marked with a correction (`e`): left out by the engine unless include_corrections. */
+  let corrections = 0;
 
   registerLiveGauges(ctx, clients, pipeline, { jsonl, hub });
   let forcedLogged = 0;
@@ -217,14 +269,19 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
       + (s.forcedReleases > 0 ? `, released early ${s.forcedReleases}` : ''));
     tracker.setExtra('rows', s.rowsEmitted);
     if (contracts !== undefined) tracker.setExtra('quoted contracts', contracts.current.size);
+    const kept = recorder.stats();
+    tracker.setExtra('corrections', corrections);
+    if (autoFinalize !== undefined) tracker.setExtra('finalize', autoFinalize.status());
+    tracker.setExtra('kept events', `${Object.values(kept.kept).reduce((n, k) => n + k, 0)} (${kept.duplicatesSkipped} duplicates skipped)`);
   };
 
   let publishing: Promise<void> = Promise.resolve();
   const publishClosed = (): void => {
     publishing = publishing.then(async () => {
       // Closed days first (their pending rows go straight into the published partition), then live files for the rest.
-      await lake.publishClosedDays(pipeline.openDates());
-      lake.flush();
+      for (const date of await lake.publishClosedDays(pipeline.openDates())) schedule.noteDay(date);
+      await lake.flush();
+      autoFinalize?.check();
     }).catch((e: unknown) => log('error', `writing features to the lake failed: ${errorMessage(e)}`));
   };
   const rollContracts = (nowMs: number): void => {
@@ -246,6 +303,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   }, TICK_MS);
   const dashboard = setInterval(refreshDashboard, DASHBOARD_MS);
   const flusher = setInterval(publishClosed, LAKE_FLUSH_MS);
+  const eventFlusher = setInterval(flushRecorder, Math.max(10, parseDuration(config.live.flush_interval)));
   const onAbort = (): void => closeClients();
   signal.addEventListener('abort', onAbort);
 
@@ -264,15 +322,24 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
         if (late > 0) log('warn', `${cluster} gap: ${late} of ${filled.length} filled trade(s) were behind the watermark (windows already emitted; late_policy = ${config.aggregations.late_policy})`);
       }
       const now = Date.now();
+      const receivedAtNs = BigInt(now) * 1_000_000n;
       for (const event of batch) {
         if (event.kind === 'stockTrade') {
-          if (event.trade.sym === symbol) spot = event.trade.price;
-        } else if (event.kind === 'optionTrade' && (contracts !== undefined || gapFiller !== undefined)) {
+          if (event.trade.sym === symbol) {
+            if (event.trade.correction !== 0) corrections++;
+            else spot = event.trade.price;
+            recorder.add({ dataset: 'realtime-stocks-trades', event: event.trade, receivedAtNs });
+          }
+        } else if (event.kind === 'optionTrade') {
           const t = event.trade;
           if (underlyingOfRoot(t.root) === symbol || config.aggregations.option_roots.includes(t.root)) {
+            if (t.correction !== 0) corrections++;
             contracts?.addContract(t);
             gapFiller?.noteOptionTicker(t.ticker);
+            recorder.add({ dataset: 'realtime-options-trades', event: t, receivedAtNs });
           }
+        } else {
+          recorder.add({ dataset: 'realtime-options-quotes', event: event.quote, receivedAtNs });
         }
         pipeline.push(cluster, event, now);
       }
@@ -312,17 +379,24 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     clearInterval(tick);
     clearInterval(dashboard);
     clearInterval(flusher);
+    clearInterval(eventFlusher);
     signal.removeEventListener('abort', onAbort);
     closeClients();
+    await recorder.close(recorderCounters(), signal.aborted ? 'stopped' : 'stream_closed')
+      .catch((e: unknown) => log('error', `keeping realtime events in the lake failed: ${errorMessage(e)}`));
     publishClosed();
     await publishing;
+    await autoFinalize?.close();
     refreshDashboard();
     hub.close();
     web?.close();
     const s = pipeline.stats();
     const l = lake.stats();
+    const k = recorder.stats();
     tracker.log('info', `live ${symbol}: ${s.rowsEmitted} rows (${s.rowsRevised} revisions) from ${s.processed} events; late ${s.late}; `
-      + `${l.liveFiles} live files, ${l.daysPublished} days published to ${req.lake}`);
+      + `${l.liveFiles} live files, ${l.daysPublished} days published to ${req.lake}; events kept: `
+      + `${k.kept['realtime-stocks-trades']} stock trades, ${k.kept['realtime-options-trades']} option trades, ${k.kept['realtime-options-quotes']} quotes`
+      + ` (${k.duplicatesSkipped} already stored)`);
   }
 }
 

@@ -21,6 +21,7 @@ Commands:
   backfill   one symbol's ticks from Massive's REST API into the lake (before the flat files are out)
   rates      Treasury yields from Massive's REST API into the lake (risk_free_rate = "treasury")
   serve      a web dashboard over the lake (day charts, jobs, downloads) at http://127.0.0.1:8080
+  finalize   replace a day's prelim (live) feature rows by final ones from the flat files, with a report
 
 Environment: MASSIVE_S3_ACCESS_KEY_ID, MASSIVE_S3_SECRET_ACCESS_KEY (flat files), MASSIVE_API_KEY (realtime, REST: backfill, rates).
 Config: ./config.toml or --config FILE (see config.example.toml).`;
@@ -39,6 +40,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   backfill: async () => (await import('./backfill.js')).backfillCommand,
   rates: async () => (await import('./rates.js')).ratesCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
+  finalize: async () => (await import('./finalize.js')).finalizeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

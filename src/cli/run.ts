@@ -7,7 +7,7 @@
 import { parseCommand, csvList, requireDateRange, symbolOption } from './args.js';
 import { UsageError, EXIT_OK } from './report.js';
 import { lakeOption, loadCliConfig } from './common.js';
-import { withRunUi } from './run-ui.js';
+import { withRunUi, type RunUiContext } from './run-ui.js';
 import { ingestDaysWithin } from './ingest.js';
 import { checkSourceSpec } from './source.js';
 import { DATASETS, type DatasetSpec } from '../formats/datasets.js';
@@ -85,8 +85,13 @@ export interface PipelineOptions {
 
 /** ingest → greeks → features; each step only for the days the previous one delivered. Returns the exit code. */
 export async function runPipeline(o: PipelineOptions): Promise<number> {
+  return withRunUi({ config: o.config, configPath: o.configPath, noTui: o.noTui, json: o.json }, (ctx) => runPipelineSteps(ctx, o));
+}
+
+/** The steps of runPipeline under a dashboard the caller owns. */
+export async function runPipelineSteps({ tracker, signal }: Pick<RunUiContext, 'tracker' | 'signal'>, o: PipelineOptions): Promise<number> {
   const { config, symbol } = o;
-  return withRunUi({ config, configPath: o.configPath, noTui: o.noTui, json: o.json }, async ({ tracker, signal }) => {
+  {
     const datasets = [DATASETS['stocks-trades'], DATASETS['options-trades']];
     if (config.aggregations.aggression) datasets.push(DATASETS['options-quotes']);
     // With aggression, the option trades are classified while both option files stream
@@ -137,5 +142,5 @@ export async function runPipeline(o: PipelineOptions): Promise<number> {
     });
     tracker.log('info', `features: ${features.rowsWritten.toLocaleString('en-US')} row(s) for ${symbol}${o.out ? ` in ${o.out}` : ''}`);
     return Math.max(ingest.exitCode, greeks.exitCode, features.exitCode);
-  });
+  }
 }

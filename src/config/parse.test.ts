@@ -115,6 +115,7 @@ const BAD_VALUES: Record<string, string> = {
   'aggregations.quiet_close_ms': '-1', 'aggregations.aggression': '"on"', 'aggregations.aggression_fallback': '"quote"',
   'aggregations.max_quote_staleness': '"5x"', 'aggregations.quote_staleness_mode': '"auto"',
   'aggregations.adaptive_staleness_min': '"1d"', 'aggregations.adaptive_staleness_max': '"-30s"',
+  'live.flush_interval': '"soon"', 'live.finalize': '"yes"', 'live.finalize_retry_min': '5', 'live.finalize_retry_max': '"forever"',
 };
 
 test('every key has a bad-value case, and each error names its key and file', () => {

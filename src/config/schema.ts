@@ -263,6 +263,19 @@ export const aggregationsSection = z.object({
   });
 });
 
+export const liveSection = z.object({
+  flush_interval: duration().default('1s'),
+  finalize: bool().default(true),
+  finalize_retry_min: duration().default('1m'),
+  finalize_retry_max: duration().default('30m'),
+}, table).superRefine((live, ctx) => {
+  const minMs = attempt(() => parseDuration(live.finalize_retry_min));
+  const maxMs = attempt(() => parseDuration(live.finalize_retry_max));
+  if (minMs !== undefined && maxMs !== undefined && minMs > maxMs) {
+    ctx.addIssue({ code: 'custom', path: ['finalize_retry_max'], message: `expected a duration at least live.finalize_retry_min (${live.finalize_retry_min})` });
+  }
+});
+
 /** The sections of config.toml, in file order. */
 export const SECTIONS = {
   massive: massiveSection,
@@ -274,6 +287,7 @@ export const SECTIONS = {
   calendar: calendarSection,
   aggregations: aggregationsSection,
   web: webSection,
+  live: liveSection,
 } as const;
 
 export type SectionName = keyof typeof SECTIONS;
@@ -288,6 +302,7 @@ export const configSchema = z.object({
   calendar: calendarSection.prefault({}),
   aggregations: aggregationsSection.prefault({}),
   web: webSection.prefault({}),
+  live: liveSection.prefault({}),
 });
 
 /** A complete, validated configuration (every default filled in). */
@@ -302,6 +317,7 @@ export type MetricsConfig = Config['metrics'];
 export type CalendarConfig = Config['calendar'];
 export type AggregationsConfig = Config['aggregations'];
 export type WebConfig = Config['web'];
+export type LiveConfig = Config['live'];
 
 /** Keys a config section accepts (used to warn about unknown keys). */
 export function sectionKeys(section: SectionName): string[] {

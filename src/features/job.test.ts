@@ -103,6 +103,19 @@ test('ingest → greeks → features: full grids in the lake whose totals match 
   const forced = await runFeatures(request(lake, { force: true }));
   assert.equal(forced.outcomes[0]!.state, 'computed');
 
+  // Another policy refuses to mix rows into these partitions and names what differs; --force replaces them.
+  const before = await duckQuery(`SELECT count(*) AS n, min(quality) AS q, max(quality) AS q2, min(source) AS s FROM read_parquet(${featuresGlob})`);
+  assert.deepEqual(before, [{ n: 468n, q: 'final', q2: 'final', s: 'flatfile' }]);
+  const otherConfig = { ...defaultConfig(), aggregations: { ...defaultConfig().aggregations, contract_size: 10, max_underlying_staleness: '30s' } };
+  const refused = await runFeatures(request(lake, { config: otherConfig }));
+  assert.equal(refused.exitCode, 1);
+  assert.equal(refused.outcomes[0]!.state, 'failed');
+  assert.match(refused.outcomes[0]!.message!, /differ in contract_size: 100 → 10; max_underlying_staleness_ms: 60000 → 30000; rerun with --force/);
+  const replaced = await runFeatures(request(lake, { config: otherConfig, force: true }));
+  assert.equal(replaced.outcomes[0]!.state, 'computed');
+  const back = await runFeatures(request(lake, { force: true }));
+  assert.equal(back.outcomes[0]!.state, 'computed');
+
   // One file: the same rows as the lake, whatever the format.
   const out = join(root, 'spy.jsonl');
   const toFile = await runFeatures(request(lake, { out }));
@@ -170,12 +183,12 @@ test('ingest with quotes → greeks → features: 68 aggression columns after th
   assert.ok(correct / classified.length >= 0.99, `${correct}/${classified.length}`);
   assert.ok(sides.unclassified / trades.length < 0.2);
 
-  // Column layout: keys, the 81, the 68, then diagnostics ending with the aggression ones.
+  // Column layout: keys, the 81, the 68, then diagnostics ending with the aggression ones, then the provenance.
   const featuresGlob = lit(join(lake, 'features', '*', '*', '*', '*.parquet'));
   const columns = (await duckQuery(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${featuresGlob}, hive_partitioning = false))`)).map((c) => c.column_name as string);
   const first = columns.indexOf(FEATURE_NAMES[0]);
   assert.deepEqual(columns.slice(first, first + 149), [...FEATURE_NAMES, ...AGGRESSION_FEATURE_NAMES]);
-  assert.deepEqual(columns.slice(-3), [...AGGRESSION_DIAG_NAMES]);
+  assert.deepEqual(columns.slice(-5), [...AGGRESSION_DIAG_NAMES, 'quality', 'source']);
 
   // Per 1-minute window: counts and totals of the sided sets against DuckDB over the greeks table.
   const open = nyWallClockToUtcNs(DATE, 9, 30), close = nyWallClockToUtcNs(DATE, 16, 0);

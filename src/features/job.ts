@@ -44,7 +44,10 @@ import { greeksDataset, type GreeksFlag, type UnderlyingTrade } from '../options
 import { SIDE_REASON_NAMES, sideName, type Side } from '../options/aggression.js';
 import { GammaflowError, LakeError, errorMessage } from '../util/errors.js';
 import { FeatureEngine, featureEngineOptions, type FeatureEngineOptions, type FeatureOptionTrade } from './engine.js';
-import { FeatureFileWriter, featureDataset, publishFeatureDay, FEATURES_SCHEMA_VERSION } from './output.js';
+import { FeatureFileWriter, featureDataset, policyConflict, publishFeatureDay, publishedFeaturePartition, FEATURES_SCHEMA_VERSION } from './output.js';
+import { featurePolicy, type FeaturePolicy } from './policy.js';
+import { FINAL_FLATFILE, partitionFilter } from './provenance.js';
+import { aggressionMode, describeSides } from './aggression-mode.js';
 import type { FeatureRow } from './row.js';
 
 const STOCKS_DATASET = 'stocks-trades';
@@ -104,14 +107,11 @@ export interface FeaturesResult {
   readonly exitCode: number;
 }
 
-/** Settings that change the rows, recorded as the manifest `filter` of lake partitions. */
-function settingsKey(options: FeatureEngineOptions): string {
-  const r = options.underlyingRules;
-  return JSON.stringify({
-    schema: FEATURES_SCHEMA_VERSION, session: options.session, contractSize: options.contractSize,
-    highLow: r.excludeConditionsHighLow, openClose: r.excludeConditionsOpenClose, volume: r.excludeConditionsVolume,
-    corrections: r.includeCorrections, ...(options.aggression ? { aggression: true } : {}),
-  });
+/** The policy of each window size's partitions (settings that change the rows, policy.ts). */
+function policiesOf(config: Config, options: FeatureEngineOptions): Map<string, FeaturePolicy> {
+  return new Map(options.windows.map((w) => [w.label, featurePolicy({
+    aggregations: config.aggregations, window: w.label, session: options.session, aggression: options.aggression === true,
+  })]));
 }
 
 /** Identity of a day's inputs: the partitions' file checksums (a re-ingest or a greeks rerun changes it). */
@@ -181,7 +181,8 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
     const options = featureEngineOptions(config.aggregations, calendar, {
       symbol, aggression, ...(req.windows ? { windows: req.windows } : {}), ...(req.session ? { session: req.session } : {}),
     });
-    const settings = settingsKey(options);
+    const policies = policiesOf(config, options);
+    const settings = [...policies].map(([w, p]) => `${w}=${p.id}`).join(',');
     if (!toLake) file = new FeatureFileWriter(req.out!, { aggression, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level });
     const outputManifests = new Map<string, Map<string, ManifestEntry>>();
     if (toLake) for (const w of options.windows) outputManifests.set(w.label, await readManifest(lake, featureDataset(symbol, w.label)));
@@ -221,7 +222,8 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
           for (const w of options.windows) {
             await publishFeatureDay({
               lake, symbol, window: w.label, date, runId, rows: rows.filter((r) => r.window === w.label), aggression,
-              source, settings, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level,
+              source, policy: policies.get(w.label)!, provenance: FINAL_FLATFILE,
+              rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level,
             });
           }
         }
@@ -246,10 +248,19 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
         continue;
       }
       const source = featuresSource(date, stocks!, greeks!, settings);
-      if (toLake && !req.force && await upToDate(lake, options, outputManifests, date, source, settings)) {
+      if (toLake && !req.force && await upToDate(lake, options, outputManifests, date, source, policies)) {
         tracker.fileDone(id, { state: 'skipped', message: 'up to date (same inputs and settings)' });
         tracker.dayDone('skipped');
         outcomes.push({ date, state: 'skipped', message: 'up to date' });
+        continue;
+      }
+      const conflict = toLake && !req.force ? await policyConflicts(lake, symbol, date, policies) : undefined;
+      if (conflict !== undefined) {
+        const message = `features ${date}: ${conflict}; rerun with --force to replace them`;
+        tracker.fileDone(id, { state: 'failed', message });
+        tracker.dayDone('failed');
+        tracker.error(message);
+        outcomes.push({ date, state: 'failed', message });
         continue;
       }
       sources.set(date, source);
@@ -314,62 +325,27 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
   }
 }
 
-/**
- * Whether this run's rows carry the aggression columns: the options-greeks partitions of the
- * requested days (those present; missing ones fail later on their own) either all have the side
- * columns or none do. A mix is a conflict: its message names the days of each kind and the fix.
- */
-async function aggressionMode(lake: string, duck: DuckDBInstance, days: readonly string[], greeksTable: string,
-  greeksManifest: Map<string, ManifestEntry>): Promise<{ aggression: boolean } | { conflict: string }> {
-  const withSides: string[] = [], without: string[] = [];
-  for (const date of days) {
-    const entry = greeksManifest.get(date);
-    if (entry === undefined || !(await partitionMatches(lake, entry))) continue;
-    const files = entry.files.map((f) => join(partitionDir(lake, greeksTable, date), f.name));
-    (await hasSideColumns(duck, files) ? withSides : without).push(date);
-  }
-  if (withSides.length > 0 && without.length > 0) {
-    return {
-      conflict: `features: the options-greeks days of this run disagree on aggression: with trade sides ${withSides.join(', ')}; `
-        + `without ${without.join(', ')}. Ingest options-quotes (--underlyings) for the days without and rerun gammaflow greeks, `
-        + 'or set [aggregations] aggression = false to compute the 81 columns for all days',
-    };
-  }
-  return { aggression: withSides.length > 0 };
-}
-
-/** Whether every one of a partition's Parquet files has the `side` column of the greeks job's aggression. */
-async function hasSideColumns(duck: DuckDBInstance, files: readonly string[]): Promise<boolean> {
-  const conn = await duck.connect();
-  try {
-    const reader = await conn.runAndReadAll(`SELECT count(DISTINCT file_name) AS n FROM parquet_schema([${files.map(lit).join(', ')}]) WHERE name = 'side'`);
-    return Number(reader.getRows()[0]![0]) === files.length;
-  } catch (e) {
-    throw new LakeError(`reading the options-greeks schema failed: ${(e as Error).message}`, { lake: files[0] ?? '' }, { cause: e });
-  } finally {
-    conn.closeSync();
-  }
-}
-
-function describeSides(s: DayAggression): string {
-  const reasons = Object.entries(s.unclassifiedByReason).map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`).join(', ');
-  const pct = Number.isNaN(s.classifiedPct) ? 'n/a' : `${s.classifiedPct.toFixed(1)} %`;
-  return `aggression ${pct} classified (${s.buys.toLocaleString('en-US')} buys, ${s.sells.toLocaleString('en-US')} sells, `
-    + `${s.unclassified.toLocaleString('en-US')} unclassified${reasons ? `: ${reasons}` : ''})`;
-}
-
 function windowOrder(options: FeatureEngineOptions, row: FeatureRow): number {
   return options.windows.findIndex((w) => w.label === row.window);
 }
 
 async function upToDate(lake: string, options: FeatureEngineOptions, manifests: Map<string, Map<string, ManifestEntry>>,
-  date: string, source: ManifestEntry['source'], settings: string): Promise<boolean> {
+  date: string, source: ManifestEntry['source'], policies: Map<string, FeaturePolicy>): Promise<boolean> {
   for (const w of options.windows) {
     const previous = manifests.get(w.label)?.get(date);
-    if (previous === undefined || previous.source.etag !== source.etag || previous.filter !== settings
+    if (previous === undefined || previous.source.etag !== source.etag || previous.filter !== partitionFilter(policies.get(w.label)!, FINAL_FLATFILE)
       || previous.schemaVersion !== FEATURES_SCHEMA_VERSION || !(await partitionMatches(lake, previous))) return false;
   }
   return true;
+}
+
+/** The first window size whose published partition of the day was computed under another policy, described. */
+async function policyConflicts(lake: string, symbol: string, date: string, policies: Map<string, FeaturePolicy>): Promise<string | undefined> {
+  for (const [window, policy] of policies) {
+    const conflict = policyConflict(await publishedFeaturePartition(lake, symbol, window, date), policy, `${featureDataset(symbol, window)}/date=${date}`);
+    if (conflict !== undefined) return conflict;
+  }
+  return undefined;
 }
 
 interface FeedSinks {

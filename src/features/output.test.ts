@@ -10,6 +10,8 @@ import { readManifest } from '../lake/manifest.js';
 import { FeatureEngine, featureEngineOptions } from './engine.js';
 import { FEATURE_NAMES } from './names.js';
 import { FeatureFileWriter, featureDataset, outputFormatOf, publishFeatureDay } from './output.js';
+import { featurePolicy } from './policy.js';
+import { FINAL_FLATFILE } from './provenance.js';
 import { DIAG_NAMES, featureRowColumnNames, type FeatureRow } from './row.js';
 
 function sampleRows(): FeatureRow[] {
@@ -96,7 +98,8 @@ test('publishFeatureDay: LAKE/features/symbol=SPY/window=30m/date=D/part-00000.p
   const rows = sampleRows();
   const entry = await publishFeatureDay({
     lake, symbol: 'SPY', window: '30m', date: '2025-11-07', runId: 'r1', rows, aggression: false,
-    source: { description: 'test', key: 'stocks-trades/date=2025-11-07', size: 10, etag: 'abc' }, settings: 'session=regular',
+    source: { description: 'test', key: 'stocks-trades/date=2025-11-07', size: 10, etag: 'abc' },
+    policy: featurePolicy({ aggregations: defaultConfig().aggregations, window: '30m', session: 'regular', aggression: false }), provenance: FINAL_FLATFILE,
     rowGroupRows: 1000, zstdLevel: 1,
   });
   const part = join(lake, 'features', 'symbol=SPY', 'window=30m', 'date=2025-11-07', 'part-00000.parquet');
@@ -108,4 +111,10 @@ test('publishFeatureDay: LAKE/features/symbol=SPY/window=30m/date=D/part-00000.p
   assert.equal(got.length, 1);
   assert.equal(got[0]!.n, 13n);
   assert.equal(String(got[0]!.date), '2025-11-07');
+  const [provenance] = await duckQuery(`SELECT count(*) FILTER (WHERE quality = 'final' AND source = 'flatfile') AS final FROM read_parquet(${lit(part)})`);
+  assert.equal(provenance?.final, 13n, 'every lake row says final, from flat files');
+  const meta = Object.fromEntries((await duckQuery(`SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata(${lit(part)})`)).map((r) => [r.k, r.v]));
+  assert.equal(meta['gammaflow.schema_version'], '2');
+  assert.equal(meta['gammaflow.policy_id'], entry.filter && (JSON.parse(entry.filter) as { policy_id: string }).policy_id);
+  assert.match(String(meta['gammaflow.policy']), /"window_ms":1800000/);
 }));

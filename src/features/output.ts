@@ -22,15 +22,20 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { extname } from 'node:path';
 import { DayWriter } from '../lake/day-writer.js';
-import type { ManifestEntry } from '../lake/manifest.js';
+import { partitionMatches, readManifest, type ManifestEntry } from '../lake/manifest.js';
 import { ParquetFileWriter } from '../lake/parquet/writer.js';
 import { LakeError } from '../util/errors.js';
+import { describePolicyDifferences, policyDifferences, type FeaturePolicy } from './policy.js';
+import {
+  featureLakeSchema, FEATURES_LAKE_SCHEMA_VERSION, lakeRowsToBatch, partitionFilter, provenanceMetadata, readPartitionFilter,
+  type RowProvenance, type RowQuality, type RowSource,
+} from './provenance.js';
 import { featureRowColumnNames, featureRowSchema, rowEntries, rowsToBatch, type FeatureRow } from './row.js';
 
 export type FeatureOutputFormat = 'parquet' | 'csv' | 'jsonl';
 
 /** Bumped whenever the feature row layout changes; written into Parquet metadata and the manifest. */
-export const FEATURES_SCHEMA_VERSION = 1;
+export const FEATURES_SCHEMA_VERSION = FEATURES_LAKE_SCHEMA_VERSION;
 
 /** The output format of a path, by extension (.parquet, .csv, .jsonl / .ndjson); throws RangeError otherwise. */
 export function outputFormatOf(path: string): FeatureOutputFormat {
@@ -52,6 +57,8 @@ export interface FeatureWriterOptions {
   readonly rowGroupRows?: number;
   readonly zstdLevel?: number;
   readonly keyValueMetadata?: Readonly<Record<string, string>>;
+  /** Parquet only: a lake file, with the quality and source columns and the policy in its metadata. */
+  readonly lake?: { readonly provenance: RowProvenance; readonly policy: FeaturePolicy };
 }
 
 /**
@@ -62,6 +69,7 @@ export class FeatureFileWriter {
   readonly format: FeatureOutputFormat;
   readonly #tmpPath: string;
   readonly #aggression: boolean;
+  readonly #provenance: RowProvenance | undefined;
   #parquet: ParquetFileWriter | undefined;
   #fd: number | undefined;
   #rows = 0;
@@ -70,12 +78,19 @@ export class FeatureFileWriter {
   constructor(readonly path: string, options: FeatureWriterOptions) {
     this.format = outputFormatOf(path);
     this.#aggression = options.aggression;
+    this.#provenance = options.lake?.provenance;
     this.#tmpPath = `${path}.${process.pid}.tmp`;
+    if (options.lake !== undefined && this.format !== 'parquet') throw new RangeError('lake feature files are Parquet');
     if (this.format === 'parquet') {
-      this.#parquet = new ParquetFileWriter(this.#tmpPath, featureRowSchema(options.aggression), {
+      const schema = options.lake ? featureLakeSchema(options.aggression) : featureRowSchema(options.aggression);
+      this.#parquet = new ParquetFileWriter(this.#tmpPath, schema, {
         rowGroupRows: options.rowGroupRows ?? 65_536,
         ...(options.zstdLevel !== undefined ? { zstdLevel: options.zstdLevel } : {}),
-        keyValueMetadata: { 'gammaflow.features_schema_version': String(FEATURES_SCHEMA_VERSION), ...options.keyValueMetadata },
+        keyValueMetadata: {
+          'gammaflow.features_schema_version': String(FEATURES_SCHEMA_VERSION),
+          ...(options.lake ? provenanceMetadata(options.lake.policy, options.lake.provenance) : {}),
+          ...options.keyValueMetadata,
+        },
       });
       return;
     }
@@ -93,7 +108,7 @@ export class FeatureFileWriter {
     if (rows.length === 0) return;
     this.#rows += rows.length;
     if (this.#parquet !== undefined) {
-      this.#parquet.append(rowsToBatch(rows, this.#aggression));
+      this.#parquet.append(this.#provenance ? lakeRowsToBatch(rows, this.#aggression, this.#provenance) : rowsToBatch(rows, this.#aggression));
       return;
     }
     const lines = rows.map((row) => (this.format === 'csv' ? csvLine(row, this.#aggression) : jsonLine(row, this.#aggression)));
@@ -155,8 +170,9 @@ export interface PublishFeatureDayOptions {
   readonly aggression: boolean;
   /** What the rows were computed from (input partitions and their checksums), recorded in the manifest. */
   readonly source: ManifestEntry['source'];
-  /** Settings that change the rows (session, rules...), recorded as the manifest `filter`. */
-  readonly settings: string;
+  /** The settings the rows were computed under (recorded in the files and, with the provenance, as the manifest `filter`). */
+  readonly policy: FeaturePolicy;
+  readonly provenance: RowProvenance;
   readonly rowGroupRows: number;
   readonly zstdLevel: number;
 }
@@ -165,19 +181,49 @@ export interface PublishFeatureDayOptions {
 export async function publishFeatureDay(o: PublishFeatureDayOptions): Promise<ManifestEntry> {
   const dataset = featureDataset(o.symbol, o.window);
   const writer = await DayWriter.create({
-    lake: o.lake, dataset, date: o.date, runId: o.runId, schema: featureRowSchema(o.aggression),
+    lake: o.lake, dataset, date: o.date, runId: o.runId, schema: featureLakeSchema(o.aggression),
     rowGroupRows: o.rowGroupRows, fileSizeTargetBytes: Number.MAX_SAFE_INTEGER, zstdLevel: o.zstdLevel, useWorker: false,
-    keyValueMetadata: { 'gammaflow.features_schema_version': String(FEATURES_SCHEMA_VERSION), 'gammaflow.source': o.source.key },
+    keyValueMetadata: {
+      'gammaflow.features_schema_version': String(FEATURES_SCHEMA_VERSION), 'gammaflow.source': o.source.key,
+      ...provenanceMetadata(o.policy, o.provenance),
+    },
   });
   try {
-    await writer.append(rowsToBatch(o.rows, o.aggression));
+    await writer.append(lakeRowsToBatch(o.rows, o.aggression, o.provenance));
     await writer.finish();
     return await writer.publish({
-      dataset, date: o.date, source: o.source, filter: o.settings, rowsFiltered: 0,
+      dataset, date: o.date, source: o.source, filter: partitionFilter(o.policy, o.provenance), rowsFiltered: 0,
       schemaVersion: FEATURES_SCHEMA_VERSION, runId: o.runId,
     });
   } catch (e) {
     await writer.abort();
     throw e;
   }
+}
+
+/** What the lake holds for one features partition, from its latest manifest entry. */
+export interface PublishedFeaturePartition {
+  readonly entry: ManifestEntry;
+  readonly policy?: FeaturePolicy;
+  readonly quality?: RowQuality;
+  readonly source?: RowSource;
+}
+
+/** The published partition of (symbol, window, date), or undefined when none is (or its files are not all there). */
+export async function publishedFeaturePartition(lake: string, symbol: string, window: string, date: string): Promise<PublishedFeaturePartition | undefined> {
+  const entry = (await readManifest(lake, featureDataset(symbol, window))).get(date);
+  if (entry === undefined || !(await partitionMatches(lake, entry))) return undefined;
+  return { entry, ...readPartitionFilter(entry.filter) };
+}
+
+/**
+ * Why rows of `policy` must not go into the published partition, or undefined when they may:
+ * a partition computed under another policy is named with the keys that differ (the caller
+ * refuses unless told to replace it). A partition of an older layout (no policy recorded) may
+ * be replaced.
+ */
+export function policyConflict(existing: PublishedFeaturePartition | undefined, policy: FeaturePolicy, where: string): string | undefined {
+  if (existing?.policy === undefined || existing.policy.id === policy.id) return undefined;
+  return `${where} holds rows computed under policy ${existing.policy.id}, this run uses ${policy.id}; `
+    + `they differ in ${describePolicyDifferences(policyDifferences(existing.policy, policy))}`;
 }

@@ -50,7 +50,7 @@ export interface LakeCheckReport {
   readonly remaining: number;
 }
 
-const isLiveFile = (name: string): boolean => name.startsWith('live-') && name.endsWith('.parquet');
+const isLiveFile = (name: string): boolean => (name.startsWith('live-') || name.startsWith('rt-')) && name.endsWith('.parquet');
 
 /** Dataset paths (e.g. `stocks-trades`, `features/symbol=SPY/window=5m`): folders holding `date=` partitions, outside `_`/`.` folders. */
 export async function listDatasets(lake: string): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { defaultConfig } from '../config/schema.js';
 import { FeatureEngine, featureEngineOptions } from '../features/engine.js';
 import { featureDataset, jsonLine } from '../features/output.js';
 import type { FeatureRow } from '../features/row.js';
+import { featurePolicy, type FeaturePolicy } from '../features/policy.js';
 import { partitionDir } from '../lake/layout.js';
 import { readManifest } from '../lake/manifest.js';
 import { createMetricsRegistry, startMetricsServer } from '../observe/metrics.js';
@@ -25,19 +26,28 @@ function dayRows(): FeatureRow[] {
   return [...engine.finish()];
 }
 
-test('lake sink: rotated live files appear whole; the closed day is published once with the final rows', async () => {
+const policies = (aggregations = defaultConfig().aggregations): Map<string, FeaturePolicy> =>
+  new Map(['1m', '5m'].map((window) => [window, featurePolicy({ aggregations, window, session: 'regular', aggression: false })]));
+
+test('lake sink: live files appear whole, rotate once the partition is checked; the closed day is published once with the final rows', async () => {
   const lake = mkdtempSync(join(tmpdir(), 'gammaflow-live-lake-'));
   try {
-    const sink = new LakeFeatureSink({ lake, symbol: 'SPY', runId: 'run1', aggression: false, rotateRows: 100, rowGroupRows: 1000, zstdLevel: 1 });
+    const sink = new LakeFeatureSink({ lake, symbol: 'SPY', runId: 'run1', aggression: false, policies: policies(), rotateRows: 100, rowGroupRows: 1000, zstdLevel: 1 });
     const rows = dayRows();
-    for (const row of rows) sink.add(row);
+    const ones = rows.filter((r) => r.window === '1m'), fives = rows.filter((r) => r.window === '5m');
     const dir1m = partitionDir(lake, featureDataset('SPY', '1m'), DAY);
-    // 390 one-minute rows → 3 full files of 100 written so far, no temporary names left.
+    for (const row of ones.slice(0, 150)) sink.add(row);
+    assert.equal(existsSync(dir1m), false, 'nothing written before the partition was checked (flush)');
+    await sink.flush();
+    assert.deepEqual(readdirSync(dir1m), ['live-run1-00000.parquet']);
+    // Checked: 240 more rows → 2 rotations of 100, no temporary names left.
+    for (const row of ones.slice(150)) sink.add(row);
+    for (const row of fives) sink.add(row);
     assert.deepEqual(readdirSync(dir1m).sort(), ['live-run1-00000.parquet', 'live-run1-00001.parquet', 'live-run1-00002.parquet']);
-    sink.flush();
+    await sink.flush();
     const glob = join(lake, 'features', 'symbol=SPY', 'window=1m', `date=${DAY}`, '*.parquet');
-    const [live] = await duckQuery(`SELECT count(*) AS n, count(DISTINCT window_start) AS starts FROM read_parquet(${lit(glob)})`);
-    assert.deepEqual(live, { n: 390n, starts: 390n });
+    const [live] = await duckQuery(`SELECT count(*) AS n, count(DISTINCT window_start) AS starts, min(quality) AS q, min(source) AS s FROM read_parquet(${lit(glob)})`);
+    assert.deepEqual(live, { n: 390n, starts: 390n, q: 'prelim', s: 'realtime' });
     // A correction of 10:00 (revision) goes into a later live file, and into the published day.
     const tenOClock = rows.find((r) => r.window === '1m' && r.windowStartNs === nyWallClockToUtcNs(DAY, 10, 0))!;
     const corrected: FeatureRow = { ...tenOClock, diagnostics: Int32Array.from(tenOClock.diagnostics, (v, i) => (i === 0 ? v + 1 : v)) };
@@ -47,6 +57,8 @@ test('lake sink: rotated live files appear whole; the closed day is published on
     assert.deepEqual(readdirSync(dir1m).filter((n) => n.endsWith('.parquet')), ['part-00000.parquet']);
     const [published] = await duckQuery(`SELECT count(*) AS n, max(diag_underlying_trades) AS trades FROM read_parquet(${lit(glob)})`);
     assert.deepEqual(published, { n: 390n, trades: 2 });
+    const [meta] = await duckQuery(`SELECT decode(value) AS v FROM parquet_kv_metadata(${lit(join(dir1m, 'part-00000.parquet'))}) WHERE decode(key) = 'gammaflow.policy_id'`);
+    assert.equal(meta?.v, policies().get('1m')!.id);
     assert.deepEqual(await sink.publishClosedDays([]), [], 'nothing new: not republished');
     // A later revision republishes the whole day, not just that row.
     sink.add({ ...corrected, diagnostics: Int32Array.from(corrected.diagnostics, (v, i) => (i === 0 ? v + 1 : v)) }, { revision: 2 });
@@ -56,8 +68,19 @@ test('lake sink: rotated live files appear whole; the closed day is published on
     const manifest = await readManifest(lake, featureDataset('SPY', '5m'));
     assert.equal(manifest.get(DAY)?.rows, 78);
     assert.equal(manifest.get(DAY)?.source.key, 'live/run1');
-    // 1m: three rotations and the flush; 5m: the flush. The correction came after the flush: published only.
-    assert.deepEqual(sink.stats(), { liveFiles: 4 + 1, liveRows: 390 + 78, daysPublished: 2 });
+    // 1m: first flush, two rotations, second flush; 5m: the second flush. The correction came after the flush: published only.
+    assert.deepEqual(sink.stats(), { liveFiles: 4 + 1, liveRows: 390 + 78, daysPublished: 2, partitionsRefused: 0 });
+
+    // Another run under another policy leaves these partitions alone and says what differs; final rows are never overwritten by live ones.
+    const logs: string[] = [];
+    const other = new LakeFeatureSink({ lake, symbol: 'SPY', runId: 'run2', aggression: false, policies: policies({ ...defaultConfig().aggregations, contract_size: 10 }),
+      rowGroupRows: 1000, zstdLevel: 1, onLog: (_l, m) => logs.push(m) });
+    for (const row of ones) other.add(row);
+    await other.flush();
+    assert.deepEqual(await other.publishClosedDays([]), []);
+    assert.deepEqual(readdirSync(dir1m), ['part-00000.parquet']);
+    assert.match(logs.join('\n'), /policy .* differ in contract_size: 100 → 10/);
+    assert.equal(other.stats().partitionsRefused, 1);
   } finally {
     rmSync(lake, { recursive: true, force: true });
   }

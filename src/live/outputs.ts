@@ -24,138 +24,20 @@
  *   with more than `maxClientBufferedBytes` unsent is disconnected (counted, logged): one slow
  *   consumer never holds rows for the others nor blocks the pipeline.
  */
-import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
-import { partitionDir } from '../lake/layout.js';
-import { FeatureFileWriter, FEATURES_SCHEMA_VERSION, featureDataset, jsonLine, publishFeatureDay } from '../features/output.js';
+import { jsonLine } from '../features/output.js';
 import type { FeatureRow } from '../features/row.js';
 import type { RowEmission } from './pipeline.js';
 
 export type OutputLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
 /** 1, 10, 100, ...: the counts at which a repeated condition is logged. */
-function isPowerOfTen(n: number): boolean {
+export function isPowerOfTen(n: number): boolean {
   for (let p = 1; p <= n; p *= 10) if (p === n) return true;
   return false;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Lake
-
-export interface LakeFeatureSinkOptions {
-  readonly lake: string;
-  readonly symbol: string;
-  readonly runId: string;
-  readonly aggression: boolean;
-  /** Rows of one partition per live file; default 1000. */
-  readonly rotateRows?: number;
-  readonly rowGroupRows: number;
-  readonly zstdLevel: number;
-  readonly onLog?: OutputLog;
-}
-
-export interface LakeSinkStats {
-  readonly liveFiles: number;
-  readonly liveRows: number;
-  readonly daysPublished: number;
-}
-
-interface DayRows {
-  /** Final row per window label and start (revisions replace). Kept after publication: a late revision republishes the whole day. */
-  readonly final: Map<string, Map<bigint, FeatureRow>>;
-  /** Rows not yet in a live file, per window label. */
-  readonly pending: Map<string, FeatureRow[]>;
-  /** Rows added since the day was last published (or never published). */
-  dirty: boolean;
-}
-
-export class LakeFeatureSink {
-  readonly #o: LakeFeatureSinkOptions;
-  readonly #rotateRows: number;
-  readonly #days = new Map<string, DayRows>();
-  #fileIndex = 0;
-  #liveFiles = 0;
-  #liveRows = 0;
-  #daysPublished = 0;
-
-  constructor(options: LakeFeatureSinkOptions) {
-    this.#o = options;
-    this.#rotateRows = options.rotateRows ?? 1000;
-  }
-
-  stats(): LakeSinkStats {
-    return { liveFiles: this.#liveFiles, liveRows: this.#liveRows, daysPublished: this.#daysPublished };
-  }
-
-  /** Takes a row; writes a live file when its partition has `rotateRows` pending. */
-  add(row: FeatureRow, _emission?: RowEmission): void {
-    let day = this.#days.get(row.date);
-    if (day === undefined) this.#days.set(row.date, (day = { final: new Map(), pending: new Map(), dirty: true }));
-    day.dirty = true;
-    let final = day.final.get(row.window);
-    if (final === undefined) day.final.set(row.window, (final = new Map()));
-    final.set(row.windowStartNs, row);
-    let pending = day.pending.get(row.window);
-    if (pending === undefined) day.pending.set(row.window, (pending = []));
-    pending.push(row);
-    if (pending.length >= this.#rotateRows) this.#writeLive(row.date, row.window, pending.splice(0));
-  }
-
-  /** Writes every pending row into live files (one per partition). */
-  flush(): void {
-    for (const [date, day] of this.#days) {
-      for (const [window, pending] of day.pending) if (pending.length > 0) this.#writeLive(date, window, pending.splice(0));
-    }
-  }
-
-  /**
-   * Publishes every day that has new rows and is not in `openDates` (its windows are all closed):
-   * one partition per window size with every final row of the day, replacing that day's live
-   * files (or its previous publication, after a late revision). Returns the dates published.
-   */
-  async publishClosedDays(openDates: readonly string[]): Promise<string[]> {
-    const open = new Set(openDates);
-    const published: string[] = [];
-    for (const [date, day] of [...this.#days]) {
-      if (open.has(date) || !day.dirty) continue;
-      for (const [window, final] of day.final) {
-        const rows = [...final.values()].sort((a, b) => (a.windowStartNs < b.windowStartNs ? -1 : a.windowStartNs > b.windowStartNs ? 1 : 0));
-        await publishFeatureDay({
-          lake: this.#o.lake, symbol: this.#o.symbol, window, date, runId: this.#o.runId, rows, aggression: this.#o.aggression,
-          source: { description: `gammaflow live run ${this.#o.runId}`, key: `live/${this.#o.runId}`, size: 0, etag: `live-${this.#o.runId}` },
-          settings: JSON.stringify({ schema: FEATURES_SCHEMA_VERSION, live: this.#o.runId }),
-          rowGroupRows: this.#o.rowGroupRows, zstdLevel: this.#o.zstdLevel,
-        });
-      }
-      day.dirty = false;
-      day.pending.clear();
-      this.#daysPublished++;
-      published.push(date);
-      this.#o.onLog?.('info', `features ${this.#o.symbol} ${date}: day published to the lake (${[...day.final.values()].reduce((n, m) => n + m.size, 0)} rows)`);
-    }
-    return published;
-  }
-
-  #writeLive(date: string, window: string, rows: readonly FeatureRow[]): void {
-    const dir = partitionDir(this.#o.lake, featureDataset(this.#o.symbol, window), date);
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, `live-${this.#o.runId}-${String(this.#fileIndex++).padStart(5, '0')}.parquet`);
-    const writer = new FeatureFileWriter(path, {
-      aggression: this.#o.aggression, rowGroupRows: this.#o.rowGroupRows, zstdLevel: this.#o.zstdLevel,
-      keyValueMetadata: { 'gammaflow.source': `live/${this.#o.runId}` },
-    });
-    try {
-      writer.append(rows);
-      writer.close();
-    } catch (e) {
-      writer.abort();
-      throw e;
-    }
-    this.#liveFiles++;
-    this.#liveRows += rows.length;
-  }
-}
+export { LakeFeatureSink, type LakeFeatureSinkOptions, type LakeSinkStats } from './lake-sink.js';
 
 // ---------------------------------------------------------------------------------------------
 // JSON lines

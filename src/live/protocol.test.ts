@@ -45,6 +45,19 @@ test('option T becomes an OptionTrade with the contract decoded from the OPRA ti
   }]);
 });
 
+test('a trade message carrying the correction field `e` gives the print that correction (stock and option); without it, 0', () => {
+  const frame = JSON.stringify([
+    { ev: 'T', sym: 'SPY', x: 4, i: '1', z: 2, p: 680.25, s: 100, c: [12], t: T_MS, q: 1, e: 7 },
+    { ev: 'T', sym: 'O:SPY251107C00680000', x: 65, p: 2.35, s: 10, c: [209], t: T_MS, q: 2, e: 1 },
+    { ev: 'T', sym: 'SPY', x: 4, i: '2', z: 2, p: 680.25, s: 100, c: [12], t: T_MS, q: 3 },
+  ]);
+  assert.equal(parseDataFrameFast(frame), undefined, 'the scanner leaves `e` to the JSON path');
+  const r = parseFrame(frame);
+  assert.equal(r.malformed, 0);
+  const corrections = r.events.map((e) => (e.kind === 'stockTrade' || e.kind === 'optionTrade' ? e.trade.correction : undefined));
+  assert.deepEqual(corrections, [7, 1, 0]);
+});
+
 test('option Q becomes an OptionQuote', () => {
   const r = parseFrame(JSON.stringify([{ ev: 'Q', sym: 'O:SPXW251107P06500000', bx: 302, ax: 323, bp: 4.1, ap: 4.3, bs: 12, as: 40, t: T_MS, q: 5 }]));
   assert.deepEqual(r.events, [{

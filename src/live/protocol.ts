@@ -126,6 +126,14 @@ export function isOptionSymbol(sym: string): boolean {
   return sym.startsWith('O:');
 }
 
+/**
+ * The trade correction field `e` when a message carries it (Massive's knowledge base names it; its
+ * WebSocket spec does not list it): an integer read as the print's `correction`, else 0.
+ */
+function correctionOf(value: unknown): number {
+  return Number.isInteger(value) ? value as number : 0;
+}
+
 function parseStockTrade(e: Json, sym: string): StockTrade | undefined {
   const ns = nsOfMs(e.t);
   const conditions = conditionsOf(e.c);
@@ -138,7 +146,7 @@ function parseStockTrade(e: Json, sym: string): StockTrade | undefined {
     price: e.p,
     size: e.s,
     conditions,
-    correction: 0,
+    correction: correctionOf(e.e),
   };
   if (Number.isInteger(e.x)) trade.exchange = e.x as number;
   if (typeof e.i === 'string') trade.tradeId = e.i;
@@ -168,7 +176,7 @@ function parseOptionTrade(e: Json, sym: string): OptionTrade | undefined {
     price: e.p,
     size: e.s,
     conditions,
-    correction: 0,
+    correction: correctionOf(e.e),
     exchange: e.x as number,
   };
 }

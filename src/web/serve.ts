@@ -2,6 +2,7 @@
  * `gammaflow serve`: the web dashboard over a lake, on its own HTTP server (@hono/node-server).
  * Loopback only unless `[web] allow_remote`; a non-loopback address logs what it exposes.
  */
+import { recoverIfIdle } from '../lake/recover-on-open.js';
 import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
@@ -33,6 +34,7 @@ export const REMOTE_EXPOSURE = 'the lake\'s feature rows, option greeks, underly
 
 export async function startWebServer(req: ServeRequest): Promise<WebServer> {
   const { config } = req;
+  for (const action of (await recoverIfIdle(req.lake))?.actions ?? []) req.log('warn', action);
   if (!isLoopbackHost(req.host)) {
     if (!config.web.allow_remote) {
       throw new ConfigError(`${req.host} is not a loopback address: set [web] allow_remote = true in config.toml to serve the dashboard to other machines`, { host: req.host });

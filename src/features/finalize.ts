@@ -1,0 +1,250 @@
+/**
+ * `gammaflow finalize`: turns a day's preliminary feature rows (computed live from the realtime
+ * feed) into final ones computed from the published flat files, and reports what changed.
+ *
+ * For each requested trading day: the features partitions of every window size are read (the
+ * rows before); `recompute` runs the `run` pipeline (ingest what the lake lacks or what changed
+ * upstream — a flat file with another ETag is ingested again —, greeks, features), which replaces
+ * each prelim partition atomically through DayWriter publish with `quality = final` rows; the
+ * rows after are read and compared. The report (JSON, `LAKE/finalize-reports/symbol=S/date=D/report.json`,
+ * written atomically) and a summary line give: rows compared and changed, changed values and
+ * max abs/rel change per column, corrected and cancelled prints in the flat files (`correction`
+ * ≠ 0, by code), trades in the flat files but not received live and the reverse (option trades
+ * matched on contract, ms time, price, size, exchange — the feed has no trade id —, stock trades
+ * on the same key; how many matched uniquely), and the ledger's gap intervals, resolved by the
+ * flat files.
+ *
+ * Idempotent: when every partition of the day was already final and the recompute left it as it
+ * was (same flat files, same settings), nothing is written and the day is reported as already final.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { Config } from '../config/schema.js';
+import { decodeOpra, underlyingOfRoot } from '../formats/opra.js';
+import { partitionDir } from '../lake/layout.js';
+import { lit } from '../lake/reader.js';
+import { randomBytes } from 'node:crypto';
+import { recoverLake } from '../lake/publish.js';
+import { lockLake } from '../lake/lock.js';
+import { readLedger } from '../live/gap-ledger.js';
+import { REALTIME_DATASETS } from '../live/realtime-columns.js';
+import { compactRealtimeDay } from '../live/realtime-compact.js';
+import type { ProgressTracker } from '../observe/progress.js';
+import { errorMessage, LakeError } from '../util/errors.js';
+import { compareRows, matchTrades, summaryLine, type RowComparison, type StoredRow, type TradeMatch } from './finalize-report.js';
+import { featureDataset, publishedFeaturePartition, type PublishedFeaturePartition } from './output.js';
+
+export interface FinalizeRequest {
+  readonly lake: string;
+  readonly symbol: string;
+  /** Trading days to finalize. */
+  readonly days: readonly string[];
+  readonly windows: readonly string[];
+  readonly config: Config;
+  readonly tracker: ProgressTracker;
+  /** Runs ingest → greeks → features for the days (the `run` pipeline); resolves with its exit code. */
+  readonly recompute: () => Promise<number>;
+  readonly version: string;
+}
+
+export interface FinalizeReport {
+  readonly symbol: string;
+  readonly date: string;
+  readonly finalizedAt: string;
+  /** Policy and manifest run of each window's final partition. */
+  readonly partitions: Readonly<Record<string, { policyId?: string; runId: string; qualityBefore?: string; sourceBefore?: string }>>;
+  readonly rows: RowComparison;
+  readonly correctedPrints: { readonly stocks: Readonly<Record<string, number>>; readonly options: Readonly<Record<string, number>>; readonly stocksTotal: number; readonly optionsTotal: number };
+  readonly stockTrades?: TradeMatch;
+  readonly optionTrades?: TradeMatch;
+  readonly gapsResolved: number;
+  readonly gaps: readonly unknown[];
+}
+
+export interface FinalizeDayOutcome {
+  readonly date: string;
+  readonly state: 'finalized' | 'already_final' | 'not_final';
+  readonly message: string;
+  readonly report?: FinalizeReport;
+}
+
+export const FINALIZE_REPORTS = 'finalize-reports';
+export const finalizeReportPath = (lake: string, symbol: string, date: string): string =>
+  join(partitionDir(lake, `${FINALIZE_REPORTS}/symbol=${symbol}`, date), 'report.json');
+
+interface DaySnapshot {
+  readonly partitions: Map<string, PublishedFeaturePartition | undefined>;
+  readonly rows: StoredRow[];
+}
+
+export async function runFinalize(req: FinalizeRequest): Promise<{ exitCode: number; outcomes: FinalizeDayOutcome[] }> {
+  const duck = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: req.config.storage.duckdb_memory_limit });
+  try {
+    const snapshotStarted = performance.now();
+    const before = new Map<string, DaySnapshot>();
+    for (const date of req.days) before.set(date, await snapshot(duck, req, date));
+    const snapshotMs = performance.now() - snapshotStarted;
+    const recomputeStarted = performance.now();
+    const code = await req.recompute();
+    const recomputeMs = performance.now() - recomputeStarted;
+    const reportStarted = performance.now();
+    const outcomes: FinalizeDayOutcome[] = [];
+    for (const date of req.days) {
+      const after = await snapshot(duck, req, date);
+      const old = before.get(date)!;
+      const notFinal = req.windows.filter((w) => after.partitions.get(w)?.quality !== 'final');
+      if (notFinal.length > 0) {
+        const message = `finalize ${req.symbol} ${date}: not final (window ${notFinal.join(', ')}): the flat files are not all published or a step failed; see above`;
+        req.tracker.error(message);
+        outcomes.push({ date, state: 'not_final', message });
+        continue;
+      }
+      const unchanged = req.windows.every((w) => {
+        const a = old.partitions.get(w), b = after.partitions.get(w);
+        return a?.quality === 'final' && a.entry.runId === b?.entry.runId && a.entry.publishedAt === b?.entry.publishedAt;
+      });
+      if (unchanged) {
+        const message = `finalize ${req.symbol} ${date}: already final from the same flat files and settings; nothing changed`;
+        req.tracker.log('info', message);
+        outcomes.push({ date, state: 'already_final', message });
+        continue;
+      }
+      const report = await buildReport(duck, req, date, old, after);
+      writeReport(finalizeReportPath(req.lake, req.symbol, date), report);
+      const message = summaryLine(req.symbol, date, {
+        comparison: report.rows, corrections: { stocks: report.correctedPrints.stocksTotal, options: report.correctedPrints.optionsTotal },
+        ...(report.optionTrades ? { optionTrades: report.optionTrades } : {}), ...(report.stockTrades ? { stockTrades: report.stockTrades } : {}),
+        gapsResolved: report.gapsResolved,
+      });
+      req.tracker.log('info', message);
+      outcomes.push({ date, state: 'finalized', message, report });
+    }
+    const reportMs = performance.now() - reportStarted;
+    const compactStarted = performance.now();
+    await compactDays(duck, req, outcomes.filter((o) => o.state !== 'not_final').map((o) => o.date));
+    req.tracker.log('info', `finalize ${req.symbol}: rows before ${seconds(snapshotMs)}, ingest, greeks and features ${seconds(recomputeMs)}, comparison and report ${seconds(reportMs)}, `
+      + `realtime compaction ${seconds(performance.now() - compactStarted)}`);
+    const exitCode = Math.max(code, outcomes.some((o) => o.state === 'not_final') ? 1 : 0);
+    return { exitCode, outcomes };
+  } finally {
+    duck.closeSync();
+  }
+}
+
+/** Compacts the realtime tables of the final days (the per-flush files of live), under the lake lock. */
+async function compactDays(duck: DuckDBInstance, req: FinalizeRequest, days: readonly string[]): Promise<void> {
+  if (days.length === 0) return;
+  const lock = lockLake(req.lake, { onInfo: (m) => req.tracker.log('info', m) });
+  try {
+    for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
+    const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    for (const date of days) {
+      for (const dataset of REALTIME_DATASETS) {
+        const done = await compactRealtimeDay(duck, {
+          lake: req.lake, dataset, date, runId, rowGroupRows: req.config.storage.row_group_rows,
+          fileSizeTargetBytes: req.config.storage.file_size_mb_target * 1024 * 1024, zstdLevel: req.config.storage.zstd_level, version: req.version,
+        });
+        if (done !== undefined) req.tracker.log('info', `${dataset} ${date}: ${done.files} files compacted (${done.rows.toLocaleString('en-US')} events)`);
+      }
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+async function snapshot(duck: DuckDBInstance, req: FinalizeRequest, date: string): Promise<DaySnapshot> {
+  const partitions = new Map<string, PublishedFeaturePartition | undefined>();
+  const rows: StoredRow[] = [];
+  for (const window of req.windows) {
+    const p = await publishedFeaturePartition(req.lake, req.symbol, window, date);
+    partitions.set(window, p);
+    if (p === undefined) continue;
+    const files = p.entry.files.map((f) => join(partitionDir(req.lake, featureDataset(req.symbol, window), date), f.name));
+    rows.push(...(await query(duck, `SELECT * FROM read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)`)));
+  }
+  return { partitions, rows };
+}
+
+async function query(duck: DuckDBInstance, sql: string): Promise<StoredRow[]> {
+  const conn = await duck.connect();
+  try {
+    return (await (await conn.runAndReadAll(sql)).getRowObjectsJS()) as StoredRow[];
+  } catch (e) {
+    throw new LakeError(`finalize: reading the lake failed: ${errorMessage(e)}`, {}, { cause: e });
+  } finally {
+    conn.closeSync();
+  }
+}
+
+const parquetGlob = (lake: string, dataset: string, date: string): string => lit(join(partitionDir(lake, dataset, date), '*.parquet'));
+
+async function exists(duck: DuckDBInstance, glob: string): Promise<boolean> {
+  const [r] = await query(duck, `SELECT count(*) AS n FROM glob(${glob})`);
+  return Number(r?.n ?? 0) > 0;
+}
+
+async function buildReport(duck: DuckDBInstance, req: FinalizeRequest, date: string, before: DaySnapshot, after: DaySnapshot): Promise<FinalizeReport> {
+  const { lake, symbol } = req;
+  const roots = req.config.aggregations.option_roots;
+  const optionWhere = `(underlying = ${lit(symbol)}${roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : ''})`;
+  const stocksFlat = parquetGlob(lake, 'stocks-trades', date), optionsFlat = parquetGlob(lake, 'options-trades', date);
+  const byCode = async (glob: string, where: string): Promise<Record<string, number>> => Object.fromEntries(
+    (await query(duck, `SELECT CAST(correction AS VARCHAR) AS code, count(*) AS n FROM read_parquet(${glob}) WHERE ${where} AND coalesce(correction, 0) <> 0 GROUP BY 1 ORDER BY 1`))
+      .map((r) => [String(r.code), Number(r.n)]));
+  const stocks = await byCode(stocksFlat, `ticker = ${lit(symbol)}`);
+  const options = await byCode(optionsFlat, optionWhere);
+  const sum = (o: Record<string, number>): number => Object.values(o).reduce((n, v) => n + v, 0);
+
+  const match = async (flatSql: string, realtimeGlob: string, realtimeWhere: string): Promise<TradeMatch | undefined> => {
+    if (!(await exists(duck, realtimeGlob))) return undefined;
+    const key = `ticker, sip_timestamp // 1000000 AS ms, price, size, coalesce(exchange, -1) AS exchange`;
+    const groups = await query(duck, `WITH f AS (SELECT ${key}, count(*) AS n FROM (${flatSql}) GROUP BY ALL),
+        r AS (SELECT ${key}, count(*) AS n FROM read_parquet(${realtimeGlob}) WHERE ${realtimeWhere} GROUP BY ALL)
+      SELECT coalesce(f.n, 0) AS flat, coalesce(r.n, 0) AS rt, count(*) AS keys
+      FROM f FULL OUTER JOIN r USING (ticker, ms, price, size, exchange) GROUP BY ALL`);
+    return matchTrades(groups.map((g) => ({ flatFile: Number(g.flat), realtime: Number(g.rt), keys: Number(g.keys) })));
+  };
+  const stockTrades = await match(`SELECT * FROM read_parquet(${stocksFlat}) WHERE ticker = ${lit(symbol)}`,
+    parquetGlob(lake, 'realtime-stocks-trades', date), `ticker = ${lit(symbol)}`);
+  const realtimeOptions = parquetGlob(lake, 'realtime-options-trades', date);
+  let optionTrades: TradeMatch | undefined;
+  if (await exists(duck, realtimeOptions)) {
+    const tickers = (await query(duck, `SELECT DISTINCT ticker FROM read_parquet(${realtimeOptions})`)).map((r) => String(r.ticker)).filter((t) => {
+      const decoded = decodeOpra(t);
+      return decoded.ok && (underlyingOfRoot(decoded.contract.root) === symbol || roots.includes(decoded.contract.root));
+    });
+    optionTrades = await match(`SELECT * FROM read_parquet(${optionsFlat}) WHERE ${optionWhere}`, realtimeOptions,
+      tickers.length === 0 ? 'false' : `ticker IN (${tickers.map(lit).join(', ')})`);
+  }
+  const gaps = readLedger(lake, date).filter((e) => e.type === 'gap' || e.type === 'dropped');
+  const partitions = Object.fromEntries(req.windows.map((w) => {
+    const a = after.partitions.get(w)!, b = before.partitions.get(w);
+    return [w, {
+      ...(a.policy ? { policyId: a.policy.id } : {}), runId: a.entry.runId,
+      ...(b?.quality ? { qualityBefore: b.quality } : {}), ...(b?.source ? { sourceBefore: b.source } : {}),
+    }];
+  }));
+  return {
+    symbol, date, finalizedAt: new Date().toISOString(), partitions, rows: compareRows(before.rows, after.rows),
+    correctedPrints: { stocks, options, stocksTotal: sum(stocks), optionsTotal: sum(options) },
+    ...(stockTrades ? { stockTrades } : {}), ...(optionTrades ? { optionTrades } : {}),
+    gapsResolved: gaps.filter((g) => g.type === 'gap').length, gaps,
+  };
+}
+
+/** Writes the report whole: temporary file, fsync, rename. */
+function writeReport(path: string, report: FinalizeReport): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}

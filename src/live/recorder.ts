@@ -1,0 +1,156 @@
+/**
+ * What a live run keeps: the events it uses (RealtimeStore) and what it knows it missed
+ * (GapLedger), flushed together every `[live] flush_interval`.
+ *
+ * At start the recorder looks at the latest day the realtime tables hold: when the ledger shows
+ * that the previous run of that day never ended (killed), the interval from its last stored
+ * event's arrival to now is recorded as a `process_restart` gap; when it ended, as `not_running`.
+ * Per flush it records the events the feed clients dropped (slow consumer) and the late events of
+ * that interval; the clients' reconnection gaps are recorded as they are reported.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { nyDateOfNs } from '../calendar/index.js';
+import { GapLedger, readLedger } from './gap-ledger.js';
+import { REALTIME_DATASETS, type RealtimeRecord } from './realtime-columns.js';
+import { RealtimeStore, type RealtimeStoreStats } from './realtime-store.js';
+
+export interface RecorderOptions {
+  readonly lake: string;
+  readonly runId: string;
+  readonly symbol: string;
+  readonly zstdLevel: number;
+  readonly version: string;
+  readonly nowMs?: number;
+}
+
+/** Counters the recorder turns into per-interval ledger entries. */
+export interface RecorderCounters {
+  /** Events dropped by each feed client so far. */
+  readonly droppedByCluster: Readonly<Record<string, number>>;
+  readonly late: number;
+  readonly lateDropped: number;
+  readonly lateRevised: number;
+  /** Latest event time seen (dates the entries), or undefined. */
+  readonly maxEventTimeNs: bigint | undefined;
+}
+
+const nyDateOfMs = (ms: number): string => nyDateOfNs(BigInt(Math.floor(ms)) * 1_000_000n);
+
+export class LiveRecorder {
+  readonly store: RealtimeStore;
+  readonly ledger: GapLedger;
+  readonly #o: RecorderOptions;
+  #last: RecorderCounters = { droppedByCluster: {}, late: 0, lateDropped: 0, lateRevised: 0, maxEventTimeNs: undefined };
+  #lastFlushMs: number;
+  /** run_start is written to the ledger of the first event's date (the run's day), at the first flush that has one. */
+  #startLogged = false;
+  readonly #startMs: number;
+  #flushing: Promise<void> = Promise.resolve();
+  /** The restart gap found at start, for the log. */
+  readonly restartGap: { readonly date: string; readonly fromMs: number; readonly toMs: number; readonly reason: string } | undefined;
+
+  private constructor(o: RecorderOptions, store: RealtimeStore, restartGap: LiveRecorder['restartGap']) {
+    this.#o = o;
+    this.store = store;
+    this.ledger = new GapLedger(o.lake);
+    this.#lastFlushMs = this.#startMs = o.nowMs ?? Date.now();
+    this.restartGap = restartGap;
+  }
+
+  static async open(o: RecorderOptions): Promise<LiveRecorder> {
+    const now = o.nowMs ?? Date.now();
+    const store = await RealtimeStore.open({ lake: o.lake, runId: o.runId, zstdLevel: o.zstdLevel, version: o.version });
+    const restartGap = await previousRunGap(o.lake, store, now);
+    const r = new LiveRecorder(o, store, restartGap);
+    if (restartGap !== undefined) {
+      r.ledger.add(restartGap.date, { type: 'gap', run_id: o.runId, cluster: 'all', from_ms: restartGap.fromMs, to_ms: restartGap.toMs, reason: restartGap.reason });
+    }
+    await r.ledger.flush();
+    return r;
+  }
+
+  add(record: RealtimeRecord): void {
+    this.store.add(record);
+  }
+
+  /** A feed client's reconnection gap. */
+  gap(cluster: string, gap: { fromMs: number; toMs: number; lastEventMs?: number; reason: string }): void {
+    const date = gap.lastEventMs !== undefined ? nyDateOfMs(gap.lastEventMs) : nyDateOfMs(gap.fromMs);
+    this.ledger.add(date, {
+      type: 'gap', run_id: this.#o.runId, cluster, from_ms: gap.fromMs, to_ms: gap.toMs,
+      ...(gap.lastEventMs !== undefined ? { last_event_ms: gap.lastEventMs } : {}), reason: gap.reason,
+    });
+  }
+
+  /** Flushes the events and the ledger (serialised: one flush at a time). */
+  flush(counters: RecorderCounters, nowMs = Date.now(), closing = false): Promise<void> {
+    this.#flushing = this.#flushing.then(async () => {
+      this.#intervalEntries(counters, nowMs, closing);
+      await this.store.flush(nowMs);
+      await this.ledger.flush();
+    });
+    return this.#flushing;
+  }
+
+  /** Final flush and the run_end entry. */
+  async close(counters: RecorderCounters, reason: string, nowMs = Date.now()): Promise<void> {
+    await this.flush(counters, nowMs, true);
+    const date = counters.maxEventTimeNs !== undefined ? nyDateOfNs(counters.maxEventTimeNs) : nyDateOfMs(nowMs);
+    this.ledger.add(date, { type: 'run_end', run_id: this.#o.runId, at_ms: nowMs, reason });
+    await this.ledger.flush();
+    this.store.close();
+  }
+
+  stats(): RealtimeStoreStats {
+    return this.store.stats();
+  }
+
+  #intervalEntries(c: RecorderCounters, nowMs: number, closing = false): void {
+    const date = c.maxEventTimeNs !== undefined ? nyDateOfNs(c.maxEventTimeNs) : nyDateOfMs(nowMs);
+    const from = this.#lastFlushMs, runId = this.#o.runId;
+    if (!this.#startLogged && (c.maxEventTimeNs !== undefined || closing)) {
+      this.#startLogged = true;
+      this.ledger.add(date, { type: 'run_start', run_id: runId, at_ms: this.#startMs, symbol: this.#o.symbol });
+    }
+    for (const [cluster, dropped] of Object.entries(c.droppedByCluster)) {
+      const delta = dropped - (this.#last.droppedByCluster[cluster] ?? 0);
+      if (delta > 0) this.ledger.add(date, { type: 'dropped', run_id: runId, cluster, count: delta, from_ms: from, to_ms: nowMs });
+    }
+    const late = c.late - this.#last.late;
+    if (late > 0) {
+      this.ledger.add(date, {
+        type: 'late', run_id: runId, count: late, dropped: c.lateDropped - this.#last.lateDropped, revised: c.lateRevised - this.#last.lateRevised,
+        from_ms: from, to_ms: nowMs,
+      });
+    }
+    this.#last = c;
+    this.#lastFlushMs = nowMs;
+  }
+}
+
+/** The gap since the previous run of the latest day in the realtime tables, if any. */
+async function previousRunGap(lake: string, store: RealtimeStore, nowMs: number): Promise<LiveRecorder['restartGap']> {
+  let latest: string | undefined;
+  for (const dataset of REALTIME_DATASETS) {
+    let names: string[];
+    try { names = readdirSync(join(lake, dataset)); } catch { continue; }
+    for (const n of names) {
+      const m = /^date=(\d{4}-\d{2}-\d{2})$/.exec(n);
+      if (m && (latest === undefined || m[1]! > latest)) latest = m[1]!;
+    }
+  }
+  if (latest === undefined) return undefined;
+  let lastReceivedMs: number | undefined;
+  for (const dataset of REALTIME_DATASETS) {
+    const max = await store.storedMaxNs(dataset, latest);
+    if (max !== undefined) {
+      const ms = Number(max.maxReceivedNs / 1_000_000n);
+      lastReceivedMs = lastReceivedMs === undefined ? ms : Math.max(lastReceivedMs, ms);
+    }
+  }
+  if (lastReceivedMs === undefined) return undefined;
+  const ended = [...readLedger(lake, latest)].reverse().find((e) => e.type === 'run_start' || e.type === 'run_end');
+  if (ended !== undefined && ended.type === 'run_end') return { date: latest, fromMs: Math.max(ended.at_ms, lastReceivedMs), toMs: nowMs, reason: 'not_running' };
+  return { date: latest, fromMs: lastReceivedMs, toMs: nowMs, reason: 'process_restart' };
+}
