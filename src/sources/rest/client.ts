@@ -189,7 +189,8 @@ export class RestClient {
       this.o.onEvent?.({ kind: 'request', url: redactUrl(url) });
       let res: Response;
       try {
-        res = await fetch(url, { headers: { authorization: `Bearer ${this.o.apiKey}`, accept: 'application/json' }, signal, redirect: 'error' });
+        // Redirects are not followed: the key would not go with them (or would go where it should not).
+        res = await fetch(url, { headers: { authorization: `Bearer ${this.o.apiKey}`, accept: 'application/json' }, signal, redirect: 'manual' });
       } catch (e) {
         if (ctx.signal?.aborted) throw e;
         throw new RetryableError(timeout.aborted ? `no answer within ${this.o.timeoutMs} ms` : `connection failed: ${causeMessage(e)}`);
@@ -200,6 +201,11 @@ export class RestClient {
       } catch (e) {
         if (ctx.signal?.aborted) throw e;
         throw new RetryableError(timeout.aborted ? `body not received within ${this.o.timeoutMs} ms` : `connection cut while reading the body: ${causeMessage(e)}`);
+      }
+      if (res.status >= 300 && res.status < 400) {
+        const to = res.headers.get('location');
+        throw new SourceError('source', `${ctx.what}: ${redactUrl(url)} answered a redirect (HTTP ${res.status}${to ? ` to ${redactUrl(to)}` : ''}); set [massive] rest_url to the address it redirects to`,
+          { url: redactUrl(url), status: res.status });
       }
       if (res.status === 429) throw new RateLimitedError(retryAfterMs(res.headers.get('retry-after'), this.now()));
       if (res.status >= 500) throw new RetryableError(`HTTP ${res.status}${this.redact(bodyMessage(text))}`);
