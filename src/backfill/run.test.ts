@@ -64,7 +64,10 @@ test('a day in the lake from flat files is left alone unless forced', async () =
   assert.equal(skipped.outcomes[0]!.state, 'skipped');
   assert.match(skipped.outcomes[0]!.message, /already in the lake from flat files .*--force/);
   assert.equal(server.requests.length, before);
-  const forced = await request(lake, ['stocks-trades'], ['2025-11-07'], true).run();
+  const forcedRun = request(lake, ['stocks-trades'], ['2025-11-07'], true);
+  const forced = await forcedRun.run();
+  const extra = forcedRun.tracker.snapshot().extra;
+  assert.deepEqual([extra['rest_tickers'], extra['rest_pages'], extra['rest_rows'], extra['rest_429s'], extra['rest_eta']], ['1/1', 1, 3, 0, '0s']);
   assert.equal(forced.outcomes[0]!.state, 'backfilled');
   assert.equal(forced.outcomes[0]!.entry?.rows, 3);
   assert.equal(forced.outcomes[0]!.entry?.source.key, 'rest:stocks-trades/2025-11-07');
