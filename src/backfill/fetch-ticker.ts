@@ -6,7 +6,7 @@ import type { DatasetSpec } from '../formats/datasets.js';
 import { nyWallClockToUtcNs } from '../calendar/index.js';
 import { addDays } from '../calendar/index.js';
 import type { RestClient } from '../sources/rest/client.js';
-import { csvLineOfRow, dedupKey } from '../sources/rest/records.js';
+import { ticksPageToCsv, type CsvPage } from '../sources/rest/tick-page.js';
 import type { DaySpool } from './spool.js';
 
 /** REST path of a dataset's ticks. */
@@ -51,12 +51,8 @@ export async function fetchTicker(o: {
     const ctx = { what: `${dataset.name} of ${ticker} on ${date}`, plan: planOf(dataset), ...(o.signal ? { signal: o.signal } : {}) };
     let url: string | undefined = w.current.next ?? firstPageUrl(client, dataset, ticker, date);
     while (url !== undefined) {
-      const page = await client.page(url, ctx);
-      const rows = page.results.map((r) => {
-        const key = dedupKey(dataset, r);
-        return { key, line: csvLineOfRow(dataset, ticker, r, key) };
-      });
-      const r = await w.appendPage(rows, page.nextUrl);
+      const page: CsvPage = await client.get(url, ctx, (text) => ticksPageToCsv(text, dataset, ticker));
+      const r = await w.appendPage(page.rows, page.nextUrl);
       o.events.page({ ticker, ...r });
       url = page.nextUrl;
     }

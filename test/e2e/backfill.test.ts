@@ -153,3 +153,15 @@ test('rates, then greeks with risk_free_rate = "treasury": each trade gets the c
   assert.ok(Math.abs((rows[0]!['r'] as number) - Math.log1p(0.04 / 12) * 12) < 1e-15);
   assert.ok(rows.some((row) => row['greeks_flag'] === 0), 'trades priced');
 });
+
+test('a wrong API key: exit 1, a message naming the dataset and the plan, the key never printed', async () => {
+  writeFileSync(join(work, 'config.toml'), config(server.url));
+  const r = await runCli(['backfill', '--symbol', 'SPY', '--from', DATE, '--datasets', 'stocks-trades', '--lake', 'denied-lake', '--no-tui', '--config', 'config.toml'],
+    { cwd: work, env: { MASSIVE_API_KEY: 'not-the-key-4711' }, timeoutMs: 60_000 });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /Massive REST refused stocks-trades of SPY on 2025-11-07 \(HTTP 401: Unknown API Key\).*a Stocks plan with trades/);
+  assert.doesNotMatch(r.stdout + r.stderr, /not-the-key-4711/);
+  const none = await runCli(['backfill', '--symbol', 'SPY', '--from', DATE, '--lake', 'denied-lake', '--no-tui', '--config', 'config.toml'], { cwd: work, timeoutMs: 60_000 });
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr, /no Massive API key: set MASSIVE_API_KEY/);
+});

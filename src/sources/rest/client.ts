@@ -16,7 +16,7 @@
  * Pages are followed by their `next_url` unchanged. The key is only ever sent
  * to the configured origin (or Massive's own hosts).
  */
-import { SourceError, errorMessage } from '../../util/errors.js';
+import { GammaflowError, SourceError, errorMessage } from '../../util/errors.js';
 import { backoffDelayMs, sleep, type RetryPolicy } from '../retry.js';
 import { parseExactJson } from './exact-json.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -134,13 +134,21 @@ export class RestClient {
   }
 
   /** GET a JSON body, with the limits, retries and error wording described above. */
-  async getJson(url: string, ctx: RequestContext): Promise<unknown> {
+  getJson(url: string, ctx: RequestContext): Promise<unknown> {
+    return this.get(url, ctx, parseExactJson);
+  }
+
+  /**
+   * GET a body decoded by `decode` (a body it cannot decode, other than with a GammaflowError, was
+   * cut short or garbled on the way and is asked again), with the limits and retries above.
+   */
+  async get<T>(url: string, ctx: RequestContext, decode: (text: string) => T): Promise<T> {
     this.checkOrigin(url, ctx);
     const maxRateLimited = this.o.maxRateLimitedAttempts ?? 30;
     let failures = 0, rateLimited = 0;
     for (;;) {
       try {
-        return await this.attempt(url, ctx);
+        return await this.attempt(url, ctx, decode);
       } catch (e) {
         if (ctx.signal?.aborted) throw ctx.signal.reason ?? e;
         if (e instanceof RateLimitedError) {
@@ -181,7 +189,7 @@ export class RestClient {
     throw new SourceError('source', `${ctx.what}: refusing to send the API key to ${u.origin} (a next_url outside ${this.origin})`, { url: redactUrl(url) });
   }
 
-  private async attempt(url: string, ctx: RequestContext): Promise<unknown> {
+  private async attempt<T>(url: string, ctx: RequestContext, decode: (text: string) => T): Promise<T> {
     const release = await this.o.limiter.acquire(ctx.signal);
     try {
       const timeout = AbortSignal.timeout(this.o.timeoutMs);
@@ -189,7 +197,8 @@ export class RestClient {
       this.o.onEvent?.({ kind: 'request', url: redactUrl(url) });
       let res: Response;
       try {
-        res = await fetch(url, { headers: { authorization: `Bearer ${this.o.apiKey}`, accept: 'application/json' }, signal, redirect: 'error' });
+        // Redirects are not followed: the key would not go with them (or would go where it should not).
+        res = await fetch(url, { headers: { authorization: `Bearer ${this.o.apiKey}`, accept: 'application/json' }, signal, redirect: 'manual' });
       } catch (e) {
         if (ctx.signal?.aborted) throw e;
         throw new RetryableError(timeout.aborted ? `no answer within ${this.o.timeoutMs} ms` : `connection failed: ${causeMessage(e)}`);
@@ -200,6 +209,11 @@ export class RestClient {
       } catch (e) {
         if (ctx.signal?.aborted) throw e;
         throw new RetryableError(timeout.aborted ? `body not received within ${this.o.timeoutMs} ms` : `connection cut while reading the body: ${causeMessage(e)}`);
+      }
+      if (res.status >= 300 && res.status < 400) {
+        const to = res.headers.get('location');
+        throw new SourceError('source', `${ctx.what}: ${redactUrl(url)} answered a redirect (HTTP ${res.status}${to ? ` to ${redactUrl(to)}` : ''}); set [massive] rest_url to the address it redirects to`,
+          { url: redactUrl(url), status: res.status });
       }
       if (res.status === 429) throw new RateLimitedError(retryAfterMs(res.headers.get('retry-after'), this.now()));
       if (res.status >= 500) throw new RetryableError(`HTTP ${res.status}${this.redact(bodyMessage(text))}`);
@@ -212,8 +226,9 @@ export class RestClient {
         throw new SourceError('source', `${ctx.what}: ${redactUrl(url)} answered HTTP ${res.status}${this.redact(bodyMessage(text))}`, { url: redactUrl(url), status: res.status });
       }
       try {
-        return parseExactJson(text);
+        return decode(text);
       } catch (e) {
+        if (e instanceof GammaflowError) throw e;
         // A 200 whose body does not parse was cut short or garbled on the way: ask again.
         throw new RetryableError(`unreadable JSON body (${text.length} bytes): ${errorMessage(e)}`);
       }
