@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startMassiveRestServer, type MassiveRestServer } from '../../test/support/massive-rest-server.js';
 import { DATASETS } from '../formats/datasets.js';
-import { appendManifest } from '../lake/manifest.js';
 import { ProgressTracker } from '../observe/progress.js';
 import { RestClient } from '../sources/rest/client.js';
 import { RateLimiter } from '../sources/rest/rate-limiter.js';
@@ -55,10 +54,10 @@ test('a day in the lake from flat files is left alone unless forced', async () =
   const lake = join(work, 'flat');
   mkdirSync(join(lake, 'stocks-trades', 'date=2025-11-07'), { recursive: true });
   writeFileSync(join(lake, 'stocks-trades', 'date=2025-11-07', 'part-00000.parquet'), 'x');
-  await appendManifest(lake, {
+  writeFileSync(join(lake, 'stocks-trades', 'date=2025-11-07', '_manifest.json'), JSON.stringify({
     dataset: 'stocks-trades', date: '2025-11-07', source: { description: 'local:day', key: 'us_stocks_sip/trades_v1/2025/11/2025-11-07.csv.gz', size: 1, etag: 'e' },
-    files: [{ name: 'part-00000.parquet', rows: 1, bytes: 1, rowGroups: 1, sha256: 'x' }], rows: 1, rowsRejected: 0, rowsFiltered: 0, schemaVersion: 1, runId: 'r', publishedAt: 'now',
-  });
+    files: [{ name: 'part-00000.parquet', rows: 1, bytes: 1, rowGroups: 1, sha256: 'x' }], rows: 1, rowsRejected: 0, rowsFiltered: 0, schemaVersion: 1, runId: 'r', publishedAt: 'now', generation: 1,
+  }));
   const before = server.requests.length;
   const skipped = await request(lake, ['stocks-trades'], ['2025-11-07']).run();
   assert.equal(skipped.outcomes[0]!.state, 'skipped');
