@@ -26,7 +26,7 @@ test('an empty file gives the documented defaults', () => {
   assert.deepEqual(config.massive, {
     s3_endpoint: 'https://files.massive.com', s3_bucket: 'flatfiles', s3_region: 'us-east-1', ws_url: 'wss://socket.massive.com',
   });
-  assert.deepEqual({ ...config.ingest, concurrent_files: 0 }, { concurrent_files: 0, s3_concurrency: 4, max_retries: 6, retry_base_ms: 500, publish_hour_et: 11, batch_rows: 65536 });
+  assert.deepEqual({ ...config.ingest, concurrent_files: 0 }, { concurrent_files: 0, s3_concurrency: 4, max_retries: 6, retry_base_ms: 500, publish_hour_et: 11, batch_rows: 65536, inflate: 'auto' });
   assert.deepEqual(config.storage, { lake: './lake', row_group_rows: 131072, file_size_mb_target: 128, zstd_level: 1, duckdb_memory_limit: '512MB' });
   assert.deepEqual(config.tui, { progress_update_ms: 250, plain_progress_interval_s: 5 });
   assert.deepEqual(config.log, { level: 'info' });
@@ -91,7 +91,7 @@ const BAD_VALUES: Record<string, string> = {
   'massive.s3_endpoint': '"files.massive.com"', 'massive.s3_bucket': '""', 'massive.s3_region': '1',
   'massive.ws_url': '"https://socket.massive.com"',
   'ingest.concurrent_files': '0', 'ingest.s3_concurrency': '1.5', 'ingest.max_retries': '-1',
-  'ingest.retry_base_ms': '"500"', 'ingest.publish_hour_et': '24', 'ingest.batch_rows': 'true',
+  'ingest.retry_base_ms': '"500"', 'ingest.publish_hour_et': '24', 'ingest.batch_rows': 'true', 'ingest.inflate': '"igzip"',
   'storage.lake': '""', 'storage.row_group_rows': '-5', 'storage.file_size_mb_target': '0', 'storage.zstd_level': '23',
   'storage.duckdb_memory_limit': '"lots"',
   'tui.progress_update_ms': '0', 'tui.plain_progress_interval_s': '"5s"',
