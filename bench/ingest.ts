@@ -109,7 +109,7 @@ async function ensureFile(rows: number, seed: number, log: (line: string) => voi
  * Runs `command args` under /usr/bin/time; stdout goes to `stdoutPath` (or is
  * returned when undefined). Throws with stderr when the command fails.
  */
-function timed(command: string, args: readonly string[], stdoutPath?: string): { wallSeconds: number; peakRssMb: number; stdout: string } {
+export function timed(command: string, args: readonly string[], stdoutPath?: string): { wallSeconds: number; peakRssMb: number; stdout: string } {
   const report = join(OUT, 'time.txt');
   const out = stdoutPath === undefined ? 'pipe' : openSync(stdoutPath, 'w');
   try {
