@@ -66,11 +66,11 @@ test('inflate = "zlib" is zlib; "auto" without igzip is zlib; "isal" without igz
     && /ingest\.inflate = "isal" but igzip .* not on PATH.*apt-get install isal/.test(e.message) && e.context['key'] === 'ingest.inflate');
 });
 
-test('inflate = "auto" and "isal" use igzip when it is on PATH, and say so with its version', { skip: needsIgzip }, () => {
+test('inflate = "auto" and "isal" use igzip when it is on PATH, and say so with its path', { skip: needsIgzip }, () => {
   for (const setting of ['auto', 'isal'] as const) {
     const inflater = chooseInflater(setting);
     assert.equal(inflater.kind, 'isal');
-    assert.match(inflater.description, /^isal \(igzip \d+\.\d+/);
+    assert.equal(inflater.description, `isal (${IGZIP})`);
   }
 });
 
