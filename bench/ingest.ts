@@ -47,6 +47,8 @@ export interface ContenderResult {
   readonly wallSeconds: number;
   /** Peak resident set of the contender's process, MB (MiB), from /usr/bin/time. */
   readonly peakRssMb: number;
+  /** User + system CPU seconds of the process and the children it waited for (igzip), from /usr/bin/time. */
+  readonly cpuSeconds?: number;
   /** Rows the contender reports having written (undefined for the decompression floors). */
   readonly rows?: number;
 }
@@ -112,16 +114,16 @@ async function ensureFile(rows: number, seed: number, log: (line: string) => voi
  * Runs `command args` under /usr/bin/time; stdout goes to `stdoutPath` (or is
  * returned when undefined). Throws with stderr when the command fails.
  */
-export function timed(command: string, args: readonly string[], stdoutPath?: string): { wallSeconds: number; peakRssMb: number; stdout: string } {
+export function timed(command: string, args: readonly string[], stdoutPath?: string): { wallSeconds: number; peakRssMb: number; cpuSeconds: number; stdout: string } {
   const report = join(OUT, 'time.txt');
   const out = stdoutPath === undefined ? 'pipe' : openSync(stdoutPath, 'w');
   try {
-    const child = spawnSync(TIME, ['-f', '%e %M', '-o', report, command, ...args], {
+    const child = spawnSync(TIME, ['-f', '%e %M %U %S', '-o', report, command, ...args], {
       stdio: ['ignore', out, 'pipe'], maxBuffer: 1 << 28, encoding: 'utf8',
     });
     if (child.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${child.status}):\n${child.stderr}`);
-    const [elapsed, maxRssKb] = readFileSync(report, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-    return { wallSeconds: elapsed!, peakRssMb: maxRssKb! / 1024, stdout: child.stdout ?? '' };
+    const [elapsed, maxRssKb, user, system] = readFileSync(report, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    return { wallSeconds: elapsed!, peakRssMb: maxRssKb! / 1024, cpuSeconds: user! + system!, stdout: child.stdout ?? '' };
   } finally {
     if (typeof out === 'number') closeSync(out);
   }
@@ -161,17 +163,17 @@ async function benchSize(rows: number, args: Args, log: (line: string) => void):
   for (let round = 0; round < args.repeat; round++) {
     run('gzip -dc', round, () => {
       const r = timed('gzip', ['-dc', file], '/dev/null');
-      return { name: 'gzip -dc', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb };
+      return { name: 'gzip -dc', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds };
     });
     if (igzip !== undefined) {
       run('igzip -dc', round, () => {
         const r = timed(igzip, ['-dc', file], '/dev/null');
-        return { name: 'igzip -dc', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb };
+        return { name: 'igzip -dc', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds };
       });
     }
     run('node gunzip', round, () => {
       const r = timed(process.execPath, [join(PEERS, 'gunzip.js'), file]);
-      return { name: 'node gunzip', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb };
+      return { name: 'node gunzip', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds };
     });
     for (const kind of ['isal', 'zlib'] as const) {
       if (kind === 'isal' && igzip === undefined) continue;
@@ -182,16 +184,16 @@ async function benchSize(rows: number, args: Args, log: (line: string) => void):
           '--source', `local:${sourceRoot(rows, args.seed)}`, '--lake', lake, '--config', configs[kind], '--no-tui', '--json', '--force']);
         const day = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['type'] === 'day');
         if (day?.['state'] !== 'ingested') throw new Error(`gammaflow ingest (${kind}) did not ingest the day: ${JSON.stringify(day)}`);
-        return { name: `gammaflow ${kind}`, wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, rows: Number(day['rows']) };
+        return { name: `gammaflow ${kind}`, wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds, rows: Number(day['rows']) };
       });
     }
     run('duckdb', round, () => {
       const r = timed(process.execPath, [join(PEERS, 'duckdb-copy.js'), file, duckdbOut]);
-      return { name: 'duckdb', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, rows: Number(lastJson(r.stdout)['rows']) };
+      return { name: 'duckdb', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds, rows: Number(lastJson(r.stdout)['rows']) };
     });
     run('polars', round, () => {
       const r = timed(process.execPath, [join(PEERS, 'polars-sink.js'), file, polarsOut]);
-      return { name: 'polars', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, rows: Number(lastJson(r.stdout)['rows']) };
+      return { name: 'polars', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds, rows: Number(lastJson(r.stdout)['rows']) };
     });
   }
   const contenders = [...best.values()];
@@ -228,16 +230,16 @@ export function markdownTable(r: SizeResult): string {
     '',
     `gammaflow settings (config defaults): zstd level ${r.settings.zstdLevel}, row groups of ${r.settings.rowGroupRows.toLocaleString('en-US')} rows, batches of ${r.settings.batchRows.toLocaleString('en-US')} rows.`,
     '',
-    '| contender | wall s | M rows/s | MB/s (gz) | peak RSS MB | × igzip floor | × DuckDB | × Polars |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| contender | wall s | CPU s | M rows/s | MB/s (gz) | peak RSS MB | × igzip floor | × DuckDB | × Polars |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const floor = byName.get('igzip -dc');
   for (const c of r.contenders) {
     const ratio = (peer: ContenderResult | undefined): string => (peer === undefined || peer === c ? '' : (peer.wallSeconds / c.wallSeconds).toFixed(2));
     const overFloor = floor === undefined ? '' : (c.wallSeconds / floor.wallSeconds).toFixed(2);
-    lines.push(`| ${c.name} | ${c.wallSeconds.toFixed(2)} | ${(r.rows / c.wallSeconds / 1e6).toFixed(2)} | ${(mb / c.wallSeconds).toFixed(1)} | ${c.peakRssMb.toFixed(0)} | ${overFloor} | ${ratio(duck)} | ${ratio(polars)} |`);
+    lines.push(`| ${c.name} | ${c.wallSeconds.toFixed(2)} | ${c.cpuSeconds?.toFixed(2) ?? ''} | ${(r.rows / c.wallSeconds / 1e6).toFixed(2)} | ${(mb / c.wallSeconds).toFixed(1)} | ${c.peakRssMb.toFixed(0)} | ${overFloor} | ${ratio(duck)} | ${ratio(polars)} |`);
   }
-  lines.push('', `Best wall time of ${repeatNote(r)}; peak RSS is the highest seen. × igzip floor = wall / \`igzip -dc\`'s wall (1 = inflate alone); × DuckDB, × Polars = throughput relative to the peer (its wall time / this one's), > 1 is faster. gammaflow's output vs DuckDB's: ${r.check.equal ? 'equal (rows, tickers, timestamp range, Σ row hashes)' : 'NOT equal or not checked'}.`);
+  lines.push('', `Best wall time of ${repeatNote(r)} (CPU s: user + system of that run, igzip children included); peak RSS is the highest seen. × igzip floor = wall / \`igzip -dc\`'s wall (1 = inflate alone); × DuckDB, × Polars = throughput relative to the peer (its wall time / this one's), > 1 is faster. gammaflow's output vs DuckDB's: ${r.check.equal ? 'equal (rows, tickers, timestamp range, Σ row hashes)' : 'NOT equal or not checked'}.`);
   return lines.join('\n');
 }
 

@@ -169,19 +169,19 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const day = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['type'] === 'day');
     if (day?.['state'] !== 'ingested') throw new Error(`gammaflow ingest (${kind}) did not ingest the day: ${JSON.stringify(day)}`);
     if (Number(day['rows']) !== spyRows) throw new Error(`gammaflow ingest (${kind}) kept ${String(day['rows'])} rows, the file has ${spyRows} SPY rows`);
-    return { name: `gammaflow ${kind}`, wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, rows: Number(day['rows']) };
+    return { name: `gammaflow ${kind}`, wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds, rows: Number(day['rows']) };
   };
   for (let round = 0; round < repeat; round++) {
     log(`round ${round + 1}/${repeat}`);
     if (igzip !== undefined) {
       run('igzip -dc', () => {
         const r = timed(igzip, ['-dc', file], '/dev/null');
-        return { name: 'igzip -dc', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb };
+        return { name: 'igzip -dc', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds };
       });
     }
     run('node gunzip', () => {
       const r = timed(process.execPath, [join(PEERS, 'gunzip.js'), file]);
-      return { name: 'node gunzip', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb };
+      return { name: 'node gunzip', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds };
     });
     if (igzip !== undefined) run('gammaflow isal', () => gammaflow('isal'));
     run('gammaflow zlib', () => gammaflow('zlib'));
@@ -201,13 +201,13 @@ export function markdownTable(r: ScanResult): string {
   const lines = [
     `### ${r.rows.toLocaleString('en-US')} option quotes, ${r.roots} roots, ${(r.compressedBytes / 1e6).toFixed(0)} MB gzip; SPY ${r.spyRows.toLocaleString('en-US')} rows`,
     '',
-    '| contender | wall s | × igzip floor | M rows/s | peak RSS MB |',
-    '|---|---:|---:|---:|---:|',
+    '| contender | wall s | CPU s | × igzip floor | M rows/s | peak RSS MB |',
+    '|---|---:|---:|---:|---:|---:|',
   ];
   for (const c of r.contenders) {
-    lines.push(`| ${c.name} | ${c.wallSeconds.toFixed(2)} | ${floor === undefined ? '' : (c.wallSeconds / floor.wallSeconds).toFixed(2)} | ${(r.rows / c.wallSeconds / 1e6).toFixed(2)} | ${c.peakRssMb.toFixed(0)} |`);
+    lines.push(`| ${c.name} | ${c.wallSeconds.toFixed(2)} | ${c.cpuSeconds?.toFixed(2) ?? ''} | ${floor === undefined ? '' : (c.wallSeconds / floor.wallSeconds).toFixed(2)} | ${(r.rows / c.wallSeconds / 1e6).toFixed(2)} | ${c.peakRssMb.toFixed(0)} |`);
   }
-  lines.push('', `Best wall time of ${r.rounds} round(s); × igzip floor = wall / igzip's wall (≤ 1.25 is the target for gammaflow isal).`);
+  lines.push('', `Best wall time of ${r.rounds} round(s) (CPU s: user + system of that run, igzip children included); load average at the end ${r.loadAverage.map((l) => l.toFixed(1)).join(' ')}; × igzip floor = wall / igzip's wall (≤ 1.25 is the target for gammaflow isal).`);
   return lines.join('\n');
 }
 
