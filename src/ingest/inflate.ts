@@ -8,7 +8,10 @@
  *   the compressed bytes exactly as the source yields them (so S3 Range resume,
  *   byte counting and backpressure are unchanged), its stdout is the CSV.
  *
- * Both inflate multi-member gzip like `gzip -dc`. A failure names the inflater
+ * Both inflate multi-member gzip like `gzip -dc`, and fail on truncated input, bad
+ * deflate data, a bad CRC or a non-gzip file. One known difference: bytes after the
+ * last member that do not start another member are an error for zlib ("incorrect
+ * header check") and ignored by igzip (exit status 0). A failure names the inflater
  * (zlib's error code, or igzip's stderr and exit status); ingest-file.ts turns
  * it into a SourceError naming the file.
  *
