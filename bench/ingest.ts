@@ -8,15 +8,17 @@
  * Contenders, each in its own child process under `/usr/bin/time` so wall time
  * and peak RSS are per contender (the RSS of a process includes its threads:
  * gammaflow's Parquet worker, DuckDB's and Polars' thread pools):
- * - `gzip -dc FILE > /dev/null` and Node's gunzip alone (bench/peers/gunzip.ts): floors;
- * - gammaflow: `gammaflow ingest --source local:DIR --no-tui --json`, as a user runs it
- *   (config: all defaults except the metrics listener, off so runs cannot collide on its port);
+ * - `gzip -dc FILE > /dev/null`, `igzip -dc FILE > /dev/null` (ISA-L, when installed: the
+ *   inflate floor) and Node's gunzip alone (bench/peers/gunzip.ts): floors;
+ * - gammaflow with `[ingest] inflate = "isal"` (when igzip is installed) and `"zlib"`:
+ *   `gammaflow ingest --source local:DIR --no-tui --json`, as a user runs it (config: all
+ *   defaults except the inflater and the metrics listener, off so runs cannot collide on its port);
  * - DuckDB `COPY (SELECT * FROM read_csv(FILE)) TO … (FORMAT parquet, COMPRESSION zstd)`;
  * - Polars `scanCSV(FILE).sinkParquet(…)` (streaming).
  * With `--repeat N` the contenders run in N interleaved rounds and each one's
  * best wall time is kept (the machine may be shared: the best of a few runs is
- * the least disturbed one). gammaflow's output is then checked against
- * DuckDB's with DuckDB (bench/peers/lake-check.ts); a mismatch fails the run.
+ * the least disturbed one). Each gammaflow lake is then checked against
+ * DuckDB's output with DuckDB (bench/peers/lake-check.ts); a mismatch fails the run.
  *
  * Data files live under bench/out/ (gitignored) and are reused across runs.
  */
@@ -29,6 +31,7 @@ import { cpus, totalmem } from 'node:os';
 import { generateLargeStocksTrades } from '../src/demo/largeStocksTrades.js';
 import { DATASETS, objectKey } from '../src/formats/datasets.js';
 import { loadConfig } from '../src/config/index.js';
+import { findOnPath } from '../src/ingest/inflate.js';
 
 /** dist/bench/ingest.js → the repository root. */
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -44,6 +47,8 @@ export interface ContenderResult {
   readonly wallSeconds: number;
   /** Peak resident set of the contender's process, MB (MiB), from /usr/bin/time. */
   readonly peakRssMb: number;
+  /** User + system CPU seconds of the process and the children it waited for (igzip), from /usr/bin/time. */
+  readonly cpuSeconds?: number;
   /** Rows the contender reports having written (undefined for the decompression floors). */
   readonly rows?: number;
 }
@@ -109,16 +114,16 @@ async function ensureFile(rows: number, seed: number, log: (line: string) => voi
  * Runs `command args` under /usr/bin/time; stdout goes to `stdoutPath` (or is
  * returned when undefined). Throws with stderr when the command fails.
  */
-function timed(command: string, args: readonly string[], stdoutPath?: string): { wallSeconds: number; peakRssMb: number; stdout: string } {
+export function timed(command: string, args: readonly string[], stdoutPath?: string): { wallSeconds: number; peakRssMb: number; cpuSeconds: number; stdout: string } {
   const report = join(OUT, 'time.txt');
   const out = stdoutPath === undefined ? 'pipe' : openSync(stdoutPath, 'w');
   try {
-    const child = spawnSync(TIME, ['-f', '%e %M', '-o', report, command, ...args], {
+    const child = spawnSync(TIME, ['-f', '%e %M %U %S', '-o', report, command, ...args], {
       stdio: ['ignore', out, 'pipe'], maxBuffer: 1 << 28, encoding: 'utf8',
     });
     if (child.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${child.status}):\n${child.stderr}`);
-    const [elapsed, maxRssKb] = readFileSync(report, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-    return { wallSeconds: elapsed!, peakRssMb: maxRssKb! / 1024, stdout: child.stdout ?? '' };
+    const [elapsed, maxRssKb, user, system] = readFileSync(report, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    return { wallSeconds: elapsed!, peakRssMb: maxRssKb! / 1024, cpuSeconds: user! + system!, stdout: child.stdout ?? '' };
   } finally {
     if (typeof out === 'number') closeSync(out);
   }
@@ -131,9 +136,12 @@ async function benchSize(rows: number, args: Args, log: (line: string) => void):
   const work = join(OUT, `run-${rows}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const config = join(work, 'config.toml');
-  writeFileSync(config, '[metrics]\nlisten = "0"\n');
-  const lake = join(work, 'lake');
+  // One config per inflater: `[ingest] inflate` pinned, metrics off so runs cannot collide on its port.
+  const configs = { isal: join(work, 'isal.toml'), zlib: join(work, 'zlib.toml') };
+  for (const [kind, path] of Object.entries(configs)) writeFileSync(path, `[ingest]\ninflate = "${kind}"\n[metrics]\nlisten = "0"\n`);
+  const config = configs.zlib;
+  const igzip = findOnPath('igzip');
+  const lakes = { isal: join(work, 'lake-isal'), zlib: join(work, 'lake-zlib') };
   const duckdbOut = join(work, 'duckdb.parquet');
   const polarsOut = join(work, 'polars.parquet');
   const want = (name: string): boolean => args.only === undefined || args.only.includes(name);
@@ -155,38 +163,53 @@ async function benchSize(rows: number, args: Args, log: (line: string) => void):
   for (let round = 0; round < args.repeat; round++) {
     run('gzip -dc', round, () => {
       const r = timed('gzip', ['-dc', file], '/dev/null');
-      return { name: 'gzip -dc', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb };
+      return { name: 'gzip -dc', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds };
     });
+    if (igzip !== undefined) {
+      run('igzip -dc', round, () => {
+        const r = timed(igzip, ['-dc', file], '/dev/null');
+        return { name: 'igzip -dc', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds };
+      });
+    }
     run('node gunzip', round, () => {
       const r = timed(process.execPath, [join(PEERS, 'gunzip.js'), file]);
-      return { name: 'node gunzip', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb };
+      return { name: 'node gunzip', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds };
     });
-    run('gammaflow', round, () => {
-      rmSync(lake, { recursive: true, force: true });
-      const r = timed(process.execPath, [CLI, 'ingest', '--dataset', DATASET.name, '--from', DATE, '--to', DATE,
-        '--source', `local:${sourceRoot(rows, args.seed)}`, '--lake', lake, '--config', config, '--no-tui', '--json', '--force']);
-      const day = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['type'] === 'day');
-      if (day?.['state'] !== 'ingested') throw new Error(`gammaflow ingest did not ingest the day: ${JSON.stringify(day)}`);
-      return { name: 'gammaflow', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, rows: Number(day['rows']) };
-    });
+    for (const kind of ['isal', 'zlib'] as const) {
+      if (kind === 'isal' && igzip === undefined) continue;
+      run(`gammaflow ${kind}`, round, () => {
+        const lake = lakes[kind];
+        rmSync(lake, { recursive: true, force: true });
+        const r = timed(process.execPath, [CLI, 'ingest', '--dataset', DATASET.name, '--from', DATE, '--to', DATE,
+          '--source', `local:${sourceRoot(rows, args.seed)}`, '--lake', lake, '--config', configs[kind], '--no-tui', '--json', '--force']);
+        const day = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['type'] === 'day');
+        if (day?.['state'] !== 'ingested') throw new Error(`gammaflow ingest (${kind}) did not ingest the day: ${JSON.stringify(day)}`);
+        return { name: `gammaflow ${kind}`, wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds, rows: Number(day['rows']) };
+      });
+    }
     run('duckdb', round, () => {
       const r = timed(process.execPath, [join(PEERS, 'duckdb-copy.js'), file, duckdbOut]);
-      return { name: 'duckdb', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, rows: Number(lastJson(r.stdout)['rows']) };
+      return { name: 'duckdb', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds, rows: Number(lastJson(r.stdout)['rows']) };
     });
     run('polars', round, () => {
       const r = timed(process.execPath, [join(PEERS, 'polars-sink.js'), file, polarsOut]);
-      return { name: 'polars', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, rows: Number(lastJson(r.stdout)['rows']) };
+      return { name: 'polars', wallSeconds: r.wallSeconds, peakRssMb: r.peakRssMb, cpuSeconds: r.cpuSeconds, rows: Number(lastJson(r.stdout)['rows']) };
     });
   }
   const contenders = [...best.values()];
 
   let check: SizeResult['check'] = { equal: false, gammaflow: 'not run', duckdb: 'not run' };
-  if (want('gammaflow') && want('duckdb')) {
-    const glob = join(lake, DATASET.name, `date=${DATE}`, '*.parquet');
-    const r = spawnSync(process.execPath, [join(PEERS, 'lake-check.js'), glob, duckdbOut], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`lake check failed:\n${r.stderr}`);
-    check = lastJson(r.stdout) as unknown as SizeResult['check'];
-    log(`  output check (gammaflow vs DuckDB, read by DuckDB): ${check.equal ? 'equal' : 'DIFFERENT'} ${JSON.stringify(check.gammaflow)}${check.equal ? '' : ` vs ${JSON.stringify(check.duckdb)}`}`);
+  const kinds = (['isal', 'zlib'] as const).filter((k) => best.has(`gammaflow ${k}`));
+  if (kinds.length > 0 && want('duckdb')) {
+    // Every gammaflow lake of this run must equal DuckDB's output.
+    for (const kind of kinds) {
+      const glob = join(lakes[kind], DATASET.name, `date=${DATE}`, '*.parquet');
+      const r = spawnSync(process.execPath, [join(PEERS, 'lake-check.js'), glob, duckdbOut], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`lake check failed:\n${r.stderr}`);
+      const one = lastJson(r.stdout) as unknown as SizeResult['check'];
+      log(`  output check (gammaflow ${kind} vs DuckDB, read by DuckDB): ${one.equal ? 'equal' : 'DIFFERENT'} ${JSON.stringify(one.gammaflow)}${one.equal ? '' : ` vs ${JSON.stringify(one.duckdb)}`}`);
+      check = kind === kinds[0] || !one.equal ? one : check;
+    }
   }
   const compressedBytes = statSync(file).size;
   const { config: effective } = await loadConfig(config);
@@ -207,14 +230,16 @@ export function markdownTable(r: SizeResult): string {
     '',
     `gammaflow settings (config defaults): zstd level ${r.settings.zstdLevel}, row groups of ${r.settings.rowGroupRows.toLocaleString('en-US')} rows, batches of ${r.settings.batchRows.toLocaleString('en-US')} rows.`,
     '',
-    '| contender | wall s | M rows/s | MB/s (gz) | peak RSS MB | × DuckDB | × Polars |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| contender | wall s | CPU s | M rows/s | MB/s (gz) | peak RSS MB | × igzip floor | × DuckDB | × Polars |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
+  const floor = byName.get('igzip -dc');
   for (const c of r.contenders) {
     const ratio = (peer: ContenderResult | undefined): string => (peer === undefined || peer === c ? '' : (peer.wallSeconds / c.wallSeconds).toFixed(2));
-    lines.push(`| ${c.name} | ${c.wallSeconds.toFixed(2)} | ${(r.rows / c.wallSeconds / 1e6).toFixed(2)} | ${(mb / c.wallSeconds).toFixed(1)} | ${c.peakRssMb.toFixed(0)} | ${ratio(duck)} | ${ratio(polars)} |`);
+    const overFloor = floor === undefined ? '' : (c.wallSeconds / floor.wallSeconds).toFixed(2);
+    lines.push(`| ${c.name} | ${c.wallSeconds.toFixed(2)} | ${c.cpuSeconds?.toFixed(2) ?? ''} | ${(r.rows / c.wallSeconds / 1e6).toFixed(2)} | ${(mb / c.wallSeconds).toFixed(1)} | ${c.peakRssMb.toFixed(0)} | ${overFloor} | ${ratio(duck)} | ${ratio(polars)} |`);
   }
-  lines.push('', `Best wall time of ${repeatNote(r)}; peak RSS is the highest seen. × = throughput relative to the peer (its wall time / this one's), > 1 is faster. gammaflow's output vs DuckDB's: ${r.check.equal ? 'equal (rows, tickers, timestamp range, Σ row hashes)' : 'NOT equal or not checked'}.`);
+  lines.push('', `Best wall time of ${repeatNote(r)} (CPU s: user + system of that run, igzip children included); peak RSS is the highest seen. × igzip floor = wall / \`igzip -dc\`'s wall (1 = inflate alone); × DuckDB, × Polars = throughput relative to the peer (its wall time / this one's), > 1 is faster. gammaflow's output vs DuckDB's: ${r.check.equal ? 'equal (rows, tickers, timestamp range, Σ row hashes)' : 'NOT equal or not checked'}.`);
   return lines.join('\n');
 }
 

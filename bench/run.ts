@@ -21,6 +21,7 @@ interface BenchModule {
 /** Bench modules (dist/bench/NAME.js) with the arguments of their `--quick` smoke size. */
 export const BENCHES: readonly { readonly name: string; readonly quickArgs: readonly string[] }[] = [
   { name: 'ingest', quickArgs: ['--quick'] },
+  { name: 'options-scan', quickArgs: ['--quick'] },
   { name: 'parquet-writer', quickArgs: ['500000'] },
   { name: 'iv', quickArgs: ['--quotes', '100000'] },
   { name: 'statistics', quickArgs: [] },

@@ -14,6 +14,7 @@ import { optionDerivedColumns, optionTickerNames } from '../options/contract-col
 import type { Config } from '../config/schema.js';
 import { VERSION } from './version.js';
 import type { ProgressTracker } from '../observe/progress.js';
+import { chooseInflater } from '../ingest/inflate.js';
 
 export const INGEST_HELP = `gammaflow ingest --dataset NAME[,NAME] --from YYYY-MM-DD --to YYYY-MM-DD [options]
 
@@ -100,6 +101,8 @@ export async function ingestDaysWithin(tracker: ProgressTracker, signal: AbortSi
   const { config } = o;
   const calendar = new NyseCalendar(calendarOverrides(config.calendar));
   const days = calendar.tradingDays(o.from, o.to);
+  const inflater = chooseInflater(config.ingest.inflate);
+  tracker.setExtra('inflate', inflater.description);
   const source = await openSource(o.sourceSpec, config);
   try {
     if (days.length === 0) tracker.log('warn', `no NYSE trading day between ${o.from} and ${o.to}`);
@@ -108,7 +111,7 @@ export async function ingestDaysWithin(tracker: ProgressTracker, signal: AbortSi
       concurrentFiles: Math.max(1, Math.min(config.ingest.concurrent_files, o.sourceSpec === 's3' ? config.ingest.s3_concurrency : availableParallelism() * 4)),
       batchRows: config.ingest.batch_rows, rowGroupRows: config.storage.row_group_rows,
       fileSizeTargetBytes: config.storage.file_size_mb_target * 1024 * 1024, zstdLevel: config.storage.zstd_level,
-      useWorkerWriter: true,
+      useWorkerWriter: true, inflater,
       filterFor: (d) => {
         if (d.filterKind === 'tickers') return o.tickers ? tickerFilter(o.tickers) : undefined;
         return o.underlyings ? underlyingFilter(o.underlyings, optionTickerNames) : undefined;

@@ -27,7 +27,7 @@ test('an empty file gives the documented defaults', () => {
     s3_endpoint: 'https://files.massive.com', s3_bucket: 'flatfiles', s3_region: 'us-east-1', ws_url: 'wss://socket.massive.com',
     rest_url: 'https://api.massive.com', rest_requests_per_second: 50, rest_concurrency: 8, rest_timeout: '30s', rest_max_retries: 6, gap_fill: true,
   });
-  assert.deepEqual({ ...config.ingest, concurrent_files: 0 }, { concurrent_files: 0, s3_concurrency: 4, max_retries: 6, retry_base_ms: 500, publish_hour_et: 11, batch_rows: 65536 });
+  assert.deepEqual({ ...config.ingest, concurrent_files: 0 }, { concurrent_files: 0, s3_concurrency: 4, max_retries: 6, retry_base_ms: 500, publish_hour_et: 11, batch_rows: 65536, inflate: 'auto' });
   assert.deepEqual(config.storage, { lake: './lake', row_group_rows: 131072, file_size_mb_target: 128, zstd_level: 1, duckdb_memory_limit: '512MB' });
   assert.deepEqual(config.tui, { progress_update_ms: 250, plain_progress_interval_s: 5 });
   assert.deepEqual(config.log, { level: 'info' });
@@ -98,7 +98,7 @@ const BAD_VALUES: Record<string, string> = {
   'massive.rest_max_retries': '-1',
   'massive.gap_fill': '"yes"',
   'ingest.concurrent_files': '0', 'ingest.s3_concurrency': '1.5', 'ingest.max_retries': '-1',
-  'ingest.retry_base_ms': '"500"', 'ingest.publish_hour_et': '24', 'ingest.batch_rows': 'true',
+  'ingest.retry_base_ms': '"500"', 'ingest.publish_hour_et': '24', 'ingest.batch_rows': 'true', 'ingest.inflate': '"igzip"',
   'storage.lake': '""', 'storage.row_group_rows': '-5', 'storage.file_size_mb_target': '0', 'storage.zstd_level': '23',
   'storage.duckdb_memory_limit': '"lots"',
   'tui.progress_update_ms': '0', 'tui.plain_progress_interval_s': '"5s"',

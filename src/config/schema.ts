@@ -137,6 +137,7 @@ export const ingestSection = z.object({
   retry_base_ms: positiveInt().default(500),
   publish_hour_et: intInRange(0, 23).default(11),
   batch_rows: positiveInt().default(65_536),
+  inflate: oneOf(['auto', 'isal', 'zlib']).default('auto'),
 }, table);
 
 export const storageSection = z.object({

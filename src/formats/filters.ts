@@ -17,6 +17,10 @@ class CachedFilter implements TickerFilter {
     this.lastKeep = this.decide(latin1(buf, start, end));
     return this.lastKeep;
   }
+  /** The whole ticker decided (the same ticker gets the same answer). */
+  droppedBy(_buf: Uint8Array, start: number, end: number): number {
+    return end - start;
+  }
 }
 
 /** `--tickers SPY,QQQ` for stock datasets. */
@@ -53,6 +57,16 @@ class RootCachedFilter implements TickerFilter {
       this.lastKeep = keep;
     }
     return keep;
+  }
+  /**
+   * A dropped ticker of the usual shape was decided by its `O:` prefix and root (every ticker of the
+   * same length with those leading bytes has that root, whose decision is cached); 0 otherwise.
+   */
+  droppedBy(buf: Uint8Array, start: number, end: number): number {
+    let rs = start;
+    if (end - start >= 2 && buf[start] === 79 /* O */ && buf[start + 1] === 58 /* : */) rs += 2;
+    const re = end - OPRA_TAIL;
+    return re - rs >= 1 && re - rs <= MAX_ROOT && this.lastRoot.matches(buf, rs, re) && !this.lastKeep ? re - start : 0;
   }
 }
 

@@ -1,15 +1,15 @@
 /**
  * One flat file → one lake partition, streaming:
  *
- *   source bytes ─▶ byte counter ─▶ gunzip (libuv threadpool) ─▶ CSV parser ─▶ Parquet parts (worker thread)
+ *   source bytes ─▶ byte counter ─▶ inflate ─▶ CSV parser ─▶ Parquet parts (worker thread)
  *
- * Backpressure is end to end: the parser awaits the writer, the async
- * iteration of gunzip's output pauses gunzip, which stops reading the source.
+ * Inflate is zlib (libuv threadpool) or ISA-L's igzip (a child process), see
+ * inflate.ts. Backpressure is end to end: the parser awaits the writer, the
+ * async iteration of the inflater's output pauses it, which stops reading the source.
  * Memory stays flat whatever the file size. Any failure (network, truncated
  * gzip, bad header) aborts the staged day: nothing is published and the next
  * run retries the file.
  */
-import { createGunzip } from 'node:zlib';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ColumnBatch } from '../formats/columns.js';
@@ -22,9 +22,7 @@ import type { ManifestEntry } from '../lake/manifest.js';
 import { GammaflowError, LakeError, ParseError, SourceError } from '../util/errors.js';
 import { describeFsError } from '../util/fs-errors.js';
 import { FirstError } from '../util/first-error.js';
-
-/** Decompressed chunk size: 1 MiB chunks make Node's gunzip ~2.5× faster than its 16 KiB default (bench/README.md). */
-export const GUNZIP_CHUNK_BYTES = 1 << 20;
+import { InflateFailure, zlibInflater, type Inflater } from './inflate.js';
 
 export interface FileTask {
   readonly id: string;
@@ -42,6 +40,8 @@ export interface FileIngestOptions {
   readonly fileSizeTargetBytes: number;
   readonly zstdLevel: number;
   readonly useWorkerWriter: boolean;
+  /** Gzip inflater (inflate.ts); zlib when absent. */
+  readonly inflater?: Inflater;
   readonly filter?: { readonly description: string; readonly filter: TickerFilter };
   readonly derived?: DerivedColumns;
   readonly signal?: AbortSignal;
@@ -128,12 +128,12 @@ export async function ingestFile(task: FileTask, opts: FileIngestOptions, events
   const firstError = new FirstError();
   try {
     const body = opts.source.open(info, { ...(opts.signal ? { signal: opts.signal } : {}), onRetry: events.retry });
-    const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
-    for (const stage of [body, counter, gunzip]) stage.on('error', (e: unknown) => firstError.record(e));
+    const inflate = (opts.inflater ?? zlibInflater).open();
+    for (const stage of [body, counter, inflate]) stage.on('error', (e: unknown) => firstError.record(e));
     await pipeline(
       body,
       counter,
-      gunzip,
+      inflate,
       firstError.guard(async (chunks: AsyncIterable<Buffer>) => {
         for await (const chunk of chunks) {
           for (const batch of parser.push(chunk)) {
@@ -210,6 +210,12 @@ function describeFailure(e: unknown, file: string, info: ObjectInfo, bytesRead: 
   if (e instanceof GammaflowError) return e;
   const err = e as NodeJS.ErrnoException;
   if (err?.name === 'AbortError') return e;
+  if (e instanceof InflateFailure) {
+    if (!e.corrupt) return new SourceError('source', `${file}: ${e.message}`, { key: info.key, bytesRead }, { cause: e });
+    return new SourceError('corrupt',
+      `${file}: ${e.truncated || bytesRead === 0 ? 'truncated' : 'corrupt'} gzip (${e.message}) after ${bytesRead} of ${info.size} compressed bytes; the day was not published and will be retried on the next run`,
+      { key: info.key, bytesRead }, { cause: e });
+  }
   if (typeof err?.code === 'string' && typeof err.syscall === 'string' && err.syscall !== 'read' && err.syscall !== 'open') {
     // a local write failed (disk full, read-only lake...): the lake, not the source, is at fault
     return new LakeError(`${file}: ${describeFsError(e, 'writing', err.path ?? 'the lake')}`, { key: info.key, errno: err.code }, { cause: e });

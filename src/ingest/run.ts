@@ -17,6 +17,7 @@ import { readManifest, partitionMatches, type ManifestEntry } from '../lake/mani
 import { lockLake } from '../lake/lock.js';
 import { recoverLake } from '../lake/publish.js';
 import { ingestFile, type BatchTap } from './ingest-file.js';
+import type { Inflater } from './inflate.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { GammaflowError, SourceError, errorMessage } from '../util/errors.js';
 
@@ -46,6 +47,8 @@ export interface IngestRequest {
   readonly fileSizeTargetBytes: number;
   readonly zstdLevel: number;
   readonly useWorkerWriter: boolean;
+  /** Gzip inflater of every file (inflate.ts `chooseInflater`); zlib when absent. */
+  readonly inflater?: Inflater;
   /** Per dataset: a streaming filter and/or derived columns. */
   readonly filterFor?: (dataset: DatasetSpec) => { description: string; filter: TickerFilter } | undefined;
   readonly derivedFor?: (dataset: DatasetSpec) => DerivedColumns | undefined;
@@ -149,6 +152,7 @@ async function ingestDay(req: IngestRequest, runId: string, t: { dataset: Datase
       lake: req.lake, runId, source: req.source,
       batchRows: req.batchRows, rowGroupRows: req.rowGroupRows, fileSizeTargetBytes: req.fileSizeTargetBytes,
       zstdLevel: req.zstdLevel, useWorkerWriter: req.useWorkerWriter,
+      ...(req.inflater ? { inflater: req.inflater } : {}),
       ...(filter ? { filter } : {}), ...(derived ? { derived } : {}), ...(tap ? { tap } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
       version: req.version,

@@ -100,6 +100,24 @@ test('summary lines', () => {
   ]);
 });
 
+test('the summary ends with the run\'s extras (ingest: which inflater ran), before the failures', () => {
+  let nowMs = 0;
+  const tracker = new ProgressTracker({ now: () => nowMs });
+  tracker.startRun({ command: 'ingest', daysTotal: 1, filesTotal: 1 });
+  tracker.setExtra('inflate', 'isal (/usr/bin/igzip)');
+  tracker.fileQueued('a', { dataset: 'stocks-trades', date: '2025-11-07', key: 'k/a.csv.gz' });
+  tracker.fileStarted('a', 10);
+  nowMs += 1_000;
+  tracker.fileBytes('a', 10);
+  tracker.fileDone('a', { state: 'failed', message: 'truncated gzip' });
+  tracker.dayDone('failed');
+  const lines = renderSummary(tracker.snapshot());
+  assert.equal(lines.at(-2), 'inflate=isal (/usr/bin/igzip)');
+  assert.match(lines.at(-1)!, /^ {2}failed stocks-trades 2025-11-07/);
+  const json = JSON.parse(renderJsonSummary(tracker.snapshot())) as { extra: Record<string, string> };
+  assert.equal(json.extra['inflate'], 'isal (/usr/bin/igzip)');
+});
+
 test('summary lines of runs without input bytes (greeks, features) and without days (live)', () => {
   let nowMs = 0;
   const computed = new ProgressTracker({ now: () => nowMs });

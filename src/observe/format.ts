@@ -213,6 +213,9 @@ export function renderSummary(snapshot: RunSnapshot): string[] {
   } else {
     lines.push(rows, `errors ${formatCount(t.errors)}`);
   }
+  // What the run's extras say at the end (e.g. which gzip inflater ingest used).
+  const extras = Object.entries(snapshot.extra);
+  if (extras.length > 0) lines.push(extras.map(([key, value]) => `${key}=${value}`).join('  '));
   for (const file of snapshot.failures) lines.push(`  failed ${fileLabel(file)} (${file.key})${file.message ? `: ${file.message}` : ''}`);
   return lines;
 }

@@ -58,6 +58,7 @@ test('--no-tui prints per-file progress lines with MB / and MB/s, a done line an
   assert.ok(lines.some((l) => new RegExp(`^done ${DATASET} ${DATE}  [\\d.]+ MB in \\d+s  [\\d.]+ MB/s  rows ${rows.toLocaleString('en-US')}  rejects 0`).test(l)),
     `a line when the file is done:\n${r.stderr}`);
   assert.match(r.stderr, /^ingest finished in \d+s$/m);
+  assert.match(r.stderr, /^inflate=(isal \(\/.*\/igzip\)|zlib \(node [\d.]+\))$/m, 'the summary says which inflater ran');
   assert.match(r.stderr, /^days: 1 done, 0 failed, 0 skipped, 0 missing of 1$/m);
   assert.match(r.stderr, new RegExp(`^read [\\d.]+ MB at [\\d.]+ MB/s average  rows parsed ${rows.toLocaleString('en-US')}  written ${rows.toLocaleString('en-US')}  rejected 0`, 'm'));
   assert.ok(!/\x1b\[/.test(r.stderr), 'no terminal escape codes without a terminal');
@@ -93,6 +94,7 @@ test('--json prints only JSON lines: progress, file, day and a final summary', a
   assert.deepEqual(summary.days, { total: 1, done: 1, failed: 0, skipped: 0, missing: 0 });
   assert.equal((summary.totals as Record<string, number>).rowsWritten, rows);
   assert.deepEqual(summary.failures, []);
+  assert.match((summary.extra as Record<string, string>).inflate!, /^(isal \(\/.*\/igzip\)|zlib \(node [\d.]+\))$/, 'the summary says which inflater ran');
 });
 
 test('a failed day exits 1 and names the day and the cause; a missing file alone exits 0', async () => {
@@ -158,6 +160,9 @@ test('usage and config errors exit 2 and say what is wrong', async () => {
     { name: 'unknown option', args: [...base, '--config', config, '--frobnicate'], stderr: /ingest: .*--frobnicate/ },
     { name: 'S3 without credentials', args: ['ingest', '--dataset', DATASET, '--from', DATE, '--config', config], stderr: /S3 credentials are missing: set MASSIVE_S3_ACCESS_KEY_ID and MASSIVE_S3_SECRET_ACCESS_KEY/ },
     { name: 'no command', args: [], stderr: /^$/ },
+    // An empty PATH (the CLI runs as process.execPath): no igzip, so inflate = "isal" cannot be honoured.
+    { name: 'ISA-L required but absent', args: [...base, '--config', writeConfig('isal.toml', ['[ingest]', 'inflate = "isal"', '[metrics]', 'listen = "0"'])],
+      env: { PATH: mkdtempSync(join(work, 'empty-path-')) }, stderr: /ingest\.inflate = "isal" but igzip \(Intel ISA-L\) is not on PATH: install it \(Debian\/Ubuntu: apt-get install isal\)/ },
   ];
   for (const c of cases) {
     const r = await runCli(c.args, { cwd: work, ...(c.env ? { env: c.env } : {}) });

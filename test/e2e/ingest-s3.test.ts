@@ -19,6 +19,7 @@ import { startLocalS3Server, LOCAL_S3_CREDENTIALS, type LocalS3Server } from '..
 import { startFaultProxy, matching, type FaultProxy } from '../support/fault-proxy.js';
 import { duckQuery, lit } from '../support/duckdb.js';
 import { generateStocksDay, parseJsonLines, runCli, startCli } from '../support/cli.js';
+import { findOnPath } from '../../src/ingest/inflate.js';
 
 const DATASET = 'stocks-trades';
 const FROM = '2025-11-26';
@@ -58,7 +59,7 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-interface ConfigOptions { lake: string; secretInFile?: string; metricsListen?: string; concurrentFiles?: number }
+interface ConfigOptions { lake: string; secretInFile?: string; metricsListen?: string; concurrentFiles?: number; inflate?: 'auto' | 'isal' | 'zlib' }
 
 /** A config.toml pointing at the proxy; returns its path. */
 function writeConfig(name: string, o: ConfigOptions): string {
@@ -72,6 +73,7 @@ function writeConfig(name: string, o: ConfigOptions): string {
     'retry_base_ms = 20',
     'max_retries = 4',
     `concurrent_files = ${o.concurrentFiles ?? 2}`,
+    ...(o.inflate ? [`inflate = "${o.inflate}"`] : []),
     '[storage]',
     `lake = "${o.lake}"`,
     '[metrics]',
@@ -98,7 +100,11 @@ async function compareLakes(a: string, b: string): Promise<{ rowsA: bigint; rows
   return r as { rowsA: bigint; rowsB: bigint; onlyA: bigint; onlyB: bigint };
 }
 
-test('S3 ingest through a cut connection resumes by Range and equals a local ingest of the same files', async () => {
+/** ISA-L's igzip, when installed (.ci/run installs it): the default `inflate = "auto"` then uses it. */
+const IGZIP = findOnPath('igzip');
+
+test('S3 ingest through a cut connection resumes by Range and equals a local ingest of the same files (ISA-L vs zlib)', async () => {
+  if (IGZIP === undefined) process.stderr.write('note: igzip (apt-get install isal) is not on PATH: the S3 run inflates with zlib too\n');
   proxy.reset();
   const cut = proxy.inject({ kind: 'cut', afterBodyBytes: CUT_AFTER_BYTES }, { match: matching({ method: 'GET', key: stocksKey('2025-11-26') }), times: 1 });
   const lakeS3 = join(work, 'lake-s3');
@@ -114,6 +120,8 @@ test('S3 ingest through a cut connection resumes by Range and equals a local ing
   assert.ok(gets.every((q) => q.headers['if-match'] !== undefined), 'every GET is pinned to the ETag');
   assert.match(output, new RegExp(`stocks-trades 2025-11-26: connection dropped .*resuming at byte ${CUT_AFTER_BYTES}`));
   assert.match(output, /s3 retries 1 /);
+  // The compressed input is what is resumed and counted, whichever inflater runs.
+  assert.match(output, new RegExp(`^inflate=${IGZIP === undefined ? 'zlib' : 'isal \\(/.*/igzip\\)'}$`, 'm'));
 
   // The missing trading day is reported; the holiday and the weekend are not even asked for.
   assert.match(output, new RegExp(`stocks-trades ${MISSING_DAY}: no file ${stocksKey(MISSING_DAY).replace(/\./g, '\\.')}`));
@@ -127,8 +135,9 @@ test('S3 ingest through a cut connection resumes by Range and equals a local ing
 
   const lakeLocal = join(work, 'lake-local');
   const local = await runCli(['ingest', '--dataset', DATASET, '--from', FROM, '--to', TO, '--no-tui', '--source', `local:${data}`,
-    '--config', writeConfig('local', { lake: lakeLocal })], { cwd: work });
+    '--config', writeConfig('local', { lake: lakeLocal, inflate: 'zlib' })], { cwd: work });
   assert.equal(local.code, 0, local.stderr);
+  assert.match(local.stderr, /^inflate=zlib \(node [0-9.]+\)$/m, 'inflate = "zlib" forces Node\'s zlib');
 
   const diff = await compareLakes(lakeS3, lakeLocal);
   const expectedRows = BigInt([...rowsByDate.values()].reduce((a, b) => a + b, 0));

@@ -140,6 +140,7 @@ test('the dashboard under tmux shows MB / and MB/s and the metrics URL; q stops 
     assert.match(screen, /^gammaflow ingest  elapsed /m);
     assert.match(screen, /q quit/);
     assert.match(screen, /days  [░█]+  0\/1/);
+    assert.match(screen, /inflate=(isal \(\/\S*igzip\)|zlib \(node [\d.]+\))/, 'the dashboard says which inflater runs');
 
     // The port chosen for listen = "...:0" is on the dashboard; scrape it mid-run.
     const url = /metrics (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(screen)![1]!;

@@ -6,6 +6,8 @@ import { DATASETS } from '../datasets.js';
 import type { ColumnBatch, Int64Column, ListInt32Column, Float64Column, Int32Column, Utf8Column } from '../columns.js';
 import { utf8At, isValid } from '../columns.js';
 import { ParseError } from '../../util/errors.js';
+import { underlyingFilter } from '../filters.js';
+import { optionDerivedColumns, optionTickerNames } from '../../options/contract-columns.js';
 
 const enc = new TextEncoder();
 const stocks = DATASETS['stocks-trades'];
@@ -276,5 +278,54 @@ test('row rules: a non-positive price, a negative size and a sip_timestamp outsi
     assert.equal(rejects[0]!.raw, row('0', '100', start + 1n), 'the raw line is kept');
     assert.equal(p.rowsOutsideDay, 3);
     assert.equal(p.mostCommonOutsideDay?.day, '2025-11-06');
+  }
+});
+
+test('runs of rows the filter drops by root are skipped exactly as row-by-row filtering would (counters, rejects, line numbers)', () => {
+  const quotes = DATASETS['options-quotes'];
+  const QUOTES_HEADER = 'ticker,ask_exchange,ask_price,ask_size,bid_exchange,bid_price,bid_size,sequence_number,sip_timestamp';
+  let seed = 11;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  const row = (ticker: string, i: number) => `${ticker},${300 + rnd(20)},${(rnd(1000) / 100).toFixed(2)},${rnd(50)},301,${(rnd(1000) / 100).toFixed(2)},${rnd(50)},${i},${1762525800000000000 + i * 1000}`;
+  const lines = [QUOTES_HEADER];
+  const edge = [
+    'O:AAPL1251121C00150000',  // same leading bytes as AAPL, one byte longer: another root (AAPL1)
+    'O:AAPL25,121C00150000',   // a comma inside what would be the tail: a short, undecodable ticker (kept, quarantined)
+    'O:AAPL25112XC00150000',   // same root and length, malformed tail: dropped with the root (as the filter's cache does)
+    'O:SPY251121C00600000',    // a wanted row inside another root's run (an unsorted file)
+    'O:AAPL',                  // too short
+  ];
+  for (let i = 0; i < 4000; i++) {
+    const roots = ['AAL', 'AAPL', 'AAPL', 'AAPL', 'SPY', 'ZZZ'];
+    const root = roots[Math.floor(i / 400) % roots.length]!;
+    lines.push(row(`O:${root}2511${String(14 + rnd(3) * 7).padStart(2, '0')}${rnd(2) ? 'C' : 'P'}${String(100 + rnd(40) * 5).padStart(5, '0')}000`, i));
+    if (rnd(60) === 0) lines.push(row(edge[rnd(edge.length)]!, i));
+    if (rnd(200) === 0) lines.push('');
+  }
+  const clean = enc.encode(lines.map((l, i) => (i % 7 === 3 ? l + '\r' : l)).join('\n') + '\n');
+  // No quote characters: a dropped ticker's row with broken quoting is filtered by fastRow but rejected by
+  // the general path (which cannot split it), on both sides of this change alike.
+  const alphabet = enc.encode('0123456789,.-\r\nAOP: ');
+  for (let trial = 0; trial < 8; trial++) {
+    const bytes = clean.slice();
+    const header = QUOTES_HEADER.length + 1;
+    for (let m = 0; m < trial * 40; m++) bytes[header + rnd(bytes.length - header)] = alphabet[rnd(alphabet.length)]!;
+    const run = (fastPath: boolean, chunk: number) => {
+      const p = new CsvBatchParser({ columns: quotes.columns, batchRows: 97, file: 'quotes.csv', fastPath,
+        filter: underlyingFilter(['SPY'], optionTickerNames).filter, derived: optionDerivedColumns() });
+      const batches: ColumnBatch[] = [];
+      for (let i = 0; i < bytes.length; i += chunk) batches.push(...p.push(bytes.subarray(i, i + chunk)));
+      batches.push(...p.end());
+      const names = [...quotes.columns, ...optionDerivedColumns().specs].map((c) => c.name);
+      return { rows: rowsOf(batches, names), rejects: p.takeRejects(), counts: [p.rowsSeen, p.rowsFiltered, p.rowsRejected, p.rowsEmitted, p.line] };
+    };
+    const reference = run(false, 1 << 20);
+    assert.ok(reference.counts[1]! > 3000, 'most rows are filtered');
+    for (const chunk of [1 << 20, 4099, 333 + trial * 17]) {
+      const fast = run(true, chunk);
+      assert.deepEqual(fast.counts, reference.counts, `trial ${trial}, chunks of ${chunk}: counters`);
+      assert.deepEqual(fast.rejects, reference.rejects, `trial ${trial}, chunks of ${chunk}: rejects`);
+      assert.deepEqual(fast.rows, reference.rows, `trial ${trial}, chunks of ${chunk}: rows`);
+    }
   }
 });

@@ -51,6 +51,13 @@ export interface CsvReject {
 /** Decides from the ticker bytes whether a row is kept (streaming filters such as `--tickers SPY`). */
 export interface TickerFilter {
   keep(buf: Uint8Array, start: number, end: number): boolean;
+  /**
+   * Optional, asked right after `keep` dropped the key buf[start, end): how many of its leading
+   * bytes decided, i.e. `keep` drops every key of the same length that starts with those bytes
+   * (0: no such promise). The parser then skips the run of such rows that follows (a full-market
+   * file is sorted by ticker) with one memchr per row.
+   */
+  droppedBy?(buf: Uint8Array, start: number, end: number): number;
 }
 
 /**
@@ -512,6 +519,8 @@ export class CsvBatchParser {
   rowsFiltered = 0;
   /** Where fastRow's last FILTERED line ends (after its LF). */
   private skipTo = 0;
+  /** End of the key of fastRow's last FILTERED_CLEAN line (the key starts the line). */
+  private skipKeyEnd = 0;
   rowsRejected = 0;
   rowsEmitted = 0;
   ignoredHeaderColumns: string[] = [];
@@ -599,7 +608,7 @@ export class CsvBatchParser {
         this.lineNo++;
         this.rowsSeen++;
         this.rowsFiltered++;
-        pos = this.skipTo;
+        pos = next === FILTERED_CLEAN ? this.skipDroppedRun(buf, pos, this.skipKeyEnd, this.skipTo, limit) : this.skipTo;
         continue;
       }
       let nl = pos;
@@ -628,6 +637,7 @@ export class CsvBatchParser {
       while (c !== COMMA && c !== LF && c !== CR) c = buf[++i]!;
       if (!filter.keep(buf, pos, i)) {
         this.skipTo = buf.indexOf(LF, i) + 1;
+        this.skipKeyEnd = i;
         return FILTERED_CLEAN;
       }
       keyDecided = true;
@@ -767,6 +777,36 @@ export class CsvBatchParser {
     if (this.ruleChecks !== undefined && this.violation(row) !== undefined) return -1; // the general path rejects it with the reason
     this.row = row + 1;
     return i;
+  }
+
+  /**
+   * After the line whose key is buf[keyStart, keyEnd) was dropped by the filter: skips the lines
+   * from `pos` on whose key has the same length and starts with the bytes the filter says decided
+   * (`droppedBy`), counting them as filtered, and returns where the first other line starts. Each
+   * line costs a prefix compare and two memchr calls (its key's comma, its LF), whatever its other
+   * fields hold, exactly as if each had gone through fastRow's filter check.
+   */
+  private skipDroppedRun(buf: Uint8Array, keyStart: number, keyEnd: number, pos: number, limit: number): number {
+    const decided = this.opts.filter!.droppedBy?.(buf, keyStart, keyEnd) ?? 0;
+    if (decided <= 0) return pos;
+    const keyLength = keyEnd - keyStart;
+    let skipped = 0;
+    while (pos < limit) {
+      let k = 0;
+      while (k < decided && buf[pos + k] === buf[keyStart + k]) k++;
+      if (k < decided) break;
+      // The key ends at the first comma, which must come before the line's LF.
+      const comma = buf.indexOf(COMMA, pos + decided);
+      if (comma !== pos + keyLength) break;
+      const nl = buf.indexOf(LF, pos + decided);
+      if (nl < comma || buf[comma - 1] === CR) break;
+      skipped++;
+      pos = nl + 1;
+    }
+    this.lineNo += skipped;
+    this.rowsSeen += skipped;
+    this.rowsFiltered += skipped;
+    return pos;
   }
 
   /** Forgets whatever fastRow wrote into the current row. */
