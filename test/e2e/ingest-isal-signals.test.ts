@@ -73,10 +73,9 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
     }
     assert.deepEqual(await waitUntilGone(igzips, 5000), [], `igzip ${igzips.join(', ')} exits with the CLI`);
     for (const date of DAYS) {
-      // A day is either complete in the manifest or absent: never a partition without its manifest entry.
+      // A day is either published with its commit record or absent: never a partition without its record.
       const partition = join(lake, DATASET, `date=${date}`);
-      const manifest = join(lake, '_manifest', `${DATASET}.jsonl`);
-      if (existsSync(partition)) assert.match(readFileSync(manifest, 'utf8'), new RegExp(`"date":"${date}"`));
+      if (existsSync(partition)) assert.match(readFileSync(join(partition, '_manifest.json'), 'utf8'), new RegExp(`"date":"${date}"`));
     }
   });
 }
