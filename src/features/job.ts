@@ -12,7 +12,7 @@
  * trades of both days. A day's rows are written as soon as none of its windows
  * is open any more.
  *
- * Aggression (issue 7): when the options-greeks partitions carry the side
+ * Aggression: when the options-greeks partitions carry the side
  * columns (the greeks job classified the trades against quotes) and
  * `[aggregations] aggression` is true, each option trade's side goes to the
  * engine and the rows carry the 68 aggression columns after the 81, plus

@@ -30,7 +30,7 @@ export const FEATURE_NAMES = [
   'calls_gadvv_kde_peaks',
 ] as const;
 
-/** The 68 aggression features (issue 7), appended after FEATURE_NAMES when aggression is enabled. */
+/** The 68 aggression features, appended after FEATURE_NAMES when aggression is enabled. */
 export const AGGRESSION_FEATURE_NAMES = [
   'calls_dadvv_agg_buy_total', 'calls_dadvv_agg_buy_minimum', 'calls_dadvv_agg_buy_q1', 'calls_dadvv_agg_buy_q2',
   'calls_dadvv_agg_buy_q3', 'calls_dadvv_agg_buy_maximum', 'calls_dadvv_agg_buy_mean', 'calls_dadvv_agg_buy_stddev',

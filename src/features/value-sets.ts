@@ -3,7 +3,7 @@
  * data. A *value set* is the multiset of per-trade values a window keeps
  * (e.g. the dadvv of every priced call trade); a *feature segment* turns the
  * window's state into consecutive columns of the row. The engine walks these
- * tables and knows no column by name, so the 68 aggression columns (issue 7)
+ * tables and knows no column by name, so the 68 aggression columns
  * are four more option value sets filtered by trade side, and the layout test
  * checks that the segments spell FEATURE_NAMES / AGGRESSION_FEATURE_NAMES.
  *
@@ -11,7 +11,7 @@
  */
 import { STAT_NAMES_BASE, STAT_NAMES_WITH_QUANTILES, type StatName } from './statistics/index.js';
 
-/** Aggressor side of an option trade against the prevailing quote (issue 7); undefined = not classified. */
+/** Aggressor side of an option trade against the prevailing quote; undefined = not classified. */
 export type TradeSide = 'buy' | 'sell';
 
 /** The per-trade quantity an option value set collects. */

@@ -1,5 +1,5 @@
 /**
- * Aggression in the historical greeks job (issue 7): every option trade of a symbol-day is
+ * Aggression in the historical greeks job: every option trade of a symbol-day is
  * classified against its contract's prevailing quote (aggression.ts), the day's option quotes
  * being fed into an {@link OptionQuoteBook} up to each trade's time (quotes before trades at equal
  * time), so the book answers with the as-of quote. Two drivers:

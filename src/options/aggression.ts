@@ -1,6 +1,6 @@
 /**
  * Aggressor side of an option trade against its contract's prevailing quote (FEATURES.md
- * "Aggression", issue 7). Deterministic, on SIP time only; pure: no I/O. The historical job (from
+ * "Aggression"). Deterministic, on SIP time only; pure: no I/O. The historical job (from
  * the options-quotes lake table) and the realtime path (option `Q` events) drive the same
  * {@link OptionQuoteBook} and call {@link classify} per option trade, so both agree.
  *

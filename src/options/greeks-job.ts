@@ -8,7 +8,7 @@
  *   options-trades/date=D ─(DuckDB: underlying/roots, sorted)─┘   first, sequence) ─ OptionEnricher
  *                                                                  ─ columns ─ DayWriter (worker)
  *
- * Aggression (issue 7): when `[aggregations] aggression` is true and the day's options-quotes
+ * Aggression: when `[aggregations] aggression` is true and the day's options-quotes
  * partition holds the symbol's contracts, every option trade (priced or not) is classified against
  * its contract's as-of quote (a quote at the same nanosecond as a trade counts) before the merge,
  * contract by contract in the lake's order (aggression-job.ts TradeSides: no time sort of the

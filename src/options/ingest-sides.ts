@@ -1,5 +1,5 @@
 /**
- * Aggression while the flat files stream (issue 7): the greeks job's contract-by-contract
+ * Aggression while the flat files stream: the greeks job's contract-by-contract
  * classification ({@link TradeSides}) fed from the ingest's own batches, so that `gammaflow run`
  * does not read the day's option quotes back from the lake.
  *

@@ -1,7 +1,7 @@
 /**
  * The option quote book: the latest NBBO of every option contract, fed from the options-quotes lake
  * table (historical) or option `Q` events (realtime), and asked for the *prevailing* quote of a
- * contract at an option trade's time (FEATURES.md "Aggression", issue 7). Pure: no I/O.
+ * contract at an option trade's time (FEATURES.md "Aggression"). Pure: no I/O.
  *
  * Contract (streaming, as src/options/asof.ts): quotes and trades are fed in event-time order, and
  * at equal SIP timestamps quotes come before trades, so when a trade at `t` is looked up, every
