@@ -37,7 +37,7 @@ export async function compactRealtimeDay(duck: DuckDBInstance, o: CompactOptions
   const schema = REALTIME_SCHEMAS[o.dataset];
   const writer = await DayWriter.create({
     lake: o.lake, dataset: o.dataset, date: o.date, runId: o.runId, schema, rowGroupRows: o.rowGroupRows,
-    fileSizeTargetBytes: o.fileSizeTargetBytes, zstdLevel: o.zstdLevel, useWorker: false,
+    fileSizeTargetBytes: o.fileSizeTargetBytes, zstdLevel: o.zstdLevel, useWorker: true,
     keyValueMetadata: { 'gammaflow.schema_version': '1', 'gammaflow.dataset': o.dataset, 'gammaflow.date': o.date, 'gammaflow.version': o.version },
   });
   try {
