@@ -68,6 +68,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     await liveLake(work, 'template');
     const times = { run: [] as number[], finalize: [] as number[] };
     let summary = '';
+    const phases: string[] = [];
     for (let i = 0; i < runs; i++) {
       rmSync(join(work, 'fresh'), { recursive: true, force: true });
       times.run.push(cli(work, ['run', '--symbol', 'SPY', '--from', DATE, '--source', 'local:data', '--lake', 'fresh', '--no-tui']).ms);
@@ -76,18 +77,20 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       const f = cli(work, ['finalize', '--symbol', 'SPY', '--from', DATE, '--source', 'local:data', '--lake', 'copy', '--no-tui']);
       times.finalize.push(f.ms);
       summary = f.stderr.split('\n').find((l) => l.includes(`finalize SPY ${DATE}:`)) ?? '';
+      phases.push((f.stderr.split('\n').find((l) => l.includes('realtime compaction')) ?? '').replace(/^.*?finalize SPY: /, ''));
     }
     const report = JSON.parse(readFileSync(join(work, 'copy', 'finalize-reports', 'symbol=SPY', `date=${DATE}`, 'report.json'), 'utf8')) as { rows: { rowsCompared: number } };
     const best = { run: Math.min(...times.run), finalize: Math.min(...times.finalize) };
     const result = {
       spyTrades: Number(values['spy-trades']), optionTrades: Number(values['option-trades']), runs,
       runMs: times.run.map(Math.round), finalizeMs: times.finalize.map(Math.round), bestRunMs: Math.round(best.run), bestFinalizeMs: Math.round(best.finalize),
-      ratio: Number((best.finalize / best.run).toFixed(3)), rowsCompared: report.rows.rowsCompared, summary: summary.replace(/^.*?finalize /, 'finalize '),
+      ratio: Number((best.finalize / best.run).toFixed(3)), rowsCompared: report.rows.rowsCompared, summary: summary.replace(/^.*?finalize /, 'finalize '), phases,
     };
     if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
     else {
       process.stdout.write(`finalize vs run (${result.spyTrades} SPY trades, ${result.optionTrades} option trades, best of ${runs}):\n`
-        + `  run       ${result.runMs.join(', ')} ms\n  finalize  ${result.finalizeMs.join(', ')} ms\n  ratio finalize / run = ${result.ratio}\n  ${result.summary}\n`);
+        + `  run       ${result.runMs.join(', ')} ms\n  finalize  ${result.finalizeMs.join(', ')} ms\n  ratio finalize / run = ${result.ratio}\n  ${result.summary}\n`
+        + phases.map((p) => `  finalize phases: ${p}\n`).join(''));
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -214,7 +214,10 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     const previous = calendar.previousTradingDay(nyDateOfNs(BigInt(Date.now()) * 1_000_000n));
     if ((await publishedFeaturePartition(req.lake, symbol, windowLabels[0]!, previous))?.quality === 'prelim') schedule.noteDay(previous);
   }
-  const recorder = await LiveRecorder.open({ lake: req.lake, runId, symbol, zstdLevel: config.storage.zstd_level, version: VERSION });
+  const recorder = await LiveRecorder.open({
+    lake: req.lake, runId, symbol, zstdLevel: config.storage.zstd_level, version: VERSION, onLog: log,
+    compaction: { rowGroupRows: config.storage.row_group_rows, fileSizeTargetBytes: config.storage.file_size_mb_target * 1024 * 1024 },
+  });
   if (recorder.restartGap !== undefined) {
     const g = recorder.restartGap;
     log('warn', `realtime ${g.date}: no events recorded for ${formatLag(g.toMs - g.fromMs)} before this run (${g.reason === 'process_restart' ? 'the previous run was killed' : 'live was not running'}); the gap is in the ledger, finalize fills it from the flat files`);
@@ -373,6 +376,9 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     } else {
       pipeline.finish();
       tracker.log('info', 'the feed closed the streams: every remaining window emitted');
+      // The stream is over: its days are complete, their realtime tables are compacted.
+      await recorder.flush(recorderCounters());
+      await recorder.compactAll();
     }
     return EXIT_OK;
   } finally {

@@ -140,13 +140,14 @@ async function compactDays(duck: DuckDBInstance, req: FinalizeRequest, days: rea
     for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
     const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     for (const date of days) {
-      for (const dataset of REALTIME_DATASETS) {
+      // The three tables side by side: each streams from DuckDB while another encodes.
+      await Promise.all(REALTIME_DATASETS.map(async (dataset) => {
         const done = await compactRealtimeDay(duck, {
           lake: req.lake, dataset, date, runId, rowGroupRows: req.config.storage.row_group_rows,
           fileSizeTargetBytes: req.config.storage.file_size_mb_target * 1024 * 1024, zstdLevel: req.config.storage.zstd_level, version: req.version,
         });
         if (done !== undefined) req.tracker.log('info', `${dataset} ${date}: ${done.files} files compacted (${done.rows.toLocaleString('en-US')} events)`);
-      }
+      }));
     }
   } finally {
     lock.release();

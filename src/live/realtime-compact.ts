@@ -13,7 +13,7 @@ import type { DuckDBDataChunk, DuckDBInstance, DuckDBListVector, DuckDBVector } 
 import type { Column, ColumnBatch, ColumnSpec } from '../formats/columns.js';
 import { DayWriter } from '../lake/day-writer.js';
 import { partitionDir } from '../lake/layout.js';
-import { intList, lit, streamChunks, streamedQuery } from '../lake/reader.js';
+import { copyValues, intList, lit, streamChunks, streamedQuery } from '../lake/reader.js';
 import { REALTIME_SCHEMAS, type RealtimeDataset } from './realtime-columns.js';
 
 export interface CompactOptions {
@@ -37,7 +37,7 @@ export async function compactRealtimeDay(duck: DuckDBInstance, o: CompactOptions
   const schema = REALTIME_SCHEMAS[o.dataset];
   const writer = await DayWriter.create({
     lake: o.lake, dataset: o.dataset, date: o.date, runId: o.runId, schema, rowGroupRows: o.rowGroupRows,
-    fileSizeTargetBytes: o.fileSizeTargetBytes, zstdLevel: o.zstdLevel, useWorker: false,
+    fileSizeTargetBytes: o.fileSizeTargetBytes, zstdLevel: o.zstdLevel, useWorker: true,
     keyValueMetadata: { 'gammaflow.schema_version': '1', 'gammaflow.dataset': o.dataset, 'gammaflow.date': o.date, 'gammaflow.version': o.version },
   });
   try {
@@ -59,6 +59,7 @@ export async function compactRealtimeDay(duck: DuckDBInstance, o: CompactOptions
 }
 
 const encoder = new TextEncoder();
+const EMPTY: Uint8Array = new Uint8Array(0);
 
 /** A DuckDB chunk of the columns of `schema`, in its order, as a batch. */
 function chunkToBatch(chunk: DuckDBDataChunk, schema: readonly ColumnSpec[]): ColumnBatch {
@@ -72,10 +73,15 @@ function chunkToBatch(chunk: DuckDBDataChunk, schema: readonly ColumnSpec[]): Co
       case 'utf8': {
         const parts: Uint8Array[] = [];
         const offsets = new Int32Array(n + 1);
+        const encoded = new Map<string, Uint8Array>(); // tickers repeat: encode each once per chunk
         let total = 0;
         for (let i = 0; i < n; i++) {
           const v = (vector as DuckDBVector<string | null>).getItem(i);
-          const bytes = mark(i, v) ? encoder.encode(v!) : new Uint8Array(0);
+          let bytes: Uint8Array = EMPTY;
+          if (mark(i, v)) {
+            bytes = encoded.get(v!) ?? EMPTY;
+            if (bytes === EMPTY && v !== '') encoded.set(v!, bytes = encoder.encode(v!));
+          }
           parts.push(bytes);
           total += bytes.length;
           offsets[i + 1] = total;
@@ -91,11 +97,13 @@ function chunkToBatch(chunk: DuckDBDataChunk, schema: readonly ColumnSpec[]): Co
       }
       case 'int64': {
         const values = new BigInt64Array(n);
+        if (!spec.nullable) { copyValues(vector, n, values); return { type: 'int64', values }; }
         for (let i = 0; i < n; i++) { const v = (vector as DuckDBVector<bigint | null>).getItem(i); if (mark(i, v)) values[i] = v!; }
         return { type: 'int64', values, ...validity() };
       }
       case 'float64': {
         const values = new Float64Array(n);
+        if (!spec.nullable) { copyValues(vector, n, values); return { type: 'float64', values }; }
         for (let i = 0; i < n; i++) { const v = (vector as DuckDBVector<number | null>).getItem(i); if (mark(i, v)) values[i] = v!; }
         return { type: 'float64', values, ...validity() };
       }

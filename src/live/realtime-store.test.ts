@@ -89,3 +89,27 @@ test('recorder: a run that did not end leaves a process_restart gap from its las
   assert.equal(third.restartGap?.reason, 'not_running', 'the second run ended: live was simply not running');
   third.store.close();
 }));
+
+test('recorder: once events of a later day arrive, the earlier day\'s per-flush files are compacted into one sorted part; stragglers get new files', withLake(async (lake) => {
+  const logs: string[] = [];
+  const r = await LiveRecorder.open({ lake, runId: 'a', symbol: 'SPY', zstdLevel: 1, version: 'test', nowMs: 1_000,
+    compaction: { rowGroupRows: 1000, fileSizeTargetBytes: 1 << 20 }, onLog: (_l, m) => logs.push(m) });
+  const counters = (maxEventTimeNs: bigint) => ({ droppedByCluster: {}, late: 0, lateDropped: 0, lateRevised: 0, maxEventTimeNs });
+  for (let i = 9; i >= 5; i--) r.add(stock(i));
+  await r.flush(counters(t0), 2_000);
+  for (let i = 0; i < 5; i++) r.add(stock(i));
+  await r.flush(counters(t0), 3_000);
+  const dir = join(lake, 'realtime-stocks-trades', `date=${DAY}`);
+  assert.equal(readdirSync(dir).length, 2, 'one file per flush while the day lasts');
+  const nextDay = nyWallClockToUtcNs('2025-11-10', 9, 30);
+  r.add({ ...stock(100), event: { ...stock(100).event, sipTimestampNs: nextDay } } as RealtimeRecord);
+  await r.flush(counters(nextDay), 4_000);
+  assert.deepEqual(readdirSync(dir), ['part-00000.parquet']);
+  const rows = await duckQuery(`SELECT sequence_number FROM read_parquet(${lit(join(dir, '*.parquet'))}, hive_partitioning = false)`);
+  assert.deepEqual(rows.map((x) => Number(x.sequence_number)), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'sorted by time');
+  assert.match(logs.join('\n'), /realtime-stocks-trades 2025-11-07: 2 files compacted \(10 events\)/);
+  r.add(stock(50));
+  await r.flush(counters(nextDay), 5_000);
+  assert.equal(readdirSync(dir).length, 2, 'a straggler: a new per-flush file next to the part');
+  await r.close(counters(nextDay), 'stopped', 6_000);
+}));

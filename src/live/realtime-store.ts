@@ -138,6 +138,17 @@ export class RealtimeStore {
     return typeof sip === 'bigint' && typeof rec === 'bigint' ? { maxSipNs: sip, maxReceivedNs: rec } : undefined;
   }
 
+  /** The store's DuckDB instance (created on first use). */
+  async duck(): Promise<DuckDBInstance> {
+    this.#duck ??= await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB' });
+    return this.#duck;
+  }
+
+  /** The dates this store has received events for. */
+  dates(): string[] {
+    return [...new Set([...this.#partitions.values()].map((p) => p.date))].sort();
+  }
+
   close(): void {
     this.#duck?.closeSync();
     this.#duck = undefined;
@@ -179,8 +190,7 @@ export class RealtimeStore {
   }
 
   async #query(sql: string): Promise<unknown[][]> {
-    this.#duck ??= await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB' });
-    const conn = await this.#duck.connect();
+    const conn = await (await this.duck()).connect();
     try {
       return (await conn.runAndReadAll(sql)).getRows() as unknown[][];
     } catch (e) {

@@ -8,12 +8,15 @@
  * Per flush it records the events the feed clients dropped (slow consumer) and the late events of
  * that interval; the clients' reconnection gaps are recorded as they are reported.
  */
+import { lockLake, type LakeLock } from '../lake/lock.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { nyDateOfNs } from '../calendar/index.js';
 import { GapLedger, readLedger } from './gap-ledger.js';
 import { REALTIME_DATASETS, type RealtimeRecord } from './realtime-columns.js';
 import { RealtimeStore, type RealtimeStoreStats } from './realtime-store.js';
+import { compactRealtimeDay } from './realtime-compact.js';
+import { errorMessage } from '../util/errors.js';
 
 export interface RecorderOptions {
   readonly lake: string;
@@ -22,6 +25,9 @@ export interface RecorderOptions {
   readonly zstdLevel: number;
   readonly version: string;
   readonly nowMs?: number;
+  /** Compaction of a finished day (realtime-compact.ts); default: not compacted by the recorder. */
+  readonly compaction?: { readonly rowGroupRows: number; readonly fileSizeTargetBytes: number };
+  readonly onLog?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
 /** Counters the recorder turns into per-interval ledger entries. */
@@ -45,6 +51,8 @@ export class LiveRecorder {
   #lastFlushMs: number;
   /** run_start is written to the ledger of the first event's date (the run's day), at the first flush that has one. */
   #startLogged = false;
+  /** Days already compacted by this run. */
+  readonly #compacted = new Set<string>();
   readonly #startMs: number;
   #flushing: Promise<void> = Promise.resolve();
   /** The restart gap found at start, for the log. */
@@ -89,8 +97,57 @@ export class LiveRecorder {
       this.#intervalEntries(counters, nowMs, closing);
       await this.store.flush(nowMs);
       await this.ledger.flush();
+      // A day is over once events of a later day arrive: its per-flush files are compacted (in this chain, so no
+      // flush writes into a partition while it is replaced). Stragglers of that day go to new files afterwards.
+      if (counters.maxEventTimeNs !== undefined) await this.#compactBefore(nyDateOfNs(counters.maxEventTimeNs));
     });
     return this.#flushing;
+  }
+
+  /** Compacts every day this run received events for (the stream ended: the days are complete). */
+  compactAll(): Promise<void> {
+    this.#flushing = this.#flushing.then(() => this.#compactBefore('9999-12-31'));
+    return this.#flushing;
+  }
+
+  async #compactBefore(date: string): Promise<void> {
+    const c = this.#o.compaction;
+    if (c === undefined) return;
+    const due = this.store.dates().filter((day) => day < date && !this.#compacted.has(day));
+    if (due.length === 0) return;
+    // Compaction publishes partitions: under the lake lock, like every writer. A lake busy with another
+    // run is compacted at a later flush (finalize compacts whatever is left).
+    let lock: LakeLock;
+    try {
+      lock = lockLake(this.#o.lake);
+    } catch (e) {
+      this.#o.onLog?.('info', `realtime compaction waits for the lake: ${errorMessage(e)}`);
+      return;
+    }
+    try {
+      await this.#compactDays(due, c);
+    } finally {
+      lock.release();
+    }
+  }
+
+  async #compactDays(due: readonly string[], c: NonNullable<RecorderOptions['compaction']>): Promise<void> {
+    for (const day of due) {
+      this.#compacted.add(day);
+      const duck = await this.store.duck();
+      for (const dataset of REALTIME_DATASETS) {
+        try {
+          const done = await compactRealtimeDay(duck, {
+            lake: this.#o.lake, dataset, date: day, runId: `${this.#o.runId}-c`, rowGroupRows: c.rowGroupRows,
+            fileSizeTargetBytes: c.fileSizeTargetBytes, zstdLevel: this.#o.zstdLevel, version: this.#o.version,
+          });
+          if (done !== undefined) this.#o.onLog?.('info', `${dataset} ${day}: ${done.files} files compacted (${done.rows} events)`);
+        } catch (e) {
+          // The per-flush files stay as they were (nothing is published half-way); finalize compacts them.
+          this.#o.onLog?.('warn', `${dataset} ${day}: compaction failed, the per-flush files stay: ${errorMessage(e)}`);
+        }
+      }
+    }
   }
 
   /** Final flush and the run_end entry. */
