@@ -121,15 +121,19 @@ export class LiveRecorder {
     try {
       lock = lockLake(this.#o.lake);
     } catch (e) {
-      this.#o.onLog?.('info', `realtime compaction waits for the lake: ${errorMessage(e)}`);
+      if (!this.#waitLogged) this.#o.onLog?.('info', `realtime compaction waits for the lake: ${errorMessage(e)}`);
+      this.#waitLogged = true;
       return;
     }
+    this.#waitLogged = false;
     try {
       await this.#compactDays(due, c);
     } finally {
       lock.release();
     }
   }
+
+  #waitLogged = false;
 
   async #compactDays(due: readonly string[], c: NonNullable<RecorderOptions['compaction']>): Promise<void> {
     for (const day of due) {
