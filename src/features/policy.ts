@@ -63,6 +63,8 @@ export function featurePolicy(input: FeaturePolicyInput): FeaturePolicy {
     contract_size: a.contract_size,
     risk_free_rate: a.risk_free_rate,
     dividend_yield: a.dividend_yield,
+    // Per-symbol yields: the whole table (the policy does not know the symbol; a change to any entry is a change).
+    dividend_yields: Object.entries(a.dividend_yields ?? {}).map(([sym, q]) => `${sym}=${q}`).sort(),
     max_underlying_staleness_ms: parseDuration(a.max_underlying_staleness),
     min_time_to_expiry_ms: parseDuration(a.min_time_to_expiry),
     min_iv: a.min_iv,
