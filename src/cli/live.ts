@@ -320,8 +320,16 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
         // The gap's trades first, in event order; this cluster is not read meanwhile, which holds the watermark.
         const filled = await gapFiller.fill(cluster, Number(eventTimeNs(firstAfter) / 1_000_000n));
         const lateBefore = pipeline.stats().late;
-        for (const event of filled) pipeline.push(cluster, event, Date.now());
+        const filledAtNs = BigInt(Date.now()) * 1_000_000n;
+        for (const event of filled) {
+          pipeline.push(cluster, event, Date.now());
+          // The filled trades are kept with the others: they are what live used.
+          if (event.kind === 'stockTrade') recorder.add({ dataset: 'realtime-stocks-trades', event: event.trade, receivedAtNs: filledAtNs });
+          else if (event.kind === 'optionTrade') recorder.add({ dataset: 'realtime-options-trades', event: event.trade, receivedAtNs: filledAtNs });
+        }
         const late = pipeline.stats().late - lateBefore;
+        const outcome = gapFiller.lastResult;
+        if (outcome !== undefined) recorder.gapFill(outcome, late);
         if (late > 0) log('warn', `${cluster} gap: ${late} of ${filled.length} filled trade(s) were behind the watermark (windows already emitted; late_policy = ${config.aggregations.late_policy})`);
       }
       const now = Date.now();

@@ -31,6 +31,17 @@ export interface LiveGapFillerOptions {
 
 const NS_PER_MS = 1_000_000n;
 
+/** What one gap fill did: the interval asked of REST, and whether all of it came back. */
+export interface GapFillOutcome {
+  readonly cluster: FeedCluster;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly status: 'filled' | 'partial' | 'not_filled';
+  /** Trades fetched and merged into the stream. */
+  readonly trades: number;
+  readonly error?: string;
+}
+
 export class LiveGapFiller {
   private readonly seen = new Set<string>();
   private readonly pending = new Map<FeedCluster, FeedGap>();
@@ -56,6 +67,11 @@ export class LiveGapFiller {
 
   get stats(): { filled: number; unfilled: number } { return { filled: this.filledGaps, unfilled: this.unfilledGaps }; }
 
+  /** How the last `fill` went (for the gap ledger), undefined before the first. */
+  get lastResult(): GapFillOutcome | undefined { return this.last; }
+
+  private last: GapFillOutcome | undefined;
+
   /**
    * Fetches the pending gap of `cluster` (if any): its events in event order (empty when not
    * filled). `firstEventAfterMs`: event time of the first event received after the reconnect.
@@ -69,6 +85,7 @@ export class LiveGapFiller {
     const label = `${cluster} gap ${new Date(fromMs).toISOString()} → ${new Date(toMs).toISOString()} (${gap.reason})`;
     if (toMs <= fromMs) {
       this.o.log('info', `${label}: nothing to fill`);
+      this.last = { cluster, fromMs, toMs, status: 'filled', trades: 0 };
       return [];
     }
     const optionTickers = cluster === 'options' ? [...new Set([...this.seen, ...(this.o.quotedTickers?.() ?? [])])].sort() : [];
@@ -81,8 +98,12 @@ export class LiveGapFiller {
     } catch (e) {
       this.unfilledGaps++;
       this.o.log('warn', `${label}: NOT filled: ${errorMessage(e)}; its events are missing`);
+      this.last = { cluster, fromMs, toMs, status: 'not_filled', trades: 0, error: errorMessage(e) };
       return [];
     }
+    this.last = r.failed.length > 0
+      ? { cluster, fromMs, toMs, status: 'partial', trades: r.events.length, error: `${r.failed.length} contract(s) failed, e.g. ${r.failed[0]!.ticker}: ${r.failed[0]!.error}` }
+      : { cluster, fromMs, toMs, status: 'filled', trades: r.events.length };
     if (r.failed.length > 0) {
       this.unfilledGaps++;
       this.o.log('warn', `${label}: partly filled: ${r.events.length} trade(s) from REST, but ${r.failed.length} contract(s) failed `

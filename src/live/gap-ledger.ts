@@ -31,7 +31,9 @@ export type LedgerEntry =
   | { readonly type: 'gap'; readonly run_id: string; readonly cluster: string; readonly from_ms: number; readonly to_ms: number; readonly last_event_ms?: number; readonly reason: string }
   | { readonly type: 'dropped'; readonly run_id: string; readonly cluster: string; readonly count: number; readonly from_ms: number; readonly to_ms: number }
   | { readonly type: 'late'; readonly run_id: string; readonly count: number; readonly dropped: number; readonly revised: number; readonly from_ms: number; readonly to_ms: number }
-  | { readonly type: 'run_end'; readonly run_id: string; readonly at_ms: number; readonly reason: string };
+  | { readonly type: 'run_end'; readonly run_id: string; readonly at_ms: number; readonly reason: string }
+  /** A reconnection gap filled from REST: `filled` (all of it), `partial` or `not_filled`; `late` trades arrived after their windows were emitted. */
+  | { readonly type: 'gap_fill'; readonly run_id: string; readonly cluster: string; readonly from_ms: number; readonly to_ms: number; readonly status: 'filled' | 'partial' | 'not_filled'; readonly trades: number; readonly late: number; readonly error?: string };
 
 export const ledgerPath = (lake: string, date: string): string => join(partitionDir(lake, LEDGER_DATASET, date), LEDGER_FILE);
 

@@ -91,6 +91,14 @@ export class LiveRecorder {
     });
   }
 
+  /** How a reconnection gap was filled from REST (windows already emitted before the fill count as `late`). */
+  gapFill(outcome: { cluster: string; fromMs: number; toMs: number; status: 'filled' | 'partial' | 'not_filled'; trades: number; error?: string }, late: number): void {
+    this.ledger.add(nyDateOfMs(outcome.fromMs), {
+      type: 'gap_fill', run_id: this.#o.runId, cluster: outcome.cluster, from_ms: outcome.fromMs, to_ms: outcome.toMs,
+      status: outcome.status, trades: outcome.trades, late, ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+    });
+  }
+
   /** Flushes the events and the ledger (serialised: one flush at a time). */
   flush(counters: RecorderCounters, nowMs = Date.now(), closing = false): Promise<void> {
     this.#flushing = this.#flushing.then(async () => {
