@@ -151,7 +151,10 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
       hub.add(row, emission);
     },
   });
-  const hub = new FeatureStreamHub({ aggression, windows: pipeline.windowLabels, onLog: log });
+  // A run started mid-session emits the day's earlier (empty) windows at once: ~5 kB per row, 2.5 MB for a day of
+  // 1m/5m/15m/30m rows, written in one tick. The per-client cap leaves room for that burst so a dashboard that is
+  // already connected is not dropped as a slow reader.
+  const hub = new FeatureStreamHub({ aggression, windows: pipeline.windowLabels, onLog: log, maxClientBufferedBytes: 8 * 1024 * 1024 });
   hub.attach(metrics);
   const web = metrics.enabled
     ? await attachWebApp(metrics, { config, lake: req.lake, symbol, windows: pipeline.windowLabels, aggression, tracker })
