@@ -28,6 +28,7 @@ export const BENCHES: readonly { readonly name: string; readonly quickArgs: read
   { name: 'greeks', quickArgs: ['--trades', '20000'] },
   { name: 'aggression', quickArgs: ['--trades', '20000'] },
   { name: 'live', quickArgs: ['--spy-trades', '20000', '--option-trades', '5000', '--latency-seconds', '3'] },
+  { name: 'web', quickArgs: ['--runs', '2'] },
 ];
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {

@@ -51,7 +51,7 @@ export interface FeatureTable {
 }
 
 export interface PriceSeries {
-  /** Epoch milliseconds (UTC), ascending. */
+  /** Epoch milliseconds (UTC, truncated), ascending. */
   readonly tMs: readonly number[];
   readonly price: readonly number[];
   /** Trades in the day (before down-sampling). */
@@ -204,6 +204,15 @@ export class WebLakeReader {
       ORDER BY window_start`;
   }
 
+  /** The span [first window start, last window end) of a day's feature rows, ns. */
+  async featureSpan(symbol: string, date: string, window: string): Promise<{ fromNs: bigint; toNs: bigint }> {
+    const sql = await this.featureRowsSql(symbol, date, window);
+    return this.#withConnection(async (conn) => {
+      const [from, to] = (await conn.runAndReadAll(`SELECT min(window_start), max(window_end) FROM (${sql})`)).getRows()[0]!;
+      return { fromNs: BigInt(from as bigint), toNs: BigInt(to as bigint) };
+    });
+  }
+
   /** A day's feature rows; `window_start` / `window_end` become `window_start_ms` / `window_end_ms` (epoch ms). */
   async featureRows(symbol: string, date: string, window: string): Promise<FeatureTable> {
     const sql = await this.featureRowsSql(symbol, date, window);
@@ -251,7 +260,7 @@ export class WebLakeReader {
       const [count, first, last] = (await conn.runAndReadAll(`SELECT count(*), min(sip_timestamp), max(sip_timestamp) FROM (${trades})`)).getRows()[0]!;
       const n = Number(count);
       if (n <= maxPoints || n === 0) {
-        const rows = (await conn.runAndReadAll(`SELECT CAST(sip_timestamp AS DOUBLE) / 1e6, price FROM (${trades}) ORDER BY sip_timestamp`)).getRows();
+        const rows = (await conn.runAndReadAll(`SELECT CAST(sip_timestamp // 1000000 AS DOUBLE), price FROM (${trades}) ORDER BY sip_timestamp`)).getRows();
         return { tMs: rows.map((r) => Number(r[0])), price: rows.map((r) => Number(r[1])), trades: n, downsampled: false };
       }
       const buckets = Math.max(1, Math.floor(maxPoints / 2));
@@ -263,7 +272,7 @@ export class WebLakeReader {
                 FROM b GROUP BY bucket)
         SELECT t, p FROM (SELECT t_lo AS t, p_lo AS p FROM agg UNION ALL SELECT t_hi, p_hi FROM agg WHERE t_hi <> t_lo)
         ORDER BY t`)).getRows();
-      return { tMs: rows.map((r) => Number(r[0]) / 1e6), price: rows.map((r) => Number(r[1])), trades: n, downsampled: true };
+      return { tMs: rows.map((r) => Number(BigInt(r[0] as bigint) / 1_000_000n)), price: rows.map((r) => Number(r[1])), trades: n, downsampled: true };
     });
   }
 

@@ -105,12 +105,13 @@ export class DayView {
     let price: PriceSeries | undefined;
     let priceNote = '';
     try {
-      rows = await getJson<FeatureTable>('/api/features', q);
-      // The price over the windows' span (the session), so every time chart shares its x range.
-      const starts = column(rows, 'window_start_ms').filter((v): v is number => v !== null);
-      const ends = column(rows, 'window_end_ms').filter((v): v is number => v !== null);
-      price = await getJson<PriceSeries>('/api/underlying', { symbol: q.symbol, date: q.date, from_ms: starts[0], to_ms: ends.at(-1) })
-        .catch((e: unknown) => { priceNote = ` Underlying trades: ${(e as Error).message}; the price chart shows window closes.`; return undefined; });
+      // The price over the windows' span (window=...), so every time chart shares its x range; both requests at once.
+      [rows, price] = await Promise.all([
+        getJson<FeatureTable>('/api/features', q),
+        // Min/max per bucket at 2 buckets per pixel draws what every trade would: more points would not show.
+        getJson<PriceSeries>('/api/underlying', { ...q, max_points: 4 * Math.max(500, Math.round(this.root.clientWidth * devicePixelRatio)) })
+          .catch((e: unknown) => { priceNote = ` Underlying trades: ${(e as Error).message}; the price chart shows window closes.`; return undefined; }),
+      ]);
     } catch (e) {
       if (request === this.#request) this.#fail(e);
       return;
