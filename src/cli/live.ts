@@ -47,7 +47,8 @@ WebSocket feed, prices every option trade and emits each window's feature row wh
 the wall clock after aggregations.quiet_close_ms). Rows go to the lake
 (LAKE/features/symbol=S/window=W/date=D/live-<run>-NNNNN.parquet, the day published as one
 partition once all its windows closed), to /features/latest and /features/stream (SSE) on the
-metrics server, and with --jsonl to stdout.
+metrics server, and with --jsonl to stdout. The metrics server also serves the web dashboard
+(METRICS_URL/#live: the charts filling in as windows close; docs/web.md).
 
   --symbol SYMBOL        underlying (default: aggregations.symbol, SPY)
   --windows LIST         window sizes, e.g. 1m,5m (default: aggregations.windows)
