@@ -31,6 +31,7 @@ export const BENCHES: readonly { readonly name: string; readonly quickArgs: read
   { name: 'live', quickArgs: ['--spy-trades', '20000', '--option-trades', '5000', '--latency-seconds', '3'] },
   { name: 'backfill', quickArgs: ['--spy-trades', '50000', '--option-trades', '10000'] },
   { name: 'finalize', quickArgs: ['--spy-trades', '20000', '--option-trades', '5000', '--runs', '1'] },
+  { name: 'web', quickArgs: ['--runs', '2'] },
 ];
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {

@@ -100,6 +100,10 @@ Query it with any Parquet engine, e.g. DuckDB:
 Timestamps (sip_timestamp, ...) are BIGINT nanoseconds since the epoch: make_timestamp_ns(sip_timestamp).
 Greeks:   read_parquet('${lake}/options-greeks/*/*/*.parquet', hive_partitioning = true) (symbol and date columns).
 Features: read_parquet('${lake}/features/symbol=${symbol}/*/*/*.parquet', hive_partitioning = true).
+
+See it as charts (day view, smile, gadvv by strike, downloads) in the web dashboard:
+  npx gammaflow serve --lake ${lake}
+then open http://127.0.0.1:8080/
 `);
   return Math.max(exitCode, pipelineExit);
 }

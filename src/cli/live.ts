@@ -59,7 +59,8 @@ WebSocket feed, prices every option trade and emits each window's feature row wh
 the wall clock after aggregations.quiet_close_ms). Rows go to the lake
 (LAKE/features/symbol=S/window=W/date=D/live-<run>-NNNNN.parquet, the day published as one
 partition once all its windows closed), to /features/latest and /features/stream (SSE) on the
-metrics server, and with --jsonl to stdout.
+metrics server, and with --jsonl to stdout. The metrics server also serves the web dashboard
+(METRICS_URL/#live: the charts filling in as windows close; docs/web.md).
 
   --symbol SYMBOL        underlying (default: aggregations.symbol, SPY)
   --windows LIST         window sizes, e.g. 1m,5m (default: aggregations.windows)
@@ -191,7 +192,10 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
       hub.add(row, emission);
     },
   });
-  const hub = new FeatureStreamHub({ aggression, windows: pipeline.windowLabels, onLog: log });
+  // A run started mid-session emits the day's earlier (empty) windows at once: ~5 kB per row, 2.5 MB for a day of
+  // 1m/5m/15m/30m rows, written in one tick. The per-client cap leaves room for that burst so a dashboard that is
+  // already connected is not dropped as a slow reader.
+  const hub = new FeatureStreamHub({ aggression, windows: pipeline.windowLabels, onLog: log, maxClientBufferedBytes: 8 * 1024 * 1024 });
   hub.attach(metrics);
   const web = metrics.enabled
     ? await attachWebApp(metrics, { config, lake: req.lake, symbol, windows: pipeline.windowLabels, aggression, tracker })

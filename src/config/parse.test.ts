@@ -116,6 +116,7 @@ const BAD_VALUES: Record<string, string> = {
   'aggregations.max_quote_staleness': '"5x"', 'aggregations.quote_staleness_mode': '"auto"',
   'aggregations.adaptive_staleness_min': '"1d"', 'aggregations.adaptive_staleness_max': '"-30s"',
   'live.flush_interval': '"soon"', 'live.finalize': '"yes"', 'live.finalize_retry_min': '5', 'live.finalize_retry_max': '"forever"',
+  'web.listen': '"0"', 'web.allow_remote': '"yes"', 'web.max_points': '10', 'web.job_endpoints': '["9090"]',
 };
 
 test('every key has a bad-value case, and each error names its key and file', () => {
@@ -138,6 +139,7 @@ test('cross-field rules name the key at fault', () => {
   assert.match(configError('[aggregations]\nwindows = []\n').message, /aggregations\.windows: expected at least one window size/);
   assert.match(configError('[calendar]\nholidays = ["2030-06-03"]\ntrading_days = ["2030-06-03"]\n').message, /calendar\.trading_days\[0\]: /);
   assert.match(configError('[metrics]\nlisten = "0.0.0.0:9090"\n').message, /metrics\.listen: expected a loopback address/);
+  assert.match(configError('[web]\nlisten = "0.0.0.0:8080"\n').message, /web\.listen: expected a loopback address .*web\.allow_remote = true/);
   assert.match(configError('ingest = 5\n').message, /cfg\.toml: ingest: expected a table, got 5/);
 });
 

@@ -51,7 +51,7 @@ export interface FeatureTable {
 }
 
 export interface PriceSeries {
-  /** Epoch milliseconds (UTC), ascending. */
+  /** Epoch milliseconds (UTC, truncated), ascending. */
   readonly tMs: readonly number[];
   readonly price: readonly number[];
   /** Trades in the day (before down-sampling). */
@@ -204,6 +204,17 @@ export class WebLakeReader {
       ORDER BY window_start`;
   }
 
+  /** The span [first window start, last window end) of a day's feature rows, ns. */
+  async featureSpan(symbol: string, date: string, window: string): Promise<{ fromNs: bigint; toNs: bigint }> {
+    await this.featureRowsSql(symbol, date, window); // checks the names and that the partition exists
+    const glob = lit(join(partitionDir(this.lake, `features/symbol=${symbol}/window=${window}`, date), '*.parquet'));
+    return this.#withConnection(async (conn) => {
+      // Two columns only (a revision in a live file has the same bounds as the row it replaces).
+      const [from, to] = (await conn.runAndReadAll(`SELECT min(window_start), max(window_end) FROM read_parquet(${glob}, hive_partitioning = false)`)).getRows()[0]!;
+      return { fromNs: BigInt(from as bigint), toNs: BigInt(to as bigint) };
+    });
+  }
+
   /** A day's feature rows; `window_start` / `window_end` become `window_start_ms` / `window_end_ms` (epoch ms). */
   async featureRows(symbol: string, date: string, window: string): Promise<FeatureTable> {
     const sql = await this.featureRowsSql(symbol, date, window);
@@ -248,22 +259,24 @@ export class WebLakeReader {
       WHERE ticker = ${lit(checkName('symbol', symbol))} AND coalesce(correction, 0) = 0 AND price > 0`
       + (range.fromNs !== undefined ? ` AND sip_timestamp >= ${range.fromNs}` : '') + (range.toNs !== undefined ? ` AND sip_timestamp < ${range.toNs}` : '');
     return this.#withConnection(async (conn) => {
-      const [count, first, last] = (await conn.runAndReadAll(`SELECT count(*), min(sip_timestamp), max(sip_timestamp) FROM (${trades})`)).getRows()[0]!;
+      // One scan of the (full-market) partition into a temporary table of the symbol's trades; the rest reads that.
+      await conn.run(`CREATE TEMP TABLE price_trades AS ${trades}`);
+      const [count, first, last] = (await conn.runAndReadAll('SELECT count(*), min(sip_timestamp), max(sip_timestamp) FROM price_trades')).getRows()[0]!;
       const n = Number(count);
       if (n <= maxPoints || n === 0) {
-        const rows = (await conn.runAndReadAll(`SELECT CAST(sip_timestamp AS DOUBLE) / 1e6, price FROM (${trades}) ORDER BY sip_timestamp`)).getRows();
+        const rows = (await conn.runAndReadAll('SELECT CAST(sip_timestamp // 1000000 AS DOUBLE), price FROM price_trades ORDER BY sip_timestamp')).getRows();
         return { tMs: rows.map((r) => Number(r[0])), price: rows.map((r) => Number(r[1])), trades: n, downsampled: false };
       }
       const buckets = Math.max(1, Math.floor(maxPoints / 2));
       const span = BigInt(last as bigint) - BigInt(first as bigint) + 1n;
       const width = (span + BigInt(buckets) - 1n) / BigInt(buckets);
       const rows = (await conn.runAndReadAll(`
-        WITH b AS (SELECT (sip_timestamp - ${String(first)}) // ${width} AS bucket, sip_timestamp, price FROM (${trades})),
+        WITH b AS (SELECT (sip_timestamp - ${String(first)}) // ${width} AS bucket, sip_timestamp, price FROM price_trades),
         agg AS (SELECT bucket, arg_min(sip_timestamp, price) AS t_lo, min(price) AS p_lo, arg_max(sip_timestamp, price) AS t_hi, max(price) AS p_hi
                 FROM b GROUP BY bucket)
         SELECT t, p FROM (SELECT t_lo AS t, p_lo AS p FROM agg UNION ALL SELECT t_hi, p_hi FROM agg WHERE t_hi <> t_lo)
         ORDER BY t`)).getRows();
-      return { tMs: rows.map((r) => Number(r[0]) / 1e6), price: rows.map((r) => Number(r[1])), trades: n, downsampled: true };
+      return { tMs: rows.map((r) => Number(BigInt(r[0] as bigint) / 1_000_000n)), price: rows.map((r) => Number(r[1])), trades: n, downsampled: true };
     });
   }
 

@@ -6,7 +6,7 @@
  *   GET /api/inventory                     symbols, dates, window sizes the lake holds
  *   GET /api/features?symbol&date&window   a day's feature rows ({columns, rows})
  *   GET /api/features.csv|.parquet?...     the same rows as a download (lake columns)
- *   GET /api/underlying?symbol&date[&from_ms&to_ms]  the underlying's trade prices (≤ max_points)
+ *   GET /api/underlying?symbol&date[&window][&from_ms&to_ms]  the underlying's trade prices (≤ max_points)
  *   GET /api/smile?symbol&date[&from_ms&to_ms][&expiry]           IV against strike (≤ max_points)
  *   GET /api/gadvv-by-strike?symbol&date[&from_ms&to_ms][&expiry] Σ gadvv per strike, calls and puts
  *   GET /api/jobs, /api/jobs/stream (SSE)  run snapshots (the terminal dashboard's model)
@@ -53,6 +53,14 @@ function optionalMs(c: Context, name: string): bigint | undefined {
   if (v === undefined || v === '') return undefined;
   if (!/^\d{1,15}$/.test(v)) throw new BadRequest(`query parameter ${name}: expected epoch milliseconds, got ${JSON.stringify(v)}`);
   return BigInt(v) * 1_000_000n;
+}
+
+/** The `max_points` a request asks for (fewer than the server's limit, e.g. a few per pixel of the chart), capped by the limit. */
+function pointsLimit(c: Context, limit: number): number {
+  const v = c.req.query('max_points');
+  if (v === undefined || v === '') return limit;
+  if (!/^\d{1,9}$/.test(v) || Number(v) < 2) throw new BadRequest(`query parameter max_points: expected an integer ≥ 2, got ${JSON.stringify(v)}`);
+  return Math.min(limit, Number(v));
 }
 
 function smileQuery(c: Context): SmileQuery {
@@ -120,17 +128,26 @@ export function createWebApp(o: WebAppOptions): Hono {
   }
 
   app.get('/api/underlying', async (c) => {
-    const fromNs = optionalMs(c, 'from_ms');
-    const toNs = optionalMs(c, 'to_ms');
-    const s = await lake.underlyingPrices(required(c, 'symbol'), required(c, 'date'), o.maxPoints, {
+    let fromNs = optionalMs(c, 'from_ms');
+    let toNs = optionalMs(c, 'to_ms');
+    const window = c.req.query('window');
+    if (window !== undefined && window !== '') {
+      // The span of that window size's rows: the price chart then shares the flow charts' time axis.
+      const span = await lake.featureSpan(required(c, 'symbol'), required(c, 'date'), window);
+      fromNs ??= span.fromNs;
+      toNs ??= span.toNs;
+    }
+    const maxPoints = pointsLimit(c, o.maxPoints);
+    const s = await lake.underlyingPrices(required(c, 'symbol'), required(c, 'date'), maxPoints, {
       ...(fromNs !== undefined ? { fromNs } : {}), ...(toNs !== undefined ? { toNs } : {}),
     });
-    return c.json({ t_ms: s.tMs, price: s.price, trades: s.trades, downsampled: s.downsampled, max_points: o.maxPoints });
+    return c.json({ t_ms: s.tMs, price: s.price, trades: s.trades, downsampled: s.downsampled, max_points: maxPoints });
   });
 
   app.get('/api/smile', async (c) => {
-    const s = await lake.smile(smileQuery(c), o.maxPoints);
-    return c.json({ expiries: s.expiries, strike: s.strike, iv: s.iv, size: s.size, right: s.right, trades: s.trades, downsampled: s.downsampled, max_points: o.maxPoints });
+    const maxPoints = pointsLimit(c, o.maxPoints);
+    const s = await lake.smile(smileQuery(c), maxPoints);
+    return c.json({ expiries: s.expiries, strike: s.strike, iv: s.iv, size: s.size, right: s.right, trades: s.trades, downsampled: s.downsampled, max_points: maxPoints });
   });
 
   app.get('/api/gadvv-by-strike', async (c) => {

@@ -58,7 +58,8 @@ async function expectedDay(page: import('playwright-core').Page): Promise<Record
   const rows = await api<FeatureTableJson>(`/api/features?${q}&window=${window}`);
   const startCol = rows.columns.indexOf('window_start_ms');
   const endCol = rows.columns.indexOf('window_end_ms');
-  const price = await api<{ t_ms: number[] }>(`/api/underlying?${q}&from_ms=${rows.rows[0]![startCol]}&to_ms=${rows.rows.at(-1)![endCol]}`);
+  const maxPoints = await page.evaluate<number>(`4 * Math.max(500, Math.round(document.querySelector('#day').clientWidth * devicePixelRatio))`);
+  const price = await api<{ t_ms: number[] }>(`/api/underlying?${q}&window=${window}&max_points=${maxPoints}`);
   const start = Number(await page.getAttribute('#day', 'data-window-start'));
   const row = rows.rows.find((r) => r[startCol] === start)!;
   const end = row[endCol] as number;

@@ -101,16 +101,15 @@ export class DayView {
     this.#downloads.replaceChildren('Download rows: ',
       h('a', { href: `/api/features.csv?${query}`, download: '', id: 'download-csv' }, 'CSV'), ' · ',
       h('a', { href: `/api/features.parquet?${query}`, download: '', id: 'download-parquet' }, 'Parquet'));
-    let rows: FeatureTable;
-    let price: PriceSeries | undefined;
+    // The price over the windows' span (window=...), so every time chart shares its x range. Min/max per bucket at
+    // 2 buckets per pixel draws what every trade would: more points would not show. It loads while the rows, then the
+    // selected window's smile and strikes, load.
     let priceNote = '';
+    const pricePromise = getJson<PriceSeries>('/api/underlying', { ...q, max_points: 4 * Math.max(500, Math.round(this.root.clientWidth * devicePixelRatio)) })
+      .catch((e: unknown) => { priceNote = ` Underlying trades: ${(e as Error).message}; the price chart shows window closes.`; return undefined; });
+    let rows: FeatureTable;
     try {
       rows = await getJson<FeatureTable>('/api/features', q);
-      // The price over the windows' span (the session), so every time chart shares its x range.
-      const starts = column(rows, 'window_start_ms').filter((v): v is number => v !== null);
-      const ends = column(rows, 'window_end_ms').filter((v): v is number => v !== null);
-      price = await getJson<PriceSeries>('/api/underlying', { symbol: q.symbol, date: q.date, from_ms: starts[0], to_ms: ends.at(-1) })
-        .catch((e: unknown) => { priceNote = ` Underlying trades: ${(e as Error).message}; the price chart shows window closes.`; return undefined; });
     } catch (e) {
       if (request === this.#request) this.#fail(e);
       return;
@@ -118,17 +117,25 @@ export class DayView {
     if (request !== this.#request) return;
     this.#rows = rows;
     this.root.dataset.rows = String(rows.rows.length);
-    this.#summary.textContent = `${q.symbol} ${q.date}, ${rows.rows.length} windows of ${q.window}`
-      + (price !== undefined ? `; ${price.trades.toLocaleString('en-US')} underlying trades${price.downsampled ? ` (down-sampled to ${price.t_ms.length.toLocaleString('en-US')} points: min/max per bucket)` : ''}.` : '.') + priceNote;
-    this.#flow.update(rows, price !== undefined ? { tS: price.t_ms.map((t) => t / 1000), price: price.price } : undefined);
     const starts = column(rows, 'window_start_ms');
     setOptions(this.#selected, starts.map((s, i) => ({ value: String(i), label: s === null ? String(i) : nyClock(s) })));
     // The busiest window (most dadvv, calls and puts) is the first one shown.
-    const flow = rows.rows.map((_, i) => (column(rows, 'calls_dadvv_total')[i] ?? 0) + (column(rows, 'puts_dadvv_total')[i] ?? 0));
-    let best = 0;
-    flow.forEach((v, i) => { if (v > flow[best]!) best = i; });
+    const calls = column(rows, 'calls_dadvv_total');
+    const puts = column(rows, 'puts_dadvv_total');
+    let best = rows.rows.length > 0 ? 0 : -1;
+    for (let i = 0; i < rows.rows.length; i++) if ((calls[i] ?? 0) + (puts[i] ?? 0) > (calls[best] ?? 0) + (puts[best] ?? 0)) best = i;
     this.#expiry.value = '';
-    await this.#selectIndex(rows.rows.length > 0 ? best : -1, request);
+    this.#selectedIndex = best;
+    if (best >= 0) this.#selected.value = String(best);
+    else this.#windowNote.textContent = 'No window.';
+    const windowLoaded = best >= 0 ? this.#loadWindow(request, false) : Promise.resolve();
+    const price = await pricePromise;
+    if (request !== this.#request) return;
+    this.#summary.textContent = `${q.symbol} ${q.date}, ${rows.rows.length} windows of ${q.window}`
+      + (price !== undefined ? `; ${price.trades.toLocaleString('en-US')} underlying trades${price.downsampled ? ` (down-sampled to ${price.t_ms.length.toLocaleString('en-US')} points: min/max per bucket)` : ''}.` : '.') + priceNote;
+    this.#flow.update(rows, price !== undefined ? { tS: price.t_ms.map((t) => t / 1000), price: price.price } : undefined);
+    await windowLoaded;
+    if (request === this.#request) this.#ready();
   }
 
   async #selectIndex(index: number, request = ++this.#request): Promise<void> {
@@ -150,7 +157,8 @@ export class DayView {
     return { fromMs: row[c.indexOf('window_start_ms')] as number, toMs: row[c.indexOf('window_end_ms')] as number };
   }
 
-  async #loadWindow(request = ++this.#request): Promise<void> {
+  /** Loads the selected window's smile, strikes and table; `markReady` false when the caller has more to draw. */
+  async #loadWindow(request = ++this.#request, markReady = true): Promise<void> {
     if (!this.#started || this.root.dataset.state !== 'loading') this.#started = performance.now();
     this.root.dataset.state = 'loading';
     const range = this.#selectedRange();
@@ -172,7 +180,7 @@ export class DayView {
       this.#windowNote.textContent = `Smile and strike profile unavailable: ${(e as Error).message}`;
       this.#smile?.destroy(); this.#smile = undefined;
       this.#strikes?.destroy(); this.#strikes = undefined;
-      this.#ready();
+      if (markReady) this.#ready();
       return;
     }
     if (request !== this.#request) return;
@@ -183,7 +191,7 @@ export class DayView {
       + `; gadvv by strike over ${strikes.trades.toLocaleString('en-US')} trades (${this.#scope.value === 'day' ? 'whole day' : 'selected window'}).`;
     this.#drawSmile(smile);
     this.#drawStrikes(strikes);
-    this.#ready();
+    if (markReady) this.#ready();
   }
 
   #ready(): void {

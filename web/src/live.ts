@@ -52,7 +52,8 @@ export class LiveView {
     const windows = this.#info.windows ?? [];
     setOptions(this.#window, windows.map((w) => ({ value: w, label: w })), windows.includes('1m') ? '1m' : windows[0]);
     this.#note.textContent = `${this.#info.symbol}: feature rows as windows close.`;
-    this.#connect();
+    // The stream first: rows closing while the rows so far are fetched arrive on it (both fill the same map).
+    await this.#connect();
     await this.#loadWindow();
     this.#watchRun();
   }
@@ -74,6 +75,7 @@ export class LiveView {
       const row: Row = {};
       this.#columns.forEach((c, i) => { row[c] = r[i] ?? null; });
       rows.set(row.window_start_ms as number, row);
+      this.#noteLast(window, row.window_start_ms as number);
     }
     this.#draw();
   }
@@ -84,12 +86,22 @@ export class LiveView {
     return rows;
   }
 
-  #connect(): void {
+  /** Opens /features/stream; resolves once it is open (or failed: EventSource keeps retrying). */
+  #connect(): Promise<void> {
     const stream = new EventSource('/features/stream');
     this.#stream = stream;
     this.root.dataset.stream = 'connecting';
-    stream.onopen = () => { this.root.dataset.stream = 'open'; this.#renderStatus(); };
-    stream.onerror = () => { this.root.dataset.stream = stream.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting'; this.#renderStatus(); };
+    let opened: () => void = () => undefined;
+    const open = new Promise<void>((resolve) => { opened = resolve; });
+    let connections = 0;
+    stream.onopen = () => {
+      this.root.dataset.stream = 'open';
+      // After a reconnect (the server dropped us, or restarted), rows closed meanwhile come from the rows so far.
+      if (++connections > 1) void this.#loadWindow();
+      this.#renderStatus();
+      opened();
+    };
+    stream.onerror = () => { this.root.dataset.stream = stream.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting'; this.#renderStatus(); opened(); };
     const onRow = (e: MessageEvent<string>): void => {
       const raw = JSON.parse(e.data) as Row;
       // window_start / window_end are exact ns integers in the stream; ms are exact for window bounds.
@@ -100,13 +112,19 @@ export class LiveView {
       this.#rowsOf(window).set(row.window_start_ms as number, row);
       this.#received++;
       this.#lastReceivedAt = Date.now();
-      const last = Number(this.root.dataset[`lastWindow${window}`] ?? 0);
-      if ((row.window_start_ms as number) > last) this.root.dataset[`lastWindow${window}`] = String(row.window_start_ms);
+      this.#noteLast(window, row.window_start_ms as number);
       if (this.#columns.length === 0) this.#columns = ['symbol', 'window', 'window_start_ms', 'window_end_ms', ...Object.keys(raw).slice(4)];
       if (window === this.#window.value) this.#schedule();
     };
     stream.onmessage = onRow;
     stream.addEventListener('revision', onRow as EventListener);
+    return open;
+  }
+
+  /** Keeps `data-last-window-<size>`: the newest window start (ms) received for a size. */
+  #noteLast(window: string, startMs: number): void {
+    const key = `lastWindow${window}`;
+    if (startMs > Number(this.root.dataset[key] ?? 0)) this.root.dataset[key] = String(startMs);
   }
 
   #schedule(): void {
