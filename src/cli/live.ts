@@ -333,7 +333,10 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
         }
         const late = pipeline.stats().late - lateBefore;
         const outcome = gapFiller.lastResult;
-        if (outcome !== undefined) recorder.gapFill(outcome, late);
+        if (outcome !== undefined) {
+          recorder.gapFill(outcome, late);
+          if (outcome.trades > 0) lake.noteRestFill(outcome.fromMs, outcome.toMs);
+        }
         if (late > 0) log('warn', `${cluster} gap: ${late} of ${filled.length} filled trade(s) were behind the watermark (windows already emitted; late_policy = ${config.aggregations.late_policy})`);
       }
       const now = Date.now();

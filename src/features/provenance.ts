@@ -24,7 +24,10 @@ export type RowSource = 'realtime' | 'flatfile' | 'rest';
 
 export interface RowProvenance {
   readonly quality: RowQuality;
+  /** The source of the rows, and of the partition as a whole (file metadata). */
   readonly source: RowSource;
+  /** A row's own source where it differs from `source` (a live window completed by trades fetched from REST). */
+  readonly sourceOf?: (row: FeatureRow) => RowSource;
 }
 
 export const PRELIM_REALTIME: RowProvenance = Object.freeze({ quality: 'prelim', source: 'realtime' });
@@ -53,10 +56,20 @@ function constantUtf8(value: string, rows: number): Utf8Column {
   return { type: 'utf8', offsets, bytes };
 }
 
+function utf8Of(values: readonly string[]): Utf8Column {
+  const encoded = values.map((v) => new TextEncoder().encode(v));
+  const offsets = new Int32Array(values.length + 1);
+  for (let i = 0; i < encoded.length; i++) offsets[i + 1] = offsets[i]! + encoded[i]!.length;
+  const bytes = new Uint8Array(offsets[values.length]!);
+  encoded.forEach((b, i) => bytes.set(b, offsets[i]!));
+  return { type: 'utf8', offsets, bytes };
+}
+
 /** Rows as one batch in featureLakeSchema order. */
 export function lakeRowsToBatch(rows: readonly FeatureRow[], aggression: boolean, provenance: RowProvenance): ColumnBatch {
   const batch = rowsToBatch(rows, aggression);
-  return { rows: batch.rows, columns: [...batch.columns, constantUtf8(provenance.quality, batch.rows), constantUtf8(provenance.source, batch.rows)] };
+  const sources = provenance.sourceOf === undefined ? constantUtf8(provenance.source, batch.rows) : utf8Of(rows.map(provenance.sourceOf));
+  return { rows: batch.rows, columns: [...batch.columns, constantUtf8(provenance.quality, batch.rows), sources] };
 }
 
 /** Key-value metadata of every features file in the lake. */

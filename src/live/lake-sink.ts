@@ -24,7 +24,8 @@ import { lockLake, type LakeLock } from '../lake/lock.js';
 import { errorMessage } from '../util/errors.js';
 import { FeatureFileWriter, featureDataset, policyConflict, publishFeatureDay, publishedFeaturePartition } from '../features/output.js';
 import type { FeaturePolicy } from '../features/policy.js';
-import { PRELIM_REALTIME } from '../features/provenance.js';
+import { PRELIM_REALTIME, type RowProvenance } from '../features/provenance.js';
+import { parseDuration } from '../calendar/durations.js';
 import type { FeatureRow } from '../features/row.js';
 import type { RowEmission } from './pipeline.js';
 import type { OutputLog } from './outputs.js';
@@ -152,7 +153,7 @@ export class LakeFeatureSink {
         await publishFeatureDay({
           lake: this.#o.lake, symbol: this.#o.symbol, window, date, runId: this.#o.runId, rows, aggression: this.#o.aggression,
           source: { description: `gammaflow live run ${this.#o.runId}`, key: `live/${this.#o.runId}`, size: 0, etag: `live-${this.#o.runId}` },
-          policy: this.#policy(window), provenance: PRELIM_REALTIME,
+          policy: this.#policy(window), provenance: this.#provenance(),
           rowGroupRows: this.#o.rowGroupRows, zstdLevel: this.#o.zstdLevel,
         });
         rowsPublished += rows.length;
@@ -164,6 +165,26 @@ export class LakeFeatureSink {
       published.push(date);
       this.#o.onLog?.('info', `features ${this.#o.symbol} ${date}: day published to the lake as prelim (${rowsPublished} rows)`);
     }
+  }
+
+  /** Event-time intervals (ns) whose trades came from REST after a reconnect (live gap fill). */
+  readonly #restFilled: { fromNs: bigint; toNs: bigint }[] = [];
+
+  /** Trades of [fromMs, toMs] were fetched from REST: rows of the windows that overlap it have source `rest`. */
+  noteRestFill(fromMs: number, toMs: number): void {
+    this.#restFilled.push({ fromNs: BigInt(fromMs) * 1_000_000n, toNs: BigInt(toMs) * 1_000_000n });
+  }
+
+  #provenance(): RowProvenance {
+    if (this.#restFilled.length === 0) return PRELIM_REALTIME;
+    const filled = this.#restFilled;
+    return {
+      ...PRELIM_REALTIME,
+      sourceOf: (row) => {
+        const endNs = row.windowStartNs + BigInt(parseDuration(row.window)) * 1_000_000n;
+        return filled.some((f) => f.fromNs < endNs && row.windowStartNs <= f.toNs) ? 'rest' : 'realtime';
+      },
+    };
   }
 
   #policy(window: string): FeaturePolicy {
@@ -199,7 +220,7 @@ export class LakeFeatureSink {
     const writer = new FeatureFileWriter(path, {
       aggression: this.#o.aggression, rowGroupRows: this.#o.rowGroupRows, zstdLevel: this.#o.zstdLevel,
       keyValueMetadata: { 'gammaflow.source': `live/${this.#o.runId}` },
-      lake: { provenance: PRELIM_REALTIME, policy: this.#policy(window) },
+      lake: { provenance: this.#provenance(), policy: this.#policy(window) },
     });
     try {
       writer.append(rows);

@@ -204,3 +204,24 @@ test('http: on a non-loopback metrics bind, attaching the hub warns that the fea
     await server.close();
   }
 });
+
+test('lake sink: rows of windows that overlap an interval filled from REST have source rest; the others realtime', async () => {
+  const lake = mkdtempSync(join(tmpdir(), 'gammaflow-live-lake-'));
+  try {
+    const sink = new LakeFeatureSink({ lake, symbol: 'SPY', runId: 'run1', aggression: false, policies: policies(), rowGroupRows: 1000, zstdLevel: 1 });
+    // Trades of 10:00:30–10:06:10 came from REST: 1m windows 10:00..10:06 (7) and 5m windows 10:00 and 10:05 (2).
+    sink.noteRestFill(Number(nyWallClockToUtcNs(DAY, 10, 0, 30) / 1_000_000n), Number(nyWallClockToUtcNs(DAY, 10, 6, 10) / 1_000_000n));
+    for (const row of dayRows()) sink.add(row);
+    assert.deepEqual(await sink.publishClosedDays([]), [DAY]);
+    for (const [window, restRows] of [['1m', 7n], ['5m', 2n]] as const) {
+      const glob = join(lake, 'features', 'symbol=SPY', `window=${window}`, `date=${DAY}`, '*.parquet');
+      const [r] = await duckQuery(`SELECT count(*) FILTER (WHERE source = 'rest') AS rest, count(*) FILTER (WHERE source = 'realtime') AS realtime,
+        min(window_start) FILTER (WHERE source = 'rest') AS first FROM read_parquet(${lit(glob)})`);
+      assert.equal(r!.rest, restRows, `${window}: windows overlapping the fill`);
+      assert.equal(r!.rest + (r!.realtime as bigint), window === '1m' ? 390n : 78n);
+      assert.equal(r!.first, nyWallClockToUtcNs(DAY, 10, 0), `${window}: the first such window starts at 10:00`);
+    }
+  } finally {
+    rmSync(lake, { recursive: true, force: true });
+  }
+});
