@@ -83,7 +83,7 @@ test('day view: every chart drew what the API returned; another window, date and
   await expectDrawn(page, '#day', first);
   assert.equal(await page.getAttribute('.chart[data-chart="dip"]', 'data-thresholds'), '0.05,0.01');
   const tableRows = await page.evaluate<number>(`document.querySelectorAll('#feature-table tbody tr').length`);
-  assert.equal(tableRows, 4 + 149 + 22, 'symbol, window, bounds, 149 features and the diagnostics');
+  assert.equal(tableRows, 4 + 149 + 22 + 2, 'symbol, window, bounds, 149 features, the diagnostics, quality and source');
   assert.match(await page.getAttribute('#feature-table', 'data-rows') ?? '', /^\d+$/);
   assert.equal(await page.getAttribute('a[href="/docs/features.md"]', 'href'), '/docs/features.md');
   await browser!.screenshot(page, 'day-view');
