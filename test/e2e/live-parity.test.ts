@@ -1,5 +1,5 @@
 /**
- * Replay → live parity (issue 6, FEATURES.md "Output rows"): a generated day at millisecond
+ * Replay → live parity (FEATURES.md "Output rows"): a generated day at millisecond
  * precision, run through the historical path (`gammaflow run --out hist.jsonl`), then replayed
  * over Massive's WebSocket protocol (`gammaflow replay --speed max --port 0`) into the realtime
  * path (`gammaflow live --url ws://127.0.0.1:P --exit-on-close --jsonl`), gives the same rows:

@@ -1,5 +1,5 @@
 /**
- * Golden end-to-end test of `gammaflow run` (issue 5): a generated day →
+ * Golden end-to-end test of `gammaflow run`: a generated day →
  * `gammaflow run` → its features CSV compared column by column with
  * test/fixtures/golden/run-2025-11-07.csv, a file that make_golden.mjs wrote
  * only after checking it against the independent numpy/scipy/R implementation
