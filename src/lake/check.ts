@@ -24,8 +24,9 @@ import type { Dirent } from 'node:fs';
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { checkPartition, readManifest, type ManifestEntry } from './manifest.js';
-import { recoverLake } from './publish.js';
-import { PARTITION_PREFIX, partitionDir, parseCopyName, stagingRoot, trashRoot } from './layout.js';
+import { findCopies, recoverLake } from './publish.js';
+import { lockLake } from './lock.js';
+import { PARTITION_PREFIX, partitionDir, stagingRoot, trashRoot } from './layout.js';
 
 export type LakeProblemKind = 'mismatch' | 'unlisted_file' | 'no_record' | 'leftover';
 
@@ -70,32 +71,22 @@ export async function listDatasets(lake: string): Promise<string[]> {
   return found.sort();
 }
 
-async function leftoverCopies(root: string): Promise<{ dataset: string; path: string }[]> {
-  const out: { dataset: string; path: string }[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    let entries: Dirent[];
-    try { entries = await readdir(dir, { withFileTypes: true }); } catch { return; }
-    for (const e of entries) {
-      const path = join(dir, e.name);
-      if (e.isDirectory() && parseCopyName(e.name) === undefined) await walk(path);
-      else out.push({ dataset: relative(root, dir).split(sep).join('/'), path });
-    }
-  };
-  await walk(root);
-  return out;
+/** What interrupted runs left in _staging and _trash: copies of days, and debris. */
+async function leftoverCopies(lake: string): Promise<{ dataset: string; path: string }[]> {
+  return [...await findCopies(stagingRoot(lake)), ...await findCopies(trashRoot(lake))];
 }
 
 export async function checkLake(lake: string, options: { verify?: boolean; repair?: boolean } = {}): Promise<LakeCheckReport> {
   const problems: LakeProblem[] = [];
   if (options.repair === true) {
-    const before = [...await leftoverCopies(stagingRoot(lake)), ...await leftoverCopies(trashRoot(lake))];
+    const before = await leftoverCopies(lake);
     const recovery = await recoverLake(lake);
     for (const action of recovery.actions) problems.push({ kind: 'leftover', dataset: '', message: action, repaired: 'completed' });
     if (before.length > 0) {
       problems.push({ kind: 'leftover', dataset: '', message: `${before.length} cop${before.length === 1 ? 'y' : 'ies'} left in _staging/_trash by interrupted runs`, repaired: `removed ${recovery.removed}` });
     }
   } else {
-    for (const c of [...await leftoverCopies(stagingRoot(lake)), ...await leftoverCopies(trashRoot(lake))]) {
+    for (const c of await leftoverCopies(lake)) {
       problems.push({ kind: 'leftover', dataset: c.dataset, message: `${c.path} was left by an interrupted run (--repair completes or removes it; so does the next run that writes to the lake)` });
     }
   }
@@ -122,12 +113,10 @@ export async function checkLake(lake: string, options: { verify?: boolean; repai
       filesChecked += entry.files.length;
       const result = await checkPartition(lake, entry, { verify: options.verify === true });
       filesHashed += result.filesHashed;
-      const unlisted = files.filter((f) => f.endsWith('.parquet') && !isLiveFile(f) && !entry.files.some((l) => l.name === f));
       for (const problem of result.problems) {
-        if (unlisted.some((f) => problem.startsWith(join(dir, f) + ' '))) continue; // reported below, with its repair
         problems.push({ kind: 'mismatch', dataset, date, message: `${problem}; ingest ${date} again with --force` });
       }
-      for (const f of unlisted) {
+      for (const f of result.unlisted.filter((name) => !isLiveFile(name))) {
         let repaired: string | undefined;
         if (options.repair === true) {
           const to = join(lake, '_orphans', ...dataset.split('/'), name);
@@ -146,7 +135,6 @@ export async function checkLake(lake: string, options: { verify?: boolean; repai
 /** The check as a command runs it: under the lake lock when it repairs (a repair moves files). */
 export async function runLakeCheck(lake: string, options: { verify?: boolean; repair?: boolean }): Promise<LakeCheckReport> {
   if (options.repair !== true) return checkLake(lake, options);
-  const { lockLake } = await import('./lock.js');
   const lock = lockLake(lake);
   try {
     return await checkLake(lake, options);

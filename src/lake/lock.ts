@@ -24,7 +24,7 @@
  */
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { LakeError } from '../util/errors.js';
+import { LakeError, errorMessage } from '../util/errors.js';
 import { checkLakePath } from './lake-path.js';
 import { lockPath } from './layout.js';
 
@@ -255,4 +255,23 @@ export function lockLake(lake: string, options: LockOptions = {}): LakeLock {
     if (readLock(path) === found) rmSync(path, { force: true });
   }
   throw new LakeError(`cannot lock the lake ${lake}: the lock file ${path} keeps changing (several processes starting at once?)`, { path });
+}
+
+/**
+ * Runs `work` under the lake lock when the lake is free; when another run holds it (or the lock cannot be
+ * taken), nothing is run and the reason is returned. For writers that can wait for a later turn: live's
+ * publishing and compaction, and the recovery of commands that only read.
+ */
+export async function withLakeLockIfFree<T>(lake: string, work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false; busy: string }> {
+  let lock: LakeLock;
+  try {
+    lock = lockLake(lake);
+  } catch (e) {
+    return { ran: false, busy: errorMessage(e) };
+  }
+  try {
+    return { ran: true, value: await work() };
+  } finally {
+    lock.release();
+  }
 }

@@ -117,16 +117,18 @@ export async function readManifest(lake: string, dataset: string): Promise<Map<s
 
 export interface PartitionCheck {
   readonly ok: boolean;
-  /** What is wrong, one line per problem (empty when ok). */
+  /** What is wrong with the listed files, one line per problem. */
   readonly problems: readonly string[];
+  /** Parquet files in the partition that the entry does not list (readers see their rows). */
+  readonly unlisted: readonly string[];
   /** Files checksummed (sha256) by this check. */
   readonly filesHashed: number;
 }
 
 /**
  * Checks a published partition against its entry: every listed file present
- * with its size, no other parquet file beside them (readers would see its
- * rows), and the sha256 of every file whose mtime differs from the one
+ * with its size, no other parquet file beside them (`unlisted`: readers would
+ * see their rows), and the sha256 of every file whose mtime differs from the one
  * recorded, or of every file with `verify`.
  */
 export async function checkPartition(lake: string, entry: ManifestEntry, options: { verify?: boolean } = {}): Promise<PartitionCheck> {
@@ -137,12 +139,10 @@ export async function checkPartition(lake: string, entry: ManifestEntry, options
   try {
     present = await readdir(dir);
   } catch {
-    return { ok: false, problems: [`${dir} is missing`], filesHashed };
+    return { ok: false, problems: [`${dir} is missing`], unlisted: [], filesHashed };
   }
   const listed = new Set(entry.files.map((f) => f.name));
-  for (const name of present) {
-    if (name.endsWith('.parquet') && !listed.has(name)) problems.push(`${join(dir, name)} is not listed in the manifest (readers see its rows)`);
-  }
+  const unlisted = present.filter((name) => name.endsWith('.parquet') && !listed.has(name));
   for (const f of entry.files) {
     const path = join(dir, f.name);
     let s;
@@ -163,7 +163,7 @@ export async function checkPartition(lake: string, entry: ManifestEntry, options
       if (sha !== f.sha256) problems.push(`${path} does not match its checksum (sha256 ${sha}, the manifest says ${f.sha256})`);
     }
   }
-  return { ok: problems.length === 0, problems, filesHashed };
+  return { ok: problems.length === 0 && unlisted.length === 0, problems, unlisted, filesHashed };
 }
 
 /**

@@ -173,8 +173,8 @@ export interface RecoveryReport {
   readonly removed: number;
 }
 
-/** Every `date=D.<run>` directory under `root`, with the dataset path above it. */
-async function findCopies(root: string): Promise<{ dataset: string; date: string; path: string }[]> {
+/** Every `date=D.<run>` directory under `root` (_staging or _trash), with the dataset path above it; other files are debris (date ''). */
+export async function findCopies(root: string): Promise<{ dataset: string; date: string; path: string }[]> {
   const found: { dataset: string; date: string; path: string }[] = [];
   const walk = async (dir: string): Promise<void> => {
     let entries: Dirent[];

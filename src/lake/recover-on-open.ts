@@ -5,7 +5,7 @@
  * lake is read. A lake another process is writing is left to that process.
  */
 import { readdir } from 'node:fs/promises';
-import { lockLake } from './lock.js';
+import { withLakeLockIfFree } from './lock.js';
 import { recoverLake, type RecoveryReport } from './publish.js';
 import { stagingRoot, trashRoot } from './layout.js';
 
@@ -21,15 +21,7 @@ async function hasEntries(dir: string): Promise<boolean> {
 /** Runs recovery if something is left to recover and the lake is free; undefined when nothing was done. */
 export async function recoverIfIdle(lake: string): Promise<RecoveryReport | undefined> {
   if (!(await hasEntries(stagingRoot(lake))) && !(await hasEntries(trashRoot(lake)))) return undefined;
-  let lock;
-  try {
-    lock = lockLake(lake);
-  } catch {
-    return undefined; // another process is writing: its own recovery and publishes are in charge
-  }
-  try {
-    return await recoverLake(lake);
-  } finally {
-    lock.release();
-  }
+  const r = await withLakeLockIfFree(lake, () => recoverLake(lake));
+  // Another process is writing: its own recovery and publishes are in charge.
+  return r.ran ? r.value : undefined;
 }

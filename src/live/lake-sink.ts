@@ -20,8 +20,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { partitionDir } from '../lake/layout.js';
-import { lockLake, type LakeLock } from '../lake/lock.js';
-import { errorMessage } from '../util/errors.js';
+import { withLakeLockIfFree } from '../lake/lock.js';
 import { FeatureFileWriter, featureDataset, policyConflict, publishFeatureDay, publishedFeaturePartition } from '../features/output.js';
 import type { FeaturePolicy } from '../features/policy.js';
 import { PRELIM_REALTIME, type RowProvenance } from '../features/provenance.js';
@@ -122,20 +121,9 @@ export class LakeFeatureSink {
     if (![...this.#days].some(([date, day]) => !open.has(date) && day.dirty)) return published;
     // Publishing replaces partitions: it takes the lake lock like every writer (so no other run's recovery
     // mistakes the staged day for debris). A lake busy with another run is tried again on the next flush.
-    let lock: LakeLock;
-    try {
-      lock = lockLake(this.#o.lake);
-    } catch (e) {
-      if (!this.#busyLogged) this.#o.onLog?.('info', `features ${this.#o.symbol}: closed days wait to be published: ${errorMessage(e)}`);
-      this.#busyLogged = true;
-      return published;
-    }
-    this.#busyLogged = false;
-    try {
-      await this.#publishClosed(open, published);
-    } finally {
-      lock.release();
-    }
+    const r = await withLakeLockIfFree(this.#o.lake, () => this.#publishClosed(open, published));
+    if (!r.ran && !this.#busyLogged) this.#o.onLog?.('info', `features ${this.#o.symbol}: closed days wait to be published: ${r.busy}`);
+    this.#busyLogged = !r.ran;
     return published;
   }
 

@@ -8,7 +8,7 @@
  * Per flush it records the events the feed clients dropped (slow consumer) and the late events of
  * that interval; the clients' reconnection gaps are recorded as they are reported.
  */
-import { lockLake, type LakeLock } from '../lake/lock.js';
+import { withLakeLockIfFree } from '../lake/lock.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { nyDateOfNs } from '../calendar/index.js';
@@ -125,20 +125,9 @@ export class LiveRecorder {
     if (due.length === 0) return;
     // Compaction publishes partitions: under the lake lock, like every writer. A lake busy with another
     // run is compacted at a later flush (finalize compacts whatever is left).
-    let lock: LakeLock;
-    try {
-      lock = lockLake(this.#o.lake);
-    } catch (e) {
-      if (!this.#waitLogged) this.#o.onLog?.('info', `realtime compaction waits for the lake: ${errorMessage(e)}`);
-      this.#waitLogged = true;
-      return;
-    }
-    this.#waitLogged = false;
-    try {
-      await this.#compactDays(due, c);
-    } finally {
-      lock.release();
-    }
+    const r = await withLakeLockIfFree(this.#o.lake, () => this.#compactDays(due, c));
+    if (!r.ran && !this.#waitLogged) this.#o.onLog?.('info', `realtime compaction waits for the lake: ${r.busy}`);
+    this.#waitLogged = !r.ran;
   }
 
   #waitLogged = false;
