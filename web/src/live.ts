@@ -5,7 +5,7 @@
  * per size from /api/jobs/stream. `#live[data-last-window-<size>]` holds the start (epoch ms) of
  * the newest row received per size; `data-stream` the SSE state.
  */
-import { getJson, type FeatureTable, type JobView, type LiveInfo } from './api.js';
+import { getJson, type FeatureTable, type JobView, type LiveInfo, type LiveStatus } from './api.js';
 import { h, setOptions } from './dom.js';
 import { FlowCharts } from './flow-charts.js';
 import { nyClock } from './format.js';
@@ -146,22 +146,33 @@ export class LiveView {
     this.#jobs = jobs;
     jobs.onmessage = (e: MessageEvent<string>) => {
       const { jobs: list } = JSON.parse(e.data) as { jobs: JobView[] };
-      this.#renderStatus(list[0]?.snapshot?.extra);
+      this.#renderStatus(list[0]?.snapshot?.live);
     };
   }
 
-  #extra: Record<string, string | number> = {};
+  #live: LiveStatus | undefined;
 
-  #renderStatus(extra?: Record<string, string | number>): void {
-    if (extra !== undefined) this.#extra = extra;
+  #renderStatus(live?: LiveStatus): void {
+    if (live !== undefined) this.#live = live;
     const entries: [string, string][] = [
       ['page stream', `${this.root.dataset.stream} (${this.#received} rows received${this.#lastReceivedAt ? `, last at ${new Date(this.#lastReceivedAt).toLocaleTimeString()}` : ''})`],
-      ...['connection', 'msgs/s', 'lag', 'rows', 'late', 'dropped'].filter((k) => k in this.#extra).map((k): [string, string] => [k, String(this.#extra[k])]),
-      ...Object.keys(this.#extra).filter((k) => k.startsWith('last ')).map((k): [string, string] => [k + ' window', String(this.#extra[k])]),
     ];
+    const l = this.#live;
+    if (l !== undefined) {
+      entries.push(
+        ['connection', l.connections.map((c) => `${c.cluster} ${c.state}${c.state !== 'streaming' && c.lastError ? ` (last: ${c.lastError})` : ''}`).join(', ')],
+        ['msgs/s', String(Math.round(l.eventsPerSecond))],
+        ['lag', l.connections.map((c) => `${c.cluster} ${c.lagMs === undefined ? '–' : `${c.lagMs} ms`}`).join(', ')],
+        ['rows', String(l.rows)],
+        ['late', `${l.late.total} (${l.late.dropped} dropped, ${l.late.revised} revised)`],
+        ['dropped', `feed ${l.dropped.feed}, jsonl ${l.dropped.jsonl}, sse clients ${l.dropped.sseClients}`],
+      );
+    }
+    const fromRun = new Set((l?.lastWindows ?? []).map((w) => w.window));
+    for (const w of l?.lastWindows ?? []) entries.push([`last ${w.window} window`, nyClock(w.windowStartMs)]);
     for (const w of this.#info.windows ?? []) {
       const last = this.root.dataset[`lastWindow${w}`];
-      if (last !== undefined && !(`last ${w}` in this.#extra)) entries.push([`last ${w} window`, nyClock(Number(last))]);
+      if (last !== undefined && !fromRun.has(w)) entries.push([`last ${w} window`, nyClock(Number(last))]);
     }
     this.#status.replaceChildren(...entries.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { 'data-key': k }, v)]));
   }
