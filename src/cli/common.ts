@@ -2,6 +2,8 @@
 import { loadConfig } from '../config/index.js';
 import type { Config } from '../config/schema.js';
 import { checkLakePath } from '../lake/lake-path.js';
+import { isS3LakeUrl } from '../lake/s3/location.js';
+import { openS3Lake } from '../lake/s3/open.js';
 
 export async function loadCliConfig(path: string | undefined, json: boolean): Promise<{ config: Config; path: string | undefined }> {
   const loaded = await loadConfig(path);
@@ -11,9 +13,18 @@ export async function loadCliConfig(path: string | undefined, json: boolean): Pr
   return { config: loaded.config, path: loaded.path };
 }
 
-/** `--lake`, or the config's `storage.lake`: checked to be a directory (or not there yet) before any work starts. */
+/**
+ * `--lake`, or the config's `storage.lake`: checked to be a directory (or not there yet) before any work starts.
+ * An `s3://bucket/prefix` lake is opened and its local cache directory returned (the command runs on it).
+ */
 export function lakeOption(flag: string | undefined, config: Config): string {
   const lake = flag ?? config.storage.lake;
-  checkLakePath(lake, flag !== undefined ? '--lake' : 'storage.lake');
+  const origin = flag !== undefined ? '--lake' : 'storage.lake';
+  if (isS3LakeUrl(lake)) {
+    const cache = openS3Lake(lake, config.storage, origin);
+    checkLakePath(cache, origin);
+    return cache;
+  }
+  checkLakePath(lake, origin);
   return lake;
 }
