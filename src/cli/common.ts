@@ -2,6 +2,7 @@
 import { loadConfig } from '../config/index.js';
 import type { Config } from '../config/schema.js';
 import { checkLakePath } from '../lake/lake-path.js';
+import { LakePathError } from '../util/errors.js';
 import { isS3LakeUrl } from '../lake/s3/location.js';
 import { openS3Lake } from '../lake/s3/open.js';
 
@@ -27,4 +28,14 @@ export function lakeOption(flag: string | undefined, config: Config): string {
   }
   checkLakePath(lake, origin);
   return lake;
+}
+
+/** `lakeOption` for a command that keeps files of its own in the lake's partitions (live's per-flush files): a local lake only. */
+export function localLakeOption(flag: string | undefined, config: Config, command: string): string {
+  const lake = flag ?? config.storage.lake;
+  if (isS3LakeUrl(lake)) {
+    throw new LakePathError(`${flag !== undefined ? '--lake' : 'storage.lake'} ${lake}: ${command} needs a local lake directory `
+      + '(it appends files to partitions as it runs); run it on a local lake and publish the finished days with gammaflow ingest/greeks/features to S3', { path: lake });
+  }
+  return lakeOption(flag, config);
 }

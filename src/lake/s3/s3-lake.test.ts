@@ -17,7 +17,7 @@ import { defaultConfig } from '../../config/schema.js';
 import { DayWriter } from '../day-writer.js';
 import { checkPartition, partitionFilePaths, readManifest } from '../manifest.js';
 import { recoverLake } from '../publish.js';
-import { batchOf } from '../parquet/testing.js';
+import { batchOf } from '../../../test/support/parquet-columns.js';
 import { openS3Lake } from './open.js';
 import { remoteLakeAt } from './registry.js';
 import { PARTITION_LEASE_MS } from './partition-lock.js';
