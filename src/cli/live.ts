@@ -9,7 +9,7 @@
  *                 `Q.*` with --all-quotes            (replays only: Massive refuses quote wildcards)
  *
  * Events → LivePipeline (merger, enrichment, quote book, feature engine) → rows → the lake
- * (outputs.ts LakeFeatureSink), `--jsonl` stdout lines, and /features/latest + /features/stream
+ * (src/sinks/lake.ts), `--jsonl` stdout lines, and /features/latest + /features/stream
  * on the metrics server. The dashboard's extras show connection state, msgs/s, lag (now − event
  * time), the last window emitted per size, late and dropped counts; the same numbers are
  * Prometheus gauges (gammaflow_live_*).
@@ -31,14 +31,17 @@ import type { Config } from '../config/schema.js';
 import type { FeatureRow } from '../features/row.js';
 import { featurePolicy } from '../features/policy.js';
 import { underlyingOfRoot } from '../formats/opra.js';
-import { MassiveFeedClient, type FeedGap, type FeedStats } from '../live/client.js';
+import { MassiveFeedClient } from '../sources/massive-ws/client.js';
+import type { FeedGap, FeedStats } from '../sources/massive-ws/feed-types.js';
 import { LiveGapFiller } from '../live/gap-filler.js';
 import { eventTimeNs } from '../live/merger.js';
 import { restClientFromConfig } from '../sources/rest/from-config.js';
 import { RollingContractSet } from '../live/contracts.js';
-import { FeatureStreamHub, JsonlSink, LakeFeatureSink } from '../live/outputs.js';
+import { JsonlSink } from '../sinks/jsonl.js';
+import { LakeFeatureSink } from '../sinks/lake.js';
+import { FeatureStreamHub } from '../sinks/sse.js';
 import { LivePipeline, type RowEmission } from '../live/pipeline.js';
-import type { FeedCluster } from '../live/protocol.js';
+import type { FeedCluster } from '../formats/massive-ws/types.js';
 import { registerPullGauge } from '../observe/metrics.js';
 import { attachWebApp } from '../web/live.js';
 import { recoverIfIdle } from '../lake/recover-on-open.js';

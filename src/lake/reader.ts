@@ -1,6 +1,6 @@
 /**
  * Reads one dataset-day of the lake for one symbol IN EVENT-TIME ORDER, streamed in chunks, as
- * the shared trade records (src/options/records.ts).
+ * the shared trade records (src/formats/records.ts).
  *
  * Flat files, hence lake partitions, are sorted by ticker then time, not by time: the rows of one
  * symbol are many per-contract runs. DuckDB (`read_parquet`) filters them (row-group statistics
@@ -22,7 +22,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBListVector, type DuckDBVector } from '@duckdb/node-api';
-import { NO_CONDITIONS, type OptionTrade, type UnderlyingTrade } from '../options/records.js';
+import { NO_CONDITIONS, type OptionTrade, type UnderlyingTrade } from '../formats/records.js';
 import { LakeError } from '../util/errors.js';
 import { partitionDir } from './layout.js';
 

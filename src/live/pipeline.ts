@@ -53,9 +53,9 @@ import { curveOn, type TreasuryYields } from '../options/rates/treasury-curve.js
 import { ConfigError } from '../util/errors.js';
 import { OptionEnricher, emptyOptionGreeks, enrichmentParamsFromConfig, type EnrichmentParams, type OptionGreeks } from '../options/enrich.js';
 import { OptionQuoteBook, quoteBookOptionsFromConfig, type QuoteBookOptions } from '../options/quote-book.js';
-import type { OptionTrade, UnderlyingTrade } from '../options/records.js';
+import type { OptionTrade, UnderlyingTrade } from '../formats/records.js';
 import { EventMerger, KIND_RANK, eventTimeNs } from './merger.js';
-import type { FeedCluster, FeedDataEvent } from './protocol.js';
+import type { FeedCluster, FeedDataEvent } from '../formats/massive-ws/types.js';
 
 const NS_PER_MS = 1_000_000n;
 
