@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { epochDayOf } from '../calendar/civilDate.js';
 import { emptyOptionGreeks, type OptionGreeks } from '../options/enrich.js';
-import { GreeksFlag, type OptionTrade } from '../options/records.js';
+import { GreeksFlag, type OptionTrade } from '../formats/records.js';
 import { LiveEnrichedTrades, bucketNsOf } from './enriched-trades.js';
 
 const MIN_NS = 60_000_000_000n;

@@ -25,7 +25,7 @@ import type { TradeSide } from '../features/value-sets.js';
 import { windowStartOf } from '../features/windows.js';
 import { epochDayOf, isoDateOfEpochDay } from '../calendar/civilDate.js';
 import type { OptionGreeks } from '../options/enrich.js';
-import { GreeksFlag, type OptionTrade } from '../options/records.js';
+import { GreeksFlag, type OptionTrade } from '../formats/records.js';
 
 const NS_PER_MS = 1_000_000n;
 

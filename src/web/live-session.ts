@@ -8,7 +8,7 @@ import { parseWindow } from '../calendar/index.js';
 import type { FeatureRow } from '../features/row.js';
 import type { TradeSide } from '../features/value-sets.js';
 import type { OptionGreeks } from '../options/enrich.js';
-import type { OptionTrade } from '../options/records.js';
+import type { OptionTrade } from '../formats/records.js';
 import { LiveEnrichedTrades, bucketNsOf } from '../live/enriched-trades.js';
 import { LiveRowBuffer } from './live-rows.js';
 
