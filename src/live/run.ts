@@ -120,9 +120,10 @@ export async function runLive(ctx: LiveRunContext, req: LiveRequest): Promise<vo
       lastWindows.add(row);
       lake.add(row, emission);
       jsonl?.add(row, emission);
-      web?.rows.add(row);
+      web?.session.addRow(row);
       hub.add(row, emission);
     },
+    onOptionTrade: (trade, greeks, side) => web?.session.addTrade(symbol, trade, greeks, side),
   });
   // A run started mid-session emits the day's earlier (empty) windows at once: ~5 kB per row, 2.5 MB for a day of
   // 1m/5m/15m/30m rows, written in one tick. The per-client cap leaves room for that burst so a dashboard that is
@@ -130,7 +131,7 @@ export async function runLive(ctx: LiveRunContext, req: LiveRequest): Promise<vo
   const hub = new FeatureStreamHub({ aggression, windows: pipeline.windowLabels, onLog: log, maxClientBufferedBytes: 8 * 1024 * 1024 });
   hub.attach(metrics);
   const web = metrics.enabled
-    ? await attachWebApp(metrics, { config, lake: req.lake, symbol, windows: pipeline.windowLabels, aggression, tracker })
+    ? await attachWebApp(metrics, { config, lake: req.lake, symbols: [symbol], windows: pipeline.windowLabels, aggression, tracker })
     : undefined;
   if (metrics.enabled) {
     tracker.log('info', `feature rows at ${metrics.url}/features/latest and ${metrics.url}/features/stream (SSE)${web ? `; dashboard at ${metrics.url}/#live` : ''}`);
@@ -335,7 +336,7 @@ export async function runLive(ctx: LiveRunContext, req: LiveRequest): Promise<vo
     await autoFinalize?.close();
     refreshDashboard();
     hub.close();
-    web?.close();
+    await web?.close();
     const s = pipeline.stats();
     const l = lake.stats();
     const k = recorder.stats();
