@@ -169,7 +169,7 @@ test('serve --live URL forwards the Live routes and /features/stream to the live
   let runText = '';
   while (!runText.includes('\n\n')) runText += new TextDecoder().decode((await runReader.read()).value);
   await runReader.cancel();
-  assert.match(runText, /stocks streaming, options streaming/);
+  assert.match(runText, /"connections":\[\{"cluster":"stocks","state":"streaming"/, "the run stream forwards the live section");
 });
 
 test('serve finds a live process announced in the lake; a dead process\'s announcement is ignored and removed by the next live start', async () => {
