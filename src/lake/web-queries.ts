@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LakeError } from '../util/errors.js';
 import { partitionDir } from './layout.js';
-import { lit, type LakeReaderOptions } from './reader.js';
+import type { LakeReaderOptions } from './reader.js';
+import { lit } from './sql.js';
 
 /** One symbol's days in the lake, and which tables each day has. */
 export interface InventoryDay {
