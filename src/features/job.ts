@@ -40,8 +40,12 @@ import { lockLake, type LakeLock } from '../lake/lock.js';
 import { partitionMatches, readManifest, type ManifestEntry } from '../lake/manifest.js';
 import { LakeReader, lit, streamChunks, streamedQuery } from '../lake/reader.js';
 import type { ProgressTracker } from '../observe/progress.js';
-import { greeksDataset, type GreeksFlag, type UnderlyingTrade } from '../options/records.js';
-import { SIDE_REASON_NAMES, sideName, type Side } from '../options/aggression.js';
+import { greeksDataset, type GreeksFlag } from '../options/records.js';
+import type { Side } from '../options/aggression.js';
+import { EventRank } from '../events/order.js';
+import { mergeSorted } from '../events/merge-sorted.js';
+import { FeatureFeeder, type DayAggression, type FeedTally } from './feeder.js';
+export type { DayAggression } from './feeder.js';
 import { GammaflowError, LakeError, errorMessage } from '../util/errors.js';
 import { FeatureEngine, featureEngineOptions, type FeatureEngineOptions, type FeatureOptionTrade } from './engine.js';
 import { FeatureFileWriter, featureDataset, policyConflict, publishFeatureDay, publishedFeaturePartition, FEATURES_SCHEMA_VERSION } from './output.js';
@@ -84,17 +88,6 @@ export interface FeaturesDayOutcome {
   readonly optionTrades?: number;
   /** Sides of the day's option trades (all of them, eligible or not) when the run has aggression. */
   readonly aggression?: DayAggression;
-}
-
-/** Per-day aggression diagnostics of the option trades fed to the engine. */
-export interface DayAggression {
-  readonly buys: number;
-  readonly sells: number;
-  readonly unclassified: number;
-  /** 100 · (buys + sells) / trades; NaN without trades. */
-  readonly classifiedPct: number;
-  /** Unclassified trades by side_reason name. */
-  readonly unclassifiedByReason: Readonly<Record<string, number>>;
 }
 
 export interface FeaturesResult {
@@ -191,7 +184,7 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
     const idOf = (date: string): string => `features/${date}`;
     for (const date of req.days) tracker.fileQueued(idOf(date), { dataset: 'features', date, key: `${symbol} ${date}` });
 
-    const engine = new FeatureEngine(options);
+    const feeder = new FeatureFeeder(new FeatureEngine(options), (row) => collect(row), aggression);
     /** Rows of dates not yet written, by date. */
     const pending = new Map<string, FeatureRow[]>();
     const sources = new Map<string, ManifestEntry['source']>();
@@ -199,16 +192,14 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
     const rowsOfDay = new Map<string, number>();
     let rowsWritten = 0;
 
-    const collect = (rows: readonly FeatureRow[]): void => {
-      for (const row of rows) {
-        let list = pending.get(row.date);
-        if (list === undefined) pending.set(row.date, (list = []));
-        list.push(row);
-      }
-    };
+    function collect(row: FeatureRow): void {
+      let list = pending.get(row.date);
+      if (list === undefined) pending.set(row.date, (list = []));
+      list.push(row);
+    }
     /** Writes every buffered date none of whose windows is still open. */
     const flush = async (all: boolean): Promise<void> => {
-      const open = new Set(all ? [] : engine.openDates());
+      const open = new Set(all ? [] : feeder.openDates());
       for (const [date, rows] of [...pending].sort(([a], [b]) => (a < b ? -1 : 1))) {
         if (open.has(date)) continue;
         pending.delete(date);
@@ -266,13 +257,12 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
       sources.set(date, source);
       tracker.fileStarted(id, 0);
       try {
-        const counts = await feedDay(engine, reader, duck, lake, date, symbol, config.aggregations.option_roots, aggression, {
-          rows: (rows) => collect(rows),
+        const counts = await feedDay(feeder, reader, duck, lake, date, symbol, config.aggregations.option_roots, aggression, {
           progress: (events) => tracker.fileRows(id, { parsed: events }),
           aborted: () => req.signal?.aborted === true,
         });
         // Every later event is on a later New York date: close what this day can close.
-        collect(engine.advanceTo(nyWallClockToUtcNs(addDays(date, 1), 0, 0)));
+        feeder.advanceTo(nyWallClockToUtcNs(addDays(date, 1), 0, 0));
         tracker.filePublishing(id);
         await flush(false);
         const rows = rowsOfDay.get(date) ?? 0;
@@ -306,7 +296,7 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
       }
     }
     if (!req.signal?.aborted && outcomes.every((o) => o.state !== 'failed')) {
-      collect(engine.finish());
+      feeder.finish();
       await flush(true);
     }
     if (file !== undefined) {
@@ -349,83 +339,36 @@ async function policyConflicts(lake: string, symbol: string, date: string, polic
 }
 
 interface FeedSinks {
-  rows(rows: readonly FeatureRow[]): void;
   progress(events: number): void;
   aborted(): boolean;
 }
 
 /**
- * Streams one day's underlying and enriched option trades in event order
- * into the engine, closing windows behind the stream (advanceTo the last
- * event time after each option chunk) so memory stays bounded by the open
- * windows.
+ * Streams one day's underlying and enriched option trades into the feeder in the order of
+ * events/order.ts (the live pipeline feeds the same FeatureFeeder from the feed), closing windows
+ * behind the stream after each chunk so memory stays bounded by the open windows.
  */
-async function feedDay(engine: FeatureEngine, reader: LakeReader, duck: DuckDBInstance, lake: string, date: string, symbol: string,
-  roots: readonly string[], aggression: boolean, sinks: FeedSinks): Promise<{ underlyingTrades: number; optionTrades: number; aggression?: DayAggression }> {
-  const underlying = reader.underlyingTrades(date, symbol);
+async function feedDay(feeder: FeatureFeeder, reader: LakeReader, duck: DuckDBInstance, lake: string, date: string, symbol: string,
+  roots: readonly string[], aggression: boolean, sinks: FeedSinks): Promise<FeedTally> {
   const greeksFiles = await reader.partitionFiles(greeksDataset(symbol), date);
-  const optionsStream = enrichedOptionTrades(duck, lake, greeksFiles, symbol, roots, aggression);
-  const sideCounts = [0, 0, 0]; // sell, unclassified, buy
-  const reasonCounts = new Array<number>(SIDE_REASON_NAMES.length).fill(0);
-  let ubuf: UnderlyingTrade[] = [];
-  let ui = 0;
-  let underlyingDone = false;
-  let underlyingTrades = 0, optionTrades = 0;
-  let lastTimeNs = -1n;
-  const nextUnderlying = async (): Promise<UnderlyingTrade | undefined> => {
-    while (ui === ubuf.length) {
-      if (underlyingDone) return undefined;
-      const next = await underlying.next();
-      if (next.done === true) { underlyingDone = true; return undefined; }
-      ubuf = next.value;
-      ui = 0;
-    }
-    return ubuf[ui];
-  };
-  try {
-    for await (const chunk of optionsStream) {
-      if (sinks.aborted()) throw new LakeError(`features ${date}: stopped`, { date });
-      for (const o of chunk) {
-        for (let u = await nextUnderlying(); u !== undefined && u.sipTimestampNs <= o.sipTimestampNs; u = await nextUnderlying()) {
-          engine.onUnderlyingTrade(u);
-          ui++;
-          underlyingTrades++;
-        }
-        if (aggression) {
-          sideCounts[o.side + 1]!++;
-          if (o.side === 0) reasonCounts[o.sideReason]!++;
-          engine.onOptionTrade(o, sideName(o.side));
-        } else {
-          engine.onOptionTrade(o);
-        }
-        lastTimeNs = o.sipTimestampNs;
-      }
-      optionTrades += chunk.length;
-      sinks.progress(chunk.length);
-      sinks.rows(engine.advanceTo(lastTimeNs));
-    }
-    for (let u = await nextUnderlying(); u !== undefined; u = await nextUnderlying()) {
-      engine.onUnderlyingTrade(u);
-      ui++;
-      underlyingTrades++;
-      if ((underlyingTrades & 0xffff) === 0) {
-        sinks.progress(0x10000);
-        sinks.rows(engine.advanceTo(u.sipTimestampNs));
-      }
-    }
-    if (!aggression) return { underlyingTrades, optionTrades };
-    const [sells, unclassified, buys] = sideCounts as [number, number, number];
-    const unclassifiedByReason = Object.fromEntries(reasonCounts.flatMap((n, code) => (n > 0 ? [[SIDE_REASON_NAMES[code]!, n]] : [])));
-    return {
-      underlyingTrades, optionTrades,
-      aggression: { buys, sells, unclassified, unclassifiedByReason, classifiedPct: optionTrades === 0 ? NaN : (100 * (buys + sells)) / optionTrades },
-    };
-  } finally {
-    await underlying.return(undefined);
-    await optionsStream.return(undefined);
-  }
+  await mergeSorted([
+    {
+      rank: EventRank.underlyingTrade, chunks: reader.underlyingTrades(date, symbol),
+      onEvent: (u) => feeder.underlyingTrade(u),
+      onChunkDone: (events, lastTimeNs) => { sinks.progress(events); feeder.advanceTo(lastTimeNs); },
+    },
+    {
+      rank: EventRank.optionTrade, chunks: enrichedOptionTrades(duck, lake, greeksFiles, symbol, roots, aggression),
+      onEvent: (o) => feeder.optionTrade(o, o.side, o.sideReason),
+      onChunkDone: (events, lastTimeNs) => {
+        if (sinks.aborted()) throw new LakeError(`features ${date}: stopped`, { date });
+        sinks.progress(events);
+        feeder.advanceTo(lastTimeNs);
+      },
+    },
+  ]);
+  return feeder.takeTally();
 }
-
 
 /** An option trade as the engine reads it, with its aggressor side (0 and NoQuote when the table has no sides). */
 interface SidedOptionTrade extends FeatureOptionTrade {
