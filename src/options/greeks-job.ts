@@ -4,7 +4,7 @@
  * DayWriter (staged, published atomically with a manifest entry).
  *
  *   stocks-trades/date=D ──(DuckDB: ticker = SYMBOL, sorted)──┐
- *                                                            ├─ merge by (sip_timestamp, underlying
+ *                                                            ├─ event order (events/, underlying
  *   options-trades/date=D ─(DuckDB: underlying/roots, sorted)─┘   first, sequence) ─ OptionEnricher
  *                                                                  ─ columns ─ DayWriter (worker)
  *
@@ -26,13 +26,10 @@
  * The inputs must be in the lake: a missing partition fails that day with the ingest command
  * that fills it.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AggregationsConfig, Config } from '../config/schema.js';
 import { DayWriter } from '../lake/day-writer.js';
-import { recoverLake } from '../lake/publish.js';
-import { lockLake } from '../lake/lock.js';
 import { readManifest, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
 import { stagingRoot } from '../lake/layout.js';
 import { LakeReader } from '../lake/reader.js';
@@ -42,7 +39,7 @@ import { readTreasuryYields, treasuryCurveFor } from './rates/treasury-store.js'
 import { enrichmentParamsFromConfig, type EnrichmentParams } from './enrich.js';
 import { GreeksFlag, greeksDataset } from './records.js';
 import type { ProgressTracker } from '../observe/progress.js';
-import { GammaflowError, errorMessage } from '../util/errors.js';
+import { withDayRun, type DayContext, type DayRunOptions, type WorkKey } from '../jobs/day-runner.js';
 import { enrichDay } from './greeks/enrich-day.js';
 import { aggressionKey, greeksSource, legacyGreeksDays, missingInput, quotesFor, sidesApply } from './greeks/inputs.js';
 import { GREEKS_FLAG_NAMES, GREEKS_SCHEMA_VERSION, greeksColumns } from './greeks/schema.js';
@@ -92,6 +89,8 @@ export interface GreeksRequest {
    * otherwise it classifies from the lake.
    */
   readonly ingestedSides?: ReadonlyMap<string, IngestedSides>;
+  /** Keeps only some (symbol, day) units of work (a shard's share); default all. */
+  readonly selectWork?: (key: WorkKey) => boolean;
 }
 
 export interface GreeksResult {
@@ -102,96 +101,84 @@ export interface GreeksResult {
 
 export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
   const { lake, symbol, tracker } = req;
-  const lock = lockLake(lake, { onInfo: (m) => tracker.log('info', m) });
-  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  const tempDirectory = join(stagingRoot(lake), '_duckdb', runId);
-  let reader: LakeReader | undefined;
-  try {
-    for (const action of (await recoverLake(lake)).actions) tracker.log('warn', action);
-    const agg = req.config.aggregations;
-    const params = enrichmentParamsFromConfig(agg, symbol);
-    const yields = params.riskFreeSource === 'treasury' ? await readTreasuryYields(lake) : [];
-    const roots = [...agg.option_roots].sort();
-    const filter = `symbol=${symbol}` + (roots.length > 0 ? `;option_roots=${roots.join(',')}` : '');
-    const paramsKey = JSON.stringify({
-      filter, schema: GREEKS_SCHEMA_VERSION, params: { ...params, maxUnderlyingStalenessNs: String(params.maxUnderlyingStalenessNs) },
-      ...(agg.aggression ? { aggression: aggressionKey(agg) } : {}),
-    });
-    const [stocksManifest, optionsManifest, quotesManifest, greeksManifest] = await Promise.all(
-      ['stocks-trades', 'options-trades', 'options-quotes', greeksDataset(symbol)].map((d) => readManifest(lake, d)));
-    await mkdir(tempDirectory, { recursive: true }); // DuckDB creates only the last level when it spills
-    reader = await LakeReader.open(lake, { memoryLimit: req.duckdbMemoryLimit ?? req.config.storage.duckdb_memory_limit, threads: 2, tempDirectory });
-
-    tracker.startRun({ command: 'greeks', daysTotal: req.days.length, filesTotal: req.days.length });
-    const legacy = await legacyGreeksDays(lake);
-    if (legacy.length > 0) {
-      tracker.log('warn', `${join(lake, 'options-greeks')} holds ${legacy.length} day(s) in the layout of gammaflow 0.1 (date=D, one symbol per day; `
-        + `e.g. ${legacy[0]}): greeks now go to options-greeks/symbol=S/date=D, and readers globbing options-greeks/*/*/*.parquet would mix the two. `
-        + `Remove them: rm -r ${join(lake, 'options-greeks', 'date=*')} ${join(lake, '_manifest', 'options-greeks.jsonl')}`);
+  return withDayRun(dayRunOptions(req), async (run) => {
+    const tempDirectory = join(stagingRoot(lake), '_duckdb', run.runId);
+    let reader: LakeReader | undefined;
+    try {
+      const agg = req.config.aggregations;
+      const params = enrichmentParamsFromConfig(agg, symbol);
+      const yields = params.riskFreeSource === 'treasury' ? await readTreasuryYields(lake) : [];
+      const roots = [...agg.option_roots].sort();
+      const filter = `symbol=${symbol}` + (roots.length > 0 ? `;option_roots=${roots.join(',')}` : '');
+      const paramsKey = JSON.stringify({
+        filter, schema: GREEKS_SCHEMA_VERSION, params: { ...params, maxUnderlyingStalenessNs: String(params.maxUnderlyingStalenessNs) },
+        ...(agg.aggression ? { aggression: aggressionKey(agg) } : {}),
+      });
+      const [stocksManifest, optionsManifest, quotesManifest, greeksManifest] = await Promise.all(
+        ['stocks-trades', 'options-trades', 'options-quotes', greeksDataset(symbol)].map((d) => readManifest(lake, d)));
+      await mkdir(tempDirectory, { recursive: true }); // DuckDB creates only the last level when it spills
+      reader = await LakeReader.open(lake, { memoryLimit: req.duckdbMemoryLimit ?? req.config.storage.duckdb_memory_limit, threads: 2, tempDirectory });
+      const legacy = await legacyGreeksDays(lake);
+      if (legacy.length > 0) {
+        tracker.log('warn', `${join(lake, 'options-greeks')} holds ${legacy.length} day(s) in the layout of gammaflow 0.1 (date=D, one symbol per day; `
+          + `e.g. ${legacy[0]}): greeks now go to options-greeks/symbol=S/date=D, and readers globbing options-greeks/*/*/*.parquet would mix the two. `
+          + `Remove them: rm -r ${join(lake, 'options-greeks', 'date=*')} ${join(lake, '_manifest', 'options-greeks.jsonl')}`);
+      }
+      const dataset = greeksDataset(symbol);
+      const works = req.days.map((date) => ({ key: { dataset: 'options-greeks', day: date, symbol }, id: `${dataset}/${date}`, label: `${dataset}/date=${date}` }));
+      const dayReader = reader;
+      const outcomes = await run.days(works, {
+        command: 'greeks',
+        notRun: (w, message): GreeksDayOutcome => ({ date: w.key.day, state: 'abandoned', message }),
+        threw: (w, failure): GreeksDayOutcome => ({ date: w.key.day, state: failure.stopped ? 'abandoned' : 'failed', message: failure.message }),
+        run: async (w, day): Promise<GreeksDayOutcome> => {
+          const date = w.key.day;
+          const stocks = stocksManifest.get(date), options = optionsManifest.get(date);
+          const missing = await missingInput(lake, date, symbol, roots, stocks, options);
+          if (missing !== undefined) {
+            day.missingInput(missing);
+            return { date, state: 'missing_input', message: missing };
+          }
+          const rate = params.riskFreeSource === 'treasury' ? treasuryCurveFor(date, yields, lake) : undefined;
+          if (rate !== undefined && 'missing' in rate) {
+            day.missingInput(rate.missing);
+            return { date, state: 'missing_input', message: rate.missing };
+          }
+          const dayParams = rate !== undefined ? { ...params, rateCurve: rate.curve } : params;
+          const quoteInput = await quotesFor(lake, date, symbol, roots, agg, quotesManifest.get(date));
+          const quotes = 'quotes' in quoteInput ? quoteInput.quotes : undefined;
+          const source = greeksSource(date, options!, stocks!, rate !== undefined ? `${paramsKey};curve=${rate.curve.id}` : paramsKey, quotes);
+          const previous = greeksManifest.get(date);
+          if (!req.force && previous !== undefined && previous.source.etag === source.etag && previous.filter === filter
+            && previous.schemaVersion === GREEKS_SCHEMA_VERSION && (await partitionMatches(lake, previous))) {
+            day.skipped('up to date (same inputs and parameters)');
+            return { date, state: 'skipped', message: 'up to date', entry: previous };
+          }
+          if ('off' in quoteInput && agg.aggression) tracker.log('warn', quoteInput.off);
+          const ingested = req.ingestedSides?.get(date);
+          const sides = quotes !== undefined && ingested !== undefined && sidesApply(ingested, options!, quotes, symbol, roots, agg)
+            ? ingested.sides : undefined;
+          return greeksDay(req, dayReader, day, {
+            date, params: dayParams, roots, filter, source, aggression: quotes !== undefined ? agg : undefined,
+            ...('off' in quoteInput ? { aggressionOff: quoteInput.off } : {}), ...(sides !== undefined ? { sides } : {}),
+          });
+        },
+      });
+      const ok = outcomes.every((o) => o.state === 'computed' || o.state === 'skipped');
+      return { outcomes, exitCode: ok ? 0 : 1 };
+    } finally {
+      reader?.close();
+      await rm(tempDirectory, { recursive: true, force: true });
     }
-    const dataset = greeksDataset(symbol);
-    const idOf = (date: string) => `${dataset}/${date}`;
-    for (const date of req.days) tracker.fileQueued(idOf(date), { dataset: 'options-greeks', date, key: `${dataset}/date=${date}` });
+  });
+}
 
-    const outcomes: GreeksDayOutcome[] = [];
-    for (const date of req.days) {
-      const id = idOf(date);
-      if (req.signal?.aborted) {
-        outcomes.push({ date, state: 'abandoned', message: 'stopped before it started' });
-        tracker.fileDone(id, { state: 'skipped', message: 'stopped' });
-        continue;
-      }
-      const stocks = stocksManifest.get(date), options = optionsManifest.get(date);
-      const missing = await missingInput(lake, date, symbol, roots, stocks, options);
-      if (missing !== undefined) {
-        tracker.fileDone(id, { state: 'missing', message: missing });
-        tracker.dayDone('failed');
-        tracker.error(missing);
-        outcomes.push({ date, state: 'missing_input', message: missing });
-        continue;
-      }
-      const rate = params.riskFreeSource === 'treasury' ? treasuryCurveFor(date, yields, lake) : undefined;
-      if (rate !== undefined && 'missing' in rate) {
-        tracker.fileDone(id, { state: 'missing', message: rate.missing });
-        tracker.dayDone('failed');
-        tracker.error(rate.missing);
-        outcomes.push({ date, state: 'missing_input', message: rate.missing });
-        continue;
-      }
-      const dayParams = rate !== undefined ? { ...params, rateCurve: rate.curve } : params;
-      const quoteInput = await quotesFor(lake, date, symbol, roots, agg, quotesManifest.get(date));
-      const quotes = 'quotes' in quoteInput ? quoteInput.quotes : undefined;
-      const source = greeksSource(date, options!, stocks!, rate !== undefined ? `${paramsKey};curve=${rate.curve.id}` : paramsKey, quotes);
-      const previous = greeksManifest.get(date);
-      if (!req.force && previous !== undefined && previous.source.etag === source.etag && previous.filter === filter
-        && previous.schemaVersion === GREEKS_SCHEMA_VERSION && (await partitionMatches(lake, previous))) {
-        tracker.fileDone(id, { state: 'skipped', message: 'up to date (same inputs and parameters)' });
-        tracker.dayDone('skipped');
-        outcomes.push({ date, state: 'skipped', message: 'up to date', entry: previous });
-        continue;
-      }
-      if ('off' in quoteInput && agg.aggression) tracker.log('warn', quoteInput.off);
-      const ingested = req.ingestedSides?.get(date);
-      const sides = quotes !== undefined && ingested !== undefined && sidesApply(ingested, options!, quotes, symbol, roots, agg)
-        ? ingested.sides : undefined;
-      outcomes.push(await greeksDay(req, reader, {
-        id, date, runId, params: dayParams, roots, filter, source, aggression: quotes !== undefined ? agg : undefined,
-        ...('off' in quoteInput ? { aggressionOff: quoteInput.off } : {}), ...(sides !== undefined ? { sides } : {}),
-      }));
-    }
-    const ok = outcomes.every((o) => o.state === 'computed' || o.state === 'skipped');
-    return { outcomes, exitCode: ok ? 0 : 1 };
-  } finally {
-    reader?.close();
-    await rm(tempDirectory, { recursive: true, force: true });
-    lock.release();
-  }
+function dayRunOptions(req: GreeksRequest): DayRunOptions {
+  return { lake: req.lake, tracker: req.tracker, ...(req.signal ? { signal: req.signal } : {}), ...(req.selectWork ? { selectWork: req.selectWork } : {}) };
 }
 
 interface DayTask {
-  readonly id: string;
   readonly date: string;
-  readonly runId: string;
   readonly params: EnrichmentParams;
   readonly roots: readonly string[];
   readonly filter: string;
@@ -203,12 +190,14 @@ interface DayTask {
   readonly sides?: TradeSides;
 }
 
-async function greeksDay(req: GreeksRequest, reader: LakeReader, task: DayTask): Promise<GreeksDayOutcome> {
+/** Computes and publishes one day; throws on failure (the day runner reports it). */
+async function greeksDay(req: GreeksRequest, reader: LakeReader, day: DayContext, task: DayTask): Promise<GreeksDayOutcome> {
   const { tracker, config, lake, symbol } = req;
-  const { id, date } = task;
-  tracker.fileStarted(id, 0);
+  const { date } = task;
+  const { id, runId } = day;
+  day.started();
   const writer = await DayWriter.create({
-    lake, dataset: greeksDataset(req.symbol), date, runId: task.runId, schema: greeksColumns(task.aggression !== undefined),
+    lake, dataset: greeksDataset(req.symbol), date, runId, schema: greeksColumns(task.aggression !== undefined),
     rowGroupRows: config.storage.row_group_rows, fileSizeTargetBytes: config.storage.file_size_mb_target * 1024 * 1024,
     zstdLevel: config.storage.zstd_level, useWorker: req.useWorkerWriter ?? true,
     keyValueMetadata: {
@@ -233,7 +222,7 @@ async function greeksDay(req: GreeksRequest, reader: LakeReader, task: DayTask):
     await writer.finish();
     const entry = await writer.publish({
       dataset: greeksDataset(req.symbol), date, source: task.source, filter: task.filter,
-      schemaVersion: GREEKS_SCHEMA_VERSION, runId: task.runId, rowsFiltered: 0,
+      schemaVersion: GREEKS_SCHEMA_VERSION, runId, rowsFiltered: 0,
     });
     const flags: Record<string, number> = {};
     counts.flags.forEach((n, code) => { if (n > 0) flags[GREEKS_FLAG_NAMES[code]!] = n; });
@@ -246,23 +235,13 @@ async function greeksDay(req: GreeksRequest, reader: LakeReader, task: DayTask):
       tracker.setExtra('aggression_classified_pct', Number.isNaN(agg.classifiedPct) ? 0 : Number(agg.classifiedPct.toFixed(2)));
       tracker.setExtra('aggression_unclassified', agg.unclassified);
     }
-    tracker.fileDone(id, { state: 'done', message });
-    tracker.dayDone('done');
+    day.done(message);
     return {
       date, state: 'computed', message, rows: counts.optionRows, underlyingRows: counts.underlyingRows, flags,
       ...(agg !== undefined ? { aggression: agg } : { aggressionOff: task.aggressionOff ?? 'aggression off' }), entry,
     };
   } catch (e) {
     await writer.abort();
-    if (req.signal?.aborted) {
-      tracker.fileDone(id, { state: 'failed', message: 'stopped: nothing published, will be redone next run' });
-      tracker.dayDone('failed');
-      return { date, state: 'abandoned', message: 'stopped by the user; nothing was published for this day' };
-    }
-    const message = e instanceof GammaflowError ? e.message : `greeks ${date}: ${errorMessage(e)}`;
-    tracker.fileDone(id, { state: 'failed', message });
-    tracker.dayDone('failed');
-    tracker.error(message);
-    return { date, state: 'failed', message };
+    throw e;
   }
 }
