@@ -49,7 +49,7 @@ import { LiveRecorder, type RecorderCounters } from '../live/recorder.js';
 import { AutoFinalize } from '../live/auto-finalize.js';
 import { FinalizeSchedule } from '../live/finalize-schedule.js';
 import { publishedFeaturePartition } from '../features/output.js';
-import { parseDuration } from '../calendar/durations.js';
+import { parseDurationMs } from '../calendar/durations.js';
 import { VERSION } from './version.js';
 import { ConfigError, FeedError, errorMessage } from '../util/errors.js';
 import { readTreasuryYields } from '../options/rates/treasury-store.js';
@@ -209,7 +209,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
 
   const schedule = new FinalizeSchedule({
     calendar, publishHourEt: config.ingest.publish_hour_et,
-    retryMinMs: parseDuration(config.live.finalize_retry_min), retryMaxMs: parseDuration(config.live.finalize_retry_max),
+    retryMinMs: parseDurationMs(config.live.finalize_retry_min), retryMaxMs: parseDurationMs(config.live.finalize_retry_max),
   });
   const autoFinalize = req.autoFinalize ? new AutoFinalize({
     schedule, log,
@@ -313,7 +313,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   }, TICK_MS);
   const dashboard = setInterval(refreshDashboard, DASHBOARD_MS);
   const flusher = setInterval(publishClosed, LAKE_FLUSH_MS);
-  const eventFlusher = setInterval(flushRecorder, Math.max(10, parseDuration(config.live.flush_interval)));
+  const eventFlusher = setInterval(flushRecorder, Math.max(10, parseDurationMs(config.live.flush_interval)));
   const onAbort = (): void => closeClients();
   signal.addEventListener('abort', onAbort);
 
