@@ -196,3 +196,31 @@ test('an ingest killed while it uploads parts, then rerun: no duplicates, each r
   await download('research/killed/', downloaded);
   for (const table of INGESTED) await assertSameRows(join(work, 'local-lake'), downloaded, table);
 });
+
+test('serve and replay read an S3 lake through an empty cache of their own', async () => {
+  const config = writeConfig('s3-serve', 's3://lake/research/v1', join(work, 'cache-serve'));
+  const serve = startCli(['serve', '--port', '0', '--config', config], { cwd: work, env: S3_ENV, timeoutMs: 60_000 });
+  try {
+    const url = await serve.waitForLine((l) => l.startsWith('http://'));
+    const inventory = await (await fetch(`${url}api/inventory`)).json();
+    assert.deepEqual(inventory, { symbols: [{ symbol: SYMBOL, days: [{ date: DATE, windows: ['5m', '30m'], greeks: true, stocksTrades: true }] }] });
+    const features = await (await fetch(`${url}api/features?symbol=${SYMBOL}&date=${DATE}&window=5m`)).json() as { rows: unknown[] };
+    const [{ n }] = await duckQuery(`SELECT count(*) AS n FROM read_parquet(${lit(join(work, 'local-lake', 'features', `symbol=${SYMBOL}`, 'window=5m', '*', '*.parquet'))})`) as [{ n: bigint }];
+    assert.equal(features.rows.length, Number(n));
+    const prices = await (await fetch(`${url}api/underlying?symbol=${SYMBOL}&date=${DATE}`)).json() as { trades: number };
+    assert.ok(prices.trades > 0, 'the underlying prices come from the stocks-trades partition in the bucket');
+  } finally {
+    serve.kill('SIGTERM');
+    await serve.exited;
+  }
+
+  const replayConfig = writeConfig('s3-replay', 's3://lake/research/v1', join(work, 'cache-replay'));
+  const replay = startCli(['replay', '--symbol', SYMBOL, '--date', DATE, '--speed', 'max', '--config', replayConfig], { cwd: work, env: S3_ENV, timeoutMs: 60_000 });
+  try {
+    const url = await replay.waitForLine((l) => l.startsWith('ws://'));
+    assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+/);
+  } finally {
+    replay.kill('SIGKILL');
+    await replay.exited;
+  }
+});
