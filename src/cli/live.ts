@@ -191,9 +191,10 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     onRow: (row: FeatureRow, emission: RowEmission) => {
       lake.add(row, emission);
       jsonl?.add(row, emission);
-      web?.rows.add(row);
+      web?.session.addRow(row);
       hub.add(row, emission);
     },
+    onOptionTrade: (trade, greeks, side) => web?.session.addTrade(symbol, trade, greeks, side),
   });
   // A run started mid-session emits the day's earlier (empty) windows at once: ~5 kB per row, 2.5 MB for a day of
   // 1m/5m/15m/30m rows, written in one tick. The per-client cap leaves room for that burst so a dashboard that is
@@ -201,7 +202,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   const hub = new FeatureStreamHub({ aggression, windows: pipeline.windowLabels, onLog: log, maxClientBufferedBytes: 8 * 1024 * 1024 });
   hub.attach(metrics);
   const web = metrics.enabled
-    ? await attachWebApp(metrics, { config, lake: req.lake, symbol, windows: pipeline.windowLabels, aggression, tracker })
+    ? await attachWebApp(metrics, { config, lake: req.lake, symbols: [symbol], windows: pipeline.windowLabels, aggression, tracker })
     : undefined;
   if (metrics.enabled) {
     tracker.log('info', `feature rows at ${metrics.url}/features/latest and ${metrics.url}/features/stream (SSE)${web ? `; dashboard at ${metrics.url}/#live` : ''}`);
@@ -413,7 +414,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     await autoFinalize?.close();
     refreshDashboard();
     hub.close();
-    web?.close();
+    await web?.close();
     const s = pipeline.stats();
     const l = lake.stats();
     const k = recorder.stats();

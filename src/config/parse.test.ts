@@ -121,7 +121,7 @@ const BAD_VALUES: Record<string, string> = {
   'aggregations.max_quote_staleness': '"5x"', 'aggregations.quote_staleness_mode': '"auto"',
   'aggregations.adaptive_staleness_min': '"1d"', 'aggregations.adaptive_staleness_max': '"-30s"',
   'live.flush_interval': '"soon"', 'live.finalize': '"yes"', 'live.finalize_retry_min': '5', 'live.finalize_retry_max': '"forever"',
-  'web.listen': '"0"', 'web.allow_remote': '"yes"', 'web.max_points': '10', 'web.job_endpoints': '["9090"]',
+  'web.listen': '"0"', 'web.allow_remote': '"yes"', 'web.max_points': '10', 'web.job_endpoints': '["9090"]', 'web.live_urls': '["127.0.0.1:9090"]',
 };
 
 test('every key has a bad-value case, and each error names its key and file', () => {

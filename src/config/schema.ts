@@ -189,6 +189,8 @@ export const webSection = z.object({
   max_points: intInRange(1_000, 1_000_000).default(50_000),
   job_endpoints: listOf(z.string(expected('expected host:port')).refine((text) => succeeds(() => parseListenAddress(text)) && text !== '0',
     expected('expected host:port such as "127.0.0.1:9090"')), 'host:port addresses').default(() => []),
+  live_urls: listOf(z.string(expected('expected an http:// URL')).refine((text) => /^https?:\/\/[^\s/]+\/?$/.test(text),
+    expected('expected the http://host:port of a gammaflow live process, such as "http://127.0.0.1:9090"')), 'URLs').default(() => []),
 }, table).superRefine((web, ctx) => {
   const address = attempt(() => parseListenAddress(web.listen));
   if (address !== undefined && web.allow_remote !== true && !isLoopbackHost(address.host)) {
