@@ -14,6 +14,7 @@ import type { Registry } from 'prom-client';
 import { GammaflowError } from '../util/errors.js';
 import { renderJsonSummary, renderSummary } from '../observe/format.js';
 import { setLogLevel, log } from '../util/log.js';
+import { onLockInfo } from '../lake/lock.js';
 
 export interface RunUiOptions {
   readonly config: Config;
@@ -115,9 +116,12 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
       }, (e) => tracker.log('error', `config reload failed, keeping the previous config: ${e instanceof Error ? e.message : String(e)}`))
     : () => {};
 
+  // A stale partition lock taken over deep inside a writer is said in the run's log.
+  const stopLockInfo = onLockInfo((m) => tracker.log('info', m));
   try {
     return await work({ tracker, signal: controller.signal, registry, metrics, config: () => config });
   } finally {
+    stopLockInfo();
     stopWatching();
     process.off('SIGINT', onSignal);
     ui.stop();

@@ -5,7 +5,9 @@
  *
  * Lifecycle: `create()` → `append(batch)`* / `addRejects()`* → `finish()` →
  * `publish(entry)`; or `abort()` at any point, which deletes the staging
- * directory. A crash (kill -9) at any moment leaves either the old partition
+ * directory. `create()` takes the partition's lock (lock.ts) before it
+ * stages anything, so no other process stages, publishes or recovers the
+ * same partition meanwhile; `publish()` and `abort()` release it. A crash (kill -9) at any moment leaves either the old partition
  * or the new one visible, never a mix; the next command's recovery completes
  * or drops the interrupted publish, and the commit record decides whether the
  * day is redone.
@@ -18,6 +20,7 @@ import { LakeError } from '../util/errors.js';
 import type { ManifestEntry, ManifestFile } from './manifest.js';
 import { partFileName, REJECTS_FILE, stagingDir } from './layout.js';
 import { nodePublishFs, publishStaged, type PublishFs } from './publish.js';
+import { lockPartitionWaiting, type LakeLock } from './lock.js';
 import { ParquetFileWriter } from './parquet/writer.js';
 import { ParquetWorkerWriter } from './parquet/worker-writer.js';
 
@@ -63,18 +66,26 @@ export class DayWriter {
   private rejectsCount = 0;
   private rejectsBuffer: string[] = [];
   private finished = false;
+  private publishing = false;
   private readonly publishFs: PublishFs;
+  private readonly lock: LakeLock;
 
-  private constructor(opts: DayWriterOptions) {
+  private constructor(opts: DayWriterOptions, lock: LakeLock) {
     this.opts = opts;
+    this.lock = lock;
     this.publishFs = opts.publishFs ?? nodePublishFs;
     this.dir = stagingDir(opts.lake, opts.dataset, opts.date, opts.runId);
   }
 
   static async create(opts: DayWriterOptions): Promise<DayWriter> {
-    const w = new DayWriter(opts);
-    await rm(w.dir, { recursive: true, force: true });
-    await mkdir(w.dir, { recursive: true });
+    const w = new DayWriter(opts, await lockPartitionWaiting(opts.lake, opts.dataset, opts.date));
+    try {
+      await rm(w.dir, { recursive: true, force: true });
+      await mkdir(w.dir, { recursive: true });
+    } catch (e) {
+      w.lock.release();
+      throw e;
+    }
     return w;
   }
 
@@ -142,29 +153,44 @@ export class DayWriter {
   /**
    * Makes the staged day the published one (publish.ts: the commit record is
    * written into the staged directory, which then replaces the partition in
-   * one step). Call with the lake lock held.
+   * one step). Releases the partition lock, published or not.
    */
   async publish(entry: Omit<ManifestEntry, 'files' | 'rows' | 'rowsRejected' | 'publishedAt' | 'generation'> & { rowsFiltered: number }): Promise<ManifestEntry> {
     if (!this.finished) throw new LakeError('publish() before finish()', { dataset: this.opts.dataset, date: this.opts.date });
     const files: ManifestFile[] = [];
-    for (const f of this.files) files.push({ ...f, mtimeMs: (await stat(join(this.dir, f.name))).mtimeMs });
-    return publishStaged(this.publishFs, this.opts.lake, this.dir, {
-      ...entry,
-      files,
-      rows: files.reduce((n, f) => n + f.rows, 0),
-      rowsRejected: this.rejectsCount,
-      publishedAt: new Date().toISOString(),
-    });
+    this.publishing = true;
+    try {
+      for (const f of this.files) files.push({ ...f, mtimeMs: (await stat(join(this.dir, f.name))).mtimeMs });
+      return await publishStaged(this.publishFs, this.opts.lake, this.dir, {
+        ...entry,
+        files,
+        rows: files.reduce((n, f) => n + f.rows, 0),
+        rowsRejected: this.rejectsCount,
+        publishedAt: new Date().toISOString(),
+      });
+    } finally {
+      // A publish that failed half-way leaves copies that recovery repairs, under the lock, as after a crash.
+      this.lock.release();
+    }
   }
 
-  /** Drops everything staged (the published partition, if any, is untouched). */
+  /**
+   * Drops everything staged (the published partition, if any, is untouched). After a publish
+   * that failed half-way the lock is gone and the staged directory may be the day's only complete
+   * copy: it is left to recovery.
+   */
   async abort(): Promise<void> {
     const w = this.current;
     this.current = undefined;
     if (w !== undefined) {
       try { await w.abort(); } catch { /* best effort */ }
     }
-    await rm(this.dir, { recursive: true, force: true });
+    if (this.publishing) return;
+    try {
+      await rm(this.dir, { recursive: true, force: true });
+    } finally {
+      this.lock.release();
+    }
   }
 }
 
