@@ -15,6 +15,7 @@ import type { DatasetSpec } from '../formats/datasets.js';
 import { underlyingOfRoot, decodeOpra } from '../formats/opra.js';
 import { readManifest, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
 import { recoverLake } from '../lake/publish.js';
+import type { WorkKey } from '../jobs/shard.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import type { RestClient } from '../sources/rest/client.js';
 import { listContracts } from '../sources/rest/contracts.js';
@@ -49,6 +50,8 @@ export interface BackfillRequest {
   readonly fileSizeTargetBytes: number;
   readonly zstdLevel: number;
   readonly useWorkerWriter: boolean;
+  /** Which (dataset, day) items of the work list this run does (a shard's share, src/jobs/shard.ts); default all. */
+  readonly selectWork?: (key: WorkKey) => boolean;
   readonly tracker: ProgressTracker;
   readonly progress: BackfillProgress;
   readonly signal?: AbortSignal;
@@ -72,7 +75,8 @@ function filterHolds(filter: string | undefined, name: string): boolean {
 export async function runBackfill(req: BackfillRequest): Promise<BackfillResult> {
   for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  const tasks = req.days.flatMap((date) => req.datasets.map((dataset) => ({ dataset, date, id: `${dataset.name}/${date}` })));
+  const tasks = req.days.flatMap((date) => req.datasets.map((dataset) => ({ dataset, date, id: `${dataset.name}/${date}` })))
+    .filter((t) => req.selectWork?.({ dataset: t.dataset.name, day: t.date }) ?? true);
   req.tracker.startRun({ command: 'backfill', daysTotal: tasks.length, filesTotal: tasks.length });
   for (const t of tasks) req.tracker.fileQueued(t.id, { dataset: t.dataset.name, date: t.date, key: restSourceKey(t.dataset.name, t.date) });
   const outcomes: BackfillOutcome[] = [];

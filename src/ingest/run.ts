@@ -19,6 +19,7 @@ import { ingestFile, type BatchTap } from './ingest-file.js';
 import type { Inflater } from './inflate.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { GammaflowError, SourceError, errorMessage } from '../util/errors.js';
+import type { WorkKey } from '../jobs/shard.js';
 
 export type DayState = 'ingested' | 'skipped' | 'missing' | 'not_published' | 'failed' | 'abandoned';
 
@@ -61,6 +62,8 @@ export interface IngestRequest {
    */
   readonly requireAll?: boolean;
   readonly now?: () => number;
+  /** Which (dataset, day) items of the work list this run does (a shard's share, src/jobs/shard.ts); default all. */
+  readonly selectWork?: (key: WorkKey) => boolean;
   readonly tracker: ProgressTracker;
   readonly signal?: AbortSignal;
   readonly version: string;
@@ -84,7 +87,8 @@ export async function runIngest(req: IngestRequest): Promise<IngestResult> {
   const manifests = new Map<string, Map<string, ManifestEntry>>();
   for (const d of datasets) manifests.set(d.name, await readManifest(req.lake, d.name));
 
-  const tasks = datasets.flatMap((dataset) => days.map((date) => ({ dataset, date, id: `${dataset.name}/${date}` })));
+  const tasks = datasets.flatMap((dataset) => days.map((date) => ({ dataset, date, id: `${dataset.name}/${date}` })))
+    .filter((t) => req.selectWork?.({ dataset: t.dataset.name, day: t.date }) ?? true);
   req.tracker.startRun({ command: 'ingest', daysTotal: tasks.length, filesTotal: tasks.length });
   for (const t of tasks) req.tracker.fileQueued(t.id, { dataset: t.dataset.name, date: t.date, key: objectKey(t.dataset, t.date) });
 

@@ -126,5 +126,5 @@ test('a key outside the work list is a clear error, not a silent skip', () => {
 test('describeShardPlan says which shard and how many items it left to the others', () => {
   const keys = weekdays(10).map((day) => ({ dataset: 'stocks-trades', day }));
   const plan = planShard({ index: 1, count: 4 }, keys);
-  assert.match(describeShardPlan(plan, '(dataset, day)'), /^shard 1\/4: [23] of 10 \(dataset, day\)\(s\); [78] belong to other shards$/);
+  assert.match(describeShardPlan(plan, '(dataset, day) items'), /^shard 1\/4: [23] of 10 \(dataset, day\) items; [78] belong to other shards$/);
 });

@@ -188,8 +188,8 @@ export function planShard(shard: ShardSpec, keys: readonly WorkKey[]): ShardPlan
   };
 }
 
-/** `shard 2/4: 63 of 252 item(s); 189 belong to other shards` (the index as given: 0-based). */
-export function describeShardPlan(plan: ShardPlan, unit = 'item'): string {
+/** `shard 2/4: 63 of 252 days; 189 belong to other shards` (the index as given: 0-based). */
+export function describeShardPlan(plan: ShardPlan, units = 'items'): string {
   const total = plan.selected + plan.skipped;
-  return `shard ${plan.shard.index}/${plan.shard.count}: ${plan.selected} of ${total} ${unit}(s); ${plan.skipped} belong to other shards`;
+  return `shard ${plan.shard.index}/${plan.shard.count}: ${plan.selected} of ${total} ${units}; ${plan.skipped} belong to other shards`;
 }
