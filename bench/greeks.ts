@@ -30,7 +30,7 @@ import { defaultConfig } from '../src/config/schema.js';
 import { LakeReader, type LakeOptionTrade } from '../src/lake/reader.js';
 import { enrichDay, runGreeks, GreeksBatchBuilder } from '../src/options/greeks-job.js';
 import { OptionEnricher, emptyOptionGreeks, enrichmentParamsFromConfig } from '../src/options/enrich.js';
-import type { UnderlyingTrade } from '../src/options/records.js';
+import type { UnderlyingTrade } from '../src/formats/records.js';
 import { main as ivMain, type SolverResult } from './iv.js';
 
 const DATE = '2025-11-07';

@@ -9,10 +9,10 @@ import { defaultConfig } from '../config/schema.js';
 import { featureDataset, jsonLine } from '../features/output.js';
 import { decodeOpra } from '../formats/opra.js';
 import { partitionDir } from '../lake/layout.js';
-import type { OptionTrade } from '../options/records.js';
+import type { OptionTrade } from '../formats/records.js';
 import { LivePipeline } from '../live/pipeline.js';
-import type { FeedDataEvent, OptionQuote, StockTrade } from '../live/protocol.js';
-import { startReplayServer, type ReplayOptionRecord } from '../live/replay-server.js';
+import type { FeedDataEvent, OptionQuote, StockTrade } from '../formats/massive-ws/types.js';
+import { startReplayServer, type ReplayOptionRecord } from '../sources/replay/replay-server.js';
 import { connectionState } from './live.js';
 
 const DAY = '2025-11-07';

@@ -9,7 +9,7 @@
  *                 `Q.*` with --all-quotes            (replays only: Massive refuses quote wildcards)
  *
  * Events → LivePipeline (merger, enrichment, quote book, feature engine) → rows → the lake
- * (outputs.ts LakeFeatureSink), `--jsonl` stdout lines, and /features/latest + /features/stream
+ * (src/sinks/lake.ts), `--jsonl` stdout lines, and /features/latest + /features/stream
  * on the metrics server. The dashboard's extras show connection state, msgs/s, lag (now − event
  * time), the last window emitted per size, late and dropped counts; the same numbers are
  * Prometheus gauges (gammaflow_live_*).
@@ -22,7 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { csvList, parseCommand, symbolOption } from './args.js';
 import { EXIT_OK, UsageError } from './report.js';
-import { lakeOption, loadCliConfig } from './common.js';
+import { localLakeOption, loadCliConfig } from './common.js';
 import { withRunUi, type RunUiContext } from './run-ui.js';
 import { NyseCalendar, parseWindow, nyDateOfNs, utcMsToNyClock } from '../calendar/index.js';
 import { epochDayOf } from '../calendar/civilDate.js';
@@ -31,14 +31,17 @@ import type { Config } from '../config/schema.js';
 import type { FeatureRow } from '../features/row.js';
 import { featurePolicy } from '../features/policy.js';
 import { underlyingOfRoot } from '../formats/opra.js';
-import { MassiveFeedClient, type FeedGap, type FeedStats } from '../live/client.js';
+import { MassiveFeedClient } from '../sources/massive-ws/client.js';
+import type { FeedGap, FeedStats } from '../sources/massive-ws/feed-types.js';
 import { LiveGapFiller } from '../live/gap-filler.js';
 import { eventTimeNs } from '../live/merger.js';
 import { restClientFromConfig } from '../sources/rest/from-config.js';
 import { RollingContractSet } from '../live/contracts.js';
-import { FeatureStreamHub, JsonlSink, LakeFeatureSink } from '../live/outputs.js';
+import { JsonlSink } from '../sinks/jsonl.js';
+import { LakeFeatureSink } from '../sinks/lake.js';
+import { FeatureStreamHub } from '../sinks/sse.js';
 import { LivePipeline, type RowEmission } from '../live/pipeline.js';
-import type { FeedCluster } from '../live/protocol.js';
+import type { FeedCluster } from '../formats/massive-ws/types.js';
 import { registerPullGauge } from '../observe/metrics.js';
 import { attachWebApp } from '../web/live.js';
 import { recoverIfIdle } from '../lake/recover-on-open.js';
@@ -108,7 +111,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
     throw new ConfigError('no Massive API key: set MASSIVE_API_KEY or [massive] api_key in the config file');
   }
   return withRunUi({ config, configPath, noTui: values['no-tui'] || values.jsonl, json: values.json, stopMessage: 'stopping: closing the feed; windows still open are not emitted, the day stays unpublished' }, (ctx) => runLive(ctx, {
-    config, symbol, base, apiKey, lake: lakeOption(values.lake, config), exitOnClose: values['exit-on-close'],
+    config, symbol, base, apiKey, lake: localLakeOption(values.lake, config, 'live'), exitOnClose: values['exit-on-close'],
     jsonl: values.jsonl, allQuotes: values['all-quotes'], ...(windows ? { windows } : {}),
     autoFinalize: config.live.finalize && !values['no-finalize'] && !values['exit-on-close'],
     finalizeSource: values['finalize-source'] ?? 's3', configPath,
@@ -188,9 +191,10 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     onRow: (row: FeatureRow, emission: RowEmission) => {
       lake.add(row, emission);
       jsonl?.add(row, emission);
-      web?.rows.add(row);
+      web?.session.addRow(row);
       hub.add(row, emission);
     },
+    onOptionTrade: (trade, greeks, side) => web?.session.addTrade(symbol, trade, greeks, side),
   });
   // A run started mid-session emits the day's earlier (empty) windows at once: ~5 kB per row, 2.5 MB for a day of
   // 1m/5m/15m/30m rows, written in one tick. The per-client cap leaves room for that burst so a dashboard that is
@@ -198,7 +202,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
   const hub = new FeatureStreamHub({ aggression, windows: pipeline.windowLabels, onLog: log, maxClientBufferedBytes: 8 * 1024 * 1024 });
   hub.attach(metrics);
   const web = metrics.enabled
-    ? await attachWebApp(metrics, { config, lake: req.lake, symbol, windows: pipeline.windowLabels, aggression, tracker })
+    ? await attachWebApp(metrics, { config, lake: req.lake, symbols: [symbol], windows: pipeline.windowLabels, aggression, tracker })
     : undefined;
   if (metrics.enabled) {
     tracker.log('info', `feature rows at ${metrics.url}/features/latest and ${metrics.url}/features/stream (SSE)${web ? `; dashboard at ${metrics.url}/#live` : ''}`);
@@ -410,7 +414,7 @@ async function runLive(ctx: RunUiContext, req: LiveRequest): Promise<number> {
     await autoFinalize?.close();
     refreshDashboard();
     hub.close();
-    web?.close();
+    await web?.close();
     const s = pipeline.stats();
     const l = lake.stats();
     const k = recorder.stats();

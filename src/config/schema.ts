@@ -146,6 +146,13 @@ export const storageSection = z.object({
   file_size_mb_target: positiveNumber().default(128),
   zstd_level: intInRange(1, 22).default(1),
   duckdb_memory_limit: memorySize().default('512MB'),
+  endpoint: urlWithScheme(['https:', 'http:']).optional(),
+  region: nonEmptyString().optional(),
+  access_key_id: secret(),
+  secret_access_key: secret(),
+  force_path_style: bool().default(false),
+  cache_dir: nonEmptyString().optional(),
+  orphan_grace_minutes: positiveNumber().default(60),
 }, table);
 
 export const tuiSection = z.object({
@@ -182,6 +189,8 @@ export const webSection = z.object({
   max_points: intInRange(1_000, 1_000_000).default(50_000),
   job_endpoints: listOf(z.string(expected('expected host:port')).refine((text) => succeeds(() => parseListenAddress(text)) && text !== '0',
     expected('expected host:port such as "127.0.0.1:9090"')), 'host:port addresses').default(() => []),
+  live_urls: listOf(z.string(expected('expected an http:// URL')).refine((text) => /^https?:\/\/[^\s/]+\/?$/.test(text),
+    expected('expected the http://host:port of a gammaflow live process, such as "http://127.0.0.1:9090"')), 'URLs').default(() => []),
 }, table).superRefine((web, ctx) => {
   const address = attempt(() => parseListenAddress(web.listen));
   if (address !== undefined && web.allow_remote !== true && !isLoopbackHost(address.host)) {
@@ -337,7 +346,7 @@ export const SECRET_ENV: ReadonlyArray<{ readonly field: SecretField; readonly k
 
 /** True for keys whose values must never be printed. */
 export function isSecretKey(key: string): boolean {
-  return SECRET_ENV.some((s) => s.key === key);
+  return SECRET_ENV.some((s) => s.key === key) || key === 'storage.access_key_id' || key === 'storage.secret_access_key';
 }
 
 /** The configuration of an empty config.toml (all defaults; concurrent_files = CPU cores). */

@@ -39,7 +39,7 @@ import { partitionDir, stagingRoot } from '../lake/layout.js';
 import { partitionMatches, readManifest, type ManifestEntry } from '../lake/manifest.js';
 import { LakeReader, lit, streamChunks, streamedQuery } from '../lake/reader.js';
 import type { ProgressTracker } from '../observe/progress.js';
-import { greeksDataset, type GreeksFlag, type UnderlyingTrade } from '../options/records.js';
+import { greeksDataset, type GreeksFlag, type UnderlyingTrade } from '../formats/records.js';
 import { SIDE_REASON_NAMES, sideName, type Side } from '../options/aggression.js';
 import { GammaflowError, LakeError, errorMessage } from '../util/errors.js';
 import { FeatureEngine, featureEngineOptions, type FeatureEngineOptions, type FeatureOptionTrade } from './engine.js';

@@ -7,10 +7,17 @@
  * `publish(entry)`; or `abort()` at any point, which deletes the staging
  * directory. `create()` takes the partition's lock (lock.ts) before it
  * stages anything, so no other process stages, publishes or recovers the
- * same partition meanwhile; `publish()` and `abort()` release it. A crash (kill -9) at any moment leaves either the old partition
- * or the new one visible, never a mix; the next command's recovery completes
- * or drops the interrupted publish, and the commit record decides whether the
- * day is redone.
+ * same partition meanwhile; `publish()` and `abort()` release it. A crash
+ * (kill -9) at any moment leaves either the old partition or the new one
+ * visible, never a mix; the next command's recovery completes or drops the
+ * interrupted publish, and the commit record decides whether the day is
+ * redone.
+ *
+ * On an S3 lake (s3/registry.ts) the staging directory is in the lake's local
+ * cache: the partition's lock is taken in `create()`, each part is uploaded as
+ * soon as it is closed (one upload at a time, while the next part is written),
+ * and `publish` writes the bucket's commit record (s3/s3-lake.ts); the staged
+ * copy then becomes the cached partition.
  */
 import { mkdir, rm, open, appendFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +26,8 @@ import type { CsvReject } from '../formats/csv/parser.js';
 import { LakeError } from '../util/errors.js';
 import type { ManifestEntry, ManifestFile } from './manifest.js';
 import { partFileName, REJECTS_FILE, stagingDir } from './layout.js';
+import { remotePartName } from './s3/location.js';
+import { remoteLakeAt, type RemotePartitionWrite } from './s3/registry.js';
 import { nodePublishFs, publishStaged, type PublishFs } from './publish.js';
 import { lockPartitionWaiting, type LakeLock } from './lock.js';
 import { ParquetFileWriter } from './parquet/writer.js';
@@ -68,22 +77,32 @@ export class DayWriter {
   private finished = false;
   private publishing = false;
   private readonly publishFs: PublishFs;
-  private readonly lock: LakeLock;
+  /** Local lakes: the partition's lock file (lock.ts). */
+  private lock: LakeLock | undefined;
+  /** S3 lakes: the partition write (lock held) and the uploads of closed parts, one after the other. */
+  private remote: RemotePartitionWrite | undefined;
+  private uploads: Promise<void> = Promise.resolve();
+  private uploadError: unknown;
+  private readonly uploaded: string[] = [];
+  private readonly etags = new Map<string, string>();
 
-  private constructor(opts: DayWriterOptions, lock: LakeLock) {
+  private constructor(opts: DayWriterOptions) {
     this.opts = opts;
-    this.lock = lock;
     this.publishFs = opts.publishFs ?? nodePublishFs;
     this.dir = stagingDir(opts.lake, opts.dataset, opts.date, opts.runId);
   }
 
   static async create(opts: DayWriterOptions): Promise<DayWriter> {
-    const w = new DayWriter(opts, await lockPartitionWaiting(opts.lake, opts.dataset, opts.date));
+    const w = new DayWriter(opts);
+    // The partition's lock file (on an S3 lake, in its local cache: it keeps the staged copy from the
+    // recovery of other processes on this machine), then on an S3 lake the bucket's lock object.
+    w.lock = await lockPartitionWaiting(opts.lake, opts.dataset, opts.date);
     try {
+      w.remote = await remoteLakeAt(opts.lake)?.beginWrite(opts.dataset, opts.date, opts.runId);
       await rm(w.dir, { recursive: true, force: true });
       await mkdir(w.dir, { recursive: true });
     } catch (e) {
-      w.lock.release();
+      await w.abort();
       throw e;
     }
     return w;
@@ -94,6 +113,7 @@ export class DayWriter {
   }
 
   async append(batch: ColumnBatch): Promise<void> {
+    if (this.uploadError !== undefined) throw this.uploadError;
     if (batch.rows === 0) return;
     if (this.current === undefined) this.current = this.openPart();
     await this.current.append(batch);
@@ -119,7 +139,7 @@ export class DayWriter {
   }
 
   private openPart(): PartWriter {
-    const path = join(this.dir, partFileName(this.files.length));
+    const path = join(this.dir, this.partName(this.files.length));
     const options = { rowGroupRows: this.opts.rowGroupRows, zstdLevel: this.opts.zstdLevel, keyValueMetadata: this.opts.keyValueMetadata };
     // The worker encodes a row group once it has all of it: with fewer batches in flight than a row group
     // holds, the parser and the writer would take turns waiting (bench/README.md).
@@ -131,14 +151,25 @@ export class DayWriter {
       : new ParquetFileWriter(path, this.opts.schema, options);
   }
 
+  private partName(index: number): string {
+    return this.remote !== undefined ? remotePartName(this.opts.runId, index) : partFileName(index);
+  }
+
   private async closePart(): Promise<void> {
     const w = this.current;
     if (w === undefined) return;
     this.current = undefined;
-    const name = partFileName(this.files.length);
+    const name = this.partName(this.files.length);
     const r = await w.close();
     await fsyncFile(join(this.dir, name));
     this.files.push({ name, rows: r.rows, bytes: r.bytes, rowGroups: r.rowGroups, sha256: r.sha256 });
+    const remote = this.remote;
+    if (remote !== undefined) {
+      this.uploaded.push(name);
+      this.uploads = this.uploads.then(async () => {
+        if (this.uploadError === undefined) this.etags.set(name, await remote.uploadPart(join(this.dir, name), name, r.bytes));
+      }).catch((e: unknown) => { this.uploadError ??= e; });
+    }
   }
 
   /** Closes the last part; the staged day is complete on disk. */
@@ -146,6 +177,8 @@ export class DayWriter {
     await this.closePart();
     await this.flushRejects();
     if (this.rejectsCount > 0) await fsyncFile(join(this.dir, REJECTS_FILE));
+    await this.uploads;
+    if (this.uploadError !== undefined) throw this.uploadError;
     this.finished = true;
     return this.files;
   }
@@ -157,6 +190,17 @@ export class DayWriter {
    */
   async publish(entry: Omit<ManifestEntry, 'files' | 'rows' | 'rowsRejected' | 'publishedAt' | 'generation'> & { rowsFiltered: number }): Promise<ManifestEntry> {
     if (!this.finished) throw new LakeError('publish() before finish()', { dataset: this.opts.dataset, date: this.opts.date });
+    if (this.remote !== undefined) {
+      const record = await this.remote.publish(this.dir, {
+        ...entry,
+        files: this.files.map((f) => ({ ...f, etag: this.etags.get(f.name)! })),
+        rows: this.files.reduce((n, f) => n + f.rows, 0),
+        rowsRejected: this.rejectsCount,
+        publishedAt: new Date().toISOString(),
+      }, this.rejectsCount > 0 ? join(this.dir, REJECTS_FILE) : undefined);
+      this.remote = undefined;
+      return record;
+    }
     const files: ManifestFile[] = [];
     this.publishing = true;
     try {
@@ -170,7 +214,7 @@ export class DayWriter {
       });
     } finally {
       // A publish that failed half-way leaves copies that recovery repairs, under the lock, as after a crash.
-      this.lock.release();
+      this.lock?.release();
     }
   }
 
@@ -185,11 +229,18 @@ export class DayWriter {
     if (w !== undefined) {
       try { await w.abort(); } catch { /* best effort */ }
     }
+    const remote = this.remote;
+    this.remote = undefined;
+    if (remote !== undefined) {
+      await this.uploads;
+      // Uploaded parts no record names: deleted now, or by the next publish or recovery of the partition.
+      await remote.abort(this.uploaded).catch(() => {});
+    }
     if (this.publishing) return;
     try {
       await rm(this.dir, { recursive: true, force: true });
     } finally {
-      this.lock.release();
+      this.lock?.release();
     }
   }
 }

@@ -33,6 +33,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { LakeError } from '../util/errors.js';
 import { describeFsError } from '../util/fs-errors.js';
 import { exchangeDirs } from './exchange.js';
+import { remoteLakeAt } from './s3/registry.js';
 import { readLegacyLog, readPartitionEntry, type ManifestEntry } from './manifest.js';
 import { legacyRejectsDir, parseCopyName, PARTITION_MANIFEST, partitionDir, stagingRoot, trashDir, trashRoot } from './layout.js';
 import { tryLockPartition } from './lock.js';
@@ -212,6 +213,8 @@ export async function findCopies(root: string): Promise<{ dataset: string; date:
  * lake's manifests.
  */
 export async function recoverLake(lake: string, fs: PublishFs = nodePublishFs): Promise<RecoveryReport> {
+  const remote = remoteLakeAt(lake);
+  if (remote !== undefined) return remote.recover();
   const actions: string[] = [];
   let removed = 0, busy = 0;
   const copies = [...await findCopies(stagingRoot(lake)), ...await findCopies(trashRoot(lake))];
@@ -240,6 +243,40 @@ export async function recoverLake(lake: string, fs: PublishFs = nodePublishFs): 
     }
   }
   return { actions, removed, busy };
+}
+
+/**
+ * Deletes the copies in _staging and _trash of the days no other live process
+ * holds, each under its partition lock, and any debris: for an S3 lake's local
+ * cache, where the bucket's records are the commit points and a local copy is
+ * never installed. A day another process is writing keeps its copy.
+ */
+export async function dropIdleCopies(lake: string): Promise<{ removed: number; busy: number }> {
+  let removed = 0, busy = 0;
+  const days = new Map<string, { dataset: string; date: string }>();
+  for (const c of [...await findCopies(stagingRoot(lake)), ...await findCopies(trashRoot(lake))]) {
+    if (c.date !== '') days.set(`${c.dataset}\n${c.date}`, { dataset: c.dataset, date: c.date });
+    else {
+      await rm(c.path, { recursive: true, force: true });
+      removed++;
+    }
+  }
+  for (const { dataset, date } of days.values()) {
+    const got = tryLockPartition(lake, dataset, date);
+    if ('busy' in got) {
+      busy++;
+      continue;
+    }
+    try {
+      for (const path of await copiesOfDay(lake, dataset, date)) {
+        await rm(path, { recursive: true, force: true });
+        removed++;
+      }
+    } finally {
+      got.lock.release();
+    }
+  }
+  return { removed, busy };
 }
 
 /** The copies of one day in _staging and _trash, listed now (call with the partition lock held). */

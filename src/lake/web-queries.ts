@@ -13,7 +13,7 @@
  *   the `maxPoints` largest merged points are kept.
  *
  * Feature partitions may hold live files next to (or instead of) a published part file (see
- * src/live/outputs.ts): the last occurrence of a window start (file name order, then row) wins.
+ * src/sinks/lake.ts): the last occurrence of a window start (file name order, then row) wins.
  */
 import { readdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

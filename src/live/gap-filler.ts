@@ -17,8 +17,8 @@
 import type { RestClient } from '../sources/rest/client.js';
 import { fetchGapEvents, type GapFillResult } from '../sources/rest/gap-fill.js';
 import { errorMessage } from '../util/errors.js';
-import type { FeedGap } from './client.js';
-import type { FeedCluster, FeedDataEvent } from './protocol.js';
+import type { FeedGap } from '../sources/massive-ws/feed-types.js';
+import type { FeedCluster, FeedDataEvent } from '../formats/massive-ws/types.js';
 
 export interface LiveGapFillerOptions {
   readonly client: RestClient;

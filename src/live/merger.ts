@@ -30,7 +30,7 @@
  * Memory: at most `maxBufferedEvents` wait; beyond that the oldest are released early (see the
  * option), so a cluster running far ahead of a slow one cannot grow memory without bound.
  */
-import type { FeedCluster, FeedDataEvent } from './protocol.js';
+import type { FeedCluster, FeedDataEvent } from '../formats/massive-ws/types.js';
 
 /** Rank of each event kind at equal event time (lower first). */
 export const KIND_RANK: Readonly<Record<FeedDataEvent['kind'], number>> = Object.freeze({

@@ -10,10 +10,10 @@ import { Classification, TickTest, aggressionParamsFromConfig, classify, sideNam
 import { OptionEnricher, enrichmentParamsFromConfig } from '../options/enrich.js';
 import { bsmPrice } from '../options/pricing/bsm.js';
 import { OptionQuoteBook, quoteBookOptionsFromConfig } from '../options/quote-book.js';
-import type { OptionTrade } from '../options/records.js';
+import type { OptionTrade } from '../formats/records.js';
 import type { TradeSide } from '../features/value-sets.js';
 import { LivePipeline, type RowEmission } from './pipeline.js';
-import type { FeedCluster, FeedDataEvent, OptionQuote, StockTrade } from './protocol.js';
+import type { FeedCluster, FeedDataEvent, OptionQuote, StockTrade } from '../formats/massive-ws/types.js';
 import { mulberry32 } from '../../test/support/rng.js';
 
 const calendar = new NyseCalendar();

@@ -32,7 +32,7 @@ import { normCdf, normPdf } from './pricing/normal.js';
 import { AsOfStatus, AsOfUnderlying } from './asof.js';
 import { TradeEligibility, eligibilityRulesFromConfig, type EligibilityRules } from './eligibility.js';
 import type { RateCurve } from './rates/treasury-curve.js';
-import { GreeksFlag, type EnrichedOptionTrade, type OptionTrade, type UnderlyingTrade } from './records.js';
+import { GreeksFlag, type EnrichedOptionTrade, type OptionTrade, type UnderlyingTrade } from '../formats/records.js';
 
 /** Nanoseconds in a year of 365 days. */
 export const NS_PER_YEAR = 365 * 86_400e9;

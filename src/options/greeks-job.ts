@@ -43,7 +43,7 @@ import { OPTION_CONTRACT_COLUMNS } from './contract-columns.js';
 import { underlyingOfRoot } from '../formats/opra.js';
 import { readTreasuryYields, treasuryCurveFor } from './rates/treasury-store.js';
 import { OptionEnricher, emptyOptionGreeks, enrichmentParamsFromConfig, type EnrichmentParams, type OptionGreeks } from './enrich.js';
-import { GreeksFlag, greeksDataset, type UnderlyingTrade } from './records.js';
+import { GreeksFlag, greeksDataset, type UnderlyingTrade } from '../formats/records.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { GammaflowError, LakeError, errorMessage } from '../util/errors.js';
 

@@ -10,7 +10,11 @@ export interface Smile {
   trades: number; downsampled: boolean; max_points: number;
 }
 export interface StrikeProfile { strike: number[]; calls: number[]; puts: number[]; trades: number }
-export interface LiveInfo { active: boolean; symbol?: string; windows?: string[]; window?: string; columns?: string[]; rows?: (number | string | null)[][] }
+export interface LiveSourceInfo { url: string; origin: 'config' | 'lake'; state: 'running' | 'unreachable'; symbols?: string[]; windows?: string[]; pid?: number; error?: string }
+export interface LiveInfo {
+  active: boolean; message?: string; symbol?: string; symbols?: string[]; windows?: string[]; source?: string; sources?: LiveSourceInfo[];
+  window?: string; columns?: string[]; rows?: (number | string | null)[][];
+}
 
 export interface FileProgress {
   id: string; dataset: string; date: string; key: string; state: string;

@@ -1,10 +1,12 @@
 import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FeedError } from '../util/errors.js';
-import { startMassiveWsServer as startServer, type MassiveWsServer, type MassiveWsServerOptions } from '../../test/support/massive-ws-server.js';
-import { DEFAULT_RECONNECT, MassiveFeedClient, backoffDelayMs, type FeedGap, type MassiveFeedClientOptions } from './client.js';
-import type { FeedDataEvent, WireEvent } from './protocol.js';
+import { FeedError } from '../../util/errors.js';
+import { startMassiveWsServer as startServer, type MassiveWsServer, type MassiveWsServerOptions } from '../../../test/support/massive-ws-server.js';
+import { MassiveFeedClient } from './client.js';
+import type { FeedGap, MassiveFeedClientOptions } from './feed-types.js';
+import { DEFAULT_RECONNECT, backoffDelayMs } from './reconnect.js';
+import type { FeedDataEvent, WireEvent } from '../../formats/massive-ws/types.js';
 
 const KEY = 'sekret-key-0123456789';
 const T_MS = 1762525800123;

@@ -26,8 +26,8 @@ import type { FeaturePolicy } from '../features/policy.js';
 import { PRELIM_REALTIME, type RowProvenance } from '../features/provenance.js';
 import { parseDuration } from '../calendar/durations.js';
 import type { FeatureRow } from '../features/row.js';
-import type { RowEmission } from './pipeline.js';
-import type { OutputLog } from './outputs.js';
+import type { RowEmission } from '../live/pipeline.js';
+import type { OutputLog } from './sink-log.js';
 
 export interface LakeFeatureSinkOptions {
   readonly lake: string;

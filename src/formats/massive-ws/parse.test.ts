@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  acknowledgedTopic, formatAction, formatDataEvent, formatFrame, formatOptionQuote, formatOptionTrade, formatStockTrade,
-  msOfNs, optionQuoteContractCount, parseAction, parseDataFrameFast, parseFrame, parseFrameJson, splitTopics, topicOf, topicSubscribed,
-  type FeedDataEvent, type StatusEvent,
-} from './protocol.js';
+import { parseFrameJson } from './json.js';
+import { parseFrame } from './parse.js';
+import { parseDataFrameFast } from './scanner.js';
+import { acknowledgedTopic, formatAction, formatFrame, optionQuoteContractCount, parseAction, splitTopics, topicOf, topicSubscribed } from './topics.js';
+import { msOfNs, type FeedDataEvent, type StatusEvent } from './types.js';
+import { formatDataEvent, formatOptionQuote, formatOptionTrade, formatStockTrade } from '../../../test/support/massive-ws-wire.js';
 
 // 2025-11-07 14:30:00.123 UTC in ms.
 const T_MS = 1762525800123;

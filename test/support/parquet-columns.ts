@@ -3,7 +3,7 @@
  * and examples, plus a sample schema and rows covering every type and edge
  * case. Not for hot paths. Pure: no I/O.
  */
-import type { BoolColumn, Column, ColumnBatch, ColumnSpec, Float64Column, Int32Column, Int64Column, ListInt32Column, Utf8Column } from '../../formats/columns.js';
+import type { BoolColumn, Column, ColumnBatch, ColumnSpec, Float64Column, Int32Column, Int64Column, ListInt32Column, Utf8Column } from '../../src/formats/columns.js';
 
 export type CellValue = string | number | bigint | boolean | readonly number[] | null;
 

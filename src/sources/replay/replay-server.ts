@@ -34,13 +34,11 @@
 import type { AddressInfo } from 'node:net';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { errorMessage } from '../util/errors.js';
-import type { OptionTrade } from '../options/records.js';
-import {
-  SUBSCRIBED_PREFIX, UNSUBSCRIBED_PREFIX, formatFrame, formatStatus, msOfNs, parseAction, splitTopics, topicSubscribed,
-  type FeedCluster, type OptionQuote, type StockTrade,
-} from './protocol.js';
-import { DerivedStrings, QuotedStrings, frameText, optionQuoteText, optionTradeText, stockTradeText } from './wire-text.js';
+import { errorMessage } from '../../util/errors.js';
+import type { OptionTrade } from '../../formats/records.js';
+import { SUBSCRIBED_PREFIX, UNSUBSCRIBED_PREFIX, formatFrame, formatStatus, parseAction, splitTopics, topicSubscribed } from '../../formats/massive-ws/topics.js';
+import { msOfNs, type FeedCluster, type OptionQuote, type StockTrade } from '../../formats/massive-ws/types.js';
+import { DerivedStrings, QuotedStrings, frameText, optionQuoteText, optionTradeText, stockTradeText } from '../../formats/massive-ws/wire-text.js';
 
 export type ReplayOptionRecord = OptionTrade | OptionQuote;
 

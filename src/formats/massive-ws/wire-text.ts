@@ -1,14 +1,15 @@
 /**
  * Data events as the JSON text Massive sends, written straight from the records: the same text
  * as `JSON.stringify(formatStockTrade(trade))` (and the other `format*` functions of
- * protocol.ts), key order and left-out keys included, without building the intermediate object.
+ * test/support/massive-ws-wire.ts), key order and left-out keys included, without building the
+ * intermediate object.
  * The replay server writes hundreds of thousands of events per second this way; a test checks
  * the equality on random records, awkward numbers and strings included.
  *
  * Pure: no I/O.
  */
-import type { OptionTrade } from '../options/records.js';
-import type { OptionQuote, StockTrade } from './protocol.js';
+import type { OptionTrade } from '../records.js';
+import type { OptionQuote, StockTrade } from './types.js';
 
 /** A number as JSON.stringify writes it (`null` for NaN and ±Infinity, `0` for −0). */
 function num(n: number): string {

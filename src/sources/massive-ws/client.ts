@@ -33,178 +33,24 @@
  * logged). Memory stays bounded by `queueCapacity`.
  *
  * The API key is only ever written to the socket: it appears in no log line, error or stats.
+ *
+ * Parts: connection.ts (one socket, its handshake and heartbeat timers), subscriptions.ts
+ * (wanted and acknowledged topics), reconnect.ts (backoff policy), feed-types.ts (options, stats).
  */
 import WebSocket, { type RawData } from 'ws';
-import { FeedError, errorMessage } from '../util/errors.js';
-import { log as defaultLog } from '../util/log.js';
-import {
-  MAX_OPTION_QUOTE_CONTRACTS, NS_PER_MS, acknowledgedTopic, formatAction, optionQuoteContractCount, parseFrame,
-  type FeedDataEvent, type StatusEvent,
-} from './protocol.js';
+import { FeedError, errorMessage } from '../../util/errors.js';
+import { log as defaultLog } from '../../util/log.js';
+import { parseFrame } from '../../formats/massive-ws/parse.js';
+import { acknowledgedTopic, formatAction } from '../../formats/massive-ws/topics.js';
+import { NS_PER_MS, type FeedDataEvent, type StatusEvent } from '../../formats/massive-ws/types.js';
+import { ConnectFailureReporter } from './connect-errors.js';
+import { clearTimers, frameText, openConnection, startHeartbeat, type Connection } from './connection.js';
+import { deferred, type Deferred } from './deferred.js';
+import type { FeedGap, FeedLogLevel, FeedState, FeedStats, MassiveFeedClientOptions } from './feed-types.js';
 import { BoundedQueue } from './queue.js';
-import { ConnectFailureReporter, describeConnectError } from './connect-errors.js';
-
-export type FeedLogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export interface ReconnectPolicy {
-  /** Delay before the first reconnect attempt, ms. */
-  readonly initialDelayMs: number;
-  /** Cap of the exponential delay, ms. */
-  readonly maxDelayMs: number;
-  /** Growth per consecutive failed attempt. */
-  readonly factor: number;
-  /** Fraction of the delay randomised away: delay × (1 − jitter × random). 0 = none, 1 = full jitter. */
-  readonly jitter: number;
-  /** Consecutive failed attempts before giving up (fatal `FeedError('feed')`). */
-  readonly maxAttempts: number;
-}
-
-export const DEFAULT_RECONNECT: ReconnectPolicy = Object.freeze({
-  initialDelayMs: 250, maxDelayMs: 30_000, factor: 2, jitter: 0.5, maxAttempts: Number.POSITIVE_INFINITY,
-});
-
-/**
- * Delay before reconnect attempt number `failedAttempts + 1`, ms:
- * min(maxDelayMs, initialDelayMs × factor^failedAttempts) × (1 − jitter × random01).
- * Jitter spreads the reconnects of many clients after a server restart.
- */
-export function backoffDelayMs(policy: ReconnectPolicy, failedAttempts: number, random01: number): number {
-  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** failedAttempts);
-  return base * (1 - policy.jitter * random01);
-}
-
-/** A disconnected interval, wall-clock ms: events with times in it were missed. */
-export interface FeedGap {
-  /** When the connection was lost. */
-  readonly fromMs: number;
-  /** When the replacement connection was authenticated (and resubscription sent). */
-  readonly toMs: number;
-  /** Event time (`t`, ms) of the last event received before the loss, if any. */
-  readonly lastEventMs: number | undefined;
-  /** Why the connection was lost (close code/reason, error, heartbeat). */
-  readonly reason: string;
-}
-
-export type FeedState = 'idle' | 'connecting' | 'authenticating' | 'streaming' | 'reconnecting' | 'closed';
-
-export interface FeedStats {
-  readonly state: FeedState;
-  /** Text frames received. */
-  readonly frames: number;
-  /** Data events delivered to the queue. */
-  readonly events: number;
-  readonly malformed: number;
-  readonly unknown: number;
-  /** Connections re-established after a loss. */
-  readonly reconnects: number;
-  readonly gaps: number;
-  /** Events dropped because the consumer was too slow. */
-  readonly dropped: number;
-  readonly queueDepth: number;
-  readonly queueHighWater: number;
-  /** Times socket reading was paused for backpressure. */
-  readonly readPauses: number;
-  /** Over the last few seconds. */
-  readonly framesPerSecond: number;
-  readonly eventsPerSecond: number;
-  /** Event time of the last data event, ms. */
-  readonly lastEventMs: number | undefined;
-  /** now − lastEventMs, ms. */
-  readonly lagMs: number | undefined;
-  readonly topics: number;
-  readonly acknowledgedTopics: number;
-  /** Consecutive failed connection attempts (0 once connected). */
-  readonly failedAttempts: number;
-  /** Why the last connection attempt failed or the last connection was lost, if it ever happened. */
-  readonly lastError: string | undefined;
-  /** When that was, wall-clock ms. */
-  readonly lastErrorAtMs: number | undefined;
-}
-
-export interface MassiveFeedClientOptions {
-  /** Cluster URL, e.g. `wss://socket.massive.com/options`. */
-  readonly url: string;
-  /** Never logged. */
-  readonly apiKey: string;
-  /** Topics subscribed from the start, e.g. `T.SPY`, `T.O:SPY251107C00680000`, `Q.O:...`. */
-  readonly topics?: readonly string[];
-  /** End the iteration on a clean server close instead of reconnecting (replays). */
-  readonly exitOnClose?: boolean;
-  /** Most events held for the consumer; default 100 000. */
-  readonly queueCapacity?: number;
-  /** Queue depth at which socket reading pauses; default half the capacity. */
-  readonly pauseDepth?: number;
-  /** Longest read pause before reading resumes (and the queue starts dropping), ms; default 2000. */
-  readonly maxReadPauseMs?: number;
-  /** Ping period, ms; 0 disables the heartbeat; default 15 000. */
-  readonly heartbeatIntervalMs?: number;
-  /** Time from opening the socket to `auth_success`, ms; default 10 000. */
-  readonly handshakeTimeoutMs?: number;
-  readonly reconnect?: Partial<ReconnectPolicy>;
-  /** Least time between two "connection attempt failed" warnings, ms (the ones between are counted); default 10 000. */
-  readonly failureLogIntervalMs?: number;
-  readonly onGap?: (gap: FeedGap) => void;
-  /** Log sink; default src/util/log. */
-  readonly onLog?: (level: FeedLogLevel, message: string) => void;
-  /** Wall clock, ms; default Date.now (tests inject). */
-  readonly now?: () => number;
-  /** Uniform [0, 1) for jitter; default Math.random. */
-  readonly random?: () => number;
-}
-
-/** Events per second over the last `seconds` whole seconds (1-second buckets). */
-class RateMeter {
-  private readonly counts: number[];
-  private readonly seconds: number[];
-  constructor(private readonly windowSeconds: number) {
-    this.counts = new Array<number>(windowSeconds).fill(0);
-    this.seconds = new Array<number>(windowSeconds).fill(-1);
-  }
-  add(nowMs: number, n: number): void {
-    const s = Math.floor(nowMs / 1000);
-    const i = s % this.windowSeconds;
-    if (this.seconds[i] !== s) { this.seconds[i] = s; this.counts[i] = 0; }
-    this.counts[i]! += n;
-  }
-  perSecond(nowMs: number): number {
-    const s = Math.floor(nowMs / 1000);
-    let total = 0;
-    for (let i = 0; i < this.windowSeconds; i++) {
-      const age = s - this.seconds[i]!;
-      if (age >= 0 && age < this.windowSeconds) total += this.counts[i]!;
-    }
-    return total / this.windowSeconds;
-  }
-}
-
-/** One socket and its timers; callbacks from a replaced connection are ignored. */
-interface Connection {
-  readonly ws: WebSocket;
-  authenticated: boolean;
-  /** Pong or data seen since the last ping. */
-  alive: boolean;
-  readPaused: boolean;
-  closeReason: string;
-  handshakeTimer: NodeJS.Timeout | undefined;
-  heartbeatTimer: NodeJS.Timeout | undefined;
-  pauseTimer: NodeJS.Timeout | undefined;
-}
-
-interface Deferred {
-  readonly promise: Promise<void>;
-  resolve(): void;
-  reject(e: unknown): void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
-  // Nobody is obliged to await a subscription: a rejection on close must not become unhandled.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}
-
+import { RateMeter } from './rate-meter.js';
+import { DEFAULT_RECONNECT, backoffDelayMs, type ReconnectPolicy } from './reconnect.js';
+import { Subscriptions } from './subscriptions.js';
 /** Last path segment of the URL (`stocks`, `options`), for messages. */
 function clusterOf(url: string): string {
   try {
@@ -235,9 +81,7 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
 
   private state: FeedState = 'idle';
   private conn: Connection | undefined;
-  private readonly wanted = new Set<string>();
-  private readonly acknowledged = new Set<string>();
-  private readonly ackWaiters = new Map<string, Deferred[]>();
+  private readonly subscriptions: Subscriptions;
   private readonly authenticatedOnce = deferred();
   private fatalError: unknown;
   private failedAttempts = 0;
@@ -282,8 +126,7 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
       onPressure: (pressured) => this.onPressure(pressured),
       onDrop: (total) => this.onDrop(total),
     });
-    this.checkOptionQuoteLimit(options.topics ?? []);
-    for (const t of options.topics ?? []) this.wanted.add(t);
+    this.subscriptions = new Subscriptions(this.url, options.topics ?? []);
   }
 
   /**
@@ -295,12 +138,12 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
     this.state = 'connecting';
     this.openConnection();
     await this.authenticatedOnce.promise;
-    await this.waitForAcks([...this.wanted]);
+    await this.waitForAcks([...this.subscriptions.wanted]);
   }
 
   /** Topics wanted now (subscribed or about to be). */
   get topics(): ReadonlySet<string> {
-    return this.wanted;
+    return this.subscriptions.wanted;
   }
 
   /**
@@ -310,25 +153,19 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
    */
   subscribe(topics: readonly string[]): Promise<void> {
     try {
-      this.checkOptionQuoteLimit(topics);
+      this.subscriptions.checkOptionQuoteLimit(topics);
     } catch (e) {
       return Promise.reject(e);
     }
     if (this.state === 'closed') return Promise.reject(this.closedError());
-    const added = topics.filter((t) => !this.wanted.has(t));
-    for (const t of added) this.wanted.add(t);
+    const added = this.subscriptions.add(topics);
     if (added.length > 0 && this.conn?.authenticated === true) this.send(this.conn, 'subscribe', added);
     return this.waitForAcks(topics);
   }
 
   /** Removes topics; sent at once when connected. Pending `subscribe` promises for them resolve. */
   unsubscribe(topics: readonly string[]): void {
-    const removed = topics.filter((t) => this.wanted.delete(t));
-    for (const t of removed) {
-      this.acknowledged.delete(t);
-      for (const w of this.ackWaiters.get(t) ?? []) w.resolve();
-      this.ackWaiters.delete(t);
-    }
+    const removed = this.subscriptions.remove(topics);
     if (removed.length > 0 && this.conn?.authenticated === true) this.send(this.conn, 'unsubscribe', removed);
   }
 
@@ -350,8 +187,8 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
       eventsPerSecond: this.eventRate.perSecond(now),
       lastEventMs: this.lastEventMs,
       lagMs: this.lastEventMs === undefined ? undefined : now - this.lastEventMs,
-      topics: this.wanted.size,
-      acknowledgedTopics: this.acknowledged.size,
+      topics: this.subscriptions.wanted.size,
+      acknowledgedTopics: this.subscriptions.acknowledgedCount,
       failedAttempts: this.failedAttempts,
       lastError: this.lastError,
       lastErrorAtMs: this.lastErrorAtMs,
@@ -408,23 +245,11 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
   // Connection lifecycle
 
   private openConnection(): void {
-    const ws = new WebSocket(this.url, { handshakeTimeout: this.handshakeTimeoutMs });
-    const conn: Connection = {
-      ws, authenticated: false, alive: true, readPaused: false, closeReason: '',
-      handshakeTimer: undefined, heartbeatTimer: undefined, pauseTimer: undefined,
-    };
-    this.conn = conn;
-    conn.handshakeTimer = setTimeout(() => {
-      conn.closeReason = `no auth_success within ${this.handshakeTimeoutMs} ms`;
-      this.logTo('debug', `${this.url}: ${conn.closeReason}`);
-      ws.terminate();
-    }, this.handshakeTimeoutMs);
-    ws.on('message', (data) => this.onMessage(conn, data));
-    ws.on('pong', () => { conn.alive = true; });
-    ws.on('error', (err) => {
-      if (conn.closeReason === '') conn.closeReason = describeConnectError(err);
+    this.conn = openConnection(this.url, this.handshakeTimeoutMs, {
+      onMessage: (conn, data) => this.onMessage(conn, data),
+      onClose: (conn, code, reason) => this.onClose(conn, code, reason),
+      onHandshakeTimeout: (conn) => this.logTo('debug', `${this.url}: ${conn.closeReason}`),
     });
-    ws.on('close', (code, reason) => this.onClose(conn, code, reason.toString()));
   }
 
   private onMessage(conn: Connection, data: RawData): void {
@@ -436,9 +261,7 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
     const now = this.now();
     this.frames++;
     this.frameRate.add(now, 1);
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8')
-      : data instanceof ArrayBuffer ? Buffer.from(data).toString('utf8') : data.toString('utf8');
-    const parsed = parseFrame(text);
+    const parsed = parseFrame(frameText(data));
     if (parsed.malformed > 0) {
       this.malformed += parsed.malformed;
       this.logTo('debug', `${this.url}: ${parsed.malformed} malformed event(s) skipped (total ${this.malformed})`);
@@ -490,8 +313,8 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
       case 'success': {
         const ack = acknowledgedTopic(status);
         if (ack === undefined) this.logTo('debug', `${this.url}: ${status.message}`);
-        else if (ack.subscribed) this.onAcknowledged(ack.topic);
-        else this.acknowledged.delete(ack.topic);
+        else if (ack.subscribed) this.subscriptions.acknowledge(ack.topic);
+        else this.subscriptions.unacknowledge(ack.topic);
         return;
       }
       default:
@@ -506,72 +329,34 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
     this.failedAttempts = 0;
     const held = this.failures.recovered();
     if (held !== undefined) this.logTo('info', held.message);
-    if (this.wanted.size > 0) this.send(conn, 'subscribe', [...this.wanted]);
-    this.startHeartbeat(conn);
+    const wanted = this.subscriptions.wanted;
+    if (wanted.size > 0) this.send(conn, 'subscribe', [...wanted]);
+    startHeartbeat(conn, this.heartbeatIntervalMs, (reason) => this.logTo('warn', `${this.url}: ${reason}; reconnecting`));
     if (this.lostAtMs !== undefined) {
       const gap: FeedGap = { fromMs: this.lostAtMs, toMs: this.now(), lastEventMs: this.lostLastEventMs, reason: this.lostReason };
       this.lostAtMs = undefined;
       this.reconnects++;
       this.gaps++;
-      this.logTo('info', `${this.url}: reconnected after ${gap.toMs - gap.fromMs} ms (${gap.reason}); resubscribed ${this.wanted.size} topic(s)`);
+      this.logTo('info', `${this.url}: reconnected after ${gap.toMs - gap.fromMs} ms (${gap.reason}); resubscribed ${wanted.size} topic(s)`);
       this.onGap?.(gap);
     }
     this.authenticatedOnce.resolve();
   }
 
-  private onAcknowledged(topic: string): void {
-    if (!this.wanted.has(topic)) return;
-    this.acknowledged.add(topic);
-    for (const w of this.ackWaiters.get(topic) ?? []) w.resolve();
-    this.ackWaiters.delete(topic);
-  }
-
   private waitForAcks(topics: readonly string[]): Promise<void> {
     if (this.state === 'closed') return Promise.reject(this.closedError());
-    const pending = topics.filter((t) => this.wanted.has(t) && !this.acknowledged.has(t));
-    const all = Promise.all(pending.map((t) => {
-      const d = deferred();
-      const list = this.ackWaiters.get(t);
-      if (list === undefined) this.ackWaiters.set(t, [d]);
-      else list.push(d);
-      return d.promise;
-    })).then(() => undefined);
-    // A fire-and-forget subscribe() must not crash the process when the client closes.
-    all.catch(() => undefined);
-    return all;
+    return this.subscriptions.waitFor(topics);
   }
 
   private send(conn: Connection, action: 'subscribe' | 'unsubscribe', topics: readonly string[]): void {
     conn.ws.send(formatAction(action, topics.join(',')));
   }
 
-  private startHeartbeat(conn: Connection): void {
-    if (this.heartbeatIntervalMs <= 0) return;
-    conn.alive = true;
-    conn.heartbeatTimer = setInterval(() => {
-      // A paused reader cannot see pongs: do not judge the server while we hold it back.
-      if (!conn.alive && !conn.readPaused) {
-        conn.closeReason = `no pong within ${this.heartbeatIntervalMs} ms`;
-        this.logTo('warn', `${this.url}: ${conn.closeReason}; reconnecting`);
-        conn.ws.terminate();
-        return;
-      }
-      conn.alive = false;
-      conn.ws.ping();
-    }, this.heartbeatIntervalMs);
-  }
-
-  private clearTimers(conn: Connection): void {
-    clearTimeout(conn.handshakeTimer);
-    clearInterval(conn.heartbeatTimer);
-    clearTimeout(conn.pauseTimer);
-  }
-
   private onClose(conn: Connection, code: number, reason: string): void {
-    this.clearTimers(conn);
+    clearTimers(conn);
     if (conn !== this.conn) return;
     this.conn = undefined;
-    this.acknowledged.clear();
+    this.subscriptions.connectionLost();
     if (this.state === 'closed') {
       this.closedSignal?.resolve();
       return;
@@ -635,15 +420,14 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
       this.authenticatedOnce.reject(this.closedError());
     }
     const rejection = error ?? this.closedError();
-    for (const list of this.ackWaiters.values()) for (const w of list) w.reject(rejection);
-    this.ackWaiters.clear();
+    this.subscriptions.rejectAll(rejection);
     const conn = this.conn;
     this.closedSignal = deferred();
     if (conn === undefined) {
       this.closedSignal.resolve();
       return;
     }
-    this.clearTimers(conn);
+    clearTimers(conn);
     if (conn.ws.readyState === WebSocket.CLOSED) {
       this.conn = undefined;
       this.closedSignal.resolve();
@@ -693,15 +477,6 @@ export class MassiveFeedClient implements AsyncIterable<FeedDataEvent> {
     // Log at 1, 10, 100, ... drops: visible without flooding the log.
     if (/^10*$/.test(String(total))) {
       this.logTo('warn', `${this.url}: consumer too slow, ${total} event(s) dropped so far (oldest first)`);
-    }
-  }
-
-  private checkOptionQuoteLimit(adding: readonly string[]): void {
-    const union = new Set([...this.wanted, ...adding]);
-    const n = optionQuoteContractCount(union);
-    if (n > MAX_OPTION_QUOTE_CONTRACTS) {
-      throw new FeedError('feed', `${n} option quote contracts requested on ${this.url}; Massive streams at most ${MAX_OPTION_QUOTE_CONTRACTS} per connection`,
-        { url: this.url, contracts: n });
     }
   }
 }

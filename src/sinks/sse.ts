@@ -1,93 +1,15 @@
 /**
- * Where the rows of the realtime pipeline go. Each sink takes `(row, emission)` as the pipeline
- * emits them and never blocks it:
- *
- * - {@link LakeFeatureSink}: the lake's features table. Intraday, rows are appended as rotated
- *   files `LAKE/features/symbol=S/window=W/date=D/live-<runId>-NNNNN.parquet` (every `rotateRows`
- *   rows of a partition, or on `flush()`, which the command calls on a timer and at the end).
- *   Each file is written under a temporary name (`….parquet.<pid>.tmp`) and renamed when
- *   complete, so a reader globbing `*.parquet` never sees a partial file. A corrected row
- *   (late_policy revise) is appended again in a later file: within a run, the last occurrence of
- *   a (window, window_start) wins. Once a New York day has no open window left, the day is
- *   *published* like a historical run does it (publishFeatureDay: one part file with the final
- *   row of each window, staged, partition replaced by rename, manifest entry): the live files
- *   disappear with the old partition; a revision arriving later republishes the whole day. The manifest source is `live/<runId>`, so a later
- *   `gammaflow features` run for that day does not consider it up to date and recomputes it
- *   from the lake (historical reruns stay correct and win).
- * - {@link JsonlSink}: one JSON line per row on a stream (stdout with `--jsonl`): exactly the
- *   lines of `gammaflow features --out x.jsonl` (jsonLine). A revision is a later line for the
- *   same window. When the stream has more than `maxBufferedBytes` waiting (a slow pipe), rows are
- *   dropped, counted and logged instead of growing memory.
- * - {@link FeatureStreamHub}: HTTP routes on the metrics server: `GET /features/latest` (the last
- *   row of each window size, a JSON object keyed by window label) and `GET /features/stream`
- *   (Server-Sent Events: `data: <row JSON>` per row; corrections as `event: revision`). A client
- *   with more than `maxClientBufferedBytes` unsent is disconnected (counted, logged): one slow
- *   consumer never holds rows for the others nor blocks the pipeline.
+ * The HTTP sink of the realtime pipeline, on the metrics server: `GET /features/latest` (the last
+ * row of each window size, a JSON object keyed by window label) and `GET /features/stream`
+ * (Server-Sent Events: `data: <row JSON>` per row; corrections as `event: revision`). A client
+ * with more than `maxClientBufferedBytes` unsent is disconnected (counted, logged): one slow
+ * consumer never holds rows for the others nor blocks the pipeline.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { jsonLine } from '../features/output.js';
 import type { FeatureRow } from '../features/row.js';
-import type { RowEmission } from './pipeline.js';
-
-export type OutputLog = (level: 'info' | 'warn' | 'error', message: string) => void;
-
-/** 1, 10, 100, ...: the counts at which a repeated condition is logged. */
-export function isPowerOfTen(n: number): boolean {
-  for (let p = 1; p <= n; p *= 10) if (p === n) return true;
-  return false;
-}
-
-export { LakeFeatureSink, type LakeFeatureSinkOptions, type LakeSinkStats } from './lake-sink.js';
-
-// ---------------------------------------------------------------------------------------------
-// JSON lines
-
-/** The part of a writable stream the JSONL sink uses (process.stdout fits). */
-export interface LineStream {
-  write(chunk: string): boolean;
-  readonly writableLength: number;
-}
-
-export interface JsonlSinkOptions {
-  readonly aggression: boolean;
-  /** Most bytes left waiting in the stream before rows are dropped; default 16 MiB. */
-  readonly maxBufferedBytes?: number;
-  readonly onLog?: OutputLog;
-}
-
-export class JsonlSink {
-  readonly #out: LineStream;
-  readonly #aggression: boolean;
-  readonly #maxBuffered: number;
-  readonly #onLog: OutputLog | undefined;
-  #written = 0;
-  #dropped = 0;
-
-  constructor(out: LineStream, options: JsonlSinkOptions) {
-    this.#out = out;
-    this.#aggression = options.aggression;
-    this.#maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
-    this.#onLog = options.onLog;
-  }
-
-  get written(): number { return this.#written; }
-  get dropped(): number { return this.#dropped; }
-
-  add(row: FeatureRow, _emission?: RowEmission): void {
-    if (this.#out.writableLength > this.#maxBuffered) {
-      this.#dropped++;
-      if (isPowerOfTen(this.#dropped)) {
-        this.#onLog?.('warn', `--jsonl: the reader of stdout is too slow (${this.#out.writableLength} bytes waiting); ${this.#dropped} rows dropped so far`);
-      }
-      return;
-    }
-    this.#out.write(jsonLine(row, this.#aggression) + '\n');
-    this.#written++;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP: /features/latest and /features/stream (SSE)
+import type { RowEmission } from '../live/pipeline.js';
+import { isPowerOfTen, type OutputLog } from './sink-log.js';
 
 /** What the hub needs of the metrics server. */
 export interface RouteTarget {

@@ -1,11 +1,12 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decodeOpra } from '../formats/opra.js';
-import type { OptionTrade } from '../options/records.js';
-import { FeedError } from '../util/errors.js';
-import { MassiveFeedClient, type MassiveFeedClientOptions } from './client.js';
-import type { FeedDataEvent, OptionQuote, StockTrade } from './protocol.js';
+import { decodeOpra } from '../../formats/opra.js';
+import type { OptionTrade } from '../../formats/records.js';
+import { FeedError } from '../../util/errors.js';
+import { MassiveFeedClient } from '../massive-ws/client.js';
+import type { MassiveFeedClientOptions } from '../massive-ws/feed-types.js';
+import type { FeedDataEvent, OptionQuote, StockTrade } from '../../formats/massive-ws/types.js';
 import { ReplayPacer, batchFrames, startReplayServer as startServer, type ReplayOptionRecord, type ReplayServer, type ReplayServerOptions } from './replay-server.js';
 
 /** Closed after each test, newest first, even when it fails (open sockets would keep the run alive). */

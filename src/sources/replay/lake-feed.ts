@@ -23,10 +23,10 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckD
 import {
   LakeReader, copyValues, createTickerDictionary, intList, lit, optionWhere, rowNumberedScan, streamChunks, streamedQuery,
   type LakeReaderOptions, type OptionSelection, type StreamedQuery,
-} from '../lake/reader.js';
-import { partitionDir } from '../lake/layout.js';
-import type { OptionTrade } from '../options/records.js';
-import { msOfNs, type OptionQuote, type StockTrade } from './protocol.js';
+} from '../../lake/reader.js';
+import { partitionDir } from '../../lake/layout.js';
+import type { OptionTrade } from '../../formats/records.js';
+import { msOfNs, type OptionQuote, type StockTrade } from '../../formats/massive-ws/types.js';
 import type { ReplayOptionRecord } from './replay-server.js';
 
 /** What one lake day holds for the replay of one symbol. */

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { OptionTrade } from '../options/records.js';
-import { formatOptionQuote, formatOptionTrade, formatStockTrade, msOfNs, type OptionQuote, type StockTrade } from './protocol.js';
+import type { OptionTrade } from '../records.js';
+import { msOfNs, type OptionQuote, type StockTrade } from './types.js';
+import { formatOptionQuote, formatOptionTrade, formatStockTrade } from '../../../test/support/massive-ws-wire.js';
 import { QuotedStrings, frameText, optionQuoteText, optionTradeText, stockTradeText } from './wire-text.js';
-import { mulberry32 } from '../../test/support/rng.js';
+import { mulberry32 } from '../../../test/support/rng.js';
 
 const AWKWARD_NUMBERS = [0, -0, 1, -1, 0.1, 0.30000000000000004, 1e21, 1e-7, 123456789.125, 5e-324, Number.MAX_VALUE,
   Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2 ** 53 + 2, 680.01];
