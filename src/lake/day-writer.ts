@@ -94,11 +94,11 @@ export class DayWriter {
 
   static async create(opts: DayWriterOptions): Promise<DayWriter> {
     const w = new DayWriter(opts);
-    // The partition's lock file (on an S3 lake, in its local cache: it keeps the staged copy from the
-    // recovery of other processes on this machine), then on an S3 lake the bucket's lock object.
-    w.lock = await lockPartitionWaiting(opts.lake, opts.dataset, opts.date);
+    // The partition's lock: on an S3 lake the bucket's lock object first; then the lock file (on an S3 lake,
+    // in its local cache, where it keeps the staged copy from the recovery of other processes on this machine).
+    w.remote = await remoteLakeAt(opts.lake)?.beginWrite(opts.dataset, opts.date, opts.runId);
     try {
-      w.remote = await remoteLakeAt(opts.lake)?.beginWrite(opts.dataset, opts.date, opts.runId);
+      w.lock = await lockPartitionWaiting(opts.lake, opts.dataset, opts.date);
       await rm(w.dir, { recursive: true, force: true });
       await mkdir(w.dir, { recursive: true });
     } catch (e) {
@@ -199,6 +199,7 @@ export class DayWriter {
         publishedAt: new Date().toISOString(),
       }, this.rejectsCount > 0 ? join(this.dir, REJECTS_FILE) : undefined);
       this.remote = undefined;
+      this.lock?.release();
       return record;
     }
     const files: ManifestFile[] = [];
