@@ -11,6 +11,9 @@
 //   replay of that lake at max speed → live --jsonl --all-quotes --lake (ends when the replay ends).
 // live takes every quote (--all-quotes): its rolling near-the-money subscription would make the
 // quotes it receives depend on when each subscribe reaches the replay, so two runs would differ.
+// For the same reason its config (LIVE_CONFIG) turns the quiet timer off for the length of the
+// day: on a loaded host a cluster that stalls for quiet_close_ms lets the other one advance the
+// watermark, and the stalled cluster's events then arrive late and are dropped.
 //
 // What is compared:
 //   - the generated flat files, byte for byte after gunzip;
@@ -29,12 +32,13 @@
 // --keep leaves the worktree and both output folders in place (their paths are printed).
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { SetupError, build, prepareBase, removeBase, repositoryRoot, say as sayAs, tail } from './lib/base-worktree.mjs';
 
 /** Columns whose values legitimately differ between two runs of the same code. */
 const IGNORED_COLUMNS = {
@@ -53,6 +57,8 @@ const IGNORED_JSON_KEYS = {
 /** The _manifest.json fields compared (the others name runs, times, checksums or sizes). */
 const MANIFEST_FIELDS = ['dataset', 'date', 'filter', 'schemaVersion', 'rows', 'rowsRejected', 'rowsFiltered', 'generation'];
 const RUN_ID = /\b[0-9a-z]{6,10}-[0-9a-f]{6}(-[a-z])?\b/g;
+/** live's config: no quiet-timer closes while the replay runs (the feed is never quiet for 10 min). */
+const LIVE_CONFIG = '[aggregations]\nquiet_close_ms = 600000\n';
 /** A live run that has not ended after this long is stuck. */
 const LIVE_TIMEOUT_MS = 15 * 60_000;
 
@@ -72,47 +78,7 @@ if (values.help) {
   process.exit(0);
 }
 
-class SetupError extends Error {}
-const say = (line) => process.stderr.write(`compare-outputs: ${line}\n`);
-
-function git(args, cwd) {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new SetupError(`git ${args.join(' ')}: ${(r.stderr || r.stdout).trim()}`);
-  return r.stdout.trim();
-}
-
-function runOrThrow(cmd, args, cwd, label) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new SetupError(`${label} failed (exit ${r.status}):\n${tail(r.stderr || r.stdout)}`);
-  return r.stdout;
-}
-
-const tail = (text, lines = 15) => String(text ?? '').trimEnd().split('\n').slice(-lines).join('\n');
-
-/** Builds a tree's dist/ (tsc and the web bundle). */
-function build(tree, label) {
-  say(`building ${label} (${tree})...`);
-  runOrThrow('npm', ['run', '--silent', 'build'], tree, `npm run build in ${label}`);
-}
-
-/** The base commit in a temporary detached worktree, with node_modules and dist/. */
-function prepareBase(head, base, work) {
-  const commit = git(['rev-parse', '--verify', `${base}^{commit}`], head);
-  const tree = join(work, 'base-tree');
-  say(`checking out ${base} (${commit.slice(0, 12)}) into ${tree}`);
-  git(['worktree', 'add', '--detach', tree, commit], head);
-  const headLock = readFileSync(join(head, 'package-lock.json'), 'utf8');
-  const baseLock = readFileSync(join(tree, 'package-lock.json'), 'utf8');
-  if (headLock === baseLock && existsSync(join(head, 'node_modules'))) {
-    symlinkSync(realpathSync(join(head, 'node_modules')), join(tree, 'node_modules'), 'dir');
-    say('same package-lock.json: node_modules linked from head');
-  } else {
-    say('package-lock.json differs: npm ci in the base tree...');
-    runOrThrow('npm', ['ci', '--no-audit', '--no-fund'], tree, 'npm ci in base');
-  }
-  build(tree, 'base');
-  return { tree, commit };
-}
+const say = (line) => sayAs('compare-outputs', line);
 
 /** One CLI step of a side; throws with the step's stderr when it fails. */
 function cli(side, args) {
@@ -138,9 +104,10 @@ async function replayToLive(side, date, symbol) {
   });
   if (url === undefined) throw new SetupError(`${side.name}: gammaflow replay did not start (exit ${await replayExit}):\n${tail(replayErr)}`);
   replay.stdout.resume();
+  writeFileSync(join(side.out, 'live.toml'), LIVE_CONFIG);
   const jsonl = createWriteStream(join(side.out, 'live.jsonl'));
   const live = spawn(process.execPath, [side.cliPath, 'live', '--symbol', symbol, '--url', url, '--exit-on-close',
-    '--jsonl', '--all-quotes', '--lake', 'lake-live', '--no-tui'], { cwd: side.out, env: side.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    '--jsonl', '--all-quotes', '--lake', 'lake-live', '--config', 'live.toml', '--no-tui'], { cwd: side.out, env: side.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let liveErr = '';
   live.stderr.on('data', (b) => { liveErr += b; });
   live.stdout.pipe(jsonl);
@@ -311,20 +278,20 @@ function printTable(results) {
 
 // ---------------------------------------------------------------- main
 
-const head = git(['rev-parse', '--show-toplevel'], process.cwd());
+const head = repositoryRoot();
 const work = mkdtempSync(join(tmpdir(), 'gammaflow-compare-'));
 let baseTree;
 let exitCode = 2;
 const cleanup = () => {
   if (values.keep) { say(`kept ${work}`); return; }
-  if (baseTree) spawnSync('git', ['worktree', 'remove', '--force', baseTree], { cwd: head });
+  if (baseTree) removeBase(head, baseTree);
   rmSync(work, { recursive: true, force: true });
 };
 process.on('SIGINT', () => { cleanup(); process.exit(130); });
 try {
-  const base = prepareBase(head, values.base, work);
+  const base = prepareBase('compare-outputs', head, values.base, work);
   baseTree = base.tree;
-  if (!values['no-build']) build(head, 'head');
+  if (!values['no-build']) build('compare-outputs', head, 'head');
   const env = { ...process.env, MASSIVE_API_KEY: 'compare-outputs', CI: '1' };
   const sides = [
     { name: `base ${values.base}`, tree: base.tree, out: join(work, 'base-out') },

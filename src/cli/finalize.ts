@@ -4,7 +4,7 @@
  */
 import { parseCommand, csvList, requireDateRange, symbolOption } from './args.js';
 import { EXIT_OK, UsageError } from './report.js';
-import { loadCliConfig } from './common.js';
+import { lakeOption, loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
 import { runPipelineSteps } from './run.js';
 import { NyseCalendar, parseWindow } from '../calendar/index.js';
@@ -49,7 +49,7 @@ export async function finalizeCommand(argv: string[]): Promise<number> {
   }
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
   const symbol = symbolOption(values.symbol, config.aggregations.symbol);
-  const lake = values.lake ?? config.storage.lake;
+  const lake = lakeOption(values.lake, config);
   const windows = windowList ?? config.aggregations.windows;
   const days = new NyseCalendar(calendarOverrides(config.calendar)).tradingDays(from, to);
   const pipeline = {

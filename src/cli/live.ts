@@ -22,7 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { csvList, parseCommand, symbolOption } from './args.js';
 import { EXIT_OK, UsageError } from './report.js';
-import { lakeOption, loadCliConfig } from './common.js';
+import { localLakeOption, loadCliConfig } from './common.js';
 import { withRunUi, type RunUiContext } from './run-ui.js';
 import { NyseCalendar, parseWindow, nyDateOfNs, utcMsToNyClock } from '../calendar/index.js';
 import { epochDayOf } from '../calendar/civilDate.js';
@@ -111,7 +111,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
     throw new ConfigError('no Massive API key: set MASSIVE_API_KEY or [massive] api_key in the config file');
   }
   return withRunUi({ config, configPath, noTui: values['no-tui'] || values.jsonl, json: values.json, stopMessage: 'stopping: closing the feed; windows still open are not emitted, the day stays unpublished' }, (ctx) => runLive(ctx, {
-    config, symbol, base, apiKey, lake: lakeOption(values.lake, config), exitOnClose: values['exit-on-close'],
+    config, symbol, base, apiKey, lake: localLakeOption(values.lake, config, 'live'), exitOnClose: values['exit-on-close'],
     jsonl: values.jsonl, allQuotes: values['all-quotes'], ...(windows ? { windows } : {}),
     autoFinalize: config.live.finalize && !values['no-finalize'] && !values['exit-on-close'],
     finalizeSource: values['finalize-source'] ?? 's3', configPath,

@@ -1,7 +1,7 @@
 /** `gammaflow serve`: the web dashboard over a lake (src/web/serve.ts). */
 import { csvList, parseCommand } from './args.js';
 import { EXIT_OK, UsageError } from './report.js';
-import { loadCliConfig } from './common.js';
+import { lakeOption, loadCliConfig } from './common.js';
 import { parseListenAddress } from '../config/listen.js';
 import { startWebServer } from '../web/serve.js';
 
@@ -39,7 +39,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { config } = await loadCliConfig(values.config, false);
   const listen = parseListenAddress(config.web.listen)!;
   const host = (values.host ?? listen.host).replace(/^\[(.*)\]$/, '$1');
-  const lake = values.lake ?? config.storage.lake;
+  const lake = lakeOption(values.lake, config);
   const server = await startWebServer({
     config, lake, host, port: port ?? listen.port, ...(liveUrls ? { liveUrls } : {}),
     log: (level, message) => process.stderr.write(`${level === 'warn' ? 'warning: ' : ''}${message}\n`),

@@ -146,6 +146,13 @@ export const storageSection = z.object({
   file_size_mb_target: positiveNumber().default(128),
   zstd_level: intInRange(1, 22).default(1),
   duckdb_memory_limit: memorySize().default('512MB'),
+  endpoint: urlWithScheme(['https:', 'http:']).optional(),
+  region: nonEmptyString().optional(),
+  access_key_id: secret(),
+  secret_access_key: secret(),
+  force_path_style: bool().default(false),
+  cache_dir: nonEmptyString().optional(),
+  orphan_grace_minutes: positiveNumber().default(60),
 }, table);
 
 export const tuiSection = z.object({
@@ -339,7 +346,7 @@ export const SECRET_ENV: ReadonlyArray<{ readonly field: SecretField; readonly k
 
 /** True for keys whose values must never be printed. */
 export function isSecretKey(key: string): boolean {
-  return SECRET_ENV.some((s) => s.key === key);
+  return SECRET_ENV.some((s) => s.key === key) || key === 'storage.access_key_id' || key === 'storage.secret_access_key';
 }
 
 /** The configuration of an empty config.toml (all defaults; concurrent_files = CPU cores). */

@@ -9,6 +9,12 @@
  * or the new one visible, never a mix; the next command's recovery completes
  * or drops the interrupted publish, and the commit record decides whether the
  * day is redone.
+ *
+ * On an S3 lake (s3/registry.ts) the staging directory is in the lake's local
+ * cache: the partition's lock is taken in `create()`, each part is uploaded as
+ * soon as it is closed (one upload at a time, while the next part is written),
+ * and `publish` writes the bucket's commit record (s3/s3-lake.ts); the staged
+ * copy then becomes the cached partition.
  */
 import { mkdir, rm, open, appendFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +23,8 @@ import type { CsvReject } from '../formats/csv/parser.js';
 import { LakeError } from '../util/errors.js';
 import type { ManifestEntry, ManifestFile } from './manifest.js';
 import { partFileName, REJECTS_FILE, stagingDir } from './layout.js';
+import { remotePartName } from './s3/location.js';
+import { remoteLakeAt, type RemotePartitionWrite } from './s3/registry.js';
 import { nodePublishFs, publishStaged, type PublishFs } from './publish.js';
 import { ParquetFileWriter } from './parquet/writer.js';
 import { ParquetWorkerWriter } from './parquet/worker-writer.js';
@@ -64,6 +72,12 @@ export class DayWriter {
   private rejectsBuffer: string[] = [];
   private finished = false;
   private readonly publishFs: PublishFs;
+  /** S3 lakes: the partition write (lock held) and the uploads of closed parts, one after the other. */
+  private remote: RemotePartitionWrite | undefined;
+  private uploads: Promise<void> = Promise.resolve();
+  private uploadError: unknown;
+  private readonly uploaded: string[] = [];
+  private readonly etags = new Map<string, string>();
 
   private constructor(opts: DayWriterOptions) {
     this.opts = opts;
@@ -73,6 +87,7 @@ export class DayWriter {
 
   static async create(opts: DayWriterOptions): Promise<DayWriter> {
     const w = new DayWriter(opts);
+    w.remote = await remoteLakeAt(opts.lake)?.beginWrite(opts.dataset, opts.date, opts.runId);
     await rm(w.dir, { recursive: true, force: true });
     await mkdir(w.dir, { recursive: true });
     return w;
@@ -83,6 +98,7 @@ export class DayWriter {
   }
 
   async append(batch: ColumnBatch): Promise<void> {
+    if (this.uploadError !== undefined) throw this.uploadError;
     if (batch.rows === 0) return;
     if (this.current === undefined) this.current = this.openPart();
     await this.current.append(batch);
@@ -108,7 +124,7 @@ export class DayWriter {
   }
 
   private openPart(): PartWriter {
-    const path = join(this.dir, partFileName(this.files.length));
+    const path = join(this.dir, this.partName(this.files.length));
     const options = { rowGroupRows: this.opts.rowGroupRows, zstdLevel: this.opts.zstdLevel, keyValueMetadata: this.opts.keyValueMetadata };
     // The worker encodes a row group once it has all of it: with fewer batches in flight than a row group
     // holds, the parser and the writer would take turns waiting (bench/README.md).
@@ -120,14 +136,25 @@ export class DayWriter {
       : new ParquetFileWriter(path, this.opts.schema, options);
   }
 
+  private partName(index: number): string {
+    return this.remote !== undefined ? remotePartName(this.opts.runId, index) : partFileName(index);
+  }
+
   private async closePart(): Promise<void> {
     const w = this.current;
     if (w === undefined) return;
     this.current = undefined;
-    const name = partFileName(this.files.length);
+    const name = this.partName(this.files.length);
     const r = await w.close();
     await fsyncFile(join(this.dir, name));
     this.files.push({ name, rows: r.rows, bytes: r.bytes, rowGroups: r.rowGroups, sha256: r.sha256 });
+    const remote = this.remote;
+    if (remote !== undefined) {
+      this.uploaded.push(name);
+      this.uploads = this.uploads.then(async () => {
+        if (this.uploadError === undefined) this.etags.set(name, await remote.uploadPart(join(this.dir, name), name, r.bytes));
+      }).catch((e: unknown) => { this.uploadError ??= e; });
+    }
   }
 
   /** Closes the last part; the staged day is complete on disk. */
@@ -135,6 +162,8 @@ export class DayWriter {
     await this.closePart();
     await this.flushRejects();
     if (this.rejectsCount > 0) await fsyncFile(join(this.dir, REJECTS_FILE));
+    await this.uploads;
+    if (this.uploadError !== undefined) throw this.uploadError;
     this.finished = true;
     return this.files;
   }
@@ -146,6 +175,17 @@ export class DayWriter {
    */
   async publish(entry: Omit<ManifestEntry, 'files' | 'rows' | 'rowsRejected' | 'publishedAt' | 'generation'> & { rowsFiltered: number }): Promise<ManifestEntry> {
     if (!this.finished) throw new LakeError('publish() before finish()', { dataset: this.opts.dataset, date: this.opts.date });
+    if (this.remote !== undefined) {
+      const record = await this.remote.publish(this.dir, {
+        ...entry,
+        files: this.files.map((f) => ({ ...f, etag: this.etags.get(f.name)! })),
+        rows: this.files.reduce((n, f) => n + f.rows, 0),
+        rowsRejected: this.rejectsCount,
+        publishedAt: new Date().toISOString(),
+      }, this.rejectsCount > 0 ? join(this.dir, REJECTS_FILE) : undefined);
+      this.remote = undefined;
+      return record;
+    }
     const files: ManifestFile[] = [];
     for (const f of this.files) files.push({ ...f, mtimeMs: (await stat(join(this.dir, f.name))).mtimeMs });
     return publishStaged(this.publishFs, this.opts.lake, this.dir, {
@@ -163,6 +203,13 @@ export class DayWriter {
     this.current = undefined;
     if (w !== undefined) {
       try { await w.abort(); } catch { /* best effort */ }
+    }
+    const remote = this.remote;
+    this.remote = undefined;
+    if (remote !== undefined) {
+      await this.uploads;
+      // Uploaded parts no record names: deleted now, or by the next publish or recovery of the partition.
+      await remote.abort(this.uploaded).catch(() => {});
     }
     await rm(this.dir, { recursive: true, force: true });
   }

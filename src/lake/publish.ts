@@ -32,6 +32,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { LakeError } from '../util/errors.js';
 import { describeFsError } from '../util/fs-errors.js';
 import { exchangeDirs } from './exchange.js';
+import { remoteLakeAt } from './s3/registry.js';
 import { readLegacyLog, readPartitionEntry, type ManifestEntry } from './manifest.js';
 import { legacyRejectsDir, parseCopyName, PARTITION_MANIFEST, partitionDir, stagingRoot, trashDir, trashRoot } from './layout.js';
 
@@ -198,6 +199,8 @@ export async function findCopies(root: string): Promise<{ dataset: string; date:
  * lock held, before reading the lake's manifests.
  */
 export async function recoverLake(lake: string, fs: PublishFs = nodePublishFs): Promise<RecoveryReport> {
+  const remote = remoteLakeAt(lake);
+  if (remote !== undefined) return remote.recover();
   const actions: string[] = [];
   let removed = 0;
   const copies = [...await findCopies(stagingRoot(lake)), ...await findCopies(trashRoot(lake))];

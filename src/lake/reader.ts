@@ -25,6 +25,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckD
 import { NO_CONDITIONS, type OptionTrade, type UnderlyingTrade } from '../formats/records.js';
 import { LakeError } from '../util/errors.js';
 import { partitionDir } from './layout.js';
+import { remoteLakeAt } from './s3/registry.js';
 
 export interface LakeReaderOptions {
   /** DuckDB `memory_limit`, e.g. '512MB'. */
@@ -133,6 +134,10 @@ export class LakeReader {
 
   /** Parquet parts of a published partition, in part order; a LakeError when there are none. */
   async partitionFiles(dataset: string, date: string): Promise<string[]> {
+    const remote = remoteLakeAt(this.lake);
+    if (remote !== undefined && (await remote.cachePartition(dataset, date)) === undefined) {
+      throw new LakeError(`no ${dataset} partition for ${date} in ${remote.url}`, { dataset, date, path: remote.url });
+    }
     const dir = partitionDir(this.lake, dataset, date);
     let names: string[];
     try {
