@@ -11,7 +11,7 @@
  * - per bucket, exact counts per expiry and Σ gadvv per (expiry, strike, right): every priced
  *   trade counts there;
  * - per bucket, the first `maxTradesPerBucket` trades as they came (columns in typed arrays,
- *   ~70 bytes a trade); later trades of the bucket are merged into groups of equal expiry,
+ *   ~80 bytes a trade); later trades of the bucket are merged into groups of equal expiry,
  *   right, strike and IV to 0.1 vol point (sizes summed, IV size-weighted), at most
  *   `maxGroupsPerBucket` groups (further trades only count);
  * - buckets more than `retainNs` older than the newest one are dropped.
