@@ -29,7 +29,7 @@ import { NyseCalendar, nyWallClockToUtcNs } from '../src/calendar/index.js';
 import { defaultConfig } from '../src/config/schema.js';
 import { FeatureEngine, featureEngineOptions } from '../src/features/engine.js';
 import type { FeatureRow } from '../src/features/row.js';
-import { GreeksFlag, type EnrichedOptionTrade, type UnderlyingTrade } from '../src/options/records.js';
+import { GreeksFlag, type EnrichedOptionTrade, type UnderlyingTrade } from '../src/formats/records.js';
 
 const DATE = '2025-11-07';
 const MINUTE_NS = 60_000_000_000n;

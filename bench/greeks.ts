@@ -13,7 +13,7 @@
  *      memory (what the realtime path pays per event);
  *    - read + enrich: enrichDay() with a sink that drops the batches;
  *    - job: runGreeks(), i.e. read + enrich + Parquet write (worker thread) + publish.
- * The goal stated in the issue: enrichment faster than reading the lake.
+ * The goal: enrichment faster than reading the lake.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +30,7 @@ import { defaultConfig } from '../src/config/schema.js';
 import { LakeReader, type LakeOptionTrade } from '../src/lake/reader.js';
 import { enrichDay, runGreeks, GreeksBatchBuilder } from '../src/options/greeks-job.js';
 import { OptionEnricher, emptyOptionGreeks, enrichmentParamsFromConfig } from '../src/options/enrich.js';
-import type { UnderlyingTrade } from '../src/options/records.js';
+import type { UnderlyingTrade } from '../src/formats/records.js';
 import { main as ivMain, type SolverResult } from './iv.js';
 
 const DATE = '2025-11-07';

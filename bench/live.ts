@@ -28,7 +28,7 @@
  *    closed by the quiet timer are counted separately). The throughput phase reports the same
  *    measure under full load.
  *
- * Targets (issue 6): ≥ 250 k messages/s on one core; p99 emit latency < 20 ms after the
+ * Targets: ≥ 250 k messages/s on one core; p99 emit latency < 20 ms after the
  * watermark passes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -41,12 +41,15 @@ import { createInterface } from 'node:readline';
 import { defaultConfig, type Config } from '../src/config/schema.js';
 import { calendarOverrides } from '../src/config/index.js';
 import { NyseCalendar } from '../src/calendar/index.js';
-import { MassiveFeedClient } from '../src/live/client.js';
+import { MassiveFeedClient } from '../src/sources/massive-ws/client.js';
 import { LivePipeline } from '../src/live/pipeline.js';
-import { formatDataEvent, formatFrame, parseFrame, type FeedCluster, type FeedDataEvent } from '../src/live/protocol.js';
+import { parseFrame } from '../src/formats/massive-ws/parse.js';
+import { formatFrame } from '../src/formats/massive-ws/topics.js';
+import type { FeedCluster, FeedDataEvent } from '../src/formats/massive-ws/types.js';
+import { formatDataEvent } from '../test/support/massive-ws-wire.js';
 import { jsonLine } from '../src/features/output.js';
 import type { FeatureRow } from '../src/features/row.js';
-import { hasPartition } from '../src/live/lake-feed.js';
+import { hasPartition } from '../src/sources/replay/lake-feed.js';
 
 const DATE = '2025-11-07';
 const SYMBOL = 'SPY';

@@ -49,12 +49,12 @@ export interface BackfillRequest {
   readonly fileSizeTargetBytes: number;
   readonly zstdLevel: number;
   readonly useWorkerWriter: boolean;
+  /** Which (dataset, day) items of the work list this run does (a shard's share, src/jobs/shard.ts); default all. */
+  readonly selectWork?: (key: WorkKey) => boolean;
   readonly tracker: ProgressTracker;
   readonly progress: BackfillProgress;
   readonly signal?: AbortSignal;
   readonly version: string;
-  /** Keeps only some (dataset, day) units of work (a shard's share); default all. */
-  readonly selectWork?: (key: WorkKey) => boolean;
 }
 
 export interface BackfillResult {

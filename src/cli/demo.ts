@@ -12,7 +12,7 @@ import { generateDay } from '../demo/generateDay.js';
 import { ingestDays } from './ingest.js';
 import { DATASETS } from '../formats/datasets.js';
 import { readManifest } from '../lake/manifest.js';
-import { greeksDataset } from '../options/records.js';
+import { greeksDataset } from '../formats/records.js';
 import { runPipeline } from './run.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 

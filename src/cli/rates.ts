@@ -1,7 +1,7 @@
 /** `gammaflow rates`: Treasury yields from Massive's REST API → LAKE/treasury-yields. Argument handling only. */
 import { parseCommand, requireDateRange } from './args.js';
 import { EXIT_OK } from './report.js';
-import { loadCliConfig } from './common.js';
+import { lakeOption, loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
 import { restClientFromConfig } from '../sources/rest/from-config.js';
 import { runRates } from '../options/rates/rates-job.js';
@@ -32,7 +32,7 @@ export async function ratesCommand(argv: string[]): Promise<number> {
   if (values.help) { process.stdout.write(RATES_HELP + '\n'); return EXIT_OK; }
   const { from, to } = requireDateRange(values);
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
-  const lake = values.lake ?? config.storage.lake;
+  const lake = lakeOption(values.lake, config);
   const client = restClientFromConfig(config);
   const result = await withRunUi({ config, configPath, noTui: values['no-tui'], json: values.json }, async ({ tracker, signal }) => {
     const r = await runRates({ lake, from, to, client, force: values.force, zstdLevel: config.storage.zstd_level, tracker, signal, version: VERSION });

@@ -1,6 +1,6 @@
 /**
  * `gammaflow replay`: serves one lake day of a symbol as Massive's realtime feed on a local
- * WebSocket server (src/live/replay-server.ts fed by src/live/lake-feed.ts), so that
+ * WebSocket server (src/sources/replay/replay-server.ts fed by src/sources/replay/lake-feed.ts), so that
  * `gammaflow live --url ws://127.0.0.1:PORT` runs against history. Argument handling, progress
  * lines and shutdown only.
  *
@@ -14,10 +14,10 @@ import { parseCommand, requireDate, symbolOption } from './args.js';
 import { UsageError, EXIT_OK, EXIT_FAILED } from './report.js';
 import { lakeOption, loadCliConfig } from './common.js';
 import { nyWallClockToUtcNs, utcMsToNyClock } from '../calendar/index.js';
-import { LakeFeed } from '../live/lake-feed.js';
+import { LakeFeed } from '../sources/replay/lake-feed.js';
 import { recoverIfIdle } from '../lake/recover-on-open.js';
-import { startReplayServer, type ReplayClusterSummary, type ReplaySummary } from '../live/replay-server.js';
-import { msOfNs } from '../live/protocol.js';
+import { startReplayServer, type ReplayClusterSummary, type ReplaySummary } from '../sources/replay/replay-server.js';
+import { msOfNs } from '../formats/massive-ws/types.js';
 import { LakeError, errorMessage } from '../util/errors.js';
 
 export const REPLAY_HELP = `gammaflow replay --symbol SYMBOL --date YYYY-MM-DD [options]

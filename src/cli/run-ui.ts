@@ -9,11 +9,13 @@ import { watchConfig } from '../config/index.js';
 import { ProgressTracker } from '../observe/progress.js';
 import { startPlainProgress } from '../observe/plain.js';
 import { attachSnapshotRoutes } from '../observe/snapshot-routes.js';
-import { createMetricsRegistry, registerTrackerMetrics, startMetricsServer, type MetricsServer } from '../observe/metrics.js';
+import { disabledMetricsServer, parseListen, startMetricsServer, type MetricsServer } from '../observe/server.js';
 import type { Registry } from 'prom-client';
+import { createRequire } from 'node:module';
 import { GammaflowError } from '../util/errors.js';
 import { renderJsonSummary, renderSummary } from '../observe/format.js';
 import { setLogLevel, log } from '../util/log.js';
+import { onLockInfo } from '../lake/lock.js';
 
 export interface RunUiOptions {
   readonly config: Config;
@@ -79,17 +81,29 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
     else ui.setIntervalMs(c.tui.plain_progress_interval_s * 1000);
   };
   if (mode.kind === 'plain' && mode.note !== undefined) tracker.log('info', mode.note);
-  const registry = createMetricsRegistry();
-  registerTrackerMetrics(registry, tracker);
+  // prom-client (and the OpenTelemetry API it requires: ~0.1 s of start-up) is loaded only when the
+  // endpoint listens, or when the command asks for the registry (live's own gauges).
+  let registry: Registry | undefined;
   let metrics: MetricsServer;
-  try {
-    metrics = await startMetricsServer(config.metrics.listen, registry, { onWarn: (m) => tracker.log('warn', m) });
-  } catch (e) {
-    // A busy port (another run, or Prometheus itself on 9090) must not stop the work.
-    if (!(e instanceof GammaflowError) || e.code !== 'metrics') throw e;
-    tracker.log('warn', `metrics endpoint disabled: ${e.message} (set [metrics] listen to another address, or "0")`);
-    metrics = await startMetricsServer('0', registry);
+  if (parseListen(config.metrics.listen) === undefined) metrics = disabledMetricsServer();
+  else {
+    const { createMetricsRegistry, registerTrackerMetrics } = await import('../observe/metrics.js');
+    registry = createMetricsRegistry();
+    registerTrackerMetrics(registry, tracker);
+    try {
+      metrics = await startMetricsServer(config.metrics.listen, registry, { onWarn: (m) => tracker.log('warn', m) });
+    } catch (e) {
+      // A busy port (another run, or Prometheus itself on 9090) must not stop the work.
+      if (!(e instanceof GammaflowError) || e.code !== 'metrics') throw e;
+      tracker.log('warn', `metrics endpoint disabled: ${e.message} (set [metrics] listen to another address, or "0")`);
+      metrics = disabledMetricsServer();
+    }
   }
+  /** Metrics nobody scrapes (the endpoint is off) still need a registry to go into. */
+  const registryOf = (): Registry => {
+    registry ??= new (createRequire(import.meta.url)('prom-client') as typeof import('prom-client')).Registry();
+    return registry;
+  };
   const snapshotRoutes = attachSnapshotRoutes(metrics, tracker);
   if (metrics.enabled) {
     tracker.setInfo({ metricsAddress: metrics.url + '/metrics' });
@@ -115,9 +129,12 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
       }, (e) => tracker.log('error', `config reload failed, keeping the previous config: ${e instanceof Error ? e.message : String(e)}`))
     : () => {};
 
+  // A stale partition lock taken over deep inside a writer is said in the run's log.
+  const stopLockInfo = onLockInfo((m) => tracker.log('info', m));
   try {
-    return await work({ tracker, signal: controller.signal, registry, metrics, config: () => config });
+    return await work({ tracker, signal: controller.signal, get registry() { return registryOf(); }, metrics, config: () => config });
   } finally {
+    stopLockInfo();
     stopWatching();
     process.off('SIGINT', onSignal);
     ui.stop();

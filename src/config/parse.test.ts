@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { ConfigError } from '../util/errors.js';
 import { parseConfigText } from './parse.js';
 import { defaultConfig, sectionKeys, SECTIONS, type SectionName } from './schema.js';
-import { parseDuration, parseWindow } from '../calendar/durations.js';
+import { parseDurationMs, parseWindow } from '../calendar/durations.js';
 
 const NO_ENV = {};
 
@@ -28,7 +28,10 @@ test('an empty file gives the documented defaults', () => {
     rest_url: 'https://api.massive.com', rest_requests_per_second: 50, rest_concurrency: 8, rest_timeout: '30s', rest_max_retries: 6, gap_fill: true,
   });
   assert.deepEqual({ ...config.ingest, concurrent_files: 0 }, { concurrent_files: 0, s3_concurrency: 4, max_retries: 6, retry_base_ms: 500, publish_hour_et: 11, batch_rows: 65536, inflate: 'auto' });
-  assert.deepEqual(config.storage, { lake: './lake', row_group_rows: 131072, file_size_mb_target: 128, zstd_level: 1, duckdb_memory_limit: '512MB' });
+  assert.deepEqual(config.storage, {
+    lake: './lake', row_group_rows: 131072, file_size_mb_target: 128, zstd_level: 1, duckdb_memory_limit: '512MB',
+    force_path_style: false, orphan_grace_minutes: 60,
+  });
   assert.deepEqual(config.tui, { progress_update_ms: 250, plain_progress_interval_s: 5 });
   assert.deepEqual(config.log, { level: 'info' });
   assert.deepEqual(config.metrics, { listen: '127.0.0.1:9090', allow_remote: false });
@@ -74,7 +77,7 @@ listen = "[::1]:0"
   assert.equal(config.ingest.s3_concurrency, 4);
   assert.deepEqual(config.aggregations.option_roots, ['SPXW']);
   assert.deepEqual(config.aggregations.windows.map(parseWindow), [30_000_000_000n, 2_700_000_000_000n, 7_200_000_000_000n]);
-  assert.equal(parseDuration(config.aggregations.max_underlying_staleness), 250);
+  assert.equal(parseDurationMs(config.aggregations.max_underlying_staleness), 250);
   assert.deepEqual(config.calendar.holidays, ['2030-06-03', '2030-06-04'], 'bare TOML dates become strings');
   assert.equal(config.metrics.listen, '[::1]:0');
 });
@@ -100,7 +103,9 @@ const BAD_VALUES: Record<string, string> = {
   'ingest.concurrent_files': '0', 'ingest.s3_concurrency': '1.5', 'ingest.max_retries': '-1',
   'ingest.retry_base_ms': '"500"', 'ingest.publish_hour_et': '24', 'ingest.batch_rows': 'true', 'ingest.inflate': '"igzip"',
   'storage.lake': '""', 'storage.row_group_rows': '-5', 'storage.file_size_mb_target': '0', 'storage.zstd_level': '23',
-  'storage.duckdb_memory_limit': '"lots"',
+  'storage.duckdb_memory_limit': '"lots"', 'storage.endpoint': '"minio:9000"', 'storage.region': '""',
+  'storage.access_key_id': '""', 'storage.secret_access_key': '7', 'storage.force_path_style': '"yes"', 'storage.cache_dir': '""',
+  'storage.orphan_grace_minutes': '0',
   'tui.progress_update_ms': '0', 'tui.plain_progress_interval_s': '"5s"',
   'log.level': '"verbose"',
   'metrics.listen': '"9090"', 'metrics.allow_remote': '"yes"',
@@ -116,7 +121,7 @@ const BAD_VALUES: Record<string, string> = {
   'aggregations.max_quote_staleness': '"5x"', 'aggregations.quote_staleness_mode': '"auto"',
   'aggregations.adaptive_staleness_min': '"1d"', 'aggregations.adaptive_staleness_max': '"-30s"',
   'live.flush_interval': '"soon"', 'live.finalize': '"yes"', 'live.finalize_retry_min': '5', 'live.finalize_retry_max': '"forever"',
-  'web.listen': '"0"', 'web.allow_remote': '"yes"', 'web.max_points': '10', 'web.job_endpoints': '["9090"]',
+  'web.listen': '"0"', 'web.allow_remote': '"yes"', 'web.max_points': '10', 'web.job_endpoints': '["9090"]', 'web.live_urls': '["127.0.0.1:9090"]',
 };
 
 test('every key has a bad-value case, and each error names its key and file', () => {

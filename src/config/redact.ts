@@ -10,5 +10,7 @@ export function redactedConfig(config: Config): Config {
   for (const { field } of SECRET_ENV) {
     if (copy.massive[field] !== undefined) copy.massive[field] = REDACTED;
   }
+  if (copy.storage.access_key_id !== undefined) copy.storage.access_key_id = REDACTED;
+  if (copy.storage.secret_access_key !== undefined) copy.storage.secret_access_key = REDACTED;
   return copy;
 }

@@ -9,7 +9,7 @@ import { generateDay, type DayGenOptions, type GeneratedDay } from './generateDa
 import { newYorkDayStartEpochMs } from './newYorkCalendar.js';
 import { DEFAULT_EXCLUDE_HIGH_LOW, STOCKS_TRADES_HEADER } from './stockTrades.js';
 import { OPTIONS_QUOTES_HEADER, OPTIONS_TRADES_HEADER, OPTIONS_TRUTH_HEADER } from './optionFlow.js';
-import { readCsvFile, sha256File, type CsvTable } from './testSupport.js';
+import { readCsvFile, sha256File, type CsvTable } from '../../test/support/demo-csv.js';
 
 const DATE = '2025-11-07';
 const SMALL: DayGenOptions = {

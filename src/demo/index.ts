@@ -42,7 +42,7 @@
  * optionChain (contracts, smile) · optionUniverse (roots, weights) ·
  * optionPricing (S, T, model price) · optionFlow (option trades, quotes,
  * truth) · csvFileSink (streaming gzip/plain writer) · generateDay ·
- * largeStocksTrades · testSupport (readers for tests).
+ * largeStocksTrades. Readers for tests are in test/support/demo-csv.ts.
  */
 export { generateDay, truthPathFor } from './generateDay.js';
 export type { DayGenOptions, GeneratedDay, GeneratedFile, OptionsGenOptions } from './generateDay.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { generateLargeStocksTrades, rowsPerTicker } from './largeStocksTrades.js';
 import { STOCKS_TRADES_HEADER } from './stockTrades.js';
 import { stockUniverse } from './symbols.js';
-import { readCsvFile, sha256File } from './testSupport.js';
+import { readCsvFile, sha256File } from '../../test/support/demo-csv.js';
 
 let root: string;
 before(async () => { root = await mkdtemp(join(tmpdir(), 'gammaflow-large-')); });

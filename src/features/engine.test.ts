@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { featureTolerance, readFeatureFixture, type ReferenceInput, type ReferenceOutput } from '../../test/support/feature-reference.js';
 import { NyseCalendar, nyWallClockToUtcNs, type SessionKind } from '../calendar/index.js';
 import { DEFAULT_EXCLUDE_CONDITIONS_HIGH_LOW, DEFAULT_EXCLUDE_CONDITIONS_OPEN_CLOSE, DEFAULT_EXCLUDE_CONDITIONS_VOLUME, defaultConfig } from '../config/schema.js';
-import { GreeksFlag, type EnrichedOptionTrade, type UnderlyingTrade } from '../options/records.js';
+import { GreeksFlag, type EnrichedOptionTrade, type UnderlyingTrade } from '../formats/records.js';
 import { FeatureEngine, featureEngineOptions, UnderlyingConditionRules } from './engine.js';
 import { AGGRESSION_FEATURE_NAMES, FEATURE_NAMES } from './names.js';
 import { DIAG, type FeatureRow } from './row.js';

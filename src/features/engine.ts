@@ -39,7 +39,7 @@
  */
 import { addDays, nyDateOfNs, nyWallClockToUtcNs, type NyseCalendar, type SessionKind } from '../calendar/index.js';
 import type { AggregationsConfig } from '../config/schema.js';
-import { GreeksFlag, type EnrichedOptionTrade, type UnderlyingTrade } from '../options/records.js';
+import { GreeksFlag, type EnrichedOptionTrade, type UnderlyingTrade } from '../formats/records.js';
 import { computeStats, StatsScratch, warmUpStatistics, type StatName } from './statistics/index.js';
 import { DIAG, diagNames, type FeatureRow } from './row.js';
 import { featureNames } from './names.js';

@@ -9,7 +9,7 @@
  * Pure: no I/O.
  */
 import { SIDE_REASON_NAMES, Side, sideName } from '../options/aggression.js';
-import type { UnderlyingTrade } from '../options/records.js';
+import type { UnderlyingTrade } from '../formats/records.js';
 import type { FeatureEngine, FeatureOptionTrade } from './engine.js';
 import type { FeatureRow } from './row.js';
 

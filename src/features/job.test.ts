@@ -23,7 +23,7 @@ import { AGGRESSION_FEATURE_NAMES, FEATURE_NAMES } from './names.js';
 import { AGGRESSION_DIAG_NAMES, DIAG, featureRowColumnNames } from './row.js';
 import { FeatureEngine, type FeatureOptionTrade } from './engine.js';
 import { windowSpecs } from './windows.js';
-import type { UnderlyingTrade } from '../options/records.js';
+import type { UnderlyingTrade } from '../formats/records.js';
 import { runGreeks } from '../options/greeks-job.js';
 import { LocalSource } from '../sources/local.js';
 import { runFeatures, type FeaturesRequest } from './job.js';

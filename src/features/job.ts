@@ -38,7 +38,7 @@ import { partitionDir, stagingRoot } from '../lake/layout.js';
 import { partitionMatches, readManifest, type ManifestEntry } from '../lake/manifest.js';
 import { LakeReader, lit, streamChunks, streamedQuery } from '../lake/reader.js';
 import type { ProgressTracker } from '../observe/progress.js';
-import { greeksDataset, type GreeksFlag } from '../options/records.js';
+import { greeksDataset, type GreeksFlag } from '../formats/records.js';
 import type { Side } from '../options/aggression.js';
 import { EventRank } from '../events/order.js';
 import { mergeSorted } from '../events/merge-sorted.js';
@@ -147,7 +147,7 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
   const { lake, symbol, tracker, config } = req;
   const toLake = req.out === undefined;
   return withDayRun({
-    lake, tracker, lock: toLake, ...(req.signal ? { signal: req.signal } : {}), ...(req.selectWork ? { selectWork: req.selectWork } : {}),
+    lake, tracker, recover: toLake, ...(req.signal ? { signal: req.signal } : {}), ...(req.selectWork ? { selectWork: req.selectWork } : {}),
   }, async (run) => {
     const calendar = new NyseCalendar(calendarOverrides(config.calendar));
     const runId = run.runId;

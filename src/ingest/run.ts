@@ -60,11 +60,11 @@ export interface IngestRequest {
    */
   readonly requireAll?: boolean;
   readonly now?: () => number;
+  /** Which (dataset, day) items of the work list this run does (a shard's share, src/jobs/shard.ts); default all. */
+  readonly selectWork?: (key: WorkKey) => boolean;
   readonly tracker: ProgressTracker;
   readonly signal?: AbortSignal;
   readonly version: string;
-  /** Keeps only some (dataset, day) units of work (a shard's share); default all. */
-  readonly selectWork?: (key: WorkKey) => boolean;
 }
 
 export interface IngestResult {

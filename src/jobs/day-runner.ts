@@ -1,12 +1,13 @@
 /**
- * The day runner every lake job runs on (ingest, backfill, greeks, features, finalize): the lake
- * lock, crash recovery, the run id, and the lifecycle of each unit of work (a dataset's day, or a
- * symbol's day) with its outcome.
+ * The day runner every lake job runs on (ingest, backfill, greeks, features, finalize): crash
+ * recovery, the run id, and the lifecycle of each unit of work (a dataset's day, or a symbol's
+ * day) with its outcome. Writers lock the partitions they publish (DayWriter), not the lake, so
+ * jobs on other partitions run at the same time (shards, or ingest beside greeks).
  *
- *   withDayRun(options, async (run) => {       lock the lake, recover what a crash left, run id
+ *   withDayRun(options, async (run) => {       recover what a crash left, run id
  *     ... open readers, read manifests ...
- *     return run.days(works, job);              queue → (filter) → each day: job.run → outcome
- *   });                                         lock released, whatever happened
+ *     return run.days(works, job);              queue → (select) → each day: job.run → outcome
+ *   });
  *
  * Per unit of work, exactly one of:
  *   - not run: the user stopped the run before it started ('stopped before it started'), or an
@@ -17,29 +18,24 @@
  *     run); otherwise it failed with the first error it met (a GammaflowError's message as is,
  *     anything else prefixed by the job), which is the error reported.
  *
- * `selectWork` keeps only some of the work (a shard's share): the others are not queued and have
- * no outcome. Units run one at a time, or `job.concurrency` at once in work-list order.
+ * `selectWork` keeps only some of the work (a shard's share, jobs/shard.ts): the others are not
+ * queued and have no outcome. Units run one at a time, or `job.concurrency` at once in work-list order.
  */
 import { randomBytes } from 'node:crypto';
-import { lockLake } from '../lake/lock.js';
 import { recoverLake } from '../lake/publish.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { GammaflowError, errorMessage } from '../util/errors.js';
 
-/** What a unit of work is, for deterministic selection (sharding): a dataset's day, or a symbol's. */
-export interface WorkKey {
-  readonly dataset: string;
-  /** New York date, YYYY-MM-DD. */
-  readonly day: string;
-  readonly symbol?: string;
-}
+import type { WorkKey } from './shard.js';
+
+export type { WorkKey } from './shard.js';
 
 export interface DayRunOptions {
   readonly lake: string;
   readonly tracker: ProgressTracker;
   readonly signal?: AbortSignal;
-  /** Take the lake lock and recover interrupted publishes first (default true; false for a run that writes no partition). */
-  readonly lock?: boolean;
+  /** Recover interrupted publishes first (default true; false for a run that writes no partition). */
+  readonly recover?: boolean;
   /** Keeps a unit of work in this run (default: all of them). */
   readonly selectWork?: (key: WorkKey) => boolean;
 }
@@ -201,17 +197,9 @@ export class DayRun {
   }
 }
 
-/**
- * Runs `body` with the lake locked (unless `lock: false`) after recovering what an interrupted
- * publish left; the lock is released however `body` ends.
- */
+/** Runs `body` as one run (its id in `run.runId`), after recovering what an interrupted publish left (unless `recover: false`). */
 export async function withDayRun<T>(options: DayRunOptions, body: (run: DayRun) => Promise<T>): Promise<T> {
   const { lake, tracker } = options;
-  const lock = options.lock === false ? undefined : lockLake(lake, { onInfo: (m) => tracker.log('info', m) });
-  try {
-    if (lock !== undefined) for (const action of (await recoverLake(lake)).actions) tracker.log('warn', action);
-    return await body(new DayRun(newRunId(), options));
-  } finally {
-    lock?.release();
-  }
+  if (options.recover !== false) for (const action of (await recoverLake(lake)).actions) tracker.log('warn', action);
+  return body(new DayRun(newRunId(), options));
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ColumnSpec } from '../formats/columns.js';
 import { DayWriter } from './day-writer.js';
 import { checkLake, listDatasets } from './check.js';
-import { batchOf } from './parquet/testing.js';
+import { batchOf } from '../../test/support/parquet-columns.js';
 
 const SCHEMA: readonly ColumnSpec[] = [{ name: 'price', type: 'float64', nullable: false }];
 

@@ -5,10 +5,19 @@
  *
  * Lifecycle: `create()` → `append(batch)`* / `addRejects()`* → `finish()` →
  * `publish(entry)`; or `abort()` at any point, which deletes the staging
- * directory. A crash (kill -9) at any moment leaves either the old partition
- * or the new one visible, never a mix; the next command's recovery completes
- * or drops the interrupted publish, and the commit record decides whether the
- * day is redone.
+ * directory. `create()` takes the partition's lock (lock.ts) before it
+ * stages anything, so no other process stages, publishes or recovers the
+ * same partition meanwhile; `publish()` and `abort()` release it. A crash
+ * (kill -9) at any moment leaves either the old partition or the new one
+ * visible, never a mix; the next command's recovery completes or drops the
+ * interrupted publish, and the commit record decides whether the day is
+ * redone.
+ *
+ * On an S3 lake (s3/registry.ts) the staging directory is in the lake's local
+ * cache: the partition's lock is taken in `create()`, each part is uploaded as
+ * soon as it is closed (one upload at a time, while the next part is written),
+ * and `publish` writes the bucket's commit record (s3/s3-lake.ts); the staged
+ * copy then becomes the cached partition.
  */
 import { mkdir, rm, open, appendFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +26,10 @@ import type { CsvReject } from '../formats/csv/parser.js';
 import { LakeError } from '../util/errors.js';
 import type { ManifestEntry, ManifestFile } from './manifest.js';
 import { partFileName, REJECTS_FILE, stagingDir } from './layout.js';
+import { remotePartName } from './s3/location.js';
+import { remoteLakeAt, type RemotePartitionWrite } from './s3/registry.js';
 import { nodePublishFs, publishStaged, type PublishFs } from './publish.js';
+import { lockPartitionWaiting, type LakeLock } from './lock.js';
 import { ParquetFileWriter } from './parquet/writer.js';
 import { ParquetWorkerWriter } from './parquet/worker-writer.js';
 
@@ -63,7 +75,16 @@ export class DayWriter {
   private rejectsCount = 0;
   private rejectsBuffer: string[] = [];
   private finished = false;
+  private publishing = false;
   private readonly publishFs: PublishFs;
+  /** Local lakes: the partition's lock file (lock.ts). */
+  private lock: LakeLock | undefined;
+  /** S3 lakes: the partition write (lock held) and the uploads of closed parts, one after the other. */
+  private remote: RemotePartitionWrite | undefined;
+  private uploads: Promise<void> = Promise.resolve();
+  private uploadError: unknown;
+  private readonly uploaded: string[] = [];
+  private readonly etags = new Map<string, string>();
 
   private constructor(opts: DayWriterOptions) {
     this.opts = opts;
@@ -73,8 +94,17 @@ export class DayWriter {
 
   static async create(opts: DayWriterOptions): Promise<DayWriter> {
     const w = new DayWriter(opts);
-    await rm(w.dir, { recursive: true, force: true });
-    await mkdir(w.dir, { recursive: true });
+    // The partition's lock: on an S3 lake the bucket's lock object first; then the lock file (on an S3 lake,
+    // in its local cache, where it keeps the staged copy from the recovery of other processes on this machine).
+    w.remote = await remoteLakeAt(opts.lake)?.beginWrite(opts.dataset, opts.date, opts.runId);
+    try {
+      w.lock = await lockPartitionWaiting(opts.lake, opts.dataset, opts.date);
+      await rm(w.dir, { recursive: true, force: true });
+      await mkdir(w.dir, { recursive: true });
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
     return w;
   }
 
@@ -83,6 +113,7 @@ export class DayWriter {
   }
 
   async append(batch: ColumnBatch): Promise<void> {
+    if (this.uploadError !== undefined) throw this.uploadError;
     if (batch.rows === 0) return;
     if (this.current === undefined) this.current = this.openPart();
     await this.current.append(batch);
@@ -108,7 +139,7 @@ export class DayWriter {
   }
 
   private openPart(): PartWriter {
-    const path = join(this.dir, partFileName(this.files.length));
+    const path = join(this.dir, this.partName(this.files.length));
     const options = { rowGroupRows: this.opts.rowGroupRows, zstdLevel: this.opts.zstdLevel, keyValueMetadata: this.opts.keyValueMetadata };
     // The worker encodes a row group once it has all of it: with fewer batches in flight than a row group
     // holds, the parser and the writer would take turns waiting (bench/README.md).
@@ -120,14 +151,25 @@ export class DayWriter {
       : new ParquetFileWriter(path, this.opts.schema, options);
   }
 
+  private partName(index: number): string {
+    return this.remote !== undefined ? remotePartName(this.opts.runId, index) : partFileName(index);
+  }
+
   private async closePart(): Promise<void> {
     const w = this.current;
     if (w === undefined) return;
     this.current = undefined;
-    const name = partFileName(this.files.length);
+    const name = this.partName(this.files.length);
     const r = await w.close();
     await fsyncFile(join(this.dir, name));
     this.files.push({ name, rows: r.rows, bytes: r.bytes, rowGroups: r.rowGroups, sha256: r.sha256 });
+    const remote = this.remote;
+    if (remote !== undefined) {
+      this.uploaded.push(name);
+      this.uploads = this.uploads.then(async () => {
+        if (this.uploadError === undefined) this.etags.set(name, await remote.uploadPart(join(this.dir, name), name, r.bytes));
+      }).catch((e: unknown) => { this.uploadError ??= e; });
+    }
   }
 
   /** Closes the last part; the staged day is complete on disk. */
@@ -135,6 +177,8 @@ export class DayWriter {
     await this.closePart();
     await this.flushRejects();
     if (this.rejectsCount > 0) await fsyncFile(join(this.dir, REJECTS_FILE));
+    await this.uploads;
+    if (this.uploadError !== undefined) throw this.uploadError;
     this.finished = true;
     return this.files;
   }
@@ -142,29 +186,63 @@ export class DayWriter {
   /**
    * Makes the staged day the published one (publish.ts: the commit record is
    * written into the staged directory, which then replaces the partition in
-   * one step). Call with the lake lock held.
+   * one step). Releases the partition lock, published or not.
    */
   async publish(entry: Omit<ManifestEntry, 'files' | 'rows' | 'rowsRejected' | 'publishedAt' | 'generation'> & { rowsFiltered: number }): Promise<ManifestEntry> {
     if (!this.finished) throw new LakeError('publish() before finish()', { dataset: this.opts.dataset, date: this.opts.date });
+    if (this.remote !== undefined) {
+      const record = await this.remote.publish(this.dir, {
+        ...entry,
+        files: this.files.map((f) => ({ ...f, etag: this.etags.get(f.name)! })),
+        rows: this.files.reduce((n, f) => n + f.rows, 0),
+        rowsRejected: this.rejectsCount,
+        publishedAt: new Date().toISOString(),
+      }, this.rejectsCount > 0 ? join(this.dir, REJECTS_FILE) : undefined);
+      this.remote = undefined;
+      this.lock?.release();
+      return record;
+    }
     const files: ManifestFile[] = [];
-    for (const f of this.files) files.push({ ...f, mtimeMs: (await stat(join(this.dir, f.name))).mtimeMs });
-    return publishStaged(this.publishFs, this.opts.lake, this.dir, {
-      ...entry,
-      files,
-      rows: files.reduce((n, f) => n + f.rows, 0),
-      rowsRejected: this.rejectsCount,
-      publishedAt: new Date().toISOString(),
-    });
+    this.publishing = true;
+    try {
+      for (const f of this.files) files.push({ ...f, mtimeMs: (await stat(join(this.dir, f.name))).mtimeMs });
+      return await publishStaged(this.publishFs, this.opts.lake, this.dir, {
+        ...entry,
+        files,
+        rows: files.reduce((n, f) => n + f.rows, 0),
+        rowsRejected: this.rejectsCount,
+        publishedAt: new Date().toISOString(),
+      });
+    } finally {
+      // A publish that failed half-way leaves copies that recovery repairs, under the lock, as after a crash.
+      this.lock?.release();
+    }
   }
 
-  /** Drops everything staged (the published partition, if any, is untouched). */
+  /**
+   * Drops everything staged (the published partition, if any, is untouched). After a publish
+   * that failed half-way the lock is gone and the staged directory may be the day's only complete
+   * copy: it is left to recovery.
+   */
   async abort(): Promise<void> {
     const w = this.current;
     this.current = undefined;
     if (w !== undefined) {
       try { await w.abort(); } catch { /* best effort */ }
     }
-    await rm(this.dir, { recursive: true, force: true });
+    const remote = this.remote;
+    this.remote = undefined;
+    if (remote !== undefined) {
+      await this.uploads;
+      // Uploaded parts no record names: deleted now, or by the next publish or recovery of the partition.
+      await remote.abort(this.uploaded).catch(() => {});
+    }
+    if (this.publishing) return;
+    try {
+      await rm(this.dir, { recursive: true, force: true });
+    } finally {
+      this.lock?.release();
+    }
   }
 }
 

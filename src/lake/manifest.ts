@@ -19,6 +19,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LakeError } from '../util/errors.js';
 import { legacyManifestPath, PARTITION_MANIFEST, partitionDir, PARTITION_PREFIX } from './layout.js';
+import { remoteLakeAt } from './s3/registry.js';
 
 export interface ManifestFile {
   readonly name: string;
@@ -28,6 +29,8 @@ export interface ManifestFile {
   readonly sha256: string;
   /** Modification time when published (ms): a part whose mtime or size differs is checksummed again before it is trusted. */
   readonly mtimeMs?: number;
+  /** ETag of the object (S3 lakes): a part replaced under the same key has another. */
+  readonly etag?: string;
 }
 
 export interface ManifestEntry {
@@ -45,6 +48,8 @@ export interface ManifestEntry {
   readonly publishedAt: string;
   /** 1 for a day's first publish, +1 for each later one: recovery keeps the highest complete copy. Absent in legacy entries (0). */
   readonly generation?: number;
+  /** S3 lakes: the partition's rejects object of this generation (`_rejects-<runId>.jsonl`); local lakes use `_rejects.jsonl`. */
+  readonly rejectsFile?: string;
 }
 
 /** Parses a `_manifest.json`; undefined when it is missing, torn or not an entry of this dataset and date. */
@@ -90,6 +95,8 @@ export async function readLegacyLog(lake: string, dataset: string): Promise<Map<
 
 /** The published entry of every date of one dataset. */
 export async function readManifest(lake: string, dataset: string): Promise<Map<string, ManifestEntry>> {
+  const remote = remoteLakeAt(lake);
+  if (remote !== undefined) return remote.readManifest(dataset);
   const entries = new Map<string, ManifestEntry>();
   let names: string[];
   try {
@@ -132,6 +139,8 @@ export interface PartitionCheck {
  * recorded, or of every file with `verify`.
  */
 export async function checkPartition(lake: string, entry: ManifestEntry, options: { verify?: boolean } = {}): Promise<PartitionCheck> {
+  const remote = remoteLakeAt(lake);
+  if (remote !== undefined) return remote.checkPartition(entry, options);
   const dir = partitionDir(lake, entry.dataset, entry.date);
   const problems: string[] = [];
   let filesHashed = 0;
@@ -174,6 +183,24 @@ export async function checkPartition(lake: string, entry: ManifestEntry, options
  */
 export async function partitionMatches(lake: string, entry: ManifestEntry, options: { verify?: boolean } = {}): Promise<boolean> {
   return (await checkPartition(lake, entry, options)).ok;
+}
+
+/**
+ * The local paths of a published partition's parts, in the record's order. An
+ * S3 lake's partition is fetched into its cache first (when the cached copy is
+ * not the published generation).
+ */
+export async function partitionFilePaths(lake: string, entry: ManifestEntry): Promise<string[]> {
+  const remote = remoteLakeAt(lake);
+  const current = remote === undefined ? entry : await remote.cachePartition(entry.dataset, entry.date);
+  if (current === undefined) throw new LakeError(`no ${entry.dataset} partition for ${entry.date} in ${remote!.url}`, { dataset: entry.dataset, date: entry.date });
+  const dir = partitionDir(lake, entry.dataset, entry.date);
+  return current.files.map((f) => join(dir, f.name));
+}
+
+/** An S3 lake's published partition fetched into its cache when needed, so that local globs see it; nothing for a local lake. */
+export async function ensureLocalPartition(lake: string, dataset: string, date: string): Promise<void> {
+  await remoteLakeAt(lake)?.cachePartition(dataset, date);
 }
 
 export async function sha256File(path: string): Promise<string> {

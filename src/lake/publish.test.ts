@@ -24,7 +24,7 @@ import { DayWriter } from './day-writer.js';
 import { exchangeAvailable } from './exchange.js';
 import { readManifest, partitionMatches } from './manifest.js';
 import { nodePublishFs, recoverLake, type PublishFs } from './publish.js';
-import { batchOf } from './parquet/testing.js';
+import { batchOf } from '../../test/support/parquet-columns.js';
 
 const DATASET = 'stocks-trades';
 const DATE = '2025-11-07';

@@ -14,7 +14,7 @@ import { ProgressTracker } from '../observe/progress.js';
 import { optionDerivedColumns } from '../options/contract-columns.js';
 import { writeGz } from '../../test/support/gz.js';
 import { LakeReader, streamChunks, streamedQuery, type LakeOptionTrade, type OptionQuoteColumns } from './reader.js';
-import type { UnderlyingTrade } from '../options/records.js';
+import type { UnderlyingTrade } from '../formats/records.js';
 import { LakeError } from '../util/errors.js';
 
 const DATE = '2025-11-07';

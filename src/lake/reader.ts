@@ -1,6 +1,6 @@
 /**
  * Reads one dataset-day of the lake for one symbol IN EVENT-TIME ORDER, streamed in chunks, as
- * the shared trade records (src/options/records.ts).
+ * the shared trade records (src/formats/records.ts).
  *
  * Flat files, hence lake partitions, are sorted by ticker then time, not by time: the rows of one
  * symbol are many per-contract runs. DuckDB (`read_parquet`) filters them (row-group statistics
@@ -22,9 +22,10 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBListVector, type DuckDBVector } from '@duckdb/node-api';
-import { NO_CONDITIONS, type OptionTrade, type UnderlyingTrade } from '../options/records.js';
+import { NO_CONDITIONS, type OptionTrade, type UnderlyingTrade } from '../formats/records.js';
 import { LakeError } from '../util/errors.js';
 import { partitionDir } from './layout.js';
+import { remoteLakeAt } from './s3/registry.js';
 
 export interface LakeReaderOptions {
   /** DuckDB `memory_limit`, e.g. '512MB'. */
@@ -133,6 +134,10 @@ export class LakeReader {
 
   /** Parquet parts of a published partition, in part order; a LakeError when there are none. */
   async partitionFiles(dataset: string, date: string): Promise<string[]> {
+    const remote = remoteLakeAt(this.lake);
+    if (remote !== undefined && (await remote.cachePartition(dataset, date)) === undefined) {
+      throw new LakeError(`no ${dataset} partition for ${date} in ${remote.url}`, { dataset, date, path: remote.url });
+    }
     const dir = partitionDir(this.lake, dataset, date);
     let names: string[];
     try {

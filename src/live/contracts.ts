@@ -2,7 +2,7 @@
  * The rolling set of option contracts whose quotes the live command subscribes to. Pure: no I/O.
  *
  * Massive streams quotes of at most 1000 contracts per connection and accepts no wildcard for
- * them (protocol.ts MAX_OPTION_QUOTE_CONTRACTS), so the set is chosen:
+ * them (src/formats/massive-ws/types.ts MAX_OPTION_QUOTE_CONTRACTS), so the set is chosen:
  *
  *   1. from a *universe* of contracts: those seen in the option trades of the symbol (the live
  *      command subscribes to every option trade and learns contracts as they print), or any list
@@ -16,7 +16,7 @@
  * (at most once per `minRollIntervalMs`), and returns the difference to apply: unsubscribe first,
  * then subscribe, so the connection never holds more than `maxContracts`.
  */
-import { MAX_OPTION_QUOTE_CONTRACTS } from './protocol.js';
+import { MAX_OPTION_QUOTE_CONTRACTS } from '../formats/massive-ws/types.js';
 
 /** A contract as decoded from its OPRA ticker (an OptionTrade fits). */
 export interface QuoteContract {

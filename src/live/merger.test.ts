@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventMerger, compareEvents } from './merger.js';
 import { decodeOpra } from '../formats/opra.js';
-import type { FeedCluster, FeedDataEvent } from './protocol.js';
+import type { FeedCluster, FeedDataEvent } from '../formats/massive-ws/types.js';
 
 const MS = 1_000_000n;
 const SECOND = 1_000n * MS;

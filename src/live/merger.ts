@@ -25,7 +25,7 @@
  * option), so a cluster running far ahead of a slow one cannot grow memory without bound.
  */
 import { EventRank, compareEventKeys } from '../events/order.js';
-import type { FeedCluster, FeedDataEvent } from './protocol.js';
+import type { FeedCluster, FeedDataEvent } from '../formats/massive-ws/types.js';
 
 /** Rank of each feed event kind at equal event time (lower first): order.ts EventRank. */
 export const KIND_RANK: Readonly<Record<FeedDataEvent['kind'], EventRank>> = Object.freeze({

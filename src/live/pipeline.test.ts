@@ -26,10 +26,10 @@ import { ProgressTracker } from '../observe/progress.js';
 import { optionDerivedColumns } from '../options/contract-columns.js';
 import { runGreeks } from '../options/greeks-job.js';
 import { bsmPrice } from '../options/pricing/bsm.js';
-import type { OptionTrade } from '../options/records.js';
+import type { OptionTrade } from '../formats/records.js';
 import { LocalSource } from '../sources/local.js';
 import { LivePipeline, type RowEmission } from './pipeline.js';
-import type { FeedCluster, FeedDataEvent, OptionQuote, StockTrade } from './protocol.js';
+import type { FeedCluster, FeedDataEvent, OptionQuote, StockTrade } from '../formats/massive-ws/types.js';
 import { mulberry32 } from '../../test/support/rng.js';
 
 const calendar = new NyseCalendar();

@@ -41,7 +41,7 @@
  *   trades already enriched; late quotes are only counted.
  */
 import type { NyseCalendar, SessionKind } from '../calendar/index.js';
-import { addDays, nyDateOfNs, nyWallClockToUtcNs, parseDuration } from '../calendar/index.js';
+import { NS_PER_MS, addDays, nyDateOfNs, nyWallClockToUtcNs, parseDurationMs } from '../calendar/index.js';
 import type { AggregationsConfig } from '../config/schema.js';
 import { FeatureEngine, featureEngineOptions, type FeatureEngineOptions, type FeatureOptionTrade } from '../features/engine.js';
 import { FeatureFeeder } from '../features/feeder.js';
@@ -52,13 +52,11 @@ import { decodeOpra, underlyingOfRoot } from '../formats/opra.js';
 import { Classification, TickTest, aggressionParamsFromConfig, classify, sideName, type AggressionParams } from '../options/aggression.js';
 import { curveOn, type TreasuryYields } from '../options/rates/treasury-curve.js';
 import { ConfigError } from '../util/errors.js';
-import { OptionEnricher, emptyOptionGreeks, enrichmentParamsFromConfig, type EnrichmentParams } from '../options/enrich.js';
+import { OptionEnricher, emptyOptionGreeks, enrichmentParamsFromConfig, type EnrichmentParams, type OptionGreeks } from '../options/enrich.js';
 import { OptionQuoteBook, quoteBookOptionsFromConfig, type QuoteBookOptions } from '../options/quote-book.js';
-import type { OptionTrade, UnderlyingTrade } from '../options/records.js';
+import type { OptionTrade, UnderlyingTrade } from '../formats/records.js';
 import { EventMerger, KIND_RANK, eventTimeNs } from './merger.js';
-import type { FeedCluster, FeedDataEvent } from './protocol.js';
-
-const NS_PER_MS = 1_000_000n;
+import type { FeedCluster, FeedDataEvent } from '../formats/massive-ws/types.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -98,6 +96,12 @@ export interface LivePipelineOptions {
   readonly maxBufferedEvents?: number;
   /** The lake's Treasury yields, for `risk_free_rate = "treasury"` (the curve of each day is the latest on or before it). */
   readonly treasuryYields?: readonly TreasuryYields[];
+  /**
+   * Receives each option trade of the symbol processed in order, with its greeks and aggressor side (undefined when
+   * unclassified or aggression is off). `greeks` is reused after the call returns: copy what is kept. Late trades
+   * folded in by `late_policy = "revise"` are not passed.
+   */
+  readonly onOptionTrade?: (trade: OptionTrade, greeks: Readonly<OptionGreeks>, side: TradeSide | undefined) => void;
 }
 
 export interface LivePipelineStats {
@@ -177,6 +181,7 @@ export class LivePipeline {
   /** OPRA ticker → belongs to the symbol. */
   readonly #tickerOfSymbol = new Map<string, boolean>();
   readonly #onRow: (row: FeatureRow, emission: RowEmission) => void;
+  readonly #onOptionTrade: LivePipelineOptions['onOptionTrade'];
   readonly #reviseHorizonNs: bigint;
   /** Event time kept in the log behind watermark − reviseHorizon. */
   readonly #logLookbackNs: bigint;
@@ -214,9 +219,10 @@ export class LivePipeline {
     this.#aggressionParams = options.aggression ? aggressionParamsFromConfig(agg) : undefined;
     this.#roots = new Set(agg.option_roots);
     this.#onRow = options.onRow;
+    this.#onOptionTrade = options.onOptionTrade;
     this.#merger = new EventMerger({
       clusters: options.clusters ?? ['stocks', 'options'],
-      allowedLatenessNs: BigInt(parseDuration(agg.allowed_lateness)) * NS_PER_MS,
+      allowedLatenessNs: BigInt(parseDurationMs(agg.allowed_lateness)) * NS_PER_MS,
       quietCloseMs: agg.quiet_close_ms,
       startMs: options.startMs,
       ...(options.maxBufferedEvents !== undefined ? { maxBufferedEvents: options.maxBufferedEvents } : {}),
@@ -347,6 +353,7 @@ export class LivePipeline {
         } else {
           this.#feeder.optionTrade(record);
         }
+        this.#onOptionTrade?.(t, this.#greeks, side);
         if (this.latePolicy === 'revise') {
           this.#log.push({ timeNs: t.sipTimestampNs, rank: KIND_RANK.optionTrade, sequence: t.sequence, option: record, ...(side ? { side } : {}) });
         }

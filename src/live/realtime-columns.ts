@@ -15,8 +15,8 @@
  * Pure: no I/O.
  */
 import type { ColumnBatch, ColumnSpec, Float64Column, Int32Column, Int64Column, ListInt32Column, Utf8Column } from '../formats/columns.js';
-import type { OptionTrade } from '../options/records.js';
-import type { OptionQuote, StockTrade } from './protocol.js';
+import type { OptionTrade } from '../formats/records.js';
+import type { OptionQuote, StockTrade } from '../formats/massive-ws/types.js';
 
 export type RealtimeDataset = 'realtime-stocks-trades' | 'realtime-options-trades' | 'realtime-options-quotes';
 export const REALTIME_DATASETS: readonly RealtimeDataset[] = ['realtime-stocks-trades', 'realtime-options-trades', 'realtime-options-quotes'];

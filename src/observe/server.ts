@@ -66,6 +66,16 @@ export interface MetricsServerOptions {
   readonly isLoopback?: (host: string) => boolean;
 }
 
+/** The server of `listen = "0"`: nothing listens; routes are checked for clashes and otherwise ignored. */
+export function disabledMetricsServer(): MetricsServer {
+  const routes = new Set<string>();
+  const route = (path: string): void => {
+    if (BUILT_IN_PATHS.includes(path) || routes.has(path)) throw new GammaflowError('metrics', `route ${path} is already defined`, { path });
+    routes.add(path);
+  };
+  return { enabled: false, remote: false, address: '', url: '', route, fallback: () => {}, close: async () => {} };
+}
+
 export async function startMetricsServer(listen: string, registry: Registry, options: MetricsServerOptions = {}): Promise<MetricsServer> {
   const target = parseListen(listen);
   const routes = new Map<string, RouteHandler>();
@@ -78,9 +88,7 @@ export async function startMetricsServer(listen: string, registry: Registry, opt
   };
   let fallback: RouteHandler | undefined;
   const setFallback = (handler: RouteHandler): void => { fallback = handler; };
-  if (!target) {
-    return { enabled: false, remote: false, address: '', url: '', route: addRoute, fallback: setFallback, close: async () => {} };
-  }
+  if (!target) return disabledMetricsServer();
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {

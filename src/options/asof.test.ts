@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { AsOfStatus, AsOfUnderlying } from './asof.js';
 import { TradeEligibility, eligibilityRulesFromConfig } from './eligibility.js';
 import { defaultConfig } from '../config/schema.js';
-import type { UnderlyingTrade } from './records.js';
+import type { UnderlyingTrade } from '../formats/records.js';
 
 const SEC = 1_000_000_000n;
 const T0 = 1_762_525_800_000_000_000n; // 2025-11-07 09:30 New York

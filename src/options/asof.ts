@@ -13,7 +13,7 @@
  * comparison and allocate nothing. Feeding an eligible trade older than the latest one, or looking
  * up a time before it, breaks the contract and throws a RangeError rather than answering wrongly.
  */
-import type { UnderlyingTrade } from './records.js';
+import type { UnderlyingTrade } from '../formats/records.js';
 import type { TradeEligibility } from './eligibility.js';
 
 /** Outcome of {@link AsOfUnderlying.lookup}. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OptionEnricher, enrichmentParamsFromConfig, flagOfIvStatus, NS_PER_YEAR, type EnrichmentParams } from './enrich.js';
-import { GreeksFlag, type OptionTrade, type UnderlyingTrade } from './records.js';
+import { GreeksFlag, type OptionTrade, type UnderlyingTrade } from '../formats/records.js';
 import { bsmDelta, bsmGamma, bsmPrice } from './pricing/bsm.js';
 import { IvStatus } from './pricing/iv.js';
 import { defaultConfig } from '../config/schema.js';

@@ -20,7 +20,7 @@ import { duckQuery, lit } from '../../test/support/duckdb.js';
 import { writeGz } from '../../test/support/gz.js';
 import { GREEKS_COLUMNS, GREEKS_FLAG_NAMES, GREEKS_SCHEMA_VERSION, greeksColumns, runGreeks, type GreeksRequest } from './greeks-job.js';
 import { AGGRESSION_COLUMNS, SIDE_NAMES, SIDE_REASON_NAMES, type Side } from './aggression.js';
-import { GreeksFlag } from './records.js';
+import { GreeksFlag } from '../formats/records.js';
 import { impliedVolatility } from './pricing/iv.js';
 import { bsmVega } from './pricing/bsm.js';
 

@@ -37,7 +37,7 @@ import { describeAggression, type AggressionSummary, type TradeSides } from './a
 import type { IngestedSides } from './ingest-sides.js';
 import { readTreasuryYields, treasuryCurveFor } from './rates/treasury-store.js';
 import { enrichmentParamsFromConfig, type EnrichmentParams } from './enrich.js';
-import { GreeksFlag, greeksDataset } from './records.js';
+import { GreeksFlag, greeksDataset } from '../formats/records.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { withDayRun, type DayContext, type DayRunOptions, type WorkKey } from '../jobs/day-runner.js';
 import { enrichDay } from './greeks/enrich-day.js';

@@ -190,5 +190,7 @@ test('jobs: the run snapshot of each endpoint, an unreachable one named; the SSE
 });
 
 test('GET /api/live without a live session', async () => {
-  assert.deepEqual((await get('/api/live')).body, { active: false });
+  const live = (await get('/api/live')).body as { active: boolean; message: string };
+  assert.equal(live.active, false);
+  assert.match(live.message, /No live process/);
 });

@@ -13,12 +13,15 @@ import { ConfigError, GammaflowError, LakeError } from '../util/errors.js';
 import { createWebApp } from './app.js';
 import { loadAssets } from './assets.js';
 import { remoteJobs } from './jobs.js';
+import { LiveSources } from './live-discovery.js';
 
 export interface ServeRequest {
   readonly config: Config;
   readonly lake: string;
   readonly host: string;
   readonly port: number;
+  /** `gammaflow live` processes whose sessions the Live page shows (else `[web] live_urls`); those announced in the lake are found anyway. */
+  readonly liveUrls?: readonly string[];
   /** Warnings and notes (stderr). */
   readonly log: (level: 'info' | 'warn', message: string) => void;
 }
@@ -49,7 +52,8 @@ export async function startWebServer(req: ServeRequest): Promise<WebServer> {
   const assets = await loadAssets();
   const lake = await WebLakeReader.open(req.lake, { memoryLimit: config.storage.duckdb_memory_limit });
   const endpoints = config.web.job_endpoints.length > 0 ? config.web.job_endpoints : config.metrics.listen !== '0' ? [config.metrics.listen] : [];
-  const app = createWebApp({ lake, assets, jobs: remoteJobs(endpoints), maxPoints: config.web.max_points });
+  const liveSources = new LiveSources({ urls: req.liveUrls ?? config.web.live_urls, lake: req.lake });
+  const app = createWebApp({ lake, assets, jobs: remoteJobs(endpoints), maxPoints: config.web.max_points, liveSources });
   const server = createAdaptorServer({ fetch: app.fetch });
   try {
     await new Promise<void>((resolve, reject) => {

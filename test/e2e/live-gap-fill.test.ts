@@ -16,7 +16,8 @@ import { defaultConfig } from '../../src/config/schema.js';
 import { jsonLine } from '../../src/features/output.js';
 import { decodeOpra } from '../../src/formats/opra.js';
 import { LivePipeline } from '../../src/live/pipeline.js';
-import { formatDataEvent, type FeedDataEvent } from '../../src/live/protocol.js';
+import type { FeedDataEvent } from '../../src/formats/massive-ws/types.js';
+import { formatDataEvent } from '../support/massive-ws-wire.js';
 
 const DAY = '2025-11-07';
 const MS = 1_000_000n;

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startCli } from '../support/cli.js';
 import { duckQuery, lit } from '../support/duckdb.js';
-import { MassiveFeedClient } from '../../src/live/client.js';
+import { MassiveFeedClient } from '../../src/sources/massive-ws/client.js';
 import { nyWallClockToUtcNs } from '../../src/calendar/index.js';
 import { FeedError } from '../../src/util/errors.js';
 

@@ -18,10 +18,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import {
-  SUBSCRIBED_PREFIX, UNSUBSCRIBED_PREFIX, formatFrame, formatStatus, parseAction, splitTopics,
-  type ClientAction, type WireEvent,
-} from '../../src/live/protocol.js';
+import { SUBSCRIBED_PREFIX, UNSUBSCRIBED_PREFIX, formatFrame, formatStatus, parseAction, splitTopics, type ClientAction } from '../../src/formats/massive-ws/topics.js';
+import type { WireEvent } from '../../src/formats/massive-ws/types.js';
 
 export interface MassiveWsServerOptions {
   /** The one key accepted; default `test-key`. */

@@ -4,13 +4,12 @@
  * `#day[data-state]` is `loading`, `ready` or `error`; `data-render-ms` is the time from the
  * request to the last chart drawn.
  */
-import type uPlot from 'uplot';
 import { column, getJson, type FeatureTable, type Inventory, type PriceSeries, type Smile, type StrikeProfile } from './api.js';
-import { bars, COLORS, createChart, drawScatter, type Chart } from './charts.js';
 import { definition } from './definitions.js';
 import { h, setOptions, showError } from './dom.js';
 import { FlowCharts } from './flow-charts.js';
 import { compact, nyClock, plain } from './format.js';
+import { StrikeCharts } from './strike-charts.js';
 
 export class DayView {
   readonly root: HTMLElement;
@@ -31,9 +30,7 @@ export class DayView {
   #inventory: Inventory = { symbols: [] };
   #rows: FeatureTable = { columns: [], rows: [] };
   #selectedIndex = -1;
-  #smile: Chart | undefined;
-  #strikes: Chart | undefined;
-  #smileSizes: number[] = [];
+  readonly #byStrike = new StrikeCharts(this.#windowCharts);
   #request = 0;
   #started = 0;
 
@@ -178,8 +175,7 @@ export class DayView {
     } catch (e) {
       if (request !== this.#request) return;
       this.#windowNote.textContent = `Smile and strike profile unavailable: ${(e as Error).message}`;
-      this.#smile?.destroy(); this.#smile = undefined;
-      this.#strikes?.destroy(); this.#strikes = undefined;
+      this.#byStrike.clear();
       if (markReady) this.#ready();
       return;
     }
@@ -189,51 +185,14 @@ export class DayView {
     this.#windowNote.textContent = `${smile.trades.toLocaleString('en-US')} priced option trades in the window`
       + (smile.downsampled ? ` (down-sampled to ${smile.strike.length.toLocaleString('en-US')} points: equal strike and IV within 0.1 vol point merged, the largest kept)` : '')
       + `; gadvv by strike over ${strikes.trades.toLocaleString('en-US')} trades (${this.#scope.value === 'day' ? 'whole day' : 'selected window'}).`;
-    this.#drawSmile(smile);
-    this.#drawStrikes(strikes);
+    this.#byStrike.drawSmile(smile);
+    this.#byStrike.drawStrikes(strikes);
     if (markReady) this.#ready();
   }
 
   #ready(): void {
     this.root.dataset.state = 'ready';
     this.root.dataset.renderMs = String(Math.round(performance.now() - this.#started));
-  }
-
-  #drawSmile(smile: Smile): void {
-    const order = smile.strike.map((_, i) => i).sort((a, b) => smile.strike[a]! - smile.strike[b]!);
-    const data: uPlot.AlignedData = [
-      order.map((i) => smile.strike[i]!),
-      order.map((i) => (smile.right[i] === 'C' ? smile.iv[i]! : null)),
-      order.map((i) => (smile.right[i] === 'P' ? smile.iv[i]! : null)),
-    ];
-    this.#smileSizes = order.map((i) => smile.size[i]!);
-    if (this.#smile === undefined) {
-      this.#smile = createChart(this.#windowCharts, {
-        name: 'smile', title: 'IV against strike (point area ∝ trade size)', time: false, yLabel: 'IV', countSeries: false,
-        series: [
-          { label: 'calls', stroke: COLORS.calls, fill: COLORS.calls, paths: () => null, points: { show: false } },
-          { label: 'puts', stroke: COLORS.puts, fill: COLORS.puts, paths: () => null, points: { show: false } },
-        ],
-        overlay: (u) => drawScatter(u, this.#smileSizes, [COLORS.calls, COLORS.puts]),
-      }, data);
-    } else {
-      this.#smile.setData(data);
-    }
-  }
-
-  #drawStrikes(p: StrikeProfile): void {
-    const data: uPlot.AlignedData = [p.strike, p.calls, p.puts];
-    if (this.#strikes === undefined) {
-      this.#strikes = createChart(this.#windowCharts, {
-        name: 'strikes', title: 'gadvv by strike: calls vs puts', time: false, money: true, yLabel: 'Σ gadvv',
-        series: [
-          { label: 'calls gadvv', fill: COLORS.calls, stroke: COLORS.calls, paths: bars(-1) },
-          { label: 'puts gadvv', fill: COLORS.puts, stroke: COLORS.puts, paths: bars(1) },
-        ],
-      }, data);
-    } else {
-      this.#strikes.setData(data);
-    }
   }
 
   #renderTable(): void {

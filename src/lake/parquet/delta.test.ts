@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteSink } from './bytes.js';
 import { DeltaScratch, writeDeltaInt64, writeDeltaLengths } from './delta.js';
-import { utf8Column } from './testing.js';
+import { utf8Column } from '../../../test/support/parquet-columns.js';
 
 /** Reference DELTA_BINARY_PACKED decoder (int64, BigInt arithmetic), written from the spec. */
 function decodeDelta(bytes: Uint8Array): bigint[] {

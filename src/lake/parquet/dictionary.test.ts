@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DictionaryEncoder, MAX_DICTIONARY_ENTRIES, indexBitWidth, type Dictionary } from './dictionary.js';
-import { float64Column, int32Column, utf8Column } from './testing.js';
+import { float64Column, int32Column, utf8Column } from '../../../test/support/parquet-columns.js';
 
 function utf8Entries(dictionary: Dictionary): string[] {
   const entries = dictionary.entries;

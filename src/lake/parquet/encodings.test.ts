@@ -11,8 +11,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPolars } from '../../../test/support/polars.js';
 import type { ColumnSpec } from '../../formats/columns.js';
-import { DuckDbReader, sqlString, tempDir } from './readback.js';
-import { batchOf, type CellValue } from './testing.js';
+import { DuckDbReader, sqlString, tempDir } from '../../../test/support/parquet-readback.js';
+import { batchOf, type CellValue } from '../../../test/support/parquet-columns.js';
 import { ParquetFileWriter } from './writer.js';
 
 const SPECS: readonly ColumnSpec[] = [

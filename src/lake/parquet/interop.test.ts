@@ -5,8 +5,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPolars } from '../../../test/support/polars.js';
 import { ParquetFileWriter } from './writer.js';
-import { ALL_TYPES, batchOf, sampleRows } from './testing.js';
-import { tempDir } from './readback.js';
+import { ALL_TYPES, batchOf, sampleRows } from '../../../test/support/parquet-columns.js';
+import { tempDir } from '../../../test/support/parquet-readback.js';
 
 const pl = loadPolars();
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { boolBounds, countNulls, float64Bounds, int32Bounds, int64Bounds, utf8Bounds } from './statistics.js';
-import { boolColumn, float64Column, int32Column, int64Column, utf8Column } from './testing.js';
+import { boolColumn, float64Column, int32Column, int64Column, utf8Column } from '../../../test/support/parquet-columns.js';
 
 const i64 = (bytes: Uint8Array): bigint => new DataView(bytes.buffer, bytes.byteOffset).getBigInt64(0, true);
 const f64 = (bytes: Uint8Array): number => new DataView(bytes.buffer, bytes.byteOffset).getFloat64(0, true);

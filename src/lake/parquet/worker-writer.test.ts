@@ -4,10 +4,10 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Int64Column } from '../../formats/columns.js';
 import { LakeError } from '../../util/errors.js';
-import { DuckDbReader, sqlString, tempDir } from './readback.js';
+import { DuckDbReader, sqlString, tempDir } from '../../../test/support/parquet-readback.js';
 import { ParquetWorkerWriter } from './worker-writer.js';
 import { ParquetFileWriter, type ParquetWriterOptions } from './writer.js';
-import { ALL_TYPES, batchOf, expectedRow, normaliseRow, sampleRows } from './testing.js';
+import { ALL_TYPES, batchOf, expectedRow, normaliseRow, sampleRows } from '../../../test/support/parquet-columns.js';
 
 const OPTIONS: ParquetWriterOptions = { rowGroupRows: 16, keyValueMetadata: { 'gammaflow.schema_version': '1' } };
 const BATCH_SIZES = [3, 40, 16, 41, 0, 7];

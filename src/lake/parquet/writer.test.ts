@@ -5,8 +5,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ColumnBatch } from '../../formats/columns.js';
 import { LakeError } from '../../util/errors.js';
-import { DuckDbReader, sqlString, tempDir } from './readback.js';
-import { ALL_TYPES, batchOf, expectedRow, normaliseRow, sampleRows } from './testing.js';
+import { DuckDbReader, sqlString, tempDir } from '../../../test/support/parquet-readback.js';
+import { ALL_TYPES, batchOf, expectedRow, normaliseRow, sampleRows } from '../../../test/support/parquet-columns.js';
 import { ParquetFileWriter, type ParquetWriterOptions } from './writer.js';
 
 const OPTIONS: ParquetWriterOptions = { rowGroupRows: 16, keyValueMetadata: { 'gammaflow.schema_version': '1', keep: 'a' } };

@@ -5,7 +5,7 @@
 import type { ColumnSpec } from '../../formats/columns.js';
 import { AGGRESSION_COLUMNS } from '../aggression.js';
 import { OPTION_CONTRACT_COLUMNS } from '../contract-columns.js';
-import { GreeksFlag } from '../records.js';
+import { GreeksFlag } from '../../formats/records.js';
 
 /**
  * Bumped whenever the columns or their meaning change; written into every part's metadata.

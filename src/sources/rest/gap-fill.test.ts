@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startMassiveRestServer, type MassiveRestServer } from '../../../test/support/massive-rest-server.js';
 import { LiveGapFiller } from '../../live/gap-filler.js';
-import { parseFrameJson } from '../../live/protocol.js';
+import { parseFrameJson } from '../../formats/massive-ws/json.js';
 import { RestClient } from './client.js';
 import { RateLimiter } from './rate-limiter.js';
 import { fetchGapEvents, wireTradeOfRest } from './gap-fill.js';

@@ -8,7 +8,8 @@
  * come back in the merger's event order.
  */
 import { compareEvents } from '../../live/merger.js';
-import { parseFrameJson, type FeedCluster, type FeedDataEvent } from '../../live/protocol.js';
+import { parseFrameJson } from '../../formats/massive-ws/json.js';
+import type { FeedCluster, FeedDataEvent } from '../../formats/massive-ws/types.js';
 import { errorMessage } from '../../util/errors.js';
 import type { RestClient } from './client.js';
 import { nanosText } from './exact-json.js';
