@@ -24,6 +24,7 @@ import type { Config } from '../config/schema.js';
 import { decodeOpra, underlyingOfRoot } from '../formats/opra.js';
 import { partitionDir } from '../lake/layout.js';
 import { lit } from '../lake/reader.js';
+import { ensureLocalPartition, partitionFilePaths } from '../lake/manifest.js';
 import { randomBytes } from 'node:crypto';
 import { recoverLake } from '../lake/publish.js';
 import { readLedger } from '../live/gap-ledger.js';
@@ -157,7 +158,7 @@ async function snapshot(duck: DuckDBInstance, req: FinalizeRequest, date: string
     const p = await publishedFeaturePartition(req.lake, req.symbol, window, date);
     partitions.set(window, p);
     if (p === undefined) continue;
-    const files = p.entry.files.map((f) => join(partitionDir(req.lake, featureDataset(req.symbol, window), date), f.name));
+    const files = await partitionFilePaths(req.lake, p.entry);
     rows.push(...(await query(duck, `SELECT * FROM read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)`)));
   }
   return { partitions, rows };
@@ -185,6 +186,7 @@ async function buildReport(duck: DuckDBInstance, req: FinalizeRequest, date: str
   const { lake, symbol } = req;
   const roots = req.config.aggregations.option_roots;
   const optionWhere = `(underlying = ${lit(symbol)}${roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : ''})`;
+  for (const dataset of ['stocks-trades', 'options-trades']) await ensureLocalPartition(lake, dataset, date);
   const stocksFlat = parquetGlob(lake, 'stocks-trades', date), optionsFlat = parquetGlob(lake, 'options-trades', date);
   const byCode = async (glob: string, where: string): Promise<Record<string, number>> => Object.fromEntries(
     (await query(duck, `SELECT CAST(correction AS VARCHAR) AS code, count(*) AS n FROM read_parquet(${glob}) WHERE ${where} AND coalesce(correction, 0) <> 0 GROUP BY 1 ORDER BY 1`))

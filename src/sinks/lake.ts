@@ -24,7 +24,7 @@ import { withPartitionsIfFree } from '../lake/lock.js';
 import { FeatureFileWriter, featureDataset, policyConflict, publishFeatureDay, publishedFeaturePartition } from '../features/output.js';
 import type { FeaturePolicy } from '../features/policy.js';
 import { PRELIM_REALTIME, type RowProvenance } from '../features/provenance.js';
-import { parseDuration } from '../calendar/durations.js';
+import { parseDurationMs } from '../calendar/durations.js';
 import type { FeatureRow } from '../features/row.js';
 import type { RowEmission } from '../live/pipeline.js';
 import type { OutputLog } from './sink-log.js';
@@ -169,7 +169,7 @@ export class LakeFeatureSink {
     return {
       ...PRELIM_REALTIME,
       sourceOf: (row) => {
-        const endNs = row.windowStartNs + BigInt(parseDuration(row.window)) * 1_000_000n;
+        const endNs = row.windowStartNs + BigInt(parseDurationMs(row.window)) * 1_000_000n;
         return filled.some((f) => f.fromNs < endNs && row.windowStartNs <= f.toNs) ? 'rest' : 'realtime';
       },
     };

@@ -130,6 +130,15 @@ export class S3Lake implements RemoteLake {
     return stored.entry;
   }
 
+  async hasPartition(dataset: string, date: string): Promise<boolean> {
+    return (await this.objects.getText(this.entryKey(dataset, date))) !== undefined;
+  }
+
+  async listFolders(relativeDir: string): Promise<string[]> {
+    const dir = relativeDir.replace(/^\/+|\/+$/g, '');
+    return (await this.objects.listFolders(lakeKey(this.location, dir === '' ? '' : `${dir}/`))).sort();
+  }
+
   async beginWrite(dataset: string, date: string, runId: string): Promise<RemotePartitionWrite> {
     const what = `the ${dataset} partition of ${date} in ${this.url}`;
     const lockKey = partitionLockKey(this.location, dataset, date);
