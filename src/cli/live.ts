@@ -69,7 +69,6 @@ export async function liveCommand(argv: string[]): Promise<number> {
     ? (csvList(values.symbols) ?? []).map((s) => symbolOption(s, s))
     : [symbolOption(values.symbol, config.aggregations.symbol)];
   if (symbols.length === 0) throw new UsageError('--symbols: expected a comma-separated list of tickers, e.g. SPY,QQQ');
-  if (new Set(symbols).size !== symbols.length) throw new UsageError('--symbols: each symbol once');
   const base = (values.url ?? config.massive.ws_url).replace(/\/+$/, '');
   if (!/^wss?:\/\//.test(base)) throw new UsageError(`--url: expected a ws:// or wss:// URL, got "${base}"`);
   const apiKey = config.massive.api_key;
