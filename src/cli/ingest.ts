@@ -8,6 +8,7 @@ import { ingestDaysWithin, type IngestDaysOptions } from '../ingest/command.js';
 import type { DayOutcome } from '../ingest/run.js';
 import { checkSourceSpec } from './source.js';
 import { VERSION } from './version.js';
+import { SHARD_HELP, SHARD_OPTIONS, shardOption } from './shard-args.js';
 
 export const INGEST_HELP = `gammaflow ingest --dataset NAME[,NAME] --from YYYY-MM-DD --to YYYY-MM-DD [options]
 
@@ -24,6 +25,7 @@ Streams Massive flat files into the Parquet lake (LAKE/<dataset>/date=YYYY-MM-DD
                          whose size or modification time changed since they were published)
   --require-all          exit 1 when a trading day's file is missing (a day not yet published
                          is not missing)
+${SHARD_HELP}
   --config FILE          config file (default ./config.toml)
   --no-tui               plain progress lines instead of the dashboard
   --json                 machine-readable progress and results (JSON lines on stdout)
@@ -38,9 +40,10 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     source: { type: 'string' }, lake: { type: 'string' }, config: { type: 'string' },
     tickers: { type: 'string' }, underlyings: { type: 'string' },
     force: { type: 'boolean', default: false }, verify: { type: 'boolean', default: false }, 'require-all': { type: 'boolean', default: false }, 'no-tui': { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' }, ...SHARD_OPTIONS,
   });
   if (values.help) { process.stdout.write(INGEST_HELP + '\n'); return EXIT_OK; }
+  const shard = shardOption(values);
   const names = csvList(values.dataset);
   if (!names) throw new UsageError('--dataset is required (e.g. --dataset stocks-trades)');
   const datasets = names.map((n) => {
@@ -58,7 +61,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const result = await ingestDays({
     config, configPath, datasets, from, to, lake, sourceSpec,
     force: values.force, verify: values.verify, requireAll: values['require-all'], noTui: values['no-tui'], json: values.json,
-    ...(tickers ? { tickers } : {}), ...(underlyings ? { underlyings } : {}),
+    ...(tickers ? { tickers } : {}), ...(underlyings ? { underlyings } : {}), ...(shard ? { shard } : {}),
   });
   return result.exitCode;
 }

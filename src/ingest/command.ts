@@ -12,6 +12,8 @@ import type { DatasetSpec } from '../formats/datasets.js';
 import { tickerFilter, underlyingFilter } from '../formats/filters.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { optionDerivedColumns, optionTickerNames } from '../options/contract-columns.js';
+import { announceShard } from '../jobs/shard-progress.js';
+import { planShard, type ShardSpec } from '../jobs/shard.js';
 import { openSource } from '../sources/from-spec.js';
 import { chooseInflater } from './inflate.js';
 import { runIngest, type DayOutcome, type IngestRequest } from './run.js';
@@ -32,6 +34,10 @@ export interface IngestDaysOptions {
   readonly json: boolean;
   readonly tickers?: readonly string[];
   readonly underlyings?: readonly string[];
+  /** Do this shard's (dataset, day) items only (src/jobs/shard.ts). */
+  readonly shard?: ShardSpec;
+  /** Only these days (a sharded pipeline's days: `finalize --shard`). */
+  readonly selectDay?: (date: string) => boolean;
   /** A reader of each ingested file's batches (`gammaflow run` classifies option trades on the way). */
   readonly tapFor?: IngestRequest['tapFor'];
 }
@@ -40,7 +46,9 @@ export interface IngestDaysOptions {
 export async function ingestDaysWithin(tracker: ProgressTracker, signal: AbortSignal, o: IngestDaysOptions, version: string): Promise<{ exitCode: number; outcomes: DayOutcome[] }> {
   const { config } = o;
   const calendar = new NyseCalendar(calendarOverrides(config.calendar));
-  const days = calendar.tradingDays(o.from, o.to);
+  const days = calendar.tradingDays(o.from, o.to).filter((date) => o.selectDay?.(date) ?? true);
+  const plan = o.shard === undefined ? undefined : planShard(o.shard, o.datasets.flatMap((d) => days.map((day) => ({ dataset: d.name, day }))));
+  if (plan !== undefined) announceShard(tracker, plan, '(dataset, day) items');
   const inflater = chooseInflater(config.ingest.inflate);
   tracker.setExtra('inflate', inflater.description);
   const source = await openSource(o.sourceSpec, config);
@@ -60,6 +68,7 @@ export async function ingestDaysWithin(tracker: ProgressTracker, signal: AbortSi
       ...(o.tapFor ? { tapFor: o.tapFor } : {}),
       expectedPublishMs: (date) => calendar.expectedPublishMs(date, config.ingest.publish_hour_et),
       ...(o.requireAll ? { requireAll: true } : {}),
+      ...(plan !== undefined ? { selectWork: (key: { dataset: string; day: string }) => plan.select(key) } : {}),
       tracker, signal, version,
     });
     if (o.json) for (const outcome of result.outcomes) process.stdout.write(JSON.stringify({ type: 'day', ...outcome, entry: undefined, files: outcome.entry?.files.length, rows: outcome.entry?.rows }) + '\n');

@@ -29,6 +29,8 @@ export interface PipelineOptions {
   readonly windows?: readonly string[];
   readonly session?: SessionKind;
   readonly out?: string;
+  /** Only these days (a shard's days: `finalize --shard`). */
+  readonly selectDay?: (date: string) => boolean;
 }
 
 /** The steps of runPipeline under a dashboard the caller owns. */
@@ -51,6 +53,7 @@ export async function runPipelineSteps({ tracker, signal }: { readonly tracker: 
     const ingest = await ingestDaysWithin(tracker, signal, {
       config, configPath: o.configPath, datasets, from: o.from, to: o.to, lake: o.lake, sourceSpec: o.sourceSpec,
       force: o.force, noTui: o.noTui, json: o.json, ...(o.requireAll ? { requireAll: true } : {}),
+      ...(o.selectDay ? { selectDay: o.selectDay } : {}),
       tickers: [symbol], underlyings: [symbol, ...config.aggregations.option_roots],
       ...(config.aggregations.aggression ? {
         tapFor: (dataset: DatasetSpec, date: string) => dataset.name === 'options-trades' ? daySides(date).tradesTap
