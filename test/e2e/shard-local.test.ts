@@ -5,7 +5,8 @@
  *   datasets write the same lake as one unsharded run: the same partitions,
  *   the same rows (DuckDB, EXCEPT ALL both ways), the same files with the
  *   same checksums in every commit record; each (dataset, day) was done by
- *   exactly one shard, and each shard says which it is in its summary;
+ *   exactly one shard, and each shard says which it is in its summary; then
+ *   two `greeks --shard I/2` at once equal one greeks process;
  * - a shard killed with SIGKILL in the middle of its share and run again
  *   leaves no duplicate row, nothing in _staging or _trash and no lock;
  * - greeks of one dataset and ingest of another run at the same time on one
@@ -134,6 +135,24 @@ test('two shards at once write the same lake as one run: partitions, rows, files
   assert.deepEqual(records(lake), records(single), 'every commit record lists the same files, sizes, rows and checksums');
   expectSameRows(await compareRows(single, lake), selfCheck);
   assert.deepEqual(leftovers(lake), [], 'nothing left in _staging, _trash or _locks');
+
+  // Greeks over the same days: two shards at once against one process.
+  const greeksArgs = (l: string, extra: readonly string[] = []): string[] =>
+    ['greeks', '--symbol', 'SPY', '--from', DAYS[0]!, '--to', DAYS.at(-1)!, '--lake', l, '--json', '--config', config, ...extra];
+  const one = await runCli(greeksArgs(single), { cwd: work, timeoutMs: 300_000 });
+  assert.equal(one.code, 0, said(one));
+  const greeksShards = await Promise.all([0, 1].map((i) => startCli(greeksArgs(lake, ['--shard', `${i}/2`]), { cwd: work, timeoutMs: 300_000 }).exited));
+  for (const r of greeksShards) assert.equal(r.code, 0, said(r));
+  const greeksDays = greeksShards.map((r) => dayLines(r).map((d) => String(d.date)));
+  assert.deepEqual(greeksDays.map((d) => d.length), [2, 2], 'four days in two shards: two each');
+  assert.deepEqual([...greeksDays[0]!, ...greeksDays[1]!].sort(), DAYS);
+  const greeks = (l: string): string => `read_parquet(${lit(join(l, 'options-greeks', '*', '*', '*.parquet'))}, hive_partitioning = true)`;
+  const [g] = await duckQuery(`SELECT (SELECT count(*) FROM ${greeks(single)}) AS n,
+    (SELECT count(*) FROM (SELECT * FROM ${greeks(single)} EXCEPT ALL SELECT * FROM ${greeks(lake)})) AS only_single,
+    (SELECT count(*) FROM (SELECT * FROM ${greeks(lake)} EXCEPT ALL SELECT * FROM ${greeks(single)})) AS only_sharded`);
+  assert.ok(Number(g!.n) > 1000, `greeks rows: ${g!.n}`);
+  assert.deepEqual([g!.only_single, g!.only_sharded], [0n, 0n], 'sharded greeks equal one process\'s');
+  assert.deepEqual(leftovers(lake), []);
 });
 
 test('a shard killed in the middle of its share and run again leaves no duplicates', async () => {
