@@ -133,7 +133,9 @@ test('serve without a live process: a message, and the Live routes answer 404', 
   assert.match(String(info.message), /No live process: start gammaflow live/);
   const smile = await json(`${serve}/api/live/smile?symbol=SPY`);
   assert.equal(smile.status, 404);
-  assert.equal((await fetch(`${serve}/features/stream?symbol=SPY`)).status, 404);
+  // A stream nobody follows: 204, which stops an EventSource without an error.
+  assert.equal((await fetch(`${serve}/features/stream?symbol=SPY`)).status, 204);
+  assert.equal((await fetch(`${serve}/api/live/run/stream`)).status, 204);
   const down = await serveApp({ urls: ['http://127.0.0.1:1'], lake: undefined });
   const downInfo = (await json(`${down}/api/live`)).body as { active: boolean; sources: { state: string; error: string }[] };
   assert.equal(downInfo.active, false);

@@ -323,7 +323,7 @@ export class LiveView {
       ['page stream', `${this.root.dataset.stream} (${this.#received} rows received${this.#lastReceivedAt ? `, last at ${new Date(this.#lastReceivedAt).toLocaleTimeString()}` : ''})`],
     ];
     if (this.#info.source !== undefined) entries.push(['live process', this.#info.source]);
-    for (const s of this.#info.sources ?? []) if (s.state !== 'running') entries.push([`not answering`, `${s.url}: ${s.error ?? s.state}`]);
+    for (const s of this.#info.sources ?? []) if (s.state !== 'running') entries.push(['not answering', `${s.url}: ${s.error ?? s.state}`]);
     const l = this.#live;
     if (l !== undefined) {
       entries.push(
@@ -335,8 +335,11 @@ export class LiveView {
         ['dropped', `feed ${l.dropped.feed}, jsonl ${l.dropped.jsonl}, sse clients ${l.dropped.sseClients}`],
       );
     }
-    const fromRun = new Set((l?.lastWindows ?? []).map((w) => w.window));
-    for (const w of l?.lastWindows ?? []) entries.push([`last ${w.window} window`, nyClock(w.windowStartMs)]);
+    // The run's last windows are of its symbol (its first one when it follows several); this symbol's come from the rows received.
+    const symbol = this.#symbol.value;
+    const ofRun = l !== undefined && (l.symbol === symbol || l.symbol.split(',')[0] === symbol) ? l.lastWindows : [];
+    const fromRun = new Set(ofRun.map((w) => w.window));
+    for (const w of ofRun) entries.push([`last ${w.window} window`, nyClock(w.windowStartMs)]);
     for (const w of this.#info.windows ?? []) {
       const last = this.root.dataset[`lastWindow${w}`];
       if (last !== undefined && !fromRun.has(w)) entries.push([`last ${w} window`, nyClock(Number(last))]);
