@@ -14,8 +14,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { DatasetSpec } from '../formats/datasets.js';
 import { underlyingOfRoot, decodeOpra } from '../formats/opra.js';
 import { readManifest, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
-import { lockLake } from '../lake/lock.js';
 import { recoverLake } from '../lake/publish.js';
+import type { WorkKey } from '../jobs/shard.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import type { RestClient } from '../sources/rest/client.js';
 import { listContracts } from '../sources/rest/contracts.js';
@@ -50,6 +50,8 @@ export interface BackfillRequest {
   readonly fileSizeTargetBytes: number;
   readonly zstdLevel: number;
   readonly useWorkerWriter: boolean;
+  /** Which (dataset, day) items of the work list this run does (a shard's share, src/jobs/shard.ts); default all. */
+  readonly selectWork?: (key: WorkKey) => boolean;
   readonly tracker: ProgressTracker;
   readonly progress: BackfillProgress;
   readonly signal?: AbortSignal;
@@ -71,32 +73,28 @@ function filterHolds(filter: string | undefined, name: string): boolean {
 }
 
 export async function runBackfill(req: BackfillRequest): Promise<BackfillResult> {
-  const lock = lockLake(req.lake, { onInfo: (m) => req.tracker.log('info', m) });
-  try {
-    for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
-    const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-    const tasks = req.days.flatMap((date) => req.datasets.map((dataset) => ({ dataset, date, id: `${dataset.name}/${date}` })));
-    req.tracker.startRun({ command: 'backfill', daysTotal: tasks.length, filesTotal: tasks.length });
-    for (const t of tasks) req.tracker.fileQueued(t.id, { dataset: t.dataset.name, date: t.date, key: restSourceKey(t.dataset.name, t.date) });
-    const outcomes: BackfillOutcome[] = [];
-    let denied: GammaflowError | undefined;
-    for (const t of tasks) {
-      if (req.signal?.aborted || denied !== undefined) {
-        const why = denied ? `not tried: ${denied.message}` : 'stopped before it started';
-        outcomes.push({ dataset: t.dataset.name, date: t.date, state: 'abandoned', message: why });
-        req.tracker.fileDone(t.id, { state: 'skipped', message: denied ? 'not tried (access denied)' : 'stopped' });
-        continue;
-      }
-      const o = await backfillDay(req, runId, t);
-      outcomes.push(o);
-      // A refused key or plan refuses every other day alike: stop at the first.
-      if (o.state === 'failed' && o.errorCode === 'access_denied') denied = new SourceError('access_denied', o.message);
+  for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
+  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const tasks = req.days.flatMap((date) => req.datasets.map((dataset) => ({ dataset, date, id: `${dataset.name}/${date}` })))
+    .filter((t) => req.selectWork?.({ dataset: t.dataset.name, day: t.date }) ?? true);
+  req.tracker.startRun({ command: 'backfill', daysTotal: tasks.length, filesTotal: tasks.length });
+  for (const t of tasks) req.tracker.fileQueued(t.id, { dataset: t.dataset.name, date: t.date, key: restSourceKey(t.dataset.name, t.date) });
+  const outcomes: BackfillOutcome[] = [];
+  let denied: GammaflowError | undefined;
+  for (const t of tasks) {
+    if (req.signal?.aborted || denied !== undefined) {
+      const why = denied ? `not tried: ${denied.message}` : 'stopped before it started';
+      outcomes.push({ dataset: t.dataset.name, date: t.date, state: 'abandoned', message: why });
+      req.tracker.fileDone(t.id, { state: 'skipped', message: denied ? 'not tried (access denied)' : 'stopped' });
+      continue;
     }
-    const ok = outcomes.every((o) => o.state === 'backfilled' || o.state === 'skipped');
-    return { outcomes, exitCode: ok ? 0 : 1 };
-  } finally {
-    lock.release();
+    const o = await backfillDay(req, runId, t);
+    outcomes.push(o);
+    // A refused key or plan refuses every other day alike: stop at the first.
+    if (o.state === 'failed' && o.errorCode === 'access_denied') denied = new SourceError('access_denied', o.message);
   }
+  const ok = outcomes.every((o) => o.state === 'backfilled' || o.state === 'skipped');
+  return { outcomes, exitCode: ok ? 0 : 1 };
 }
 
 async function backfillDay(req: BackfillRequest, runId: string, t: { dataset: DatasetSpec; date: string; id: string }): Promise<BackfillOutcome> {

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { partitionDir } from '../lake/layout.js';
-import { partitionMatches, type ManifestEntry } from '../lake/manifest.js';
+import { partitionFilePaths, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
 import { lit } from '../lake/reader.js';
 import { LakeError } from '../util/errors.js';
 import type { DayAggression } from './job.js';
@@ -21,7 +21,7 @@ export async function aggressionMode(lake: string, duck: DuckDBInstance, days: r
   for (const date of days) {
     const entry = greeksManifest.get(date);
     if (entry === undefined || !(await partitionMatches(lake, entry))) continue;
-    const files = entry.files.map((f) => join(partitionDir(lake, greeksTable, date), f.name));
+    const files = await partitionFilePaths(lake, entry);
     (await hasSideColumns(duck, files) ? withSides : without).push(date);
   }
   if (withSides.length > 0 && without.length > 0) {

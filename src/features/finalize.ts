@@ -24,9 +24,9 @@ import type { Config } from '../config/schema.js';
 import { decodeOpra, underlyingOfRoot } from '../formats/opra.js';
 import { partitionDir } from '../lake/layout.js';
 import { lit } from '../lake/reader.js';
+import { ensureLocalPartition, partitionFilePaths } from '../lake/manifest.js';
 import { randomBytes } from 'node:crypto';
 import { recoverLake } from '../lake/publish.js';
-import { lockLake } from '../lake/lock.js';
 import { readLedger } from '../live/gap-ledger.js';
 import { REALTIME_DATASETS } from '../live/realtime-columns.js';
 import { compactRealtimeDay } from '../live/realtime-compact.js';
@@ -132,25 +132,20 @@ export async function runFinalize(req: FinalizeRequest): Promise<{ exitCode: num
   }
 }
 
-/** Compacts the realtime tables of the final days (the per-flush files of live), under the lake lock. */
+/** Compacts the realtime tables of the final days (the per-flush files of live), each partition under its lock. */
 async function compactDays(duck: DuckDBInstance, req: FinalizeRequest, days: readonly string[]): Promise<void> {
   if (days.length === 0) return;
-  const lock = lockLake(req.lake, { onInfo: (m) => req.tracker.log('info', m) });
-  try {
-    for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
-    const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-    for (const date of days) {
-      // The three tables side by side: each streams from DuckDB while another encodes.
-      await Promise.all(REALTIME_DATASETS.map(async (dataset) => {
-        const done = await compactRealtimeDay(duck, {
-          lake: req.lake, dataset, date, runId, rowGroupRows: req.config.storage.row_group_rows,
-          fileSizeTargetBytes: req.config.storage.file_size_mb_target * 1024 * 1024, zstdLevel: req.config.storage.zstd_level, version: req.version,
-        });
-        if (done !== undefined) req.tracker.log('info', `${dataset} ${date}: ${done.files} files compacted (${done.rows.toLocaleString('en-US')} events)`);
-      }));
-    }
-  } finally {
-    lock.release();
+  for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
+  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  for (const date of days) {
+    // The three tables side by side: each streams from DuckDB while another encodes.
+    await Promise.all(REALTIME_DATASETS.map(async (dataset) => {
+      const done = await compactRealtimeDay(duck, {
+        lake: req.lake, dataset, date, runId, rowGroupRows: req.config.storage.row_group_rows,
+        fileSizeTargetBytes: req.config.storage.file_size_mb_target * 1024 * 1024, zstdLevel: req.config.storage.zstd_level, version: req.version,
+      });
+      if (done !== undefined) req.tracker.log('info', `${dataset} ${date}: ${done.files} files compacted (${done.rows.toLocaleString('en-US')} events)`);
+    }));
   }
 }
 
@@ -163,7 +158,7 @@ async function snapshot(duck: DuckDBInstance, req: FinalizeRequest, date: string
     const p = await publishedFeaturePartition(req.lake, req.symbol, window, date);
     partitions.set(window, p);
     if (p === undefined) continue;
-    const files = p.entry.files.map((f) => join(partitionDir(req.lake, featureDataset(req.symbol, window), date), f.name));
+    const files = await partitionFilePaths(req.lake, p.entry);
     rows.push(...(await query(duck, `SELECT * FROM read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)`)));
   }
   return { partitions, rows };
@@ -191,6 +186,7 @@ async function buildReport(duck: DuckDBInstance, req: FinalizeRequest, date: str
   const { lake, symbol } = req;
   const roots = req.config.aggregations.option_roots;
   const optionWhere = `(underlying = ${lit(symbol)}${roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : ''})`;
+  for (const dataset of ['stocks-trades', 'options-trades']) await ensureLocalPartition(lake, dataset, date);
   const stocksFlat = parquetGlob(lake, 'stocks-trades', date), optionsFlat = parquetGlob(lake, 'options-trades', date);
   const byCode = async (glob: string, where: string): Promise<Record<string, number>> => Object.fromEntries(
     (await query(duck, `SELECT CAST(correction AS VARCHAR) AS code, count(*) AS n FROM read_parquet(${glob}) WHERE ${where} AND coalesce(correction, 0) <> 0 GROUP BY 1 ORDER BY 1`))

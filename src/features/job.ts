@@ -36,7 +36,6 @@ import { calendarOverrides } from '../config/index.js';
 import type { Config } from '../config/schema.js';
 import { recoverLake } from '../lake/publish.js';
 import { partitionDir, stagingRoot } from '../lake/layout.js';
-import { lockLake, type LakeLock } from '../lake/lock.js';
 import { partitionMatches, readManifest, type ManifestEntry } from '../lake/manifest.js';
 import { LakeReader, lit, streamChunks, streamedQuery } from '../lake/reader.js';
 import type { ProgressTracker } from '../observe/progress.js';
@@ -155,14 +154,12 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const tempDirectory = join(stagingRoot(lake), '_duckdb', runId);
   const toLake = req.out === undefined;
-  let lock: LakeLock | undefined;
   let reader: LakeReader | undefined;
   let duck: DuckDBInstance | undefined;
   let file: FeatureFileWriter | undefined;
   let fileClosed = false;
   try {
     if (toLake) {
-      lock = lockLake(lake, { onInfo: (m) => req.tracker.log('info', m) });
       for (const action of (await recoverLake(lake)).actions) tracker.log('warn', action);
     }
     const [stocksManifest, greeksManifest] = await Promise.all([readManifest(lake, STOCKS_DATASET), readManifest(lake, greeksDataset(symbol))]);
@@ -321,7 +318,6 @@ export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult>
     reader?.close();
     duck?.closeSync();
     if (toLake) await rm(tempDirectory, { recursive: true, force: true });
-    lock?.release();
   }
 }
 

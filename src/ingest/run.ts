@@ -14,12 +14,12 @@ import { objectKey } from '../formats/datasets.js';
 import type { FlatFileSource } from '../sources/source.js';
 import type { DerivedColumns, TickerFilter } from '../formats/csv/parser.js';
 import { readManifest, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
-import { lockLake } from '../lake/lock.js';
 import { recoverLake } from '../lake/publish.js';
 import { ingestFile, type BatchTap } from './ingest-file.js';
 import type { Inflater } from './inflate.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { GammaflowError, SourceError, errorMessage } from '../util/errors.js';
+import type { WorkKey } from '../jobs/shard.js';
 
 export type DayState = 'ingested' | 'skipped' | 'missing' | 'not_published' | 'failed' | 'abandoned';
 
@@ -62,6 +62,8 @@ export interface IngestRequest {
    */
   readonly requireAll?: boolean;
   readonly now?: () => number;
+  /** Which (dataset, day) items of the work list this run does (a shard's share, src/jobs/shard.ts); default all. */
+  readonly selectWork?: (key: WorkKey) => boolean;
   readonly tracker: ProgressTracker;
   readonly signal?: AbortSignal;
   readonly version: string;
@@ -77,46 +79,42 @@ export interface IngestResult {
 }
 
 export async function runIngest(req: IngestRequest): Promise<IngestResult> {
-  const lock = lockLake(req.lake, { onInfo: (m) => req.tracker.log('info', m) });
-  try {
-    for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
-    const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-    // A dataset or day named twice is ingested once (the first mention sets the order).
-    const datasets = [...new Map(req.datasets.map((d) => [d.name, d])).values()];
-    const days = [...new Set(req.days)];
-    const manifests = new Map<string, Map<string, ManifestEntry>>();
-    for (const d of datasets) manifests.set(d.name, await readManifest(req.lake, d.name));
+  for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
+  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  // A dataset or day named twice is ingested once (the first mention sets the order).
+  const datasets = [...new Map(req.datasets.map((d) => [d.name, d])).values()];
+  const days = [...new Set(req.days)];
+  const manifests = new Map<string, Map<string, ManifestEntry>>();
+  for (const d of datasets) manifests.set(d.name, await readManifest(req.lake, d.name));
 
-    const tasks = datasets.flatMap((dataset) => days.map((date) => ({ dataset, date, id: `${dataset.name}/${date}` })));
-    req.tracker.startRun({ command: 'ingest', daysTotal: tasks.length, filesTotal: tasks.length });
-    for (const t of tasks) req.tracker.fileQueued(t.id, { dataset: t.dataset.name, date: t.date, key: objectKey(t.dataset, t.date) });
+  const tasks = datasets.flatMap((dataset) => days.map((date) => ({ dataset, date, id: `${dataset.name}/${date}` })))
+    .filter((t) => req.selectWork?.({ dataset: t.dataset.name, day: t.date }) ?? true);
+  req.tracker.startRun({ command: 'ingest', daysTotal: tasks.length, filesTotal: tasks.length });
+  for (const t of tasks) req.tracker.fileQueued(t.id, { dataset: t.dataset.name, date: t.date, key: objectKey(t.dataset, t.date) });
 
-    const outcomes: DayOutcome[] = new Array(tasks.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < tasks.length) {
-        const i = next++;
-        const t = tasks[i]!;
-        if (req.signal?.aborted) {
-          outcomes[i] = { dataset: t.dataset.name, date: t.date, state: 'abandoned', message: 'stopped before it started' };
-          req.tracker.fileDone(t.id, { state: 'skipped', message: 'stopped' });
-          continue;
-        }
-        outcomes[i] = await ingestDay(req, runId, t, manifests.get(t.dataset.name)!.get(t.date));
+  const outcomes: DayOutcome[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const i = next++;
+      const t = tasks[i]!;
+      if (req.signal?.aborted) {
+        outcomes[i] = { dataset: t.dataset.name, date: t.date, state: 'abandoned', message: 'stopped before it started' };
+        req.tracker.fileDone(t.id, { state: 'skipped', message: 'stopped' });
+        continue;
       }
-    };
-    const n = Math.max(1, Math.min(req.concurrentFiles, tasks.length));
-    await Promise.all(Array.from({ length: n }, worker));
-    if (outcomes.length > 1 && outcomes.every((o) => o.state === 'missing')) {
-      req.tracker.log('warn', `no file for any of the ${outcomes.length} requested (dataset, day) pairs in ${req.source.description}: `
-        + `check the source (expected keys such as ${objectKey(tasks[0]!.dataset, tasks[0]!.date)})`);
+      outcomes[i] = await ingestDay(req, runId, t, manifests.get(t.dataset.name)!.get(t.date));
     }
-    const ok = outcomes.every((o) => o.state === 'ingested' || o.state === 'skipped' || o.state === 'not_published'
-      || (o.state === 'missing' && req.requireAll !== true));
-    return { outcomes, exitCode: ok ? 0 : 1 };
-  } finally {
-    lock.release();
+  };
+  const n = Math.max(1, Math.min(req.concurrentFiles, tasks.length));
+  await Promise.all(Array.from({ length: n }, worker));
+  if (outcomes.length > 1 && outcomes.every((o) => o.state === 'missing')) {
+    req.tracker.log('warn', `no file for any of the ${outcomes.length} requested (dataset, day) pairs in ${req.source.description}: `
+      + `check the source (expected keys such as ${objectKey(tasks[0]!.dataset, tasks[0]!.date)})`);
   }
+  const ok = outcomes.every((o) => o.state === 'ingested' || o.state === 'skipped' || o.state === 'not_published'
+    || (o.state === 'missing' && req.requireAll !== true));
+  return { outcomes, exitCode: ok ? 0 : 1 };
 }
 
 async function ingestDay(req: IngestRequest, runId: string, t: { dataset: DatasetSpec; date: string; id: string }, previous: ManifestEntry | undefined): Promise<DayOutcome> {

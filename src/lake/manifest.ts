@@ -198,6 +198,11 @@ export async function partitionFilePaths(lake: string, entry: ManifestEntry): Pr
   return current.files.map((f) => join(dir, f.name));
 }
 
+/** An S3 lake's published partition fetched into its cache when needed, so that local globs see it; nothing for a local lake. */
+export async function ensureLocalPartition(lake: string, dataset: string, date: string): Promise<void> {
+  await remoteLakeAt(lake)?.cachePartition(dataset, date);
+}
+
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);

@@ -21,6 +21,8 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LakeError } from '../util/errors.js';
 import { partitionDir } from './layout.js';
+import { ensureLocalPartition } from './manifest.js';
+import { remoteLakeAt } from './s3/registry.js';
 import { lit, type LakeReaderOptions } from './reader.js';
 
 /** One symbol's days in the lake, and which tables each day has. */
@@ -152,15 +154,27 @@ export class WebLakeReader {
     this.instance.closeSync();
   }
 
+  /** `key=value` folder names under a lake-relative folder (the values), sorted: listed in the bucket for an S3 lake. */
+  async #hiveValues(relativeDir: string, key: string): Promise<string[]> {
+    const remote = remoteLakeAt(this.lake);
+    if (remote === undefined) return hiveValues(join(this.lake, ...relativeDir.split('/')), key);
+    return (await remote.listFolders(relativeDir)).filter((n) => n.startsWith(`${key}=`)).map((n) => n.slice(key.length + 1)).sort();
+  }
+
+  /** Whether a partition is there: Parquet files in it, or (S3 lake) a commit record in the bucket. */
+  async #hasPartition(dataset: string, date: string): Promise<boolean> {
+    const remote = remoteLakeAt(this.lake);
+    return remote === undefined ? hasParquet(partitionDir(this.lake, dataset, date)) : remote.hasPartition(dataset, date);
+  }
+
   /** Symbols with feature partitions, their days and window sizes (directory listing, no Parquet read). */
   async inventory(): Promise<LakeInventory> {
     const symbols: InventorySymbol[] = [];
-    for (const symbol of await hiveValues(join(this.lake, 'features'), 'symbol')) {
+    for (const symbol of await this.#hiveValues('features', 'symbol')) {
       const byDate = new Map<string, string[]>();
-      const symbolDir = join(this.lake, 'features', `symbol=${symbol}`);
-      for (const window of await hiveValues(symbolDir, 'window')) {
-        for (const date of await hiveValues(join(symbolDir, `window=${window}`), 'date')) {
-          if (!DATE_RE.test(date) || !(await hasParquet(join(symbolDir, `window=${window}`, `date=${date}`)))) continue;
+      for (const window of await this.#hiveValues(`features/symbol=${symbol}`, 'window')) {
+        for (const date of await this.#hiveValues(`features/symbol=${symbol}/window=${window}`, 'date')) {
+          if (!DATE_RE.test(date) || !(await this.#hasPartition(`features/symbol=${symbol}/window=${window}`, date))) continue;
           let list = byDate.get(date);
           if (list === undefined) byDate.set(date, (list = []));
           list.push(window);
@@ -171,8 +185,8 @@ export class WebLakeReader {
         days.push({
           date,
           windows: byDate.get(date)!.sort((a, b) => windowOrder(a) - windowOrder(b) || a.localeCompare(b)),
-          greeks: await hasParquet(partitionDir(this.lake, `options-greeks/symbol=${symbol}`, date)),
-          stocksTrades: await hasParquet(partitionDir(this.lake, 'stocks-trades', date)),
+          greeks: await this.#hasPartition(`options-greeks/symbol=${symbol}`, date),
+          stocksTrades: await this.#hasPartition('stocks-trades', date),
         });
       }
       if (days.length > 0) symbols.push({ symbol, days });
@@ -187,7 +201,9 @@ export class WebLakeReader {
    * on the two key columns and joined back (a window function over all 150 columns is slow).
    */
   async featureRowsSql(symbol: string, date: string, window: string): Promise<string> {
-    const dir = partitionDir(this.lake, `features/symbol=${checkName('symbol', symbol)}/window=${checkName('window', window)}`, checkName('date', date));
+    const dataset = `features/symbol=${checkName('symbol', symbol)}/window=${checkName('window', window)}`;
+    await ensureLocalPartition(this.lake, dataset, checkName('date', date));
+    const dir = partitionDir(this.lake, dataset, date);
     let names: string[] = [];
     try {
       names = (await readdir(dir)).filter((n) => n.endsWith('.parquet'));
@@ -253,7 +269,8 @@ export class WebLakeReader {
    * at most `maxPoints` points (min/max per bucket beyond).
    */
   async underlyingPrices(symbol: string, date: string, maxPoints: number, range: { fromNs?: bigint; toNs?: bigint } = {}): Promise<PriceSeries> {
-    const dir = partitionDir(this.lake, 'stocks-trades', checkName('date', date));
+    await ensureLocalPartition(this.lake, 'stocks-trades', checkName('date', date));
+    const dir = partitionDir(this.lake, 'stocks-trades', date);
     if (!(await hasParquet(dir))) throw new LakeError(`no stocks-trades partition for ${date} in ${this.lake}`, { date, path: dir });
     const trades = `SELECT sip_timestamp, price FROM read_parquet(${lit(join(dir, '*.parquet'))}, hive_partitioning = false)
       WHERE ticker = ${lit(checkName('symbol', symbol))} AND coalesce(correction, 0) = 0 AND price > 0`
@@ -282,7 +299,8 @@ export class WebLakeReader {
 
   /** The options-greeks scan of a symbol-day's priced trades in a range; throws a LakeError when the partition is missing. */
   async #pricedTrades(q: SmileQuery): Promise<string> {
-    const dir = partitionDir(this.lake, `options-greeks/symbol=${checkName('symbol', q.symbol)}`, checkName('date', q.date));
+    await ensureLocalPartition(this.lake, `options-greeks/symbol=${checkName('symbol', q.symbol)}`, checkName('date', q.date));
+    const dir = partitionDir(this.lake, `options-greeks/symbol=${q.symbol}`, q.date);
     if (!(await hasParquet(dir))) {
       throw new LakeError(`no options-greeks partition for ${q.symbol} on ${q.date} in ${this.lake} (run gammaflow greeks)`, { symbol: q.symbol, date: q.date, path: dir });
     }

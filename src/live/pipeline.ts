@@ -41,7 +41,7 @@
  *   trades already enriched; late quotes are only counted.
  */
 import type { NyseCalendar, SessionKind } from '../calendar/index.js';
-import { addDays, nyDateOfNs, nyWallClockToUtcNs, parseDuration } from '../calendar/index.js';
+import { NS_PER_MS, addDays, nyDateOfNs, nyWallClockToUtcNs, parseDurationMs } from '../calendar/index.js';
 import type { AggregationsConfig } from '../config/schema.js';
 import { FeatureEngine, featureEngineOptions, type FeatureEngineOptions, type FeatureOptionTrade } from '../features/engine.js';
 import type { FeatureRow } from '../features/row.js';
@@ -56,8 +56,6 @@ import { OptionQuoteBook, quoteBookOptionsFromConfig, type QuoteBookOptions } fr
 import type { OptionTrade, UnderlyingTrade } from '../formats/records.js';
 import { EventMerger, KIND_RANK, eventTimeNs } from './merger.js';
 import type { FeedCluster, FeedDataEvent } from '../formats/massive-ws/types.js';
-
-const NS_PER_MS = 1_000_000n;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -222,7 +220,7 @@ export class LivePipeline {
     this.#onOptionTrade = options.onOptionTrade;
     this.#merger = new EventMerger({
       clusters: options.clusters ?? ['stocks', 'options'],
-      allowedLatenessNs: BigInt(parseDuration(agg.allowed_lateness)) * NS_PER_MS,
+      allowedLatenessNs: BigInt(parseDurationMs(agg.allowed_lateness)) * NS_PER_MS,
       quietCloseMs: agg.quiet_close_ms,
       startMs: options.startMs,
       ...(options.maxBufferedEvents !== undefined ? { maxBufferedEvents: options.maxBufferedEvents } : {}),

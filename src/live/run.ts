@@ -30,7 +30,7 @@
 import { randomBytes } from 'node:crypto';
 import { NyseCalendar, nyDateOfNs } from '../calendar/index.js';
 import { epochDayOf } from '../calendar/civilDate.js';
-import { parseDuration } from '../calendar/durations.js';
+import { parseDurationMs } from '../calendar/durations.js';
 import { calendarOverrides } from '../config/index.js';
 import type { Config } from '../config/schema.js';
 import { publishedFeaturePartition } from '../features/output.js';
@@ -158,7 +158,7 @@ export async function runLive(ctx: LiveRunContext, req: LiveRequest): Promise<vo
   for (const symbol of symbols) {
     const schedule = new FinalizeSchedule({
       calendar, publishHourEt: config.ingest.publish_hour_et,
-      retryMinMs: parseDuration(config.live.finalize_retry_min), retryMaxMs: parseDuration(config.live.finalize_retry_max),
+      retryMinMs: parseDurationMs(config.live.finalize_retry_min), retryMaxMs: parseDurationMs(config.live.finalize_retry_max),
     });
     schedules.set(symbol, schedule);
     if (!req.autoFinalize) continue;
@@ -267,7 +267,7 @@ export async function runLive(ctx: LiveRunContext, req: LiveRequest): Promise<vo
   }, TICK_MS);
   const dashboard = setInterval(refreshDashboard, DASHBOARD_MS);
   const flusher = setInterval(publishClosed, LAKE_FLUSH_MS);
-  const eventFlusher = setInterval(flushRecorder, Math.max(10, parseDuration(config.live.flush_interval)));
+  const eventFlusher = setInterval(flushRecorder, Math.max(10, parseDurationMs(config.live.flush_interval)));
   const onAbort = (): void => closeClients();
   signal.addEventListener('abort', onAbort);
 

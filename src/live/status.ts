@@ -3,13 +3,13 @@
  * run's parts report: the feed clients' stats, the pipeline's counters, the sinks' drops, the
  * recorder, the finalize schedule, and the last closed window of each size. Pure: no I/O.
  */
+import { NS_PER_MS } from '../calendar/durations.js';
 import { FEATURE_NAMES } from '../features/names.js';
 import { DIAG, type FeatureRow } from '../features/row.js';
 import type { FeedStats } from '../sources/massive-ws/feed-types.js';
 import type { LiveFinalizeDay, LiveStatus, LiveWindowStatus } from '../observe/live-snapshot.js';
 import type { LivePipelineStats } from './pipeline.js';
 
-const NS_PER_MS = 1_000_000n;
 
 const featureIndex = (name: (typeof FEATURE_NAMES)[number]): number => FEATURE_NAMES.indexOf(name);
 const CLOSE = featureIndex('underlying_price_close');

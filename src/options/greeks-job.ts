@@ -33,7 +33,6 @@ import type { ColumnBatch, ColumnSpec } from '../formats/columns.js';
 import type { AggregationsConfig, Config } from '../config/schema.js';
 import { DayWriter } from '../lake/day-writer.js';
 import { recoverLake } from '../lake/publish.js';
-import { lockLake } from '../lake/lock.js';
 import { readManifest, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
 import { stagingRoot } from '../lake/layout.js';
 import { LakeReader, type LakeOptionTrade } from '../lake/reader.js';
@@ -336,7 +335,6 @@ function ingestHint(date: string, symbol: string): string {
 
 export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
   const { lake, symbol, tracker } = req;
-  const lock = lockLake(lake, { onInfo: (m) => tracker.log('info', m) });
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const tempDirectory = join(stagingRoot(lake), '_duckdb', runId);
   let reader: LakeReader | undefined;
@@ -418,7 +416,6 @@ export async function runGreeks(req: GreeksRequest): Promise<GreeksResult> {
   } finally {
     reader?.close();
     await rm(tempDirectory, { recursive: true, force: true });
-    lock.release();
   }
 }
 

@@ -126,7 +126,16 @@ export class S3Objects {
       for (const p of r.CommonPrefixes ?? []) if (p.Prefix !== undefined) out.push(p.Prefix.slice(prefix.length).replace(/\/$/, ''));
       token = r.IsTruncated === true ? r.NextContinuationToken : undefined;
     } while (token !== undefined);
-    return out;
+    if (out.length > 0) return out;
+    // Some S3-compatible servers (s3rver 3.7) report common prefixes only one level above an object:
+    // an empty answer is checked against a full listing (on a store that answers right it is empty too).
+    const folders = new Set<string>();
+    for (const o of await this.list(prefix)) {
+      const rest = o.key.slice(prefix.length);
+      const slash = rest.indexOf('/');
+      if (slash > 0) folders.add(rest.slice(0, slash));
+    }
+    return [...folders].sort();
   }
 
   /** Deletes keys (1000 per request); a key already gone is not an error. */

@@ -39,6 +39,10 @@ export interface RemoteLake {
    * missing or differs; undefined when the lake has no such partition.
    */
   cachePartition(dataset: string, date: string): Promise<ManifestEntry | undefined>;
+  /** Whether the lake has a published partition (a commit record) of `dataset` for `date`. */
+  hasPartition(dataset: string, date: string): Promise<boolean>;
+  /** Names of the folders directly under a lake-relative folder (`features/symbol=SPY`), sorted. */
+  listFolders(relativeDir: string): Promise<string[]>;
   beginWrite(dataset: string, date: string, runId: string): Promise<RemotePartitionWrite>;
   recover(): Promise<RecoveryReport>;
 }

@@ -192,3 +192,13 @@ test('a part larger than one upload part goes up in several (multipart) and come
     objects.destroy();
   }
 });
+
+test('folders and partitions are listed from the bucket', async () => {
+  const lake = openLake('list');
+  await writeDay(lake, 'v1', 1);
+  const remote = remoteLakeAt(lake)!;
+  assert.deepEqual(await remote.listFolders(''), [DATASET]);
+  assert.deepEqual(await remote.listFolders(DATASET), [`date=${DATE}`]);
+  assert.equal(await remote.hasPartition(DATASET, DATE), true);
+  assert.equal(await remote.hasPartition(DATASET, '2025-11-10'), false);
+});

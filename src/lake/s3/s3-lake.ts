@@ -26,11 +26,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { LakeError } from '../../util/errors.js';
-import { PARTITION_MANIFEST, partitionDir, REJECTS_FILE, stagingRoot, trashRoot } from '../layout.js';
+import { parseCopyName, PARTITION_MANIFEST, partitionDir, REJECTS_FILE } from '../layout.js';
+import { systemProbe } from '../lock.js';
 import type { ManifestEntry, PartitionCheck } from '../manifest.js';
-import type { RecoveryReport } from '../publish.js';
+import { dropIdleCopies, findCopies, type RecoveryReport } from '../publish.js';
 import { lakeKey, partitionKeyPrefix, partitionLockKey, remoteRejectsName, type S3LakeLocation } from './location.js';
 import type { S3Objects } from './objects.js';
 import { lockPartition, parsePartitionLock, staleReason } from './partition-lock.js';
@@ -109,7 +110,8 @@ export class S3Lake implements RemoteLake {
       return undefined;
     }
     if (await cachedCopyMatches(local, stored)) return stored.entry;
-    const temp = join(cacheTemp(this.cacheDir), dataset, `date=${date}.${randomBytes(4).toString('hex')}`);
+    // The pid in the name tells recovery whose download it is.
+    const temp = join(cacheTemp(this.cacheDir), dataset, `date=${date}.${process.pid}-${randomBytes(4).toString('hex')}`);
     await mkdir(temp, { recursive: true });
     try {
       const prefix = partitionKeyPrefix(this.location, dataset, date);
@@ -126,6 +128,15 @@ export class S3Lake implements RemoteLake {
       await rm(temp, { recursive: true, force: true });
     }
     return stored.entry;
+  }
+
+  async hasPartition(dataset: string, date: string): Promise<boolean> {
+    return (await this.objects.getText(this.entryKey(dataset, date))) !== undefined;
+  }
+
+  async listFolders(relativeDir: string): Promise<string[]> {
+    const dir = relativeDir.replace(/^\/+|\/+$/g, '');
+    return (await this.objects.listFolders(lakeKey(this.location, dir === '' ? '' : `${dir}/`))).sort();
   }
 
   async beginWrite(dataset: string, date: string, runId: string): Promise<RemotePartitionWrite> {
@@ -189,12 +200,14 @@ export class S3Lake implements RemoteLake {
   async recover(): Promise<RecoveryReport> {
     const actions: string[] = [];
     let removed = 0;
-    for (const dir of [stagingRoot(this.cacheDir), trashRoot(this.cacheDir), cacheTemp(this.cacheDir)]) {
-      for (const name of await readdir(dir).catch(() => [] as string[])) {
-        if (name === '_duckdb') continue;
-        await rm(join(dir, name), { recursive: true, force: true });
-        removed++;
-      }
+    // Copies other processes on this machine are still writing or downloading are theirs.
+    const local = await dropIdleCopies(this.cacheDir);
+    removed += local.removed;
+    for (const c of await findCopies(cacheTemp(this.cacheDir))) {
+      const pid = Number(/^(\d+)-/.exec(parseCopyName(basename(c.path))?.runId ?? '')?.[1]);
+      if (c.date !== '' && Number.isSafeInteger(pid) && pid !== process.pid && systemProbe.alive(pid)) continue;
+      await rm(c.path, { recursive: true, force: true });
+      removed++;
     }
     const locksPrefix = lakeKey(this.location, '_locks/');
     for (const o of await this.objects.list(locksPrefix)) {
@@ -216,7 +229,7 @@ export class S3Lake implements RemoteLake {
       actions.push(`${dataset} ${date}: a write interrupted ${lock?.runId !== undefined ? `(run ${lock.runId}) ` : ''}was cleaned up in ${this.url}: `
         + `${n} key${n === 1 ? '' : 's'} its commit record does not name deleted (${why})`);
     }
-    return { actions, removed };
+    return { actions, removed, busy: local.busy };
   }
 }
 

@@ -25,6 +25,7 @@ import {
   type LakeReaderOptions, type OptionSelection, type StreamedQuery,
 } from '../../lake/reader.js';
 import { partitionDir } from '../../lake/layout.js';
+import { ensureLocalPartition } from '../../lake/manifest.js';
 import type { OptionTrade } from '../../formats/records.js';
 import { msOfNs, type OptionQuote, type StockTrade } from '../../formats/massive-ws/types.js';
 import type { ReplayOptionRecord } from './replay-server.js';
@@ -44,6 +45,7 @@ export interface LakeOptionRecordsOptions {
 
 /** Does the lake hold a published partition (at least one Parquet part) of `dataset` for `date`? */
 export async function hasPartition(lake: string, dataset: string, date: string): Promise<boolean> {
+  await ensureLocalPartition(lake, dataset, date);
   try {
     return (await readdir(partitionDir(lake, dataset, date))).some((n) => n.endsWith('.parquet'));
   } catch (e) {
