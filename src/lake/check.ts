@@ -25,6 +25,7 @@ import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { checkPartition, readManifest, type ManifestEntry } from './manifest.js';
 import { findCopies, recoverLake } from './publish.js';
+import { remoteLakeAt } from './s3/registry.js';
 import { lockLake } from './lock.js';
 import { PARTITION_PREFIX, partitionDir, stagingRoot, trashRoot } from './layout.js';
 
@@ -133,7 +134,9 @@ export async function checkLake(lake: string, options: { verify?: boolean; repai
 }
 
 /** The check as a command runs it: under the lake lock when it repairs (a repair moves files). */
-export async function runLakeCheck(lake: string, options: { verify?: boolean; repair?: boolean }): Promise<LakeCheckReport> {
+export async function runLakeCheck(lake: string, options: { verify?: boolean; repair?: boolean; graceMs?: number }): Promise<LakeCheckReport> {
+  const remote = remoteLakeAt(lake);
+  if (remote !== undefined) return remote.checkLake({ ...options, graceMs: options.graceMs ?? 60 * 60_000 });
   if (options.repair !== true) return checkLake(lake, options);
   const lock = lockLake(lake);
   try {
