@@ -34,6 +34,7 @@ import type { RecoveryReport } from '../publish.js';
 import type { LakeCheckReport, LakeProblem } from '../check.js';
 import { lakeKey, partitionKeyPrefix, partitionLockKey, remoteRejectsName, type S3LakeLocation } from './location.js';
 import type { S3Objects } from './objects.js';
+import { systemProbe } from '../lock.js';
 import { lockPartition, parsePartitionLock, staleReason } from './partition-lock.js';
 import type { RemoteLake, RemotePartitionWrite } from './registry.js';
 
@@ -110,7 +111,8 @@ export class S3Lake implements RemoteLake {
       return undefined;
     }
     if (await cachedCopyMatches(local, stored)) return stored.entry;
-    const temp = join(cacheTemp(this.cacheDir), dataset, `date=${date}.${randomBytes(4).toString('hex')}`);
+    // The process id in the name: recovery of another process sharing the cache leaves a live download alone.
+    const temp = join(cacheTemp(this.cacheDir), dataset, `date=${date}.${process.pid}-${randomBytes(4).toString('hex')}`);
     await mkdir(temp, { recursive: true });
     try {
       const prefix = partitionKeyPrefix(this.location, dataset, date);
@@ -203,29 +205,43 @@ export class S3Lake implements RemoteLake {
   async recover(): Promise<RecoveryReport> {
     const actions: string[] = [];
     let removed = 0;
-    for (const dir of [stagingRoot(this.cacheDir), trashRoot(this.cacheDir), cacheTemp(this.cacheDir)]) {
-      for (const name of await readdir(dir).catch(() => [] as string[])) {
-        if (name === '_duckdb') continue;
-        await rm(join(dir, name), { recursive: true, force: true });
-        removed++;
-      }
-    }
+    // Local copies first, locks second: a writer takes its lock before it creates its staging directory,
+    // so a directory seen here belongs to a lock listed below (live or stale).
+    const staged = await findLocalCopies(stagingRoot(this.cacheDir));
+    const temporary = [...await findLocalCopies(trashRoot(this.cacheDir)), ...await findLocalCopies(cacheTemp(this.cacheDir))];
     const locksPrefix = lakeKey(this.location, '_locks/');
-    for (const o of await this.objects.list(locksPrefix)) {
+    const lockObjects = await this.objects.list(locksPrefix);
+    // Runs writing now (their partition lock is live): their staging directories stay.
+    const liveRuns = new Set<string>();
+    const stale: { key: string; dataset: string; date: string; etag: string; lock: ReturnType<typeof parsePartitionLock>; why: string }[] = [];
+    for (const o of lockObjects) {
       const m = /^(.+)\/date=(\d{4}-\d{2}-\d{2})\.json$/.exec(o.key.slice(locksPrefix.length));
       if (m === null) continue;
-      const [, dataset, date] = m as unknown as [string, string, string];
       const got = await this.objects.getText(o.key);
       if (got === undefined) continue;
       let lock;
       try { lock = parsePartitionLock(got.text); } catch { lock = undefined; }
       const why = staleReason(lock, Date.now());
-      if (why === undefined) continue; // a writer is at work there
+      if (why === undefined) liveRuns.add(`${m[1]}\n${m[2]}\n${lock!.runId}`);
+      else stale.push({ key: o.key, dataset: m[1]!, date: m[2]!, etag: got.etag, lock, why });
+    }
+    for (const copy of staged) {
+      if (copy.runId !== undefined && liveRuns.has(`${copy.dataset}\n${copy.date}\n${copy.runId}`)) continue;
+      await rm(copy.path, { recursive: true, force: true });
+      removed++;
+    }
+    for (const copy of temporary) {
+      const pid = /^(\d+)-/.exec(copy.runId ?? '')?.[1];
+      if (pid !== undefined && Number(pid) !== process.pid && systemProbe.alive(Number(pid))) continue; // a download in progress
+      await rm(copy.path, { recursive: true, force: true });
+      removed++;
+    }
+    for (const { key, dataset, date, etag, lock, why } of stale) {
       const entry = (await this.readStored(dataset, date))?.entry;
       const n = await this.deleteUnnamed(dataset, date, entry);
       // Only the lock we judged: a writer that took it over meanwhile keeps its own.
-      const again = await this.objects.getText(o.key);
-      if (again !== undefined && again.etag === got.etag) await this.objects.deleteKeys([o.key]);
+      const again = await this.objects.getText(key);
+      if (again !== undefined && again.etag === etag) await this.objects.deleteKeys([key]);
       removed += n;
       actions.push(`${dataset} ${date}: a write interrupted ${lock?.runId !== undefined ? `(run ${lock.runId}) ` : ''}was cleaned up in ${this.url}: `
         + `${n} key${n === 1 ? '' : 's'} its commit record does not name deleted (${why})`);
@@ -319,6 +335,28 @@ async function checkS3Lake(lake: S3Lake, options: { verify?: boolean; repair?: b
   }
   const remaining = problems.filter((p) => p.repaired === undefined).length;
   return { lake: lake.url, datasets: datasets.size, partitions: partitions.size, filesChecked, filesHashed, liveFiles: 0, problems, remaining };
+}
+
+/**
+ * The copies under a local `_staging`-like root: `<dataset path>/date=D.<suffix>`
+ * folders (dataset paths may be nested, `features/symbol=SPY/window=5m`), and
+ * anything else left there (runId undefined).
+ */
+async function findLocalCopies(root: string): Promise<{ path: string; dataset: string; date: string; runId: string | undefined }[]> {
+  const out: { path: string; dataset: string; date: string; runId: string | undefined }[] = [];
+  const walk = async (dir: string, rel: string[]): Promise<void> => {
+    let names: string[];
+    try { names = await readdir(dir); } catch { return; }
+    for (const name of names) {
+      if (name === '_duckdb' && rel.length === 0) continue; // DuckDB's spill folder of a running reader
+      const m = /^date=(\d{4}-\d{2}-\d{2})\.(.+)$/.exec(name);
+      if (m !== null) out.push({ path: join(dir, name), dataset: rel.join('/'), date: m[1]!, runId: m[2]!.replace(/\.old$/, '') });
+      else if (rel.length < 4 && !name.includes('.')) await walk(join(dir, name), [...rel, name]);
+      else out.push({ path: join(dir, name), dataset: rel.join('/'), date: '', runId: undefined });
+    }
+  };
+  await walk(root, []);
+  return out;
 }
 
 function parseEntry(text: string, dataset: string, date: string): ManifestEntry | undefined {
