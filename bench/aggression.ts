@@ -1,5 +1,5 @@
 /**
- * Aggression (issue 7): option quotes ingest and trade classification, against DuckDB's ASOF JOIN
+ * Aggression: option quotes ingest and trade classification, against DuckDB's ASOF JOIN
  * on the same data in the same run.
  *
  *   npx tsc -p . && node dist/bench/aggression.js [--json] [--trades N] [--market-factor F] [--spy-quote-factor K] [--dir DIR]

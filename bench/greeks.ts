@@ -13,7 +13,7 @@
  *      memory (what the realtime path pays per event);
  *    - read + enrich: enrichDay() with a sink that drops the batches;
  *    - job: runGreeks(), i.e. read + enrich + Parquet write (worker thread) + publish.
- * The goal stated in the issue: enrichment faster than reading the lake.
+ * The goal: enrichment faster than reading the lake.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';

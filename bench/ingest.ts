@@ -1,5 +1,5 @@
 /**
- * Ingest benchmark (issue 3): gammaflow's `ingest` CLI against the
+ * Ingest benchmark: gammaflow's `ingest` CLI against the
  * decompression floors and the two whole-file peers, on the same generated
  * Massive stocks-trades file, in one run.
  *

@@ -28,7 +28,7 @@
  *    closed by the quiet timer are counted separately). The throughput phase reports the same
  *    measure under full load.
  *
- * Targets (issue 6): ≥ 250 k messages/s on one core; p99 emit latency < 20 ms after the
+ * Targets: ≥ 250 k messages/s on one core; p99 emit latency < 20 ms after the
  * watermark passes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

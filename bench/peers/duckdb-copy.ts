@@ -1,5 +1,5 @@
 /**
- * Peer "DuckDB": the whole file CSV.gz → one zstd Parquet file, as the issue states it:
+ * Peer "DuckDB": the whole file CSV.gz → one zstd Parquet file:
  * `COPY (SELECT * FROM read_csv(file)) TO out (FORMAT parquet, COMPRESSION zstd)`,
  * with DuckDB's defaults (all cores, insertion order preserved).
  *

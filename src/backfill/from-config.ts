@@ -6,6 +6,7 @@ import type { ProgressTracker } from '../observe/progress.js';
 import { restClientFromConfig } from '../sources/rest/from-config.js';
 import { BackfillProgress } from './progress.js';
 import { runBackfill, type BackfillResult } from './run.js';
+import type { WorkKey } from '../jobs/shard.js';
 
 export interface BackfillJob {
   readonly config: Config;
@@ -14,6 +15,8 @@ export interface BackfillJob {
   readonly datasets: readonly DatasetSpec[];
   readonly lake: string;
   readonly force: boolean;
+  /** Which (dataset, day) items this run does (a shard's share); default all. */
+  readonly selectWork?: (key: WorkKey) => boolean;
   readonly tracker: ProgressTracker;
   readonly signal?: AbortSignal;
   readonly version: string;
@@ -32,6 +35,7 @@ export async function backfillWithConfig(job: BackfillJob): Promise<BackfillResu
     fileSizeTargetBytes: config.storage.file_size_mb_target * 1024 * 1024, zstdLevel: config.storage.zstd_level,
     useWorkerWriter: availableParallelism() > 1,
     tracker: job.tracker, progress, ...(job.signal ? { signal: job.signal } : {}), version: job.version,
+    ...(job.selectWork ? { selectWork: job.selectWork } : {}),
   });
   return { ...result, progress };
 }

@@ -10,16 +10,15 @@
  * flat files is left alone unless `force`; `ingest` later replaces a REST day
  * with the flat file as soon as Massive publishes it (its source differs).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { DatasetSpec } from '../formats/datasets.js';
 import { underlyingOfRoot, decodeOpra } from '../formats/opra.js';
 import { readManifest, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
-import { lockLake } from '../lake/lock.js';
-import { recoverLake } from '../lake/publish.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import type { RestClient } from '../sources/rest/client.js';
 import { listContracts } from '../sources/rest/contracts.js';
-import { GammaflowError, SourceError, errorMessage } from '../util/errors.js';
+import { GammaflowError, errorMessage } from '../util/errors.js';
+import { withDayRun, type DayContext, type DayWork, type WorkKey } from '../jobs/day-runner.js';
 import { assembleDay } from './assemble.js';
 import { fetchTicker } from './fetch-ticker.js';
 import type { BackfillProgress } from './progress.js';
@@ -50,6 +49,8 @@ export interface BackfillRequest {
   readonly fileSizeTargetBytes: number;
   readonly zstdLevel: number;
   readonly useWorkerWriter: boolean;
+  /** Which (dataset, day) items of the work list this run does (a shard's share, src/jobs/shard.ts); default all. */
+  readonly selectWork?: (key: WorkKey) => boolean;
   readonly tracker: ProgressTracker;
   readonly progress: BackfillProgress;
   readonly signal?: AbortSignal;
@@ -70,37 +71,41 @@ function filterHolds(filter: string | undefined, name: string): boolean {
   return filter.slice(filter.indexOf('=') + 1).split(',').includes(name);
 }
 
+type BackfillWork = DayWork & { readonly dataset: DatasetSpec };
+
 export async function runBackfill(req: BackfillRequest): Promise<BackfillResult> {
-  const lock = lockLake(req.lake, { onInfo: (m) => req.tracker.log('info', m) });
-  try {
-    for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
-    const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-    const tasks = req.days.flatMap((date) => req.datasets.map((dataset) => ({ dataset, date, id: `${dataset.name}/${date}` })));
-    req.tracker.startRun({ command: 'backfill', daysTotal: tasks.length, filesTotal: tasks.length });
-    for (const t of tasks) req.tracker.fileQueued(t.id, { dataset: t.dataset.name, date: t.date, key: restSourceKey(t.dataset.name, t.date) });
-    const outcomes: BackfillOutcome[] = [];
-    let denied: GammaflowError | undefined;
-    for (const t of tasks) {
-      if (req.signal?.aborted || denied !== undefined) {
-        const why = denied ? `not tried: ${denied.message}` : 'stopped before it started';
-        outcomes.push({ dataset: t.dataset.name, date: t.date, state: 'abandoned', message: why });
-        req.tracker.fileDone(t.id, { state: 'skipped', message: denied ? 'not tried (access denied)' : 'stopped' });
-        continue;
-      }
-      const o = await backfillDay(req, runId, t);
-      outcomes.push(o);
+  return withDayRun({
+    lake: req.lake, tracker: req.tracker, ...(req.signal ? { signal: req.signal } : {}), ...(req.selectWork ? { selectWork: req.selectWork } : {}),
+  }, async (run) => {
+    const works: BackfillWork[] = req.days.flatMap((date) => req.datasets.map((dataset) => ({
+      dataset, key: { dataset: dataset.name, day: date, symbol: req.symbol }, id: `${dataset.name}/${date}`, label: restSourceKey(dataset.name, date),
+    })));
+    const outcomes = await run.days(works, {
+      command: 'backfill',
+      run: (w, day) => backfillDay(req, day, w),
+      notRun: (w, message): BackfillOutcome => ({ dataset: w.dataset.name, date: w.key.day, state: 'abandoned', message }),
+      threw: (w, failure): BackfillOutcome => ({
+        dataset: w.dataset.name, date: w.key.day, state: failure.stopped ? 'abandoned' : 'failed', message: failure.message,
+        ...(failure.stopped ? {} : { errorCode: failure.error instanceof GammaflowError ? failure.error.code : 'error' }),
+      }),
+      describeError: (w, e) => {
+        const what = e instanceof GammaflowError ? e.message : errorMessage(e);
+        return { message: `${w.dataset.name} ${w.key.day}: ${what}`, progressMessage: what };
+      },
+      stoppedNote: 'stopped: fetched pages are kept, rerun to resume',
+      stoppedMessage: 'stopped by the user; nothing was published for this day, the pages fetched so far are kept for the next run',
       // A refused key or plan refuses every other day alike: stop at the first.
-      if (o.state === 'failed' && o.errorCode === 'access_denied') denied = new SourceError('access_denied', o.message);
-    }
+      stopAfter: (o) => (o.state === 'failed' && o.errorCode === 'access_denied' ? o.message : undefined),
+    });
     const ok = outcomes.every((o) => o.state === 'backfilled' || o.state === 'skipped');
     return { outcomes, exitCode: ok ? 0 : 1 };
-  } finally {
-    lock.release();
-  }
+  });
 }
 
-async function backfillDay(req: BackfillRequest, runId: string, t: { dataset: DatasetSpec; date: string; id: string }): Promise<BackfillOutcome> {
-  const { dataset, date, id } = t;
+/** One (dataset, day) of the symbol: skipped when the lake holds it already, else fetched and published; throws on failure. */
+async function backfillDay(req: BackfillRequest, day: DayContext, w: BackfillWork): Promise<BackfillOutcome> {
+  const { dataset } = w;
+  const date = w.key.day, id = day.id, runId = day.runId;
   const { tracker, symbol } = req;
   const base = { dataset: dataset.name, date };
   const previous = (await readManifest(req.lake, dataset.name)).get(date);
@@ -109,8 +114,7 @@ async function backfillDay(req: BackfillRequest, runId: string, t: { dataset: Da
     const message = has
       ? `already in the lake from flat files (${previous.source.key}); --force backfills it from REST anyway`
       : `in the lake from flat files filtered ${previous.filter}, without ${symbol}: ingest it with the filter including ${symbol}, or --force to replace the day with REST data`;
-    tracker.fileDone(id, { state: 'skipped', message });
-    tracker.dayDone('skipped');
+    day.skipped(message);
     if (!has) tracker.log('warn', `${dataset.name} ${date}: ${message}`);
     return { ...base, state: 'skipped', message, ...(previous ? { entry: previous } : {}) };
   }
@@ -119,7 +123,7 @@ async function backfillDay(req: BackfillRequest, runId: string, t: { dataset: Da
   const controller = new AbortController();
   const signal = req.signal ? AbortSignal.any([req.signal, controller.signal]) : controller.signal;
   try {
-    tracker.fileStarted(id, 0);
+    day.started();
     // The tickers of this symbol on this day.
     let tickers: string[];
     if (dataset.filterKind === 'tickers') {
@@ -178,8 +182,7 @@ async function backfillDay(req: BackfillRequest, runId: string, t: { dataset: Da
     if (!req.force && previous !== undefined && isRestEntry(previous) && previous.source.etag === source.etag && previous.filter === filter
       && previous.schemaVersion === dataset.schemaVersion && (await partitionMatches(req.lake, previous))) {
       const message = `already backfilled (${previous.rows.toLocaleString('en-US')} rows, ${filter})`;
-      tracker.fileDone(id, { state: 'skipped', message });
-      tracker.dayDone('skipped');
+      day.skipped(message);
       return { ...base, state: 'skipped', message, entry: previous };
     }
     tracker.filePublishing(id);
@@ -191,22 +194,9 @@ async function backfillDay(req: BackfillRequest, runId: string, t: { dataset: Da
     });
     const message = `${entry.rows.toLocaleString('en-US')} rows of ${included.tickers.length} ticker(s) (${filter}) in ${entry.files.length} file(s)`
       + (entry.rowsRejected ? `, ${entry.rowsRejected} rejected row(s) quarantined` : '');
-    tracker.fileDone(id, { state: 'done', message });
-    tracker.dayDone('done');
+    day.done(message);
     if (entry.rowsRejected > 0) tracker.log('warn', `${dataset.name} ${date}: ${entry.rowsRejected} malformed REST row(s) quarantined under _rejects/${dataset.name}/date=${date}/`);
     return { ...base, state: 'backfilled', message, entry };
-  } catch (e) {
-    if (req.signal?.aborted) {
-      tracker.fileDone(id, { state: 'failed', message: 'stopped: fetched pages are kept, rerun to resume' });
-      tracker.dayDone('failed');
-      return { ...base, state: 'abandoned', message: 'stopped by the user; nothing was published for this day, the pages fetched so far are kept for the next run' };
-    }
-    const what = e instanceof GammaflowError ? e.message : errorMessage(e);
-    const message = `${dataset.name} ${date}: ${what}`;
-    tracker.fileDone(id, { state: 'failed', message: what });
-    tracker.dayDone('failed');
-    tracker.error(message);
-    return { ...base, state: 'failed', message, errorCode: e instanceof GammaflowError ? e.code : 'error' };
   } finally {
     await spool.close();
   }

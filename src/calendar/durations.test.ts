@@ -1,21 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDuration, parseWindow } from './durations.js';
+import { parseDurationMs, parseWindow } from './durations.js';
 
-test('parseDuration returns milliseconds', () => {
-  assert.equal(parseDuration('250ms'), 250);
-  assert.equal(parseDuration('2s'), 2_000);
-  assert.equal(parseDuration('60s'), 60_000);
-  assert.equal(parseDuration('5m'), 300_000);
-  assert.equal(parseDuration('1h'), 3_600_000);
-  assert.equal(parseDuration('0s'), 0);
+test('parseDurationMs returns milliseconds', () => {
+  assert.equal(parseDurationMs('250ms'), 250);
+  assert.equal(parseDurationMs('2s'), 2_000);
+  assert.equal(parseDurationMs('60s'), 60_000);
+  assert.equal(parseDurationMs('5m'), 300_000);
+  assert.equal(parseDurationMs('1h'), 3_600_000);
+  assert.equal(parseDurationMs('0s'), 0);
 });
 
-test('parseDuration rejects malformed text with the input quoted', () => {
+test('parseDurationMs rejects malformed text with the input quoted', () => {
   for (const bad of ['', '5', 's', '1.5s', '-1s', '5 m', '5min', '2d', '1H', ' 1s']) {
-    assert.throws(() => parseDuration(bad), (e: Error) => e instanceof RangeError && e.message.includes(JSON.stringify(bad)), bad);
+    assert.throws(() => parseDurationMs(bad), (e: Error) => e instanceof RangeError && e.message.includes(JSON.stringify(bad)), bad);
   }
-  assert.throws(() => parseDuration('99999999999999999h'), /too large/);
+  assert.throws(() => parseDurationMs('99999999999999999h'), /too large/);
 });
 
 test('parseWindow returns nanoseconds for sizes dividing a day', () => {

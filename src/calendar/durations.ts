@@ -15,10 +15,12 @@ const WINDOW = /^(\d+)(s|m|h)$/;
 const MS_PER_UNIT = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 const SECONDS_PER_UNIT = { s: 1, m: 60, h: 3_600 } as const;
 export const SECONDS_PER_DAY = 86_400;
+/** Nanoseconds in a millisecond (BigInt: event times are int64 nanoseconds). */
+export const NS_PER_MS = 1_000_000n;
 const NS_PER_SECOND = 1_000_000_000n;
 
 /** Milliseconds of a duration string such as "250ms", "2s", "5m" or "1h". */
-export function parseDuration(text: string): number {
+export function parseDurationMs(text: string): number {
   const m = typeof text === 'string' ? DURATION.exec(text) : null;
   if (m === null) {
     throw new RangeError(`invalid duration ${JSON.stringify(text)}: expected a whole number followed by ms, s, m or h (e.g. "250ms", "60s", "5m", "1h")`);

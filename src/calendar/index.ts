@@ -3,5 +3,5 @@ export { nyWallClockToUtcMs, nyWallClockToUtcNs, utcMsToNyClock, utcMsToNyDate, 
 export type { NyWallClock } from './nyTime.js';
 export { NyseCalendar, DEFAULT_PUBLISH_HOUR_ET } from './nyse.js';
 export type { CalendarOverrides, SessionKind } from './nyse.js';
-export { parseDuration, parseWindow } from './durations.js';
+export { NS_PER_MS, parseDurationMs, parseWindow } from './durations.js';
 export { addDays, isIsoDate, parseIsoDate } from './civilDate.js';

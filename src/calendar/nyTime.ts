@@ -19,11 +19,11 @@
  * Pure: no I/O.
  */
 import { civilFromDays, daysFromCivil, formatIsoDate, isoDateOfEpochDay, nthWeekdayOfMonth, parseIsoDate, SUNDAY } from './civilDate.js';
+import { NS_PER_MS } from './durations.js';
 
 export const MS_PER_DAY = 86_400_000;
 const MS_PER_HOUR = 3_600_000;
 const MS_PER_MINUTE = 60_000;
-const NS_PER_MS = 1_000_000n;
 
 /** UTC offsets of New York in minutes (local = UTC + offset). */
 export const EST_OFFSET_MINUTES = -300;

@@ -8,6 +8,9 @@ import { NyseCalendar } from '../calendar/index.js';
 import { calendarOverrides } from '../config/index.js';
 import { backfillWithConfig } from '../backfill/from-config.js';
 import { VERSION } from './version.js';
+import { SHARD_HELP, SHARD_OPTIONS, shardOption } from './shard-args.js';
+import { planShard } from '../jobs/shard.js';
+import { announceShard } from '../jobs/shard-progress.js';
 
 const BACKFILL_DATASETS = ['stocks-trades', 'options-trades', 'options-quotes'];
 
@@ -24,6 +27,7 @@ after a stop or a crash fetches only what is missing.
   --datasets LIST        ${BACKFILL_DATASETS.join(', ')} (default: stocks-trades,options-trades)
   --lake DIR             lake directory (default: storage.lake, ./lake)
   --force                fetch again, and replace days already in the lake from flat files
+${SHARD_HELP}
   --config FILE          config file (default ./config.toml)
   --no-tui               plain progress lines instead of the dashboard
   --json                 machine-readable progress and results (JSON lines on stdout)
@@ -36,9 +40,10 @@ export async function backfillCommand(argv: string[]): Promise<number> {
     symbol: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, datasets: { type: 'string' },
     lake: { type: 'string' }, config: { type: 'string' },
     force: { type: 'boolean', default: false }, 'no-tui': { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' }, ...SHARD_OPTIONS,
   });
   if (values.help) { process.stdout.write(BACKFILL_HELP + '\n'); return EXIT_OK; }
+  const shard = shardOption(values);
   const names = csvList(values.datasets) ?? ['stocks-trades', 'options-trades'];
   const datasets: DatasetSpec[] = names.map((n) => {
     const d = datasetByName(n);
@@ -53,7 +58,12 @@ export async function backfillCommand(argv: string[]): Promise<number> {
   const result = await withRunUi({ config, configPath, noTui: values['no-tui'], json: values.json,
     stopMessage: 'stopping: nothing half-published; the pages fetched so far are kept, rerun to resume' }, async ({ tracker, signal }) => {
     if (days.length === 0) tracker.log('warn', `no NYSE trading day between ${from} and ${to}`);
-    const r = await backfillWithConfig({ config, symbol, days, datasets, lake, force: values.force, tracker, signal, version: VERSION });
+    const plan = shard === undefined ? undefined : planShard(shard, datasets.flatMap((d) => days.map((day) => ({ dataset: d.name, day }))));
+    if (plan !== undefined) announceShard(tracker, plan, '(dataset, day) items');
+    const r = await backfillWithConfig({
+      config, symbol, days, datasets, lake, force: values.force, tracker, signal, version: VERSION,
+      ...(plan !== undefined ? { selectWork: (key: { dataset: string; day: string }) => plan.select(key) } : {}),
+    });
     const totals = r.progress.totals;
     for (const o of r.outcomes) {
       if (values.json) process.stdout.write(JSON.stringify({ type: 'day', dataset: o.dataset, date: o.date, state: o.state, message: o.message, rows: o.entry?.rows, files: o.entry?.files.length, source: 'rest' }) + '\n');

@@ -7,6 +7,8 @@ import { NyseCalendar, parseWindow, type SessionKind } from '../calendar/index.j
 import { calendarOverrides } from '../config/index.js';
 import { runFeatures } from '../features/job.js';
 import { outputFormatOf } from '../features/output.js';
+import { SHARD_HELP, SHARD_OPTIONS, shardOption } from './shard-args.js';
+import { shardDays } from '../jobs/shard-progress.js';
 
 export const FEATURES_HELP = `gammaflow features --symbol SYMBOL --from YYYY-MM-DD --to YYYY-MM-DD [options]
 
@@ -23,6 +25,7 @@ did not change are skipped unless --force); --out writes one file instead.
   --out PATH             one file: .parquet, .csv or .jsonl (instead of lake partitions)
   --lake DIR             lake directory (default: storage.lake, ./lake)
   --force                recompute lake partitions whose inputs did not change
+${SHARD_HELP}
   --config FILE          config file (default ./config.toml)
   --no-tui               plain progress lines instead of the dashboard
   --json                 machine-readable progress and results (JSON lines on stdout)
@@ -37,10 +40,12 @@ export async function featuresCommand(argv: string[]): Promise<number> {
     windows: { type: 'string' }, session: { type: 'string' }, out: { type: 'string' },
     lake: { type: 'string' }, config: { type: 'string' },
     force: { type: 'boolean', default: false }, 'no-tui': { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' }, ...SHARD_OPTIONS,
   });
   if (values.help) { process.stdout.write(FEATURES_HELP + '\n'); return EXIT_OK; }
   const { from, to } = requireDateRange(values);
+  const shard = shardOption(values);
+  if (shard !== undefined && values.out !== undefined) throw new UsageError('--out with --shard: every shard would write the same file; sharded runs write lake partitions');
   const windows = csvList(values.windows);
   for (const w of windows ?? []) {
     try { parseWindow(w); } catch (e) { throw new UsageError(`--windows: ${(e as Error).message}`); }
@@ -54,10 +59,11 @@ export async function featuresCommand(argv: string[]): Promise<number> {
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
   const symbol = symbolOption(values.symbol, config.aggregations.symbol);
   const lake = lakeOption(values.lake, config);
-  const days = new NyseCalendar(calendarOverrides(config.calendar)).tradingDays(from, to);
+  const allDays = new NyseCalendar(calendarOverrides(config.calendar)).tradingDays(from, to);
 
   const result = await withRunUi({ config, configPath, noTui: values['no-tui'], json: values.json }, async ({ tracker, signal }) => {
-    if (days.length === 0) tracker.log('warn', `no NYSE trading day between ${from} and ${to}`);
+    if (allDays.length === 0) tracker.log('warn', `no NYSE trading day between ${from} and ${to}`);
+    const days = shardDays(tracker, shard, allDays, { dataset: 'features', symbol });
     return runFeatures({
       lake, symbol, days, config, tracker, signal, force: values.force,
       ...(windows ? { windows } : {}), ...(session ? { session } : {}), ...(values.out !== undefined ? { out: values.out } : {}),

@@ -11,6 +11,8 @@ import { NyseCalendar, parseWindow } from '../calendar/index.js';
 import { calendarOverrides } from '../config/index.js';
 import { runFinalize } from '../features/finalize.js';
 import { VERSION } from './version.js';
+import { SHARD_HELP, SHARD_OPTIONS, shardOption } from './shard-args.js';
+import { shardDays } from '../jobs/shard-progress.js';
 
 export const FINALIZE_HELP = `gammaflow finalize --symbol SYMBOL --from YYYY-MM-DD --to YYYY-MM-DD [options]
 
@@ -29,6 +31,7 @@ changes nothing.
   --windows LIST         window sizes (default: aggregations.windows)
   --lake DIR             lake directory (default: storage.lake, ./lake)
   --force                redo every step, and replace rows computed under another policy
+${SHARD_HELP}
   --config FILE          config file (default ./config.toml)
   --no-tui, --json       as for ingest
 
@@ -40,8 +43,10 @@ export async function finalizeCommand(argv: string[]): Promise<number> {
     symbol: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, source: { type: 'string' },
     windows: { type: 'string' }, lake: { type: 'string' }, config: { type: 'string' }, force: { type: 'boolean', default: false },
     'no-tui': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+    ...SHARD_OPTIONS,
   });
   if (values.help) { process.stdout.write(FINALIZE_HELP + '\n'); return EXIT_OK; }
+  const shard = shardOption(values);
   const { from, to } = requireDateRange(values);
   const windowList = csvList(values.windows);
   for (const w of windowList ?? []) {
@@ -51,12 +56,15 @@ export async function finalizeCommand(argv: string[]): Promise<number> {
   const symbol = symbolOption(values.symbol, config.aggregations.symbol);
   const lake = lakeOption(values.lake, config);
   const windows = windowList ?? config.aggregations.windows;
-  const days = new NyseCalendar(calendarOverrides(config.calendar)).tradingDays(from, to);
-  const pipeline = {
-    config, configPath, symbol, from, to, lake, sourceSpec: values.source ?? 's3', force: values.force,
-    noTui: values['no-tui'], json: values.json, windows,
-  };
+  const allDays = new NyseCalendar(calendarOverrides(config.calendar)).tradingDays(from, to);
   return withRunUi({ config, configPath, noTui: values['no-tui'], json: values.json }, async (ctx) => {
+    // A shard finalizes whole days: each of its days goes through ingest, greeks and features here.
+    const days = shardDays(ctx.tracker, shard, allDays, { dataset: 'finalize', symbol });
+    const mine = new Set(days);
+    const pipeline = {
+      config, configPath, symbol, from, to, lake, sourceSpec: values.source ?? 's3', force: values.force,
+      noTui: values['no-tui'], json: values.json, windows, ...(shard !== undefined ? { selectDay: (date: string) => mine.has(date) } : {}),
+    };
     const result = await runFinalize({
       lake, symbol, days, windows, config, tracker: ctx.tracker, recompute: () => runPipelineSteps(ctx, pipeline), version: VERSION,
     });

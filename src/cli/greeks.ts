@@ -7,6 +7,8 @@ import { NyseCalendar } from '../calendar/index.js';
 import { calendarOverrides } from '../config/index.js';
 import { runGreeks, GREEKS_FLAG_NAMES } from '../options/greeks-job.js';
 import { VERSION } from './version.js';
+import { SHARD_HELP, SHARD_OPTIONS, shardOption } from './shard-args.js';
+import { shardDays } from '../jobs/shard-progress.js';
 
 export const GREEKS_HELP = `gammaflow greeks --symbol SYMBOL --from YYYY-MM-DD --to YYYY-MM-DD [options]
 
@@ -20,6 +22,7 @@ the lake (gammaflow ingest). Parameters: [aggregations] in the config (docs/gree
   --from, --to DATE      trading days in this range (NYSE calendar; holidays are skipped)
   --lake DIR             lake directory (default: storage.lake, ./lake)
   --force                recompute days whose inputs and parameters did not change
+${SHARD_HELP}
   --config FILE          config file (default ./config.toml)
   --no-tui               plain progress lines instead of the dashboard
   --json                 machine-readable progress and results (JSON lines on stdout)
@@ -32,17 +35,19 @@ export async function greeksCommand(argv: string[]): Promise<number> {
     symbol: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
     lake: { type: 'string' }, config: { type: 'string' },
     force: { type: 'boolean', default: false }, 'no-tui': { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' }, ...SHARD_OPTIONS,
   });
   if (values.help) { process.stdout.write(GREEKS_HELP + '\n'); return EXIT_OK; }
   const { from, to } = requireDateRange(values);
+  const shard = shardOption(values);
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
   const symbol = symbolOption(values.symbol, config.aggregations.symbol);
   const lake = lakeOption(values.lake, config);
-  const days = new NyseCalendar(calendarOverrides(config.calendar)).tradingDays(from, to);
+  const allDays = new NyseCalendar(calendarOverrides(config.calendar)).tradingDays(from, to);
 
   const result = await withRunUi({ config, configPath, noTui: values['no-tui'], json: values.json }, async ({ tracker, signal }) => {
-    if (days.length === 0) tracker.log('warn', `no NYSE trading day between ${from} and ${to}`);
+    if (allDays.length === 0) tracker.log('warn', `no NYSE trading day between ${from} and ${to}`);
+    const days = shardDays(tracker, shard, allDays, { dataset: 'options-greeks', symbol });
     return runGreeks({ lake, symbol, days, config, tracker, signal, force: values.force, version: VERSION });
   });
   for (const o of result.outcomes) {

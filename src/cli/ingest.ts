@@ -15,6 +15,9 @@ import type { Config } from '../config/schema.js';
 import { VERSION } from './version.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { chooseInflater } from '../ingest/inflate.js';
+import { SHARD_HELP, SHARD_OPTIONS, shardOption } from './shard-args.js';
+import { planShard, type ShardSpec } from '../jobs/shard.js';
+import { announceShard } from '../jobs/shard-progress.js';
 
 export const INGEST_HELP = `gammaflow ingest --dataset NAME[,NAME] --from YYYY-MM-DD --to YYYY-MM-DD [options]
 
@@ -31,6 +34,7 @@ Streams Massive flat files into the Parquet lake (LAKE/<dataset>/date=YYYY-MM-DD
                          whose size or modification time changed since they were published)
   --require-all          exit 1 when a trading day's file is missing (a day not yet published
                          is not missing)
+${SHARD_HELP}
   --config FILE          config file (default ./config.toml)
   --no-tui               plain progress lines instead of the dashboard
   --json                 machine-readable progress and results (JSON lines on stdout)
@@ -45,9 +49,10 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     source: { type: 'string' }, lake: { type: 'string' }, config: { type: 'string' },
     tickers: { type: 'string' }, underlyings: { type: 'string' },
     force: { type: 'boolean', default: false }, verify: { type: 'boolean', default: false }, 'require-all': { type: 'boolean', default: false }, 'no-tui': { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' }, ...SHARD_OPTIONS,
   });
   if (values.help) { process.stdout.write(INGEST_HELP + '\n'); return EXIT_OK; }
+  const shard = shardOption(values);
   const names = csvList(values.dataset);
   if (!names) throw new UsageError('--dataset is required (e.g. --dataset stocks-trades)');
   const datasets = names.map((n) => {
@@ -65,7 +70,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const result = await ingestDays({
     config, configPath, datasets, from, to, lake, sourceSpec,
     force: values.force, verify: values.verify, requireAll: values['require-all'], noTui: values['no-tui'], json: values.json,
-    ...(tickers ? { tickers } : {}), ...(underlyings ? { underlyings } : {}),
+    ...(tickers ? { tickers } : {}), ...(underlyings ? { underlyings } : {}), ...(shard ? { shard } : {}),
   });
   return result.exitCode;
 }
@@ -86,6 +91,10 @@ export interface IngestDaysOptions {
   readonly json: boolean;
   readonly tickers?: readonly string[];
   readonly underlyings?: readonly string[];
+  /** Do this shard's (dataset, day) items only (src/jobs/shard.ts). */
+  readonly shard?: ShardSpec;
+  /** Only these days (a sharded pipeline's days: `finalize --shard`). */
+  readonly selectDay?: (date: string) => boolean;
   /** A reader of each ingested file's batches (`gammaflow run` classifies option trades on the way). */
   readonly tapFor?: IngestRequest['tapFor'];
 }
@@ -100,7 +109,9 @@ export async function ingestDays(o: IngestDaysOptions): Promise<{ exitCode: numb
 export async function ingestDaysWithin(tracker: ProgressTracker, signal: AbortSignal, o: IngestDaysOptions): Promise<{ exitCode: number; outcomes: DayOutcome[] }> {
   const { config } = o;
   const calendar = new NyseCalendar(calendarOverrides(config.calendar));
-  const days = calendar.tradingDays(o.from, o.to);
+  const days = calendar.tradingDays(o.from, o.to).filter((date) => o.selectDay?.(date) ?? true);
+  const plan = o.shard === undefined ? undefined : planShard(o.shard, o.datasets.flatMap((d) => days.map((day) => ({ dataset: d.name, day }))));
+  if (plan !== undefined) announceShard(tracker, plan, '(dataset, day) items');
   const inflater = chooseInflater(config.ingest.inflate);
   tracker.setExtra('inflate', inflater.description);
   const source = await openSource(o.sourceSpec, config);
@@ -120,6 +131,7 @@ export async function ingestDaysWithin(tracker: ProgressTracker, signal: AbortSi
       ...(o.tapFor ? { tapFor: o.tapFor } : {}),
       expectedPublishMs: (date) => calendar.expectedPublishMs(date, config.ingest.publish_hour_et),
       ...(o.requireAll ? { requireAll: true } : {}),
+      ...(plan !== undefined ? { selectWork: (key: { dataset: string; day: string }) => plan.select(key) } : {}),
       tracker, signal, version: VERSION,
     });
     if (o.json) for (const outcome of result.outcomes) process.stdout.write(JSON.stringify({ type: 'day', ...outcome, entry: undefined, files: outcome.entry?.files.length, rows: outcome.entry?.rows }) + '\n');

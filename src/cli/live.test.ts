@@ -13,7 +13,6 @@ import type { OptionTrade } from '../formats/records.js';
 import { LivePipeline } from '../live/pipeline.js';
 import type { FeedDataEvent, OptionQuote, StockTrade } from '../formats/massive-ws/types.js';
 import { startReplayServer, type ReplayOptionRecord } from '../sources/replay/replay-server.js';
-import { connectionState } from './live.js';
 
 const DAY = '2025-11-07';
 const MS = 1_000_000n;
@@ -143,13 +142,4 @@ test('live: Ctrl-C stops a run mid-day: exit 0, rows so far in live files, the o
     await replay.close();
     rmSync(cwd, { recursive: true, force: true });
   }
-});
-
-test('connection state for the dashboard: the state, and while not streaming the failed attempts and the last cause', () => {
-  assert.equal(connectionState('stocks', { state: 'streaming', failedAttempts: 0, lastError: 'closed by server (1006)' }), 'stocks streaming');
-  assert.equal(connectionState('stocks', { state: 'connecting', failedAttempts: 0, lastError: undefined }), 'stocks connecting');
-  assert.equal(connectionState('options', { state: 'reconnecting', failedAttempts: 3, lastError: 'connection refused (ECONNREFUSED 127.0.0.1:9)' }),
-    'options reconnecting (3 failed attempts; last: connection refused (ECONNREFUSED 127.0.0.1:9))');
-  assert.equal(connectionState('options', { state: 'reconnecting', failedAttempts: 0, lastError: 'no pong within 15000 ms' }),
-    'options reconnecting (last: no pong within 15000 ms)');
 });

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { GammaflowError } from '../util/errors.js';
 import { renderJsonSummary, renderSummary } from '../observe/format.js';
 import { setLogLevel, log } from '../util/log.js';
+import { onLockInfo } from '../lake/lock.js';
 
 export interface RunUiOptions {
   readonly config: Config;
@@ -128,9 +129,12 @@ export async function withRunUi<T>(options: RunUiOptions, work: (ctx: RunUiConte
       }, (e) => tracker.log('error', `config reload failed, keeping the previous config: ${e instanceof Error ? e.message : String(e)}`))
     : () => {};
 
+  // A stale partition lock taken over deep inside a writer is said in the run's log.
+  const stopLockInfo = onLockInfo((m) => tracker.log('info', m));
   try {
     return await work({ tracker, signal: controller.signal, get registry() { return registryOf(); }, metrics, config: () => config });
   } finally {
+    stopLockInfo();
     stopWatching();
     process.off('SIGINT', onSignal);
     ui.stop();

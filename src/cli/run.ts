@@ -81,6 +81,8 @@ export interface PipelineOptions {
   readonly windows?: readonly string[];
   readonly session?: SessionKind;
   readonly out?: string;
+  /** Only these days (a shard's days: `finalize --shard`). */
+  readonly selectDay?: (date: string) => boolean;
 }
 
 /** ingest → greeks → features; each step only for the days the previous one delivered. Returns the exit code. */
@@ -108,6 +110,7 @@ export async function runPipelineSteps({ tracker, signal }: Pick<RunUiContext, '
     const ingest = await ingestDaysWithin(tracker, signal, {
       config, configPath: o.configPath, datasets, from: o.from, to: o.to, lake: o.lake, sourceSpec: o.sourceSpec,
       force: o.force, noTui: o.noTui, json: o.json, ...(o.requireAll ? { requireAll: true } : {}),
+      ...(o.selectDay ? { selectDay: o.selectDay } : {}),
       tickers: [symbol], underlyings: [symbol, ...config.aggregations.option_roots],
       ...(config.aggregations.aggression ? {
         tapFor: (dataset: DatasetSpec, date: string) => dataset.name === 'options-trades' ? daySides(date).tradesTap

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { ConfigError } from '../util/errors.js';
 import { parseConfigText } from './parse.js';
 import { defaultConfig, sectionKeys, SECTIONS, type SectionName } from './schema.js';
-import { parseDuration, parseWindow } from '../calendar/durations.js';
+import { parseDurationMs, parseWindow } from '../calendar/durations.js';
 
 const NO_ENV = {};
 
@@ -77,7 +77,7 @@ listen = "[::1]:0"
   assert.equal(config.ingest.s3_concurrency, 4);
   assert.deepEqual(config.aggregations.option_roots, ['SPXW']);
   assert.deepEqual(config.aggregations.windows.map(parseWindow), [30_000_000_000n, 2_700_000_000_000n, 7_200_000_000_000n]);
-  assert.equal(parseDuration(config.aggregations.max_underlying_staleness), 250);
+  assert.equal(parseDurationMs(config.aggregations.max_underlying_staleness), 250);
   assert.deepEqual(config.calendar.holidays, ['2030-06-03', '2030-06-04'], 'bare TOML dates become strings');
   assert.equal(config.metrics.listen, '[::1]:0');
 });

@@ -4,7 +4,7 @@
  * so a key reads the same in the file, in errors and in code.
  *
  * Durations and window sizes stay the strings the user wrote ("60s", "5m"),
- * validated here; convert them with `parseDuration` (→ ms) and `parseWindow`
+ * validated here; convert them with `parseDurationMs` (→ ms) and `parseWindow`
  * (→ ns BigInt) from src/calendar/durations.ts, which cannot fail on a
  * validated config.
  *
@@ -14,7 +14,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { TomlDate } from 'smol-toml';
-import { parseDuration, parseWindow } from '../calendar/durations.js';
+import { parseDurationMs, parseWindow } from '../calendar/durations.js';
 import { isIsoDate } from '../calendar/civilDate.js';
 import { isLoopbackHost, parseListenAddress } from './listen.js';
 
@@ -77,7 +77,7 @@ function urlWithScheme(schemes: readonly string[]) {
 }
 function duration() {
   const m = 'expected a duration such as "250ms", "2s", "60s", "5m" or "1h"';
-  return z.string(expected(m)).refine((text) => succeeds(() => parseDuration(text)), expected(m));
+  return z.string(expected(m)).refine((text) => succeeds(() => parseDurationMs(text)), expected(m));
 }
 function windowSize() {
   const m = 'expected a window size that divides one day, such as "30s", "1m", "45m" or "1h"';
@@ -257,8 +257,8 @@ export const aggregationsSection = z.object({
   if (typeof agg.min_iv === 'number' && typeof agg.max_iv === 'number' && !(agg.max_iv > agg.min_iv)) {
     ctx.addIssue({ code: 'custom', path: ['max_iv'], message: `expected a number greater than aggregations.min_iv (${agg.min_iv})` });
   }
-  const minMs = attempt(() => parseDuration(agg.adaptive_staleness_min));
-  const maxMs = attempt(() => parseDuration(agg.adaptive_staleness_max));
+  const minMs = attempt(() => parseDurationMs(agg.adaptive_staleness_min));
+  const maxMs = attempt(() => parseDurationMs(agg.adaptive_staleness_max));
   if (minMs !== undefined && maxMs !== undefined && minMs > maxMs) {
     ctx.addIssue({ code: 'custom', path: ['adaptive_staleness_max'], message: `expected a duration at least aggregations.adaptive_staleness_min (${agg.adaptive_staleness_min})` });
   }
@@ -279,8 +279,8 @@ export const liveSection = z.object({
   finalize_retry_min: duration().default('1m'),
   finalize_retry_max: duration().default('30m'),
 }, table).superRefine((live, ctx) => {
-  const minMs = attempt(() => parseDuration(live.finalize_retry_min));
-  const maxMs = attempt(() => parseDuration(live.finalize_retry_max));
+  const minMs = attempt(() => parseDurationMs(live.finalize_retry_min));
+  const maxMs = attempt(() => parseDurationMs(live.finalize_retry_max));
   if (minMs !== undefined && maxMs !== undefined && minMs > maxMs) {
     ctx.addIssue({ code: 'custom', path: ['finalize_retry_max'], message: `expected a duration at least live.finalize_retry_min (${live.finalize_retry_min})` });
   }

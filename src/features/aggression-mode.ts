@@ -8,7 +8,7 @@ import { partitionDir } from '../lake/layout.js';
 import { partitionFilePaths, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
 import { lit } from '../lake/reader.js';
 import { LakeError } from '../util/errors.js';
-import type { DayAggression } from './job.js';
+import type { DayAggression } from './feeder.js';
 
 /**
  * Whether this run's rows carry the aggression columns: the options-greeks partitions of the

@@ -27,7 +27,6 @@ import { lit } from '../lake/reader.js';
 import { ensureLocalPartition, partitionFilePaths } from '../lake/manifest.js';
 import { randomBytes } from 'node:crypto';
 import { recoverLake } from '../lake/publish.js';
-import { lockLake } from '../lake/lock.js';
 import { readLedger } from '../live/gap-ledger.js';
 import { REALTIME_DATASETS } from '../live/realtime-columns.js';
 import { compactRealtimeDay } from '../live/realtime-compact.js';
@@ -133,25 +132,20 @@ export async function runFinalize(req: FinalizeRequest): Promise<{ exitCode: num
   }
 }
 
-/** Compacts the realtime tables of the final days (the per-flush files of live), under the lake lock. */
+/** Compacts the realtime tables of the final days (the per-flush files of live), each partition under its lock. */
 async function compactDays(duck: DuckDBInstance, req: FinalizeRequest, days: readonly string[]): Promise<void> {
   if (days.length === 0) return;
-  const lock = lockLake(req.lake, { onInfo: (m) => req.tracker.log('info', m) });
-  try {
-    for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
-    const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-    for (const date of days) {
-      // The three tables side by side: each streams from DuckDB while another encodes.
-      await Promise.all(REALTIME_DATASETS.map(async (dataset) => {
-        const done = await compactRealtimeDay(duck, {
-          lake: req.lake, dataset, date, runId, rowGroupRows: req.config.storage.row_group_rows,
-          fileSizeTargetBytes: req.config.storage.file_size_mb_target * 1024 * 1024, zstdLevel: req.config.storage.zstd_level, version: req.version,
-        });
-        if (done !== undefined) req.tracker.log('info', `${dataset} ${date}: ${done.files} files compacted (${done.rows.toLocaleString('en-US')} events)`);
-      }));
-    }
-  } finally {
-    lock.release();
+  for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
+  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  for (const date of days) {
+    // The three tables side by side: each streams from DuckDB while another encodes.
+    await Promise.all(REALTIME_DATASETS.map(async (dataset) => {
+      const done = await compactRealtimeDay(duck, {
+        lake: req.lake, dataset, date, runId, rowGroupRows: req.config.storage.row_group_rows,
+        fileSizeTargetBytes: req.config.storage.file_size_mb_target * 1024 * 1024, zstdLevel: req.config.storage.zstd_level, version: req.version,
+      });
+      if (done !== undefined) req.tracker.log('info', `${dataset} ${date}: ${done.files} files compacted (${done.rows.toLocaleString('en-US')} events)`);
+    }));
   }
 }
 

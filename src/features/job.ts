@@ -27,22 +27,25 @@
  * did not change since the last run (manifest `source` + `filter`), unless
  * `force`.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBDataChunk, type DuckDBValue, type DuckDBVector } from '@duckdb/node-api';
 import { addDays, NyseCalendar, nyWallClockToUtcNs, type SessionKind } from '../calendar/index.js';
 import { calendarOverrides } from '../config/index.js';
 import type { Config } from '../config/schema.js';
-import { recoverLake } from '../lake/publish.js';
 import { partitionDir, stagingRoot } from '../lake/layout.js';
-import { lockLake, type LakeLock } from '../lake/lock.js';
 import { partitionMatches, readManifest, type ManifestEntry } from '../lake/manifest.js';
 import { LakeReader, lit, streamChunks, streamedQuery } from '../lake/reader.js';
 import type { ProgressTracker } from '../observe/progress.js';
-import { greeksDataset, type GreeksFlag, type UnderlyingTrade } from '../formats/records.js';
-import { SIDE_REASON_NAMES, sideName, type Side } from '../options/aggression.js';
-import { GammaflowError, LakeError, errorMessage } from '../util/errors.js';
+import { greeksDataset, type GreeksFlag } from '../formats/records.js';
+import type { Side } from '../options/aggression.js';
+import { EventRank } from '../events/order.js';
+import { mergeSorted } from '../events/merge-sorted.js';
+import { FeatureFeeder, type DayAggression, type FeedTally } from './feeder.js';
+export type { DayAggression } from './feeder.js';
+import { LakeError } from '../util/errors.js';
+import { withDayRun, type WorkKey } from '../jobs/day-runner.js';
 import { FeatureEngine, featureEngineOptions, type FeatureEngineOptions, type FeatureOptionTrade } from './engine.js';
 import { FeatureFileWriter, featureDataset, policyConflict, publishFeatureDay, publishedFeaturePartition, FEATURES_SCHEMA_VERSION } from './output.js';
 import { featurePolicy, type FeaturePolicy } from './policy.js';
@@ -70,6 +73,8 @@ export interface FeaturesRequest {
   readonly force?: boolean;
   /** DuckDB memory_limit for the sorted reads (default `[storage] duckdb_memory_limit`). */
   readonly duckdbMemoryLimit?: string;
+  /** Keeps only some (symbol, day) units of work (a shard's share); default all. */
+  readonly selectWork?: (key: WorkKey) => boolean;
 }
 
 export type FeaturesDayState = 'computed' | 'skipped' | 'missing_input' | 'failed' | 'abandoned';
@@ -84,17 +89,6 @@ export interface FeaturesDayOutcome {
   readonly optionTrades?: number;
   /** Sides of the day's option trades (all of them, eligible or not) when the run has aggression. */
   readonly aggression?: DayAggression;
-}
-
-/** Per-day aggression diagnostics of the option trades fed to the engine. */
-export interface DayAggression {
-  readonly buys: number;
-  readonly sells: number;
-  readonly unclassified: number;
-  /** 100 · (buys + sells) / trades; NaN without trades. */
-  readonly classifiedPct: number;
-  /** Unclassified trades by side_reason name. */
-  readonly unclassifiedByReason: Readonly<Record<string, number>>;
 }
 
 export interface FeaturesResult {
@@ -151,178 +145,154 @@ async function missingInput(lake: string, symbol: string, date: string, stocks: 
 
 export async function runFeatures(req: FeaturesRequest): Promise<FeaturesResult> {
   const { lake, symbol, tracker, config } = req;
-  const calendar = new NyseCalendar(calendarOverrides(config.calendar));
-  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  const tempDirectory = join(stagingRoot(lake), '_duckdb', runId);
   const toLake = req.out === undefined;
-  let lock: LakeLock | undefined;
-  let reader: LakeReader | undefined;
-  let duck: DuckDBInstance | undefined;
-  let file: FeatureFileWriter | undefined;
-  let fileClosed = false;
-  try {
-    if (toLake) {
-      lock = lockLake(lake, { onInfo: (m) => req.tracker.log('info', m) });
-      for (const action of (await recoverLake(lake)).actions) tracker.log('warn', action);
-    }
-    const [stocksManifest, greeksManifest] = await Promise.all([readManifest(lake, STOCKS_DATASET), readManifest(lake, greeksDataset(symbol))]);
-    const memoryLimit = req.duckdbMemoryLimit ?? config.storage.duckdb_memory_limit;
-    reader = await LakeReader.open(lake, { memoryLimit, threads: 2, ...(toLake ? { tempDirectory } : {}) });
-    duck = await DuckDBInstance.create(':memory:', { memory_limit: memoryLimit, threads: '2', ...(toLake ? { temp_directory: tempDirectory } : {}) });
-    const mode = config.aggregations.aggression
-      ? await aggressionMode(lake, duck, req.days, greeksDataset(symbol), greeksManifest)
-      : { aggression: false as const };
-    if ('conflict' in mode) {
-      tracker.startRun({ command: 'features', daysTotal: req.days.length, filesTotal: 0 });
-      tracker.error(mode.conflict);
-      return { outcomes: req.days.map((date) => ({ date, state: 'failed', message: mode.conflict })), aggression: false, rowsWritten: 0, exitCode: 1 };
-    }
-    const aggression = mode.aggression;
-    const options = featureEngineOptions(config.aggregations, calendar, {
-      symbol, aggression, ...(req.windows ? { windows: req.windows } : {}), ...(req.session ? { session: req.session } : {}),
-    });
-    const policies = policiesOf(config, options);
-    const settings = [...policies].map(([w, p]) => `${w}=${p.id}`).join(',');
-    if (!toLake) file = new FeatureFileWriter(req.out!, { aggression, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level });
-    const outputManifests = new Map<string, Map<string, ManifestEntry>>();
-    if (toLake) for (const w of options.windows) outputManifests.set(w.label, await readManifest(lake, featureDataset(symbol, w.label)));
+  return withDayRun({
+    lake, tracker, recover: toLake, ...(req.signal ? { signal: req.signal } : {}), ...(req.selectWork ? { selectWork: req.selectWork } : {}),
+  }, async (run) => {
+    const calendar = new NyseCalendar(calendarOverrides(config.calendar));
+    const runId = run.runId;
+    const tempDirectory = join(stagingRoot(lake), '_duckdb', runId);
+    const days = req.days.filter((day) => run.selects(workKey(symbol, day)));
+    let reader: LakeReader | undefined;
+    let duck: DuckDBInstance | undefined;
+    let file: FeatureFileWriter | undefined;
+    let fileClosed = false;
+    try {
+      const [stocksManifest, greeksManifest] = await Promise.all([readManifest(lake, STOCKS_DATASET), readManifest(lake, greeksDataset(symbol))]);
+      const memoryLimit = req.duckdbMemoryLimit ?? config.storage.duckdb_memory_limit;
+      reader = await LakeReader.open(lake, { memoryLimit, threads: 2, ...(toLake ? { tempDirectory } : {}) });
+      duck = await DuckDBInstance.create(':memory:', { memory_limit: memoryLimit, threads: '2', ...(toLake ? { temp_directory: tempDirectory } : {}) });
+      const mode = config.aggregations.aggression
+        ? await aggressionMode(lake, duck, days, greeksDataset(symbol), greeksManifest)
+        : { aggression: false as const };
+      if ('conflict' in mode) {
+        tracker.startRun({ command: 'features', daysTotal: days.length, filesTotal: 0 });
+        tracker.error(mode.conflict);
+        return { outcomes: days.map((date) => ({ date, state: 'failed', message: mode.conflict })), aggression: false, rowsWritten: 0, exitCode: 1 };
+      }
+      const aggression = mode.aggression;
+      const options = featureEngineOptions(config.aggregations, calendar, {
+        symbol, aggression, ...(req.windows ? { windows: req.windows } : {}), ...(req.session ? { session: req.session } : {}),
+      });
+      const policies = policiesOf(config, options);
+      const settings = [...policies].map(([w, p]) => `${w}=${p.id}`).join(',');
+      if (!toLake) file = new FeatureFileWriter(req.out!, { aggression, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level });
+      const outputManifests = new Map<string, Map<string, ManifestEntry>>();
+      if (toLake) for (const w of options.windows) outputManifests.set(w.label, await readManifest(lake, featureDataset(symbol, w.label)));
 
-    tracker.startRun({ command: 'features', daysTotal: req.days.length, filesTotal: req.days.length });
-    const idOf = (date: string): string => `features/${date}`;
-    for (const date of req.days) tracker.fileQueued(idOf(date), { dataset: 'features', date, key: `${symbol} ${date}` });
+      const feeder = new FeatureFeeder(new FeatureEngine(options), (row) => collect(row), aggression);
+      /** Rows of dates not yet written, by date. */
+      const pending = new Map<string, FeatureRow[]>();
+      const sources = new Map<string, ManifestEntry['source']>();
+      const rowsOfDay = new Map<string, number>();
+      let rowsWritten = 0;
 
-    const engine = new FeatureEngine(options);
-    /** Rows of dates not yet written, by date. */
-    const pending = new Map<string, FeatureRow[]>();
-    const sources = new Map<string, ManifestEntry['source']>();
-    const outcomes: FeaturesDayOutcome[] = [];
-    const rowsOfDay = new Map<string, number>();
-    let rowsWritten = 0;
-
-    const collect = (rows: readonly FeatureRow[]): void => {
-      for (const row of rows) {
+      function collect(row: FeatureRow): void {
         let list = pending.get(row.date);
         if (list === undefined) pending.set(row.date, (list = []));
         list.push(row);
       }
-    };
-    /** Writes every buffered date none of whose windows is still open. */
-    const flush = async (all: boolean): Promise<void> => {
-      const open = new Set(all ? [] : engine.openDates());
-      for (const [date, rows] of [...pending].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        if (open.has(date)) continue;
-        pending.delete(date);
-        rows.sort((a, b) => windowOrder(options, a) - windowOrder(options, b) || (a.windowStartNs < b.windowStartNs ? -1 : a.windowStartNs > b.windowStartNs ? 1 : 0));
-        rowsOfDay.set(date, rows.length);
-        if (file !== undefined) {
-          file.append(rows);
-        } else {
-          const source = sources.get(date);
-          if (source === undefined) continue; // a window owned by a day that was skipped or not requested
-          for (const w of options.windows) {
-            await publishFeatureDay({
-              lake, symbol, window: w.label, date, runId, rows: rows.filter((r) => r.window === w.label), aggression,
-              source, policy: policies.get(w.label)!, provenance: FINAL_FLATFILE,
-              rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level,
-            });
+      /** Writes every buffered date none of whose windows is still open. */
+      const flush = async (all: boolean): Promise<void> => {
+        const open = new Set(all ? [] : feeder.openDates());
+        for (const [date, rows] of [...pending].sort(([a], [b]) => (a < b ? -1 : 1))) {
+          if (open.has(date)) continue;
+          pending.delete(date);
+          rows.sort((a, b) => windowOrder(options, a) - windowOrder(options, b) || (a.windowStartNs < b.windowStartNs ? -1 : a.windowStartNs > b.windowStartNs ? 1 : 0));
+          rowsOfDay.set(date, rows.length);
+          if (file !== undefined) {
+            file.append(rows);
+          } else {
+            const source = sources.get(date);
+            if (source === undefined) continue; // a window owned by a day that was skipped or not requested
+            for (const w of options.windows) {
+              await publishFeatureDay({
+                lake, symbol, window: w.label, date, runId, rows: rows.filter((r) => r.window === w.label), aggression,
+                source, policy: policies.get(w.label)!, provenance: FINAL_FLATFILE,
+                rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level,
+              });
+            }
           }
+          rowsWritten += rows.length;
         }
-        rowsWritten += rows.length;
-      }
-    };
+      };
 
-    for (const date of req.days) {
-      const id = idOf(date);
-      if (req.signal?.aborted) {
-        outcomes.push({ date, state: 'abandoned', message: 'stopped before it started' });
-        tracker.fileDone(id, { state: 'skipped', message: 'stopped' });
-        continue;
+      const works = days.map((date) => ({ key: workKey(symbol, date), id: `features/${date}`, label: `${symbol} ${date}` }));
+      const dayReader = reader, dayDuck = duck;
+      const outcomes = await run.days(works, {
+        command: 'features',
+        notRun: (w, message): FeaturesDayOutcome => ({ date: w.key.day, state: 'abandoned', message }),
+        threw: (w, failure): FeaturesDayOutcome => ({ date: w.key.day, state: failure.stopped ? 'abandoned' : 'failed', message: failure.message }),
+        // The engine holds a partial day after a day that threw: later days cannot be trusted.
+        stopAfter: (o) => (o.state === 'failed' && sources.has(o.date) ? `features ${o.date} failed part-way` : undefined),
+        run: async (w, day): Promise<FeaturesDayOutcome> => {
+          const date = w.key.day;
+          const stocks = stocksManifest.get(date), greeks = greeksManifest.get(date);
+          const missing = await missingInput(lake, symbol, date, stocks, greeks);
+          if (missing !== undefined) {
+            day.missingInput(missing);
+            return { date, state: 'missing_input', message: missing };
+          }
+          const source = featuresSource(date, stocks!, greeks!, settings);
+          if (toLake && !req.force && await upToDate(lake, options, outputManifests, date, source, policies)) {
+            day.skipped('up to date (same inputs and settings)');
+            return { date, state: 'skipped', message: 'up to date' };
+          }
+          const conflict = toLake && !req.force ? await policyConflicts(lake, symbol, date, policies) : undefined;
+          if (conflict !== undefined) {
+            const message = `features ${date}: ${conflict}; rerun with --force to replace them`;
+            day.failed(message);
+            return { date, state: 'failed', message };
+          }
+          sources.set(date, source);
+          day.started();
+          const counts = await feedDay(feeder, dayReader, dayDuck, lake, date, symbol, config.aggregations.option_roots, aggression, {
+            progress: (events) => tracker.fileRows(day.id, { parsed: events }),
+            aborted: () => req.signal?.aborted === true,
+          });
+          // Every later event is on a later New York date: close what this day can close.
+          feeder.advanceTo(nyWallClockToUtcNs(addDays(date, 1), 0, 0));
+          tracker.filePublishing(day.id);
+          await flush(false);
+          const rows = rowsOfDay.get(date) ?? 0;
+          tracker.fileRows(day.id, { written: rows });
+          const sides = counts.aggression;
+          const message = `${rows.toLocaleString('en-US')} rows from ${counts.underlyingTrades.toLocaleString('en-US')} ${symbol} trades and ${counts.optionTrades.toLocaleString('en-US')} option trades`
+            + (sides === undefined ? '' : `; ${describeSides(sides)}`);
+          if (sides !== undefined) {
+            tracker.log('info', `features ${date}: ${describeSides(sides)}`);
+            tracker.setExtra('aggression_classified_pct', Number.isNaN(sides.classifiedPct) ? 0 : Number(sides.classifiedPct.toFixed(2)));
+          }
+          day.done(message);
+          return {
+            date, state: 'computed', message, rows, underlyingTrades: counts.underlyingTrades, optionTrades: counts.optionTrades,
+            ...(sides !== undefined ? { aggression: sides } : {}),
+          };
+        },
+      });
+      if (!req.signal?.aborted && outcomes.every((o) => o.state !== 'failed')) {
+        feeder.finish();
+        await flush(true);
       }
-      const stocks = stocksManifest.get(date), greeks = greeksManifest.get(date);
-      const missing = await missingInput(lake, symbol, date, stocks, greeks);
-      if (missing !== undefined) {
-        tracker.fileDone(id, { state: 'missing', message: missing });
-        tracker.dayDone('failed');
-        tracker.error(missing);
-        outcomes.push({ date, state: 'missing_input', message: missing });
-        continue;
+      if (file !== undefined) {
+        if (outcomes.some((o) => o.state === 'failed' || o.state === 'abandoned')) file.abort();
+        else file.close();
+        fileClosed = true;
       }
-      const source = featuresSource(date, stocks!, greeks!, settings);
-      if (toLake && !req.force && await upToDate(lake, options, outputManifests, date, source, policies)) {
-        tracker.fileDone(id, { state: 'skipped', message: 'up to date (same inputs and settings)' });
-        tracker.dayDone('skipped');
-        outcomes.push({ date, state: 'skipped', message: 'up to date' });
-        continue;
-      }
-      const conflict = toLake && !req.force ? await policyConflicts(lake, symbol, date, policies) : undefined;
-      if (conflict !== undefined) {
-        const message = `features ${date}: ${conflict}; rerun with --force to replace them`;
-        tracker.fileDone(id, { state: 'failed', message });
-        tracker.dayDone('failed');
-        tracker.error(message);
-        outcomes.push({ date, state: 'failed', message });
-        continue;
-      }
-      sources.set(date, source);
-      tracker.fileStarted(id, 0);
-      try {
-        const counts = await feedDay(engine, reader, duck, lake, date, symbol, config.aggregations.option_roots, aggression, {
-          rows: (rows) => collect(rows),
-          progress: (events) => tracker.fileRows(id, { parsed: events }),
-          aborted: () => req.signal?.aborted === true,
-        });
-        // Every later event is on a later New York date: close what this day can close.
-        collect(engine.advanceTo(nyWallClockToUtcNs(addDays(date, 1), 0, 0)));
-        tracker.filePublishing(id);
-        await flush(false);
-        const rows = rowsOfDay.get(date) ?? 0;
-        tracker.fileRows(id, { written: rows });
-        const sides = counts.aggression;
-        const message = `${rows.toLocaleString('en-US')} rows from ${counts.underlyingTrades.toLocaleString('en-US')} ${symbol} trades and ${counts.optionTrades.toLocaleString('en-US')} option trades`
-          + (sides === undefined ? '' : `; ${describeSides(sides)}`);
-        if (sides !== undefined) {
-          tracker.log('info', `features ${date}: ${describeSides(sides)}`);
-          tracker.setExtra('aggression_classified_pct', Number.isNaN(sides.classifiedPct) ? 0 : Number(sides.classifiedPct.toFixed(2)));
-        }
-        tracker.fileDone(id, { state: 'done', message });
-        tracker.dayDone('done');
-        outcomes.push({
-          date, state: 'computed', message, rows, underlyingTrades: counts.underlyingTrades, optionTrades: counts.optionTrades,
-          ...(sides !== undefined ? { aggression: sides } : {}),
-        });
-      } catch (e) {
-        if (req.signal?.aborted) {
-          tracker.fileDone(id, { state: 'failed', message: 'stopped: nothing published for this day' });
-          tracker.dayDone('failed');
-          outcomes.push({ date, state: 'abandoned', message: 'stopped by the user; nothing was published for this day' });
-          break;
-        }
-        const message = e instanceof GammaflowError ? e.message : `features ${date}: ${errorMessage(e)}`;
-        tracker.fileDone(id, { state: 'failed', message });
-        tracker.dayDone('failed');
-        tracker.error(message);
-        outcomes.push({ date, state: 'failed', message });
-        break; // the engine holds a partial day: later days cannot be trusted
-      }
+      const ok = outcomes.length === days.length && outcomes.every((o) => o.state === 'computed' || o.state === 'skipped');
+      return { outcomes, aggression, rowsWritten, exitCode: ok ? 0 : 1 };
+    } finally {
+      if (file !== undefined && !fileClosed) file.abort();
+      reader?.close();
+      duck?.closeSync();
+      if (toLake) await rm(tempDirectory, { recursive: true, force: true });
     }
-    if (!req.signal?.aborted && outcomes.every((o) => o.state !== 'failed')) {
-      collect(engine.finish());
-      await flush(true);
-    }
-    if (file !== undefined) {
-      if (outcomes.some((o) => o.state === 'failed' || o.state === 'abandoned')) file.abort();
-      else file.close();
-      fileClosed = true;
-    }
-    const ok = outcomes.length === req.days.length && outcomes.every((o) => o.state === 'computed' || o.state === 'skipped');
-    return { outcomes, aggression, rowsWritten, exitCode: ok ? 0 : 1 };
-  } finally {
-    if (file !== undefined && !fileClosed) file.abort();
-    reader?.close();
-    duck?.closeSync();
-    if (toLake) await rm(tempDirectory, { recursive: true, force: true });
-    lock?.release();
-  }
+  });
+}
+
+/** A features day of one symbol as a unit of work (selectWork). */
+function workKey(symbol: string, day: string): WorkKey {
+  return { dataset: 'features', day, symbol };
 }
 
 function windowOrder(options: FeatureEngineOptions, row: FeatureRow): number {
@@ -349,83 +319,36 @@ async function policyConflicts(lake: string, symbol: string, date: string, polic
 }
 
 interface FeedSinks {
-  rows(rows: readonly FeatureRow[]): void;
   progress(events: number): void;
   aborted(): boolean;
 }
 
 /**
- * Streams one day's underlying and enriched option trades in event order
- * into the engine, closing windows behind the stream (advanceTo the last
- * event time after each option chunk) so memory stays bounded by the open
- * windows.
+ * Streams one day's underlying and enriched option trades into the feeder in the order of
+ * events/order.ts (the live pipeline feeds the same FeatureFeeder from the feed), closing windows
+ * behind the stream after each chunk so memory stays bounded by the open windows.
  */
-async function feedDay(engine: FeatureEngine, reader: LakeReader, duck: DuckDBInstance, lake: string, date: string, symbol: string,
-  roots: readonly string[], aggression: boolean, sinks: FeedSinks): Promise<{ underlyingTrades: number; optionTrades: number; aggression?: DayAggression }> {
-  const underlying = reader.underlyingTrades(date, symbol);
+async function feedDay(feeder: FeatureFeeder, reader: LakeReader, duck: DuckDBInstance, lake: string, date: string, symbol: string,
+  roots: readonly string[], aggression: boolean, sinks: FeedSinks): Promise<FeedTally> {
   const greeksFiles = await reader.partitionFiles(greeksDataset(symbol), date);
-  const optionsStream = enrichedOptionTrades(duck, lake, greeksFiles, symbol, roots, aggression);
-  const sideCounts = [0, 0, 0]; // sell, unclassified, buy
-  const reasonCounts = new Array<number>(SIDE_REASON_NAMES.length).fill(0);
-  let ubuf: UnderlyingTrade[] = [];
-  let ui = 0;
-  let underlyingDone = false;
-  let underlyingTrades = 0, optionTrades = 0;
-  let lastTimeNs = -1n;
-  const nextUnderlying = async (): Promise<UnderlyingTrade | undefined> => {
-    while (ui === ubuf.length) {
-      if (underlyingDone) return undefined;
-      const next = await underlying.next();
-      if (next.done === true) { underlyingDone = true; return undefined; }
-      ubuf = next.value;
-      ui = 0;
-    }
-    return ubuf[ui];
-  };
-  try {
-    for await (const chunk of optionsStream) {
-      if (sinks.aborted()) throw new LakeError(`features ${date}: stopped`, { date });
-      for (const o of chunk) {
-        for (let u = await nextUnderlying(); u !== undefined && u.sipTimestampNs <= o.sipTimestampNs; u = await nextUnderlying()) {
-          engine.onUnderlyingTrade(u);
-          ui++;
-          underlyingTrades++;
-        }
-        if (aggression) {
-          sideCounts[o.side + 1]!++;
-          if (o.side === 0) reasonCounts[o.sideReason]!++;
-          engine.onOptionTrade(o, sideName(o.side));
-        } else {
-          engine.onOptionTrade(o);
-        }
-        lastTimeNs = o.sipTimestampNs;
-      }
-      optionTrades += chunk.length;
-      sinks.progress(chunk.length);
-      sinks.rows(engine.advanceTo(lastTimeNs));
-    }
-    for (let u = await nextUnderlying(); u !== undefined; u = await nextUnderlying()) {
-      engine.onUnderlyingTrade(u);
-      ui++;
-      underlyingTrades++;
-      if ((underlyingTrades & 0xffff) === 0) {
-        sinks.progress(0x10000);
-        sinks.rows(engine.advanceTo(u.sipTimestampNs));
-      }
-    }
-    if (!aggression) return { underlyingTrades, optionTrades };
-    const [sells, unclassified, buys] = sideCounts as [number, number, number];
-    const unclassifiedByReason = Object.fromEntries(reasonCounts.flatMap((n, code) => (n > 0 ? [[SIDE_REASON_NAMES[code]!, n]] : [])));
-    return {
-      underlyingTrades, optionTrades,
-      aggression: { buys, sells, unclassified, unclassifiedByReason, classifiedPct: optionTrades === 0 ? NaN : (100 * (buys + sells)) / optionTrades },
-    };
-  } finally {
-    await underlying.return(undefined);
-    await optionsStream.return(undefined);
-  }
+  await mergeSorted([
+    {
+      rank: EventRank.underlyingTrade, chunks: reader.underlyingTrades(date, symbol),
+      onEvent: (u) => feeder.underlyingTrade(u),
+      onChunkDone: (events, lastTimeNs) => { sinks.progress(events); feeder.advanceTo(lastTimeNs); },
+    },
+    {
+      rank: EventRank.optionTrade, chunks: enrichedOptionTrades(duck, lake, greeksFiles, symbol, roots, aggression),
+      onEvent: (o) => feeder.optionTrade(o, o.side, o.sideReason),
+      onChunkDone: (events, lastTimeNs) => {
+        if (sinks.aborted()) throw new LakeError(`features ${date}: stopped`, { date });
+        sinks.progress(events);
+        feeder.advanceTo(lastTimeNs);
+      },
+    },
+  ]);
+  return feeder.takeTally();
 }
-
 
 /** An option trade as the engine reads it, with its aggressor side (0 and NoQuote when the table has no sides). */
 interface SidedOptionTrade extends FeatureOptionTrade {

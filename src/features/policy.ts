@@ -25,7 +25,7 @@
  * Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
-import { parseDuration } from '../calendar/durations.js';
+import { parseDurationMs } from '../calendar/durations.js';
 import type { SessionKind } from '../calendar/index.js';
 import type { AggregationsConfig } from '../config/schema.js';
 
@@ -58,15 +58,15 @@ const sortedStrings = (xs: readonly string[]): string[] => [...new Set(xs)].sort
 export function featurePolicy(input: FeaturePolicyInput): FeaturePolicy {
   const a = input.aggregations;
   const settings: Record<string, PolicyValue> = {
-    window_ms: parseDuration(input.window),
+    window_ms: parseDurationMs(input.window),
     session: input.session,
     contract_size: a.contract_size,
     risk_free_rate: a.risk_free_rate,
     dividend_yield: a.dividend_yield,
     // Per-symbol yields: the whole table (the policy does not know the symbol; a change to any entry is a change).
     dividend_yields: Object.entries(a.dividend_yields ?? {}).map(([sym, q]) => `${sym}=${q}`).sort(),
-    max_underlying_staleness_ms: parseDuration(a.max_underlying_staleness),
-    min_time_to_expiry_ms: parseDuration(a.min_time_to_expiry),
+    max_underlying_staleness_ms: parseDurationMs(a.max_underlying_staleness),
+    min_time_to_expiry_ms: parseDurationMs(a.min_time_to_expiry),
     min_iv: a.min_iv,
     max_iv: a.max_iv,
     gadvv_scale: a.gadvv_scale,
@@ -81,11 +81,11 @@ export function featurePolicy(input: FeaturePolicyInput): FeaturePolicy {
   };
   if (input.aggression) {
     settings.aggression_fallback = a.aggression_fallback;
-    settings.max_quote_staleness_ms = parseDuration(a.max_quote_staleness);
+    settings.max_quote_staleness_ms = parseDurationMs(a.max_quote_staleness);
     settings.quote_staleness_mode = a.quote_staleness_mode;
     if (a.quote_staleness_mode === 'adaptive') {
-      settings.adaptive_staleness_min_ms = parseDuration(a.adaptive_staleness_min);
-      settings.adaptive_staleness_max_ms = parseDuration(a.adaptive_staleness_max);
+      settings.adaptive_staleness_min_ms = parseDurationMs(a.adaptive_staleness_min);
+      settings.adaptive_staleness_max_ms = parseDurationMs(a.adaptive_staleness_max);
     }
   }
   return policyOf(settings);

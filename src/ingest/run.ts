@@ -8,18 +8,16 @@
  * `verify` checksums every part); `force` redoes it anyway. Missing objects, denied access, corrupt
  * files and network failures fail that day only; the others go on.
  */
-import { randomBytes } from 'node:crypto';
 import type { DatasetSpec } from '../formats/datasets.js';
 import { objectKey } from '../formats/datasets.js';
 import type { FlatFileSource } from '../sources/source.js';
 import type { DerivedColumns, TickerFilter } from '../formats/csv/parser.js';
 import { readManifest, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
-import { lockLake } from '../lake/lock.js';
-import { recoverLake } from '../lake/publish.js';
 import { ingestFile, type BatchTap } from './ingest-file.js';
 import type { Inflater } from './inflate.js';
 import type { ProgressTracker } from '../observe/progress.js';
 import { GammaflowError, SourceError, errorMessage } from '../util/errors.js';
+import { withDayRun, type DayContext, type DayWork, type WorkKey } from '../jobs/day-runner.js';
 
 export type DayState = 'ingested' | 'skipped' | 'missing' | 'not_published' | 'failed' | 'abandoned';
 
@@ -62,6 +60,8 @@ export interface IngestRequest {
    */
   readonly requireAll?: boolean;
   readonly now?: () => number;
+  /** Which (dataset, day) items of the work list this run does (a shard's share, src/jobs/shard.ts); default all. */
+  readonly selectWork?: (key: WorkKey) => boolean;
   readonly tracker: ProgressTracker;
   readonly signal?: AbortSignal;
   readonly version: string;
@@ -76,51 +76,52 @@ export interface IngestResult {
   readonly exitCode: number;
 }
 
+type IngestWork = DayWork & { readonly dataset: DatasetSpec };
+
 export async function runIngest(req: IngestRequest): Promise<IngestResult> {
-  const lock = lockLake(req.lake, { onInfo: (m) => req.tracker.log('info', m) });
-  try {
-    for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
-    const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  return withDayRun({
+    lake: req.lake, tracker: req.tracker, ...(req.signal ? { signal: req.signal } : {}), ...(req.selectWork ? { selectWork: req.selectWork } : {}),
+  }, async (run) => {
     // A dataset or day named twice is ingested once (the first mention sets the order).
     const datasets = [...new Map(req.datasets.map((d) => [d.name, d])).values()];
     const days = [...new Set(req.days)];
     const manifests = new Map<string, Map<string, ManifestEntry>>();
     for (const d of datasets) manifests.set(d.name, await readManifest(req.lake, d.name));
-
-    const tasks = datasets.flatMap((dataset) => days.map((date) => ({ dataset, date, id: `${dataset.name}/${date}` })));
-    req.tracker.startRun({ command: 'ingest', daysTotal: tasks.length, filesTotal: tasks.length });
-    for (const t of tasks) req.tracker.fileQueued(t.id, { dataset: t.dataset.name, date: t.date, key: objectKey(t.dataset, t.date) });
-
-    const outcomes: DayOutcome[] = new Array(tasks.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < tasks.length) {
-        const i = next++;
-        const t = tasks[i]!;
-        if (req.signal?.aborted) {
-          outcomes[i] = { dataset: t.dataset.name, date: t.date, state: 'abandoned', message: 'stopped before it started' };
-          req.tracker.fileDone(t.id, { state: 'skipped', message: 'stopped' });
-          continue;
-        }
-        outcomes[i] = await ingestDay(req, runId, t, manifests.get(t.dataset.name)!.get(t.date));
-      }
-    };
-    const n = Math.max(1, Math.min(req.concurrentFiles, tasks.length));
-    await Promise.all(Array.from({ length: n }, worker));
+    const works: IngestWork[] = datasets.flatMap((dataset) => days.map((date) => ({
+      dataset, key: { dataset: dataset.name, day: date }, id: `${dataset.name}/${date}`, label: objectKey(dataset, date),
+    })));
+    const outcomes = await run.days(works, {
+      command: 'ingest',
+      concurrency: req.concurrentFiles,
+      run: (w, day) => ingestDay(req, day, w, manifests.get(w.dataset.name)!.get(w.key.day)),
+      notRun: (w, message): DayOutcome => ({ dataset: w.dataset.name, date: w.key.day, state: 'abandoned', message }),
+      threw: (w, failure): DayOutcome => ({
+        dataset: w.dataset.name, date: w.key.day, state: failure.stopped ? 'abandoned' : 'failed', message: failure.message,
+        ...(failure.stopped ? {} : { errorCode: failure.error instanceof GammaflowError ? failure.error.code : 'error' }),
+      }),
+      describeError: (w, e) => {
+        const what = e instanceof GammaflowError ? e.message : errorMessage(e);
+        return { message: `${w.dataset.name} ${w.key.day}: ${what}`, progressMessage: what };
+      },
+    });
     if (outcomes.length > 1 && outcomes.every((o) => o.state === 'missing')) {
       req.tracker.log('warn', `no file for any of the ${outcomes.length} requested (dataset, day) pairs in ${req.source.description}: `
-        + `check the source (expected keys such as ${objectKey(tasks[0]!.dataset, tasks[0]!.date)})`);
+        + `check the source (expected keys such as ${objectKey(works[0]!.dataset, works[0]!.key.day)})`);
     }
     const ok = outcomes.every((o) => o.state === 'ingested' || o.state === 'skipped' || o.state === 'not_published'
       || (o.state === 'missing' && req.requireAll !== true));
     return { outcomes, exitCode: ok ? 0 : 1 };
-  } finally {
-    lock.release();
-  }
+  });
 }
 
-async function ingestDay(req: IngestRequest, runId: string, t: { dataset: DatasetSpec; date: string; id: string }, previous: ManifestEntry | undefined): Promise<DayOutcome> {
-  const { dataset, date, id } = t;
+/**
+ * One (dataset, day): skipped when the lake already holds the same source object, else streamed
+ * in. A source file that does not exist is not yet published or missing; other errors are thrown
+ * to the day runner.
+ */
+async function ingestDay(req: IngestRequest, day: DayContext, w: IngestWork, previous: ManifestEntry | undefined): Promise<DayOutcome> {
+  const { dataset } = w;
+  const date = w.key.day, id = day.id, runId = day.runId;
   const tracker = req.tracker;
   const key = objectKey(dataset, date);
   const base = { dataset: dataset.name, date };
@@ -137,15 +138,14 @@ async function ingestDay(req: IngestRequest, runId: string, t: { dataset: Datase
       && (previous.filter === undefined || previous.filter === filter?.description)
       && previous.schemaVersion === dataset.schemaVersion
       && (await partitionMatches(req.lake, previous, { verify: req.verify === true }))) {
-      tracker.fileDone(id, { state: 'skipped', message: 'already in the lake (same source object)' });
-      tracker.dayDone('skipped');
+      day.skipped('already in the lake (same source object)');
       tap?.fail(new Error('already in the lake'));
       return { ...base, state: 'skipped', message: 'already ingested', entry: previous };
     }
     if (previous !== undefined && !req.force && previous.source.etag !== info.etag) {
       tracker.log('info', `${dataset.name} ${date}: the source object changed since it was ingested (ETag ${previous.source.etag} → ${info.etag}); re-ingesting`);
     }
-    tracker.fileStarted(id, info.size);
+    day.started(info.size);
     const derived = req.derivedFor?.(dataset);
     tapHandedOver = true;
     const entry = await ingestFile({ id, dataset, date, info }, {
@@ -166,41 +166,23 @@ async function ingestDay(req: IngestRequest, runId: string, t: { dataset: Datase
       publishing: () => tracker.filePublishing(id),
     });
     const msg = `${entry.rows.toLocaleString('en-US')} rows in ${entry.files.length} file(s)` + (entry.rowsRejected ? `, ${entry.rowsRejected} rejected row(s) quarantined` : '');
-    tracker.fileDone(id, { state: 'done', message: msg });
-    tracker.dayDone('done');
+    day.done(msg);
     if (entry.rowsRejected > 0) tracker.log('warn', `${dataset.name} ${date}: ${entry.rowsRejected} malformed row(s) quarantined in ${dataset.name}/date=${date}/_rejects.jsonl`);
     return { ...base, state: 'ingested', message: msg, entry };
   } catch (e) {
     if (!tapHandedOver) tap?.fail(e);
-    if (req.signal?.aborted) {
-      tracker.fileDone(id, { state: 'failed', message: 'stopped: nothing published, will be redone next run' });
-      tracker.dayDone('failed');
-      return { ...base, state: 'abandoned', message: 'stopped by the user; nothing was published for this day' };
-    }
-    if (e instanceof SourceError && e.code === 'not_found') {
-      const now = (req.now ?? Date.now)();
-      if (now < req.expectedPublishMs(date)) {
-        const what = `not yet published (Massive publishes a day's files around 11:00 ET the next trading day)`;
-        const msg = `${dataset.name} ${date}: ${what}`;
-        tracker.fileDone(id, { state: 'skipped', message: what });
-        tracker.dayDone('skipped');
-        tracker.log('info', msg);
-        return { ...base, state: 'not_published', message: msg };
-      }
-      const what = `no file ${key} in ${req.source.description}, although ${date} is a trading day`;
+    if (req.signal?.aborted || !(e instanceof SourceError && e.code === 'not_found')) throw e;
+    if ((req.now ?? Date.now)() < req.expectedPublishMs(date)) {
+      const what = `not yet published (Massive publishes a day's files around 11:00 ET the next trading day)`;
       const msg = `${dataset.name} ${date}: ${what}`;
-      tracker.fileDone(id, { state: 'missing', message: what });
-      tracker.dayDone('missing');
-      // Only an error when the run requires every day (--require-all); otherwise reported and the run goes on.
-      if (req.requireAll === true) tracker.error(`${msg} (--require-all)`);
-      else tracker.log('warn', msg);
-      return { ...base, state: 'missing', message: msg, errorCode: 'not_found' };
+      day.skipped(what);
+      tracker.log('info', msg);
+      return { ...base, state: 'not_published', message: msg };
     }
-    const what = e instanceof GammaflowError ? e.message : errorMessage(e);
-    const message = `${dataset.name} ${date}: ${what}`;
-    tracker.fileDone(id, { state: 'failed', message: what });
-    tracker.dayDone('failed');
-    tracker.error(message);
-    return { ...base, state: 'failed', message, errorCode: e instanceof GammaflowError ? e.code : 'error' };
+    const what = `no file ${key} in ${req.source.description}, although ${date} is a trading day`;
+    const msg = `${dataset.name} ${date}: ${what}`;
+    // Only an error when the run requires every day (--require-all); otherwise reported and the run goes on.
+    day.missingFile(what, req.requireAll === true ? `${msg} (--require-all)` : msg, req.requireAll === true);
+    return { ...base, state: 'missing', message: msg, errorCode: 'not_found' };
   }
 }

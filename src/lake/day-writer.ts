@@ -5,10 +5,13 @@
  *
  * Lifecycle: `create()` → `append(batch)`* / `addRejects()`* → `finish()` →
  * `publish(entry)`; or `abort()` at any point, which deletes the staging
- * directory. A crash (kill -9) at any moment leaves either the old partition
- * or the new one visible, never a mix; the next command's recovery completes
- * or drops the interrupted publish, and the commit record decides whether the
- * day is redone.
+ * directory. `create()` takes the partition's lock (lock.ts) before it
+ * stages anything, so no other process stages, publishes or recovers the
+ * same partition meanwhile; `publish()` and `abort()` release it. A crash
+ * (kill -9) at any moment leaves either the old partition or the new one
+ * visible, never a mix; the next command's recovery completes or drops the
+ * interrupted publish, and the commit record decides whether the day is
+ * redone.
  *
  * On an S3 lake (s3/registry.ts) the staging directory is in the lake's local
  * cache: the partition's lock is taken in `create()`, each part is uploaded as
@@ -26,6 +29,7 @@ import { partFileName, REJECTS_FILE, stagingDir } from './layout.js';
 import { remotePartName } from './s3/location.js';
 import { remoteLakeAt, type RemotePartitionWrite } from './s3/registry.js';
 import { nodePublishFs, publishStaged, type PublishFs } from './publish.js';
+import { lockPartitionWaiting, type LakeLock } from './lock.js';
 import { ParquetFileWriter } from './parquet/writer.js';
 import { ParquetWorkerWriter } from './parquet/worker-writer.js';
 
@@ -71,7 +75,10 @@ export class DayWriter {
   private rejectsCount = 0;
   private rejectsBuffer: string[] = [];
   private finished = false;
+  private publishing = false;
   private readonly publishFs: PublishFs;
+  /** Local lakes: the partition's lock file (lock.ts). */
+  private lock: LakeLock | undefined;
   /** S3 lakes: the partition write (lock held) and the uploads of closed parts, one after the other. */
   private remote: RemotePartitionWrite | undefined;
   private uploads: Promise<void> = Promise.resolve();
@@ -87,9 +94,17 @@ export class DayWriter {
 
   static async create(opts: DayWriterOptions): Promise<DayWriter> {
     const w = new DayWriter(opts);
+    // The partition's lock: on an S3 lake the bucket's lock object first; then the lock file (on an S3 lake,
+    // in its local cache, where it keeps the staged copy from the recovery of other processes on this machine).
     w.remote = await remoteLakeAt(opts.lake)?.beginWrite(opts.dataset, opts.date, opts.runId);
-    await rm(w.dir, { recursive: true, force: true });
-    await mkdir(w.dir, { recursive: true });
+    try {
+      w.lock = await lockPartitionWaiting(opts.lake, opts.dataset, opts.date);
+      await rm(w.dir, { recursive: true, force: true });
+      await mkdir(w.dir, { recursive: true });
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
     return w;
   }
 
@@ -171,7 +186,7 @@ export class DayWriter {
   /**
    * Makes the staged day the published one (publish.ts: the commit record is
    * written into the staged directory, which then replaces the partition in
-   * one step). Call with the lake lock held.
+   * one step). Releases the partition lock, published or not.
    */
   async publish(entry: Omit<ManifestEntry, 'files' | 'rows' | 'rowsRejected' | 'publishedAt' | 'generation'> & { rowsFiltered: number }): Promise<ManifestEntry> {
     if (!this.finished) throw new LakeError('publish() before finish()', { dataset: this.opts.dataset, date: this.opts.date });
@@ -184,20 +199,31 @@ export class DayWriter {
         publishedAt: new Date().toISOString(),
       }, this.rejectsCount > 0 ? join(this.dir, REJECTS_FILE) : undefined);
       this.remote = undefined;
+      this.lock?.release();
       return record;
     }
     const files: ManifestFile[] = [];
-    for (const f of this.files) files.push({ ...f, mtimeMs: (await stat(join(this.dir, f.name))).mtimeMs });
-    return publishStaged(this.publishFs, this.opts.lake, this.dir, {
-      ...entry,
-      files,
-      rows: files.reduce((n, f) => n + f.rows, 0),
-      rowsRejected: this.rejectsCount,
-      publishedAt: new Date().toISOString(),
-    });
+    this.publishing = true;
+    try {
+      for (const f of this.files) files.push({ ...f, mtimeMs: (await stat(join(this.dir, f.name))).mtimeMs });
+      return await publishStaged(this.publishFs, this.opts.lake, this.dir, {
+        ...entry,
+        files,
+        rows: files.reduce((n, f) => n + f.rows, 0),
+        rowsRejected: this.rejectsCount,
+        publishedAt: new Date().toISOString(),
+      });
+    } finally {
+      // A publish that failed half-way leaves copies that recovery repairs, under the lock, as after a crash.
+      this.lock?.release();
+    }
   }
 
-  /** Drops everything staged (the published partition, if any, is untouched). */
+  /**
+   * Drops everything staged (the published partition, if any, is untouched). After a publish
+   * that failed half-way the lock is gone and the staged directory may be the day's only complete
+   * copy: it is left to recovery.
+   */
   async abort(): Promise<void> {
     const w = this.current;
     this.current = undefined;
@@ -211,7 +237,12 @@ export class DayWriter {
       // Uploaded parts no record names: deleted now, or by the next publish or recovery of the partition.
       await remote.abort(this.uploaded).catch(() => {});
     }
-    await rm(this.dir, { recursive: true, force: true });
+    if (this.publishing) return;
+    try {
+      await rm(this.dir, { recursive: true, force: true });
+    } finally {
+      this.lock?.release();
+    }
   }
 }
 

@@ -6,7 +6,8 @@
  *   LAKE/<dataset>/date=YYYY-MM-DD/_rejects.jsonl       the day's quarantined malformed rows
  *   LAKE/_staging/<dataset>/date=YYYY-MM-DD.<runId>/    a day being written (never globbed by readers)
  *   LAKE/_trash/<dataset>/date=YYYY-MM-DD.<runId>/      a replaced day, deleted after the publish
- *   LAKE/.lock                                          the run writing to this lake (pid, start time, host: lock.ts)
+ *   LAKE/_locks/<dataset>/date=YYYY-MM-DD.lock          the process writing that partition (pid, start time, host: lock.ts)
+ *   LAKE/.lock                                          a process holding the whole lake (lake check --repair: lock.ts)
  *
  * Readers skip names that start with `_` or `.` (Spark, Trino and Hive do so
  * by rule; a `*.parquet` glob does by its pattern).
@@ -20,6 +21,9 @@ export const trashRoot = (lake: string): string => join(lake, '_trash');
 export const stagingDir = (lake: string, dataset: string, date: string, runId: string): string => join(lake, '_staging', dataset, `${PARTITION_PREFIX}${date}.${runId}`);
 export const trashDir = (lake: string, dataset: string, date: string, runId: string): string => join(lake, '_trash', dataset, `${PARTITION_PREFIX}${date}.${runId}`);
 export const lockPath = (lake: string): string => join(lake, '.lock');
+export const locksRoot = (lake: string): string => join(lake, '_locks');
+export const LOCK_SUFFIX = '.lock';
+export const partitionLockPath = (lake: string, dataset: string, date: string): string => join(lake, '_locks', dataset, `${PARTITION_PREFIX}${date}${LOCK_SUFFIX}`);
 export const partFileName = (index: number): string => `part-${String(index).padStart(5, '0')}.parquet`;
 /** The commit record inside each partition. */
 export const PARTITION_MANIFEST = '_manifest.json';

@@ -17,7 +17,8 @@
  *     is deleted. Between the two renames a reader sees no day (never a mix).
  *
  * The parent directories are fsynced after each rename. Recovery
- * (`recoverLake`, run by every command that writes, under the lake lock) looks
+ * (`recoverLake`, run by every command that writes, each day under its
+ * partition lock) looks
  * at the published copy of each day and every staged or trashed copy of it,
  * installs the complete copy with the highest generation as the published one,
  * and only then deletes the others. A copy is complete when its commit record
@@ -35,6 +36,10 @@ import { exchangeDirs } from './exchange.js';
 import { remoteLakeAt } from './s3/registry.js';
 import { readLegacyLog, readPartitionEntry, type ManifestEntry } from './manifest.js';
 import { legacyRejectsDir, parseCopyName, PARTITION_MANIFEST, partitionDir, stagingRoot, trashDir, trashRoot } from './layout.js';
+import { tryLockPartition } from './lock.js';
+
+/** The folder under _staging where jobs put DuckDB's spill files (greeks, features). */
+const DUCKDB_SPILL_DIR = '_duckdb';
 
 /**
  * The filesystem steps of a publish, one method each, so that a test can stop
@@ -95,7 +100,7 @@ async function step<T>(what: Parameters<typeof describeFsError>[1], path: string
 /**
  * Makes the staged copy at `staged` the published day. `entry` is the commit
  * record without its generation, which is set here. Returns the record as
- * published. Call with the lake lock held.
+ * published. Call with the partition's lock held (lock.ts; DayWriter holds it).
  */
 export async function publishStaged(fs: PublishFs, lake: string, staged: string, entry: Omit<ManifestEntry, 'generation'>): Promise<ManifestEntry> {
   const final = partitionDir(lake, entry.dataset, entry.date);
@@ -172,9 +177,14 @@ export interface RecoveryReport {
   readonly actions: string[];
   /** Leftover copies deleted (incomplete or superseded). */
   readonly removed: number;
+  /** Days with copies left alone because another live process holds their partition (it is writing them). */
+  readonly busy: number;
 }
 
-/** Every `date=D.<run>` directory under `root` (_staging or _trash), with the dataset path above it; other files are debris (date ''). */
+/**
+ * Every `date=D.<run>` directory under `root` (_staging or _trash), with the dataset path above it; other files are debris (date '').
+ * `_staging/_duckdb` holds the DuckDB spill directories of running jobs (one per run): not copies, not debris.
+ */
 export async function findCopies(root: string): Promise<{ dataset: string; date: string; path: string }[]> {
   const found: { dataset: string; date: string; path: string }[] = [];
   const walk = async (dir: string): Promise<void> => {
@@ -182,6 +192,7 @@ export async function findCopies(root: string): Promise<{ dataset: string; date:
     try { entries = await readdir(dir, { withFileTypes: true }); } catch { return; }
     for (const e of entries) {
       const path = join(dir, e.name);
+      if (dir === root && e.name === DUCKDB_SPILL_DIR) continue;
       const copy = e.isDirectory() ? parseCopyName(e.name) : undefined;
       if (copy !== undefined) found.push({ dataset: relative(root, dir).split(sep).join('/'), date: copy.date, path });
       else if (e.isDirectory()) await walk(path); // a dataset level (features/symbol=BRK.B/window=5m)
@@ -195,52 +206,120 @@ export async function findCopies(root: string): Promise<{ dataset: string; date:
 /**
  * Repairs what interrupted publishes left: for each day with copies in
  * _staging or _trash, the complete copy with the highest generation becomes
- * the published one, then every other copy is deleted. Call with the lake
- * lock held, before reading the lake's manifests.
+ * the published one, then every other copy is deleted. Each day is repaired
+ * under its partition lock (lock.ts), and its copies are listed again once
+ * the lock is held: a day whose partition another live process holds is that
+ * process's work in progress and is left alone. Run before reading the
+ * lake's manifests.
  */
 export async function recoverLake(lake: string, fs: PublishFs = nodePublishFs): Promise<RecoveryReport> {
   const remote = remoteLakeAt(lake);
   if (remote !== undefined) return remote.recover();
   const actions: string[] = [];
-  let removed = 0;
+  let removed = 0, busy = 0;
   const copies = [...await findCopies(stagingRoot(lake)), ...await findCopies(trashRoot(lake))];
-  const days = new Map<string, { dataset: string; date: string; paths: string[] }>();
+  const days = new Map<string, { dataset: string; date: string }>();
   for (const c of copies) {
     if (c.date === '') {
+      // A stray file beside the days' copies: no writer puts files there.
       await fs.removeTree(c.path);
       removed++;
       continue;
     }
-    const key = `${c.dataset}\n${c.date}`;
-    const day = days.get(key) ?? { dataset: c.dataset, date: c.date, paths: [] };
-    day.paths.push(c.path);
-    days.set(key, day);
+    days.set(`${c.dataset}\n${c.date}`, { dataset: c.dataset, date: c.date });
   }
-  for (const { dataset, date, paths } of days.values()) {
-    let legacyCache: Promise<ManifestEntry | undefined> | undefined;
-    const legacy = (): Promise<ManifestEntry | undefined> => (legacyCache ??= readLegacyLog(lake, dataset).then((log) => log.get(date), () => undefined));
-    const final = partitionDir(lake, dataset, date);
-    const published = (await exists(final)) ? await inspectCopy(lake, dataset, date, final, legacy) : undefined;
-    const others = await Promise.all(paths.map((p) => inspectCopy(lake, dataset, date, p, legacy)));
-    let best: DayCopy | undefined;
-    for (const c of others) if (c.complete && (best === undefined || c.generation > best.generation)) best = c;
-    const publishedWins = published !== undefined && published.complete && (best === undefined || published.generation >= best.generation);
-    if (!publishedWins && best !== undefined) {
-      const why = published === undefined ? 'the published copy was missing'
-        : published.complete ? `it is newer (generation ${best.generation} over ${published.generation})` : 'the published copy was incomplete';
-      await fs.mkdirp(dirname(final));
-      await install(fs, lake, dataset, date, best.path, final, `recovered-${Date.now().toString(36)}`);
-      actions.push(`${dataset} ${date}: an interrupted publish was completed from ${relative(lake, best.path)} (${why})`);
+  for (const { dataset, date } of days.values()) {
+    const got = tryLockPartition(lake, dataset, date);
+    if ('busy' in got) {
+      busy++;
+      continue;
     }
-    for (const c of others) {
-      if (!publishedWins && c === best) continue; // it is the published copy now
-      if (!(await exists(c.path))) continue;
-      await fs.removeTree(c.path);
+    try {
+      const r = await recoverPartition(lake, dataset, date, fs);
+      removed += r.removed;
+      actions.push(...r.actions);
+    } finally {
+      got.lock.release();
+    }
+  }
+  return { actions, removed, busy };
+}
+
+/**
+ * Deletes the copies in _staging and _trash of the days no other live process
+ * holds, each under its partition lock, and any debris: for an S3 lake's local
+ * cache, where the bucket's records are the commit points and a local copy is
+ * never installed. A day another process is writing keeps its copy.
+ */
+export async function dropIdleCopies(lake: string): Promise<{ removed: number; busy: number }> {
+  let removed = 0, busy = 0;
+  const days = new Map<string, { dataset: string; date: string }>();
+  for (const c of [...await findCopies(stagingRoot(lake)), ...await findCopies(trashRoot(lake))]) {
+    if (c.date !== '') days.set(`${c.dataset}\n${c.date}`, { dataset: c.dataset, date: c.date });
+    else {
+      await rm(c.path, { recursive: true, force: true });
       removed++;
     }
-    if (publishedWins && others.some((c) => c.complete)) {
-      actions.push(`${dataset} ${date}: kept the published copy (generation ${published.generation}); removed ${others.length} older or unfinished cop${others.length === 1 ? 'y' : 'ies'}`);
+  }
+  for (const { dataset, date } of days.values()) {
+    const got = tryLockPartition(lake, dataset, date);
+    if ('busy' in got) {
+      busy++;
+      continue;
     }
+    try {
+      for (const path of await copiesOfDay(lake, dataset, date)) {
+        await rm(path, { recursive: true, force: true });
+        removed++;
+      }
+    } finally {
+      got.lock.release();
+    }
+  }
+  return { removed, busy };
+}
+
+/** The copies of one day in _staging and _trash, listed now (call with the partition lock held). */
+async function copiesOfDay(lake: string, dataset: string, date: string): Promise<string[]> {
+  const paths: string[] = [];
+  for (const root of [stagingRoot(lake), trashRoot(lake)]) {
+    const dir = join(root, ...dataset.split('/'));
+    let names: string[];
+    try { names = await readdir(dir); } catch { continue; }
+    for (const name of names) if (parseCopyName(name)?.date === date) paths.push(join(dir, name));
+  }
+  return paths.sort();
+}
+
+/** Recovery of one day, with its partition lock held. */
+async function recoverPartition(lake: string, dataset: string, date: string, fs: PublishFs): Promise<{ actions: string[]; removed: number }> {
+  const actions: string[] = [];
+  let removed = 0;
+  const paths = await copiesOfDay(lake, dataset, date);
+  if (paths.length === 0) return { actions, removed }; // its writer finished meanwhile
+  let legacyCache: Promise<ManifestEntry | undefined> | undefined;
+  const legacy = (): Promise<ManifestEntry | undefined> => (legacyCache ??= readLegacyLog(lake, dataset).then((log) => log.get(date), () => undefined));
+  const final = partitionDir(lake, dataset, date);
+  const published = (await exists(final)) ? await inspectCopy(lake, dataset, date, final, legacy) : undefined;
+  const others = await Promise.all(paths.map((p) => inspectCopy(lake, dataset, date, p, legacy)));
+  let best: DayCopy | undefined;
+  for (const c of others) if (c.complete && (best === undefined || c.generation > best.generation)) best = c;
+  const publishedWins = published !== undefined && published.complete && (best === undefined || published.generation >= best.generation);
+  if (!publishedWins && best !== undefined) {
+    const why = published === undefined ? 'the published copy was missing'
+      : published.complete ? `it is newer (generation ${best.generation} over ${published.generation})` : 'the published copy was incomplete';
+    await fs.mkdirp(dirname(final));
+    await install(fs, lake, dataset, date, best.path, final, `recovered-${Date.now().toString(36)}`);
+    actions.push(`${dataset} ${date}: an interrupted publish was completed from ${relative(lake, best.path)} (${why})`);
+  }
+  for (const c of others) {
+    if (!publishedWins && c === best) continue; // it is the published copy now
+    if (!(await exists(c.path))) continue;
+    await fs.removeTree(c.path);
+    removed++;
+  }
+  if (publishedWins && others.some((c) => c.complete)) {
+    actions.push(`${dataset} ${date}: kept the published copy (generation ${published.generation}); removed ${others.length} older or unfinished cop${others.length === 1 ? 'y' : 'ies'}`);
   }
   return { actions, removed };
 }

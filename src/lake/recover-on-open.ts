@@ -1,11 +1,10 @@
 /**
  * Recovery for commands that only read the lake (replay, live, serve): when an
- * interrupted publish left copies behind and no other process holds the lake,
- * the newest complete copy of each such day is put back in place before the
- * lake is read. A lake another process is writing is left to that process.
+ * interrupted publish left copies behind, the newest complete copy of each
+ * such day is put back in place before the lake is read. Each day is repaired
+ * under its partition lock; a day another process is writing is left to it.
  */
 import { readdir } from 'node:fs/promises';
-import { withLakeLockIfFree } from './lock.js';
 import { recoverLake, type RecoveryReport } from './publish.js';
 import { stagingRoot, trashRoot } from './layout.js';
 
@@ -18,10 +17,8 @@ async function hasEntries(dir: string): Promise<boolean> {
   }
 }
 
-/** Runs recovery if something is left to recover and the lake is free; undefined when nothing was done. */
+/** Runs recovery if something is left to recover; undefined when nothing was there. */
 export async function recoverIfIdle(lake: string): Promise<RecoveryReport | undefined> {
   if (!(await hasEntries(stagingRoot(lake))) && !(await hasEntries(trashRoot(lake)))) return undefined;
-  const r = await withLakeLockIfFree(lake, () => recoverLake(lake));
-  // Another process is writing: its own recovery and publishes are in charge.
-  return r.ran ? r.value : undefined;
+  return recoverLake(lake);
 }

@@ -6,6 +6,7 @@
  * error line and retried with backoff. The state is on the dashboard (`finalize`).
  */
 import { spawn } from 'node:child_process';
+import type { LiveFinalizeDay } from '../observe/live-snapshot.js';
 import type { FinalizeSchedule } from './finalize-schedule.js';
 
 export interface AutoFinalizeOptions {
@@ -28,8 +29,8 @@ export class AutoFinalize {
     this.#timer.unref();
   }
 
-  status(): string {
-    return this.#o.schedule.status();
+  days(): LiveFinalizeDay[] {
+    return this.#o.schedule.days();
   }
 
   /** Starts the due day's finalize, if any and none runs. */

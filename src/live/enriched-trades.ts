@@ -24,10 +24,9 @@
 import type { TradeSide } from '../features/value-sets.js';
 import { windowStartOf } from '../features/windows.js';
 import { epochDayOf, isoDateOfEpochDay } from '../calendar/civilDate.js';
+import { NS_PER_MS } from '../calendar/durations.js';
 import type { OptionGreeks } from '../options/enrich.js';
 import { GreeksFlag, type OptionTrade } from '../formats/records.js';
-
-const NS_PER_MS = 1_000_000n;
 
 export interface EnrichedTradesOptions {
   /** Bucket length, ns (every window size is a multiple of it). */

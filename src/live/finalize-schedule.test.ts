@@ -13,7 +13,7 @@ test('a day is due after the publish hour of the next trading day (Friday → Mo
   assert.equal(s.due(monday11 - 1), undefined);
   assert.equal(s.due(Date.parse('2025-11-08T16:00:00Z')), undefined, 'not on Saturday');
   assert.equal(s.due(monday11), '2025-11-07');
-  assert.match(s.status(), /2025-11-07 waiting until 2025-11-10T16:00:00Z/);
+  assert.deepEqual(s.days(), [{ date: '2025-11-07', state: 'waiting', attempts: 0, nextAtMs: monday11 }]);
 });
 
 test('failed attempts back off (doubling, capped); one attempt at a time, oldest day first; done days stay done', () => {
@@ -24,7 +24,7 @@ test('failed attempts back off (doubling, capped); one attempt at a time, oldest
   assert.equal(s.due(t0), '2025-11-07');
   s.started('2025-11-07');
   assert.equal(s.due(t0), undefined, 'one at a time');
-  assert.match(s.status(), /2025-11-07 running \(attempt 1\)/);
+  assert.deepEqual(s.days()[0], { date: '2025-11-07', state: 'running', attempts: 1, nextAtMs: undefined });
   assert.equal(s.finished('2025-11-07', false, t0), t0 + 60_000);
   assert.equal(s.due(t0 + 1), '2025-11-10', 'the other day meanwhile');
   s.started('2025-11-10');
@@ -42,5 +42,5 @@ test('failed attempts back off (doubling, capped); one attempt at a time, oldest
   s.finished('2025-11-07', true, t0);
   s.noteDay('2025-11-07');
   assert.equal(s.due(Number.MAX_SAFE_INTEGER), undefined, 'done days stay done');
-  assert.equal(s.status(), '2025-11-07 done; 2025-11-10 done');
+  assert.deepEqual(s.days().map((d) => `${d.date} ${d.state} ${d.attempts}`), ['2025-11-07 done 5', '2025-11-10 done 1']);
 });

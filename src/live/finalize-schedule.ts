@@ -8,6 +8,7 @@
  * Pure: no I/O; the clock is passed in.
  */
 import type { NyseCalendar } from '../calendar/index.js';
+import type { LiveFinalizeDay } from '../observe/live-snapshot.js';
 
 export interface FinalizeScheduleOptions {
   readonly calendar: NyseCalendar;
@@ -19,7 +20,7 @@ export interface FinalizeScheduleOptions {
 type DayState =
   | { readonly kind: 'waiting'; readonly atMs: number; readonly attempts: number }
   | { readonly kind: 'running'; readonly attempts: number }
-  | { readonly kind: 'done' };
+  | { readonly kind: 'done'; readonly attempts: number };
 
 export class FinalizeSchedule {
   readonly #o: FinalizeScheduleOptions;
@@ -53,7 +54,7 @@ export class FinalizeSchedule {
     const s = this.#days.get(date);
     if (s?.kind !== 'running') throw new RangeError(`finalize of ${date} finished while ${s?.kind ?? 'unknown'}`);
     if (ok) {
-      this.#days.set(date, { kind: 'done' });
+      this.#days.set(date, { kind: 'done', attempts: s.attempts });
       return undefined;
     }
     const delay = Math.min(this.#o.retryMaxMs, this.#o.retryMinMs * 2 ** (s.attempts - 1));
@@ -61,13 +62,10 @@ export class FinalizeSchedule {
     return nowMs + delay;
   }
 
-  /** For the dashboard: `2025-11-06 done; 2025-11-07 waiting until 2025-11-10T16:00:00Z (attempt 2)`. */
-  status(): string {
-    if (this.#days.size === 0) return 'nothing to finalize yet';
-    return [...this.#days].sort(([a], [b]) => (a < b ? -1 : 1)).map(([d, s]) => {
-      if (s.kind === 'done') return `${d} done`;
-      if (s.kind === 'running') return `${d} running (attempt ${s.attempts})`;
-      return `${d} waiting until ${new Date(s.atMs).toISOString().replace(/\.\d+Z$/, 'Z')}${s.attempts > 0 ? ` (after ${s.attempts} attempt${s.attempts > 1 ? 's' : ''})` : ''}`;
-    }).join('; ');
+  /** Every day noted, oldest first, for the run snapshot. */
+  days(): LiveFinalizeDay[] {
+    return [...this.#days].sort(([a], [b]) => (a < b ? -1 : 1)).map(([date, s]) => ({
+      date, state: s.kind, attempts: s.attempts, nextAtMs: s.kind === 'waiting' ? s.atMs : undefined,
+    }));
   }
 }

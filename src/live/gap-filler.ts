@@ -19,6 +19,7 @@ import { fetchGapEvents, type GapFillResult } from '../sources/rest/gap-fill.js'
 import { errorMessage } from '../util/errors.js';
 import type { FeedGap } from '../sources/massive-ws/feed-types.js';
 import type { FeedCluster, FeedDataEvent } from '../formats/massive-ws/types.js';
+import { NS_PER_MS } from '../calendar/durations.js';
 
 export interface LiveGapFillerOptions {
   readonly client: RestClient;
@@ -28,8 +29,6 @@ export interface LiveGapFillerOptions {
   readonly log: (level: 'info' | 'warn', message: string) => void;
   readonly signal?: AbortSignal;
 }
-
-const NS_PER_MS = 1_000_000n;
 
 /** What one gap fill did: the interval asked of REST, and whether all of it came back. */
 export interface GapFillOutcome {

@@ -2,16 +2,10 @@
  * Event-time merge of the realtime clusters behind a watermark. Pure: no I/O, no clock (the
  * caller passes wall-clock milliseconds).
  *
- * Total order of events (the same order the historical jobs use, src/options/greeks-job.ts and
- * src/features/job.ts: FEATURES.md "at equal time, quotes and underlying trades come before
- * option trades, then by sequence number"):
- *
- *   1. `sipTimestampNs` ascending;
- *   2. kind rank: option quote (0), underlying trade (1), option trade (2). Quotes and underlying
- *      trades touch disjoint state (quote book vs as-of S), so their relative order cannot change
- *      a result; fixing it makes the order total;
- *   3. sequence number ascending (the feed's `q`);
- *   4. arrival order (stable for exact duplicates).
+ * Total order of events: the one of src/events/order.ts, which the historical jobs' merge
+ * (src/events/merge-sorted.ts) follows too: time; option quote, underlying trade, option trade;
+ * sequence number (the feed's `q`); arrival order (stable for exact duplicates). This merger is
+ * its push form: events arrive out of order on several clusters and wait behind a watermark.
  *
  * Watermark (epoch ns): per cluster we know the highest event time seen (`maxSeenNs`) and when
  * its last event arrived (wall ms). A cluster is *active* when it has not ended and has sent
@@ -30,13 +24,14 @@
  * Memory: at most `maxBufferedEvents` wait; beyond that the oldest are released early (see the
  * option), so a cluster running far ahead of a slow one cannot grow memory without bound.
  */
+import { EventRank, compareEventKeys } from '../events/order.js';
 import type { FeedCluster, FeedDataEvent } from '../formats/massive-ws/types.js';
 
-/** Rank of each event kind at equal event time (lower first). */
-export const KIND_RANK: Readonly<Record<FeedDataEvent['kind'], number>> = Object.freeze({
-  optionQuote: 0,
-  stockTrade: 1,
-  optionTrade: 2,
+/** Rank of each feed event kind at equal event time (lower first): order.ts EventRank. */
+export const KIND_RANK: Readonly<Record<FeedDataEvent['kind'], EventRank>> = Object.freeze({
+  optionQuote: EventRank.optionQuote,
+  stockTrade: EventRank.underlyingTrade,
+  optionTrade: EventRank.optionTrade,
 });
 
 /** Event time of a feed event, epoch ns. */
@@ -51,11 +46,7 @@ export function eventSequence(e: FeedDataEvent): number {
 
 /** The total order above without the arrival tie-break: negative when `a` comes first. */
 export function compareEvents(a: FeedDataEvent, b: FeedDataEvent): number {
-  const ta = eventTimeNs(a), tb = eventTimeNs(b);
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  const ra = KIND_RANK[a.kind], rb = KIND_RANK[b.kind];
-  if (ra !== rb) return ra - rb;
-  return eventSequence(a) - eventSequence(b);
+  return compareEventKeys(eventTimeNs(a), rankOf(a), eventSequence(a), eventTimeNs(b), rankOf(b), eventSequence(b));
 }
 
 export interface EventMergerOptions {
@@ -119,15 +110,13 @@ interface Entry {
 
 function before(a: Entry, b: Entry): boolean {
   if (a.timeKey !== b.timeKey) return a.timeKey < b.timeKey;
-  if (a.timeNs !== b.timeNs) return a.timeNs < b.timeNs;
-  if (a.rank !== b.rank) return a.rank < b.rank;
-  if (a.sequence !== b.sequence) return a.sequence < b.sequence;
-  return a.arrival < b.arrival;
+  const c = compareEventKeys(a.timeNs, a.rank, a.sequence, b.timeNs, b.rank, b.sequence);
+  return c !== 0 ? c < 0 : a.arrival < b.arrival;
 }
 
 /** KIND_RANK[e.kind] without a keyed lookup (the same ranks). */
-function rankOf(e: FeedDataEvent): number {
-  return e.kind === 'optionQuote' ? 0 : e.kind === 'stockTrade' ? 1 : 2;
+function rankOf(e: FeedDataEvent): EventRank {
+  return e.kind === 'optionQuote' ? EventRank.optionQuote : e.kind === 'stockTrade' ? EventRank.underlyingTrade : EventRank.optionTrade;
 }
 
 /**
@@ -135,13 +124,7 @@ function rankOf(e: FeedDataEvent): number {
  * Takes no double argument, so a call that is not inlined boxes nothing.
  */
 function compareTied(a: FeedDataEvent, b: FeedDataEvent): number {
-  const ta = eventTimeNs(a), tb = eventTimeNs(b);
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  const ra = rankOf(a), rb = rankOf(b);
-  if (ra !== rb) return ra - rb;
-  const sa = eventSequence(a), sb = eventSequence(b);
-  if (sa !== sb) return sa < sb ? -1 : 1; // as before(), whatever the numbers
-  return 0;
+  return compareEventKeys(eventTimeNs(a), rankOf(a), eventSequence(a), eventTimeNs(b), rankOf(b), eventSequence(b));
 }
 
 /** What {@link EventMerger.push} did with an event. */

@@ -1,17 +1,33 @@
+/**
+ * The live pipeline against the real historical path: the same tape is written as Massive flat
+ * files and run through the ingest, greeks and features jobs (rows written to a JSON lines file),
+ * and pushed into LivePipeline as two clusters would deliver it (out of order within the allowed
+ * lateness). Both paths must give the same rows, every column, in the features file's serializer.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { NyseCalendar, nyWallClockToUtcNs } from '../calendar/index.js';
-import { defaultConfig, type AggregationsConfig } from '../config/schema.js';
-import { FeatureEngine, featureEngineOptions, type FeatureOptionTrade } from '../features/engine.js';
+import { defaultConfig, type AggregationsConfig, type Config } from '../config/schema.js';
+import { formatConditions } from '../demo/stockTrades.js';
+import { OPTIONS_QUOTES_HEADER, OPTIONS_TRADES_HEADER } from '../demo/optionFlow.js';
+import { STOCKS_TRADES_HEADER } from '../demo/stockTrades.js';
+import { runFeatures } from '../features/job.js';
 import { FEATURE_NAMES } from '../features/names.js';
+import { jsonLine } from '../features/output.js';
 import { DIAG, type FeatureRow } from '../features/row.js';
+import { DATASETS, objectKey, type DatasetSpec } from '../formats/datasets.js';
 import { decodeOpra } from '../formats/opra.js';
-import { Classification, TickTest, aggressionParamsFromConfig, classify, sideName } from '../options/aggression.js';
-import { OptionEnricher, enrichmentParamsFromConfig } from '../options/enrich.js';
+import { runIngest } from '../ingest/run.js';
+import { ProgressTracker } from '../observe/progress.js';
+import { optionDerivedColumns } from '../options/contract-columns.js';
+import { runGreeks } from '../options/greeks-job.js';
 import { bsmPrice } from '../options/pricing/bsm.js';
-import { OptionQuoteBook, quoteBookOptionsFromConfig } from '../options/quote-book.js';
 import type { OptionTrade } from '../formats/records.js';
-import type { TradeSide } from '../features/value-sets.js';
+import { LocalSource } from '../sources/local.js';
 import { LivePipeline, type RowEmission } from './pipeline.js';
 import type { FeedCluster, FeedDataEvent, OptionQuote, StockTrade } from '../formats/massive-ws/types.js';
 import { mulberry32 } from '../../test/support/rng.js';
@@ -30,12 +46,13 @@ interface Tape {
 /**
  * Seven minutes of SPY from 10:00 New York: stock trades, option trades and quotes on a 50 ms
  * grid (so many events share a millisecond), option prices near BSM at 20 % so most are priced.
+ * Option trades are numbered from 0 in time order: the row index the greeks job gives them.
  */
 function tape(seed: number, minutes = 7): Tape {
   const rand = mulberry32(seed);
   const stocks: StockTrade[] = [], options: OptionTrade[] = [], quotes: OptionQuote[] = [];
   const tickers = [670, 675, 680, 685, 690].flatMap((k) => (['C', 'P'] as const).map((r) => `O:SPY251121${r}00${k}000`));
-  let S = 680, stockSeq = 0, optionSeq = 0, quoteSeq = 0;
+  let S = 680, stockSeq = 0, optionSeq = -1, quoteSeq = 0;
   for (let ms = 0; ms < minutes * 60_000; ms += 50) {
     const t = BigInt(OPEN_MS + ms) * MS;
     if (rand() < 0.5) {
@@ -67,41 +84,57 @@ function aggregations(overrides: Partial<AggregationsConfig> = {}): Aggregations
   return { ...defaultConfig().aggregations, windows: ['1m', '5m'], ...overrides };
 }
 
-const byTimeSeq = <T extends { sipTimestampNs: bigint; sequence: number }>(a: T, b: T): number =>
-  a.sipTimestampNs < b.sipTimestampNs ? -1 : a.sipTimestampNs > b.sipTimestampNs ? 1 : a.sequence - b.sequence;
+/** The tape as Massive's flat files of its day under `root` (the keys LocalSource reads). */
+function writeFlatFiles(root: string, t: Tape): void {
+  const write = (dataset: DatasetSpec, header: string, lines: string[]): void => {
+    const path = join(root, objectKey(dataset, DAY));
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, gzipSync([header, ...lines].join('\n') + '\n'));
+  };
+  write(DATASETS['stocks-trades'], STOCKS_TRADES_HEADER, t.stocks.map((s) =>
+    [s.sym, formatConditions(s.conditions), s.correction, 4, s.sequence, '', s.price, s.sequence, s.sipTimestampNs, s.size, 1, '', ''].join(',')));
+  const byTime = [...t.options].sort((a, b) => (a.sipTimestampNs < b.sipTimestampNs ? -1 : a.sipTimestampNs > b.sipTimestampNs ? 1 : a.sequence - b.sequence));
+  write(DATASETS['options-trades'], OPTIONS_TRADES_HEADER, byTime.map((o) =>
+    [o.ticker, formatConditions(o.conditions), o.correction, o.exchange, '', o.price, o.sipTimestampNs, o.size].join(',')));
+  write(DATASETS['options-quotes'], OPTIONS_QUOTES_HEADER, t.quotes.map((q) =>
+    [q.ticker, q.askExchange, q.askPrice, q.askSize, q.bidExchange, q.bidPrice, q.bidSize, q.sequence, q.sipTimestampNs].join(',')));
+}
 
 /**
- * The historical path, written out independently: the greeks job (option trades in (time,
- * sequence) order; before each, the underlying trades and quotes at or before its time) then the
- * features job (underlying trades first at equal time), one engine, finish().
+ * The historical path itself: the tape's flat files → ingest → greeks (classifying against the
+ * option quotes when `aggression`) → features into a JSON lines file; its lines.
  */
-function historicalRows(t: Tape, agg: AggregationsConfig, aggression: boolean): FeatureRow[] {
-  const stocks = [...t.stocks].sort(byTimeSeq), options = [...t.options].sort(byTimeSeq), quotes = [...t.quotes].sort(byTimeSeq);
-  const enricher = new OptionEnricher(enrichmentParamsFromConfig(agg));
-  const book = new OptionQuoteBook(quoteBookOptionsFromConfig(agg));
-  const ticks = new TickTest();
-  const verdict = new Classification();
-  const enriched: { record: FeatureOptionTrade; side: TradeSide | undefined }[] = [];
-  let u = 0, q = 0;
-  for (const o of options) {
-    while (u < stocks.length && stocks[u]!.sipTimestampNs <= o.sipTimestampNs) enricher.onUnderlyingTrade(stocks[u++]!);
-    while (q < quotes.length && quotes[q]!.sipTimestampNs <= o.sipTimestampNs) book.onQuote(quotes[q++]!);
-    const e = enricher.enrich(o);
-    const side = aggression ? sideName(classify(o, book, aggressionParamsFromConfig(agg), verdict, ticks).side) : undefined;
-    enriched.push({ record: e, side });
+async function historicalLines(t: Tape, agg: AggregationsConfig, aggression: boolean): Promise<string[]> {
+  const root = mkdtempSync(join(tmpdir(), 'gf-pipeline-src-'));
+  const lake = mkdtempSync(join(tmpdir(), 'gf-pipeline-lake-'));
+  try {
+    writeFlatFiles(root, t);
+    const config: Config = { ...defaultConfig(), aggregations: { ...agg, aggression } };
+    const ingest = await runIngest({
+      datasets: [DATASETS['stocks-trades'], DATASETS['options-trades'], DATASETS['options-quotes']], days: [DAY], lake,
+      source: new LocalSource(root), force: false, concurrentFiles: 1, batchRows: 8192, rowGroupRows: 8192, fileSizeTargetBytes: 64 << 20,
+      zstdLevel: 1, useWorkerWriter: false, derivedFor: (d) => (d.filterKind === 'underlyings' ? optionDerivedColumns() : undefined),
+      expectedPublishMs: () => 0, tracker: new ProgressTracker(), version: 'test',
+    });
+    assert.equal(ingest.exitCode, 0, JSON.stringify(ingest.outcomes));
+    const greeks = await runGreeks({ lake, symbol: 'SPY', days: [DAY], config, tracker: new ProgressTracker(), useWorkerWriter: false, duckdbMemoryLimit: '128MB' });
+    assert.equal(greeks.exitCode, 0, JSON.stringify(greeks.outcomes));
+    const out = join(root, 'features.jsonl');
+    const features = await runFeatures({ lake, symbol: 'SPY', days: [DAY], config, out, tracker: new ProgressTracker(), duckdbMemoryLimit: '128MB' });
+    assert.equal(features.exitCode, 0, JSON.stringify(features.outcomes));
+    assert.equal(features.aggression, aggression);
+    return readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('{'));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(lake, { recursive: true, force: true });
   }
-  const engine = new FeatureEngine(featureEngineOptions(agg, calendar, { symbol: 'SPY', aggression }));
-  const rows: FeatureRow[] = [];
-  u = 0;
-  for (const { record, side } of enriched) {
-    while (u < stocks.length && stocks[u]!.sipTimestampNs <= record.sipTimestampNs) engine.onUnderlyingTrade(stocks[u++]!);
-    if (aggression) engine.onOptionTrade(record, side);
-    else engine.onOptionTrade(record);
-    rows.push(...engine.advanceTo(record.sipTimestampNs));
-  }
-  while (u < stocks.length) engine.onUnderlyingTrade(stocks[u++]!);
-  rows.push(...engine.finish());
-  return rows;
+}
+
+/** Rows as the features file writes them, in its order (by window size, then start). */
+function asLines(rows: readonly FeatureRow[], windows: readonly string[], aggression: boolean): string[] {
+  return [...rows]
+    .sort((a, b) => windows.indexOf(a.window) - windows.indexOf(b.window) || (a.windowStartNs < b.windowStartNs ? -1 : a.windowStartNs > b.windowStartNs ? 1 : 0))
+    .map((r) => jsonLine(r, aggression));
 }
 
 interface Arrival {
@@ -131,12 +164,14 @@ function live(agg: AggregationsConfig, aggression: boolean): { pipeline: LivePip
 }
 
 const key = (r: FeatureRow): string => `${r.window}@${r.windowStartNs}`;
+/** The key of a features file line: window@window_start (an exact integer literal in the line). */
+const lineKey = (line: string): string => `${/"window":"([^"]+)"/.exec(line)?.[1]}@${/"window_start":(\d+)/.exec(line)?.[1]}`;
 const feature = (r: FeatureRow, name: (typeof FEATURE_NAMES)[number]): number => r.features[FEATURE_NAMES.indexOf(name)]!;
 
-test('fed out of order within the lateness, the pipeline emits exactly the historical rows (aggression on)', () => {
+test('fed out of order within the lateness, the pipeline emits exactly the historical rows (aggression on)', async () => {
   const t = tape(7);
   const agg = aggregations();
-  const expected = historicalRows(t, agg, true);
+  const expected = await historicalLines(t, agg, true);
   const { pipeline, rows } = live(agg, true);
   for (const a of arrivals(t, 11, 800)) pipeline.push(a.cluster, a.event, a.atMs);
   const beforeFinish = rows.length;
@@ -146,20 +181,20 @@ test('fed out of order within the lateness, the pipeline emits exactly the histo
   assert.ok(beforeFinish >= 40, `windows closed while streaming (${beforeFinish})`);
   assert.equal(rows.length, 390 + 78);
   assert.ok(rows.every((r) => r.emission.revision === 0));
-  assert.deepEqual(rows.map((r) => r.row), expected);
+  assert.deepEqual(asLines(rows.map((r) => r.row), agg.windows, true), expected);
   // The data is not trivial: priced trades, both sides classified.
   const busy = rows.find((r) => r.row.window === '1m' && r.row.windowStartNs === nyWallClockToUtcNs(DAY, 10, 1))!.row;
   assert.ok(busy.diagnostics[DIAG.diag_priced]! > 100);
   assert.ok(busy.diagnostics[DIAG.diag_aggressive_buys]! > 10 && busy.diagnostics[DIAG.diag_aggressive_sells]! > 10);
 });
 
-test('without aggression the rows have the 81 columns and still match', () => {
+test('without aggression the rows have the 81 columns and still match', async () => {
   const t = tape(3, 3);
   const agg = aggregations();
   const { pipeline, rows } = live(agg, false);
   for (const a of arrivals(t, 5, 1_500)) pipeline.push(a.cluster, a.event, a.atMs);
   pipeline.finish();
-  assert.deepEqual(rows.map((r) => r.row), historicalRows(t, agg, false));
+  assert.deepEqual(asLines(rows.map((r) => r.row), agg.windows, false), await historicalLines(t, agg, false));
   assert.equal(rows[0]!.row.features.length, 81);
 });
 
@@ -215,16 +250,16 @@ function lateRun(policy: 'drop' | 'revise'): { rows: { row: FeatureRow; emission
   return { rows, pipeline, t, late };
 }
 
-test('late policy drop: the late trade is counted and the rows are those without it', () => {
+test('late policy drop: the late trade is counted and the rows are those without it', async () => {
   const { rows, pipeline, t } = lateRun('drop');
   const s = pipeline.stats();
   assert.equal(s.late, 1);
   assert.equal(s.lateDropped, 1);
   assert.equal(s.rowsRevised, 0);
-  assert.deepEqual(rows.map((r) => r.row), historicalRows(t, aggregations(), false));
+  assert.deepEqual(asLines(rows.map((r) => r.row), aggregations().windows, false), await historicalLines(t, aggregations(), false));
 });
 
-test('late policy revise: closed windows holding the late trade are re-emitted, equal to a run that had it in time', () => {
+test('late policy revise: closed windows holding the late trade are re-emitted, equal to a run that had it in time', async () => {
   const { rows, pipeline, t, late } = lateRun('revise');
   const s = pipeline.stats();
   assert.equal(s.late, 1);
@@ -232,15 +267,16 @@ test('late policy revise: closed windows holding the late trade are re-emitted, 
   const revised = rows.filter((r) => r.emission.revision > 0);
   // 10:01 closed (1m); the 5m window [10:00, 10:05) was still open and took the trade directly.
   assert.deepEqual(revised.map((r) => [key(r.row), r.emission.revision]), [[`1m@${nyWallClockToUtcNs(DAY, 10, 1)}`, 1]]);
-  const withLate = historicalRows({ ...t, options: [...t.options, late] }, aggregations(), false);
-  const expected1m = withLate.find((r) => key(r) === key(revised[0]!.row))!;
-  assert.deepEqual(revised[0]!.row, expected1m);
+  const withLate = new Map((await historicalLines({ ...t, options: [...t.options, late] }, aggregations(), false)).map((l) => [lineKey(l), l]));
+  const revisedKey = key(revised[0]!.row);
+  assert.equal(jsonLine(revised[0]!.row, false), withLate.get(revisedKey));
   const five = rows.filter((r) => r.row.window === '5m' && r.row.windowStartNs === nyWallClockToUtcNs(DAY, 10, 0));
   assert.equal(five.length, 1);
-  assert.deepEqual(five[0]!.row, withLate.find((r) => key(r) === key(five[0]!.row)));
+  assert.equal(jsonLine(five[0]!.row, false), withLate.get(key(five[0]!.row)));
   // Every other row is the in-time run's.
-  const firsts = rows.filter((r) => r.emission.revision === 0).map((r) => r.row).filter((r) => key(r) !== key(expected1m));
-  assert.deepEqual(firsts, withLate.filter((r) => key(r) !== key(expected1m)));
+  const firsts = rows.filter((r) => r.emission.revision === 0 && key(r.row) !== revisedKey);
+  assert.equal(firsts.length, withLate.size - 1);
+  for (const r of firsts) assert.equal(jsonLine(r.row, false), withLate.get(key(r.row)), key(r.row));
 });
 
 test('events of other symbols are ignored', () => {

@@ -41,9 +41,10 @@
  *   trades already enriched; late quotes are only counted.
  */
 import type { NyseCalendar, SessionKind } from '../calendar/index.js';
-import { addDays, nyDateOfNs, nyWallClockToUtcNs, parseDuration } from '../calendar/index.js';
+import { NS_PER_MS, addDays, nyDateOfNs, nyWallClockToUtcNs, parseDurationMs } from '../calendar/index.js';
 import type { AggregationsConfig } from '../config/schema.js';
 import { FeatureEngine, featureEngineOptions, type FeatureEngineOptions, type FeatureOptionTrade } from '../features/engine.js';
+import { FeatureFeeder } from '../features/feeder.js';
 import type { FeatureRow } from '../features/row.js';
 import type { TradeSide } from '../features/value-sets.js';
 import { windowStartOf } from '../features/windows.js';
@@ -56,8 +57,6 @@ import { OptionQuoteBook, quoteBookOptionsFromConfig, type QuoteBookOptions } fr
 import type { OptionTrade, UnderlyingTrade } from '../formats/records.js';
 import { EventMerger, KIND_RANK, eventTimeNs } from './merger.js';
 import type { FeedCluster, FeedDataEvent } from '../formats/massive-ws/types.js';
-
-const NS_PER_MS = 1_000_000n;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -169,7 +168,8 @@ export class LivePipeline {
   readonly latePolicy: 'drop' | 'revise';
   readonly #merger: EventMerger;
   readonly #treasuryYields: readonly TreasuryYields[];
-  readonly #engine: FeatureEngine;
+  /** The FeatureEngine's feeder: the same consumer the historical features job drives. */
+  readonly #feeder: FeatureFeeder;
   readonly #enrichment: EnrichmentParams;
   readonly #bookOptions: QuoteBookOptions | undefined;
   readonly #aggressionParams: AggressionParams | undefined;
@@ -212,7 +212,7 @@ export class LivePipeline {
       symbol: options.symbol, aggression: options.aggression,
       ...(options.windows ? { windows: options.windows } : {}), ...(options.session ? { session: options.session } : {}),
     });
-    this.#engine = new FeatureEngine(this.engineOptions);
+    this.#feeder = new FeatureFeeder(new FeatureEngine(this.engineOptions), this.#emitRow, options.aggression);
     this.#enrichment = enrichmentParamsFromConfig(agg, options.symbol);
     this.#treasuryYields = options.treasuryYields ?? [];
     this.#bookOptions = options.aggression ? quoteBookOptionsFromConfig(agg) : undefined;
@@ -222,7 +222,7 @@ export class LivePipeline {
     this.#onOptionTrade = options.onOptionTrade;
     this.#merger = new EventMerger({
       clusters: options.clusters ?? ['stocks', 'options'],
-      allowedLatenessNs: BigInt(parseDuration(agg.allowed_lateness)) * NS_PER_MS,
+      allowedLatenessNs: BigInt(parseDurationMs(agg.allowed_lateness)) * NS_PER_MS,
       quietCloseMs: agg.quiet_close_ms,
       startMs: options.startMs,
       ...(options.maxBufferedEvents !== undefined ? { maxBufferedEvents: options.maxBufferedEvents } : {}),
@@ -263,12 +263,12 @@ export class LivePipeline {
     if (this.#finished) return;
     this.#finished = true;
     this.#merger.drain((e) => this.#process(e));
-    this.#engine.finish((row) => this.#emit(row, 0));
+    this.#feeder.finish();
   }
 
   /** New York dates with windows still open (their rows are not all emitted yet). */
   openDates(): string[] {
-    return this.#engine.openDates();
+    return this.#feeder.openDates();
   }
 
   stats(): LivePipelineStats {
@@ -287,7 +287,7 @@ export class LivePipeline {
     if (this.#finished) return;
     const w = this.#merger.release(nowMs, this.#processEvent);
     if (w === undefined) return;
-    this.#engine.advanceTo(w, this.#emitRow);
+    this.#feeder.advanceTo(w);
     if (this.latePolicy === 'revise') this.#trimLog(w);
   }
 
@@ -337,7 +337,7 @@ export class LivePipeline {
       case 'stockTrade': {
         const t = e.trade;
         day.enricher.onUnderlyingTrade(t);
-        this.#engine.onUnderlyingTrade(t);
+        this.#feeder.underlyingTrade(t);
         if (this.latePolicy === 'revise') this.#log.push({ timeNs: t.sipTimestampNs, rank: KIND_RANK.stockTrade, sequence: t.sequence, underlying: t });
         return;
       }
@@ -346,8 +346,13 @@ export class LivePipeline {
         // The engine keeps numbers, not the record: one reused record unless the revise log keeps it.
         const record = this.#enrich(day.enricher, t, this.latePolicy === 'revise' ? undefined : this.#scratchOption);
         let side: TradeSide | undefined;
-        if (day.book !== undefined) side = sideName(classify(t, day.book, this.#aggressionParams!, this.#verdict, day.ticks).side);
-        this.#engine.onOptionTrade(record, side);
+        if (day.book !== undefined) {
+          const verdict = classify(t, day.book, this.#aggressionParams!, this.#verdict, day.ticks);
+          side = sideName(verdict.side);
+          this.#feeder.optionTrade(record, verdict.side, verdict.reason);
+        } else {
+          this.#feeder.optionTrade(record);
+        }
         this.#onOptionTrade?.(t, this.#greeks, side);
         if (this.latePolicy === 'revise') {
           this.#log.push({ timeNs: t.sipTimestampNs, rank: KIND_RANK.optionTrade, sequence: t.sequence, option: record, ...(side ? { side } : {}) });
@@ -383,12 +388,12 @@ export class LivePipeline {
     if (e.kind === 'stockTrade') {
       logged = { timeNs, rank: KIND_RANK.stockTrade, sequence: e.trade.sequence, underlying: e.trade };
       this.#insertLog(logged);
-      this.#engine.onUnderlyingTrade(e.trade);
+      this.#feeder.underlyingTrade(e.trade);
     } else {
       const record = this.#enrichLate(e.trade);
       logged = { timeNs, rank: KIND_RANK.optionTrade, sequence: e.trade.sequence, option: record };
       this.#insertLog(logged);
-      this.#engine.onOptionTrade(record, undefined);
+      this.#feeder.optionTrade(record);
     }
     this.#revise(timeNs);
   }
@@ -418,7 +423,7 @@ export class LivePipeline {
 
   /** Recomputes and re-emits every closed window (of any size) holding `timeNs`. */
   #revise(timeNs: bigint): void {
-    const closedBy = this.#engine.watermarkNs;
+    const closedBy = this.#feeder.engine.watermarkNs;
     const sizes = this.engineOptions.windows.filter((w) => windowStartOf(timeNs, w.sizeNs) + w.sizeNs <= closedBy);
     if (sizes.length === 0) return;
     const starts = new Map(sizes.map((w) => [w.label, windowStartOf(timeNs, w.sizeNs)]));

@@ -8,7 +8,7 @@
  * Per flush it records the events the feed clients dropped (slow consumer) and the late events of
  * that interval; the clients' reconnection gaps are recorded as they are reported.
  */
-import { withLakeLockIfFree } from '../lake/lock.js';
+import { withPartitionsIfFree } from '../lake/lock.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { nyDateOfNs } from '../calendar/index.js';
@@ -123,9 +123,9 @@ export class LiveRecorder {
     if (c === undefined) return;
     const due = this.store.dates().filter((day) => day < date && !this.#compacted.has(day));
     if (due.length === 0) return;
-    // Compaction publishes partitions: under the lake lock, like every writer. A lake busy with another
-    // run is compacted at a later flush (finalize compacts whatever is left).
-    const r = await withLakeLockIfFree(this.#o.lake, () => this.#compactDays(due, c));
+    // Compaction publishes partitions: each under its partition lock, like every writer. A day whose
+    // partition another run holds stays in per-flush files (finalize compacts whatever is left).
+    const r = await withPartitionsIfFree(() => this.#compactDays(due, c));
     if (!r.ran && !this.#waitLogged) this.#o.onLog?.('info', `realtime compaction waits for the lake: ${r.busy}`);
     this.#waitLogged = !r.ran;
   }

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { render } from 'ink-testing-library';
 import { Dashboard, LiveDashboard, startDashboard } from './dashboard.js';
 import { ProgressTracker } from './progress.js';
+import { WINDOW_0935_MS, sampleLiveStatus } from '../../test/support/live-status.js';
 
 /** Polls until `condition` holds: ink applies effects and input asynchronously. */
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
@@ -138,4 +139,22 @@ test('the days bar counts missing days apart from failed ones', () => {
   unmount();
   assert.match(frame, /days {2}█+░+ {2}2\/3 {2}missing 1/);
   assert.doesNotMatch(frame, /days .*failed/);
+});
+
+test('live mode: connections, msgs/s, lag and the last closed window per size with its key values; no batch bars', () => {
+  const tracker = new ProgressTracker({ now: () => WINDOW_0935_MS + 65_000 });
+  tracker.startRun({ command: 'live', daysTotal: 0, filesTotal: 0 });
+  tracker.setLive(sampleLiveStatus());
+  const { lastFrame, unmount } = render(<Dashboard snapshot={tracker.snapshot()} />);
+  const frame = lastFrame()!;
+  unmount();
+  assert.match(frame, /gammaflow live {2}elapsed 0s/);
+  assert.match(frame, /connection\n {2}stocks streaming\n {2}options reconnecting \(2 failed attempts; last: connection refused \(ECONNREFUSED 127\.0\.0\.1:9\)\)\n/);
+  assert.match(frame, /msgs\/s 1,235 {2}lag stocks 12 ms, options 20\.0 s {2}rows 12,345 \(2 revised\)/);
+  assert.match(frame, /late 5 \(3 dropped, 2 revised\) {2}dropped feed 7, jsonl 1, sse clients 0/);
+  assert.match(frame, /last windows\n {2}1m 09:35:00 {2}close 680\.12 {2}dadvv C 1\.23M P 45\.6k {2}gadvv C 512 P 80 {2}agg buys 12 sells 9\n {2}5m 09:30:00 {2}close – {2}dadvv C – P – {2}gadvv C – P – {2}agg buys 0 sells 0/);
+  assert.match(frame, /quoted contracts 1,000 {2}corrections 4 {2}kept events 120,345 \(0 duplicates skipped\)/);
+  assert.match(frame, /finalize 2025-11-06 done/);
+  assert.doesNotMatch(frame, /days |files |read 0 B|0\/0/, 'no batch bars under live');
+  assert.match(frame, /q quit/);
 });

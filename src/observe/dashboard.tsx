@@ -14,16 +14,21 @@
  *     ✓ done options-trades 2025-11-06  1.20 GB in 20s  60.0 MB/s  rows 1,234,567  rejects 0
  *   log
  *     14:03:12 warn  slow disk
- *   feed=connected  msgsPerSec=1200
+ *   aggression_classified_pct=97.2
  *   q quit
+ *
+ * Under `gammaflow live` the snapshot's live section (live-view.tsx: connections, msgs/s, lag,
+ * the last closed window per size) takes the place of the days/files bars, files and totals.
  */
 import { useEffect, useState } from 'react';
 import { Box, Text, render, useInput, useStdin } from 'ink';
-import type { FileProgress, LogEntry, ProgressTracker, RunSnapshot } from './progress.js';
+import type { ProgressTracker } from './progress.js';
+import type { FileProgress, LogEntry, RunSnapshot } from './run-snapshot.js';
 import {
   daysFinished, elapsedSec, fileFraction, fileLabel, filesFinished, formatBytes, formatCount, formatDuration,
   formatMbPerSec, formatPercent, formatRate, renderBar, renderFileDoneLine,
 } from './format.js';
+import { LiveView } from './live-view.js';
 
 const BAR_WIDTH = 20;
 const LOG_LINES = 5;
@@ -41,13 +46,22 @@ export function Dashboard({ snapshot, logLines = LOG_LINES }: DashboardProps) {
   return (
     <Box flexDirection="column">
       <Header snapshot={snapshot} />
+      {snapshot.live !== undefined ? <LiveView live={snapshot.live} /> : <BatchProgress snapshot={snapshot} />}
+      <Logs entries={snapshot.logs.slice(-logLines)} />
+      <Extras extra={snapshot.extra} />
+      <Text dimColor>q quit</Text>
+    </Box>
+  );
+}
+
+/** Days, files, the files in flight, totals and recent files: the progress of a batch run. */
+function BatchProgress({ snapshot }: { snapshot: RunSnapshot }) {
+  return (
+    <Box flexDirection="column">
       <OverallProgress snapshot={snapshot} />
       {snapshot.inFlight.map((file) => <FileRow key={file.id} file={file} />)}
       <Totals snapshot={snapshot} />
       <RecentFiles files={snapshot.recent} />
-      <Logs entries={snapshot.logs.slice(-logLines)} />
-      <Extras extra={snapshot.extra} />
-      <Text dimColor>q quit</Text>
     </Box>
   );
 }

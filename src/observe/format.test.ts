@@ -5,7 +5,9 @@ import {
   renderFileDoneLine, renderJsonFileDone, renderJsonLog, renderJsonProgress, renderJsonSummary,
   renderLogLine, renderProgressLine, renderStatusLine, renderSummary,
 } from './format.js';
-import { ProgressTracker, type FileProgress } from './progress.js';
+import { ProgressTracker } from './progress.js';
+import { WINDOW_0935_MS, sampleLiveStatus } from '../../test/support/live-status.js';
+import type { FileProgress } from './run-snapshot.js';
 
 function file(overrides: Partial<FileProgress> = {}): FileProgress {
   return {
@@ -153,7 +155,8 @@ test('JSON lines are single-line objects with stable fields', () => {
   const line = renderJsonProgress(tracker.snapshot());
   assert.ok(!line.includes('\n'));
   const parsed = JSON.parse(line);
-  assert.deepEqual(Object.keys(parsed), ['type', 'command', 'atMs', 'elapsedSec', 'days', 'files', 'totals', 'inFlight', 'extra']);
+  assert.deepEqual(Object.keys(parsed), ['type', 'command', 'atMs', 'elapsedSec', 'days', 'files', 'totals', 'inFlight', 'extra', 'live']);
+  assert.equal(parsed.live, null, 'no live section outside live');
   assert.equal(parsed.type, 'progress');
   assert.deepEqual(parsed.files, { total: 1, done: 0, failed: 0, skipped: 0, missing: 0, inFlight: 1 });
   assert.equal(parsed.totals.mbPerSec, 1.5);
@@ -173,12 +176,30 @@ test('JSON lines are single-line objects with stable fields', () => {
   assert.equal(fileLine.mbPerSec, 2);
 });
 
-test('status line: an ingest-style run shows days, files and rates; a live run only its errors and extras', () => {
+test('JSON progress of a live run: the typed live section, unknown values null', () => {
+  const tracker = new ProgressTracker({ now: () => WINDOW_0935_MS });
+  tracker.startRun({ command: 'live', daysTotal: 0, filesTotal: 0 });
+  tracker.setLive(sampleLiveStatus());
+  const parsed = JSON.parse(renderJsonProgress(tracker.snapshot()));
+  assert.deepEqual(Object.keys(parsed.live), ['symbol', 'feedUrl', 'connections', 'eventsPerSecond', 'mergerDepth', 'watermarkMs', 'rows', 'rowsRevised',
+    'late', 'dropped', 'corrections', 'quotedContracts', 'keptEvents', 'duplicatesSkipped', 'finalize', 'lastWindows']);
+  assert.deepEqual(parsed.live.connections[0], { cluster: 'stocks', state: 'streaming', failedAttempts: 0, lastError: null, eventsPerSecond: 1000, lagMs: 12,
+    reconnects: 0, queueDepth: 4, dropped: 0 });
+  assert.deepEqual(parsed.live.lastWindows[0], { window: '1m', windowStartMs: WINDOW_0935_MS, windowEndMs: WINDOW_0935_MS + 60_000, close: 680.12,
+    callsDadvv: 1_234_567, putsDadvv: 45_600, callsGadvv: 512, putsGadvv: 80, aggressiveBuys: 12, aggressiveSells: 9 });
+  assert.equal(parsed.live.lastWindows[1].close, null);
+  assert.deepEqual(parsed.live.finalize, [{ date: '2025-11-06', state: 'done', attempts: 1, nextAtMs: null }]);
+  assert.deepEqual(parsed.extra, {}, 'nothing preformatted besides');
+});
+
+test('status line: an ingest-style run shows days, files and rates; a live run its errors and live section', () => {
   let nowMs = 0;
   const live = new ProgressTracker({ now: () => nowMs });
   live.startRun({ command: 'live', daysTotal: 0, filesTotal: 0 });
-  live.setExtra('connection', 'stocks streaming');
+  live.setLive(sampleLiveStatus());
   nowMs += 5_000;
-  assert.equal(renderStatusLine(live.snapshot()), 'live 5s  errors 0  connection=stocks streaming');
+  assert.equal(renderStatusLine(live.snapshot()), 'live 5s  errors 0  connection=stocks streaming, options reconnecting (2 failed attempts; '
+    + 'last: connection refused (ECONNREFUSED 127.0.0.1:9))  msgs/s=1,235  lag=stocks 12 ms, options 20.0 s  rows=12,345  '
+    + 'late=5 (3 dropped, 2 revised)  dropped=feed 7, jsonl 1, sse clients 0  last 1m=09:35:00  last 5m=09:30:00');
   assert.match(renderStatusLine(finishedRun()), /^ingest 10s {2}days 1\/1 {2}files 2\/2 {2}[\d.]+ MB\/s {2}.* rows\/s {2}errors 1$/);
 });

@@ -9,7 +9,9 @@
  *
  * Pure: no I/O.
  */
-import type { FileProgress, LogEntry, RunSnapshot } from './progress.js';
+import { liveStatusParts } from './live-format.js';
+import type { LiveStatus } from './live-snapshot.js';
+import type { FileProgress, LogEntry, RunSnapshot } from './run-snapshot.js';
 
 const MISSING = '--';
 
@@ -188,6 +190,7 @@ export function renderStatusLine(snapshot: RunSnapshot): string {
       formatMbPerSec(t.mbPerSec), formatRate(t.rowsPerSec, 'rows'));
   }
   parts.push(`errors ${formatCount(t.errors)}`);
+  if (snapshot.live !== undefined) parts.push(...liveStatusParts(snapshot.live));
   for (const [key, value] of Object.entries(snapshot.extra)) parts.push(`${key}=${value}`);
   return parts.join('  ');
 }
@@ -216,6 +219,7 @@ export function renderSummary(snapshot: RunSnapshot): string[] {
   // What the run's extras say at the end (e.g. which gzip inflater ingest used).
   const extras = Object.entries(snapshot.extra);
   if (extras.length > 0) lines.push(extras.map(([key, value]) => `${key}=${value}`).join('  '));
+  if (snapshot.live !== undefined) lines.push(liveStatusParts(snapshot.live).join('  '));
   for (const file of snapshot.failures) lines.push(`  failed ${fileLabel(file)} (${file.key})${file.message ? `: ${file.message}` : ''}`);
   return lines;
 }
@@ -253,7 +257,9 @@ function jsonFile(file: FileProgress) {
  * One JSON line (no trailing newline) describing the run now, for `--json`.
  * Field names are stable; unknown values are `null`, never absent:
  * `{"type":"progress","command","atMs","elapsedSec","days":{total,done,failed,skipped,missing},
- *   "files":{total,done,failed,skipped,missing,inFlight},"totals":{...},"inFlight":[file...],"extra":{}}`.
+ *   "files":{total,done,failed,skipped,missing,inFlight},"totals":{...},"inFlight":[file...],"extra":{},"live":{...}|null}`.
+ * `live` is the live section of the snapshot (live-snapshot.ts) under `gammaflow live`, with
+ * unknown values as `null`; `null` for every other command.
  */
 export function renderJsonProgress(snapshot: RunSnapshot): string {
   return JSON.stringify(jsonProgress(snapshot));
@@ -279,7 +285,13 @@ function jsonProgress(snapshot: RunSnapshot) {
     },
     inFlight: snapshot.inFlight.map(jsonFile),
     extra: snapshot.extra,
+    live: snapshot.live === undefined ? null : jsonLive(snapshot.live),
   };
+}
+
+/** The live section with every unknown value `null` (JSON.stringify would leave the key out). */
+function jsonLive(live: LiveStatus): unknown {
+  return JSON.parse(JSON.stringify(live, (_key, value: unknown) => (value === undefined ? null : value)));
 }
 
 /** One JSON line for a finished file: `{"type":"file", ...same fields as an inFlight entry}`. */

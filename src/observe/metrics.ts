@@ -28,7 +28,8 @@
  * with `registerPullGauge` when the value is easier to read than to push.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { FinishedFileState, ProgressTracker, RunSnapshot } from './progress.js';
+import type { ProgressTracker } from './progress.js';
+import type { FinishedFileState, RunSnapshot } from './run-snapshot.js';
 
 export { Registry } from 'prom-client';
 
@@ -45,7 +46,7 @@ export function createMetricsRegistry(options: { defaultMetrics?: boolean } = {}
  * cached snapshot is dropped at the next microtask. Were that to change, each
  * metric would simply take its own (equally correct) snapshot.
  */
-function snapshotPerScrape(tracker: ProgressTracker): () => RunSnapshot {
+export function snapshotPerScrape(tracker: ProgressTracker): () => RunSnapshot {
   let cached: RunSnapshot | undefined;
   return () => {
     if (!cached) {

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProgressTracker, type LogEntry, type FileProgress } from './progress.js';
+import { ProgressTracker } from './progress.js';
+import { sampleLiveStatus } from '../../test/support/live-status.js';
+import type { FileProgress, LogEntry } from './run-snapshot.js';
 
 /** A manual clock: tests move time explicitly. */
 function fakeClock(startMs = 1_700_000_000_000) {
@@ -169,6 +171,16 @@ test('info and extra show up in the snapshot; snapshots are copies', () => {
   snap.extra['feed'] = 'changed';
   tracker.deleteExtra('msgsPerSec');
   assert.deepEqual(tracker.snapshot().extra, { feed: 'connected' });
+});
+
+test('the live section is in the snapshot only once set, as a copy', () => {
+  const tracker = new ProgressTracker({ now: fakeClock().now });
+  assert.equal(tracker.snapshot().live, undefined);
+  tracker.setLive(sampleLiveStatus());
+  const snap = tracker.snapshot();
+  assert.deepEqual(snap.live, sampleLiveStatus());
+  (snap.live!.connections[0] as { state: string }).state = 'closed';
+  assert.equal(tracker.snapshot().live!.connections[0]!.state, 'streaming');
 });
 
 test('startRun called again updates totals but keeps the start time', () => {

@@ -14,111 +14,13 @@
  * never queued create the file on the fly (key = id) rather than throwing:
  * progress reporting must never break an ingest.
  *
- * Units: bytes are compressed input bytes (what is downloaded / read from disk);
- * MB = 10^6 bytes; times are epoch milliseconds from the injected clock.
+ * Units: see run-snapshot.ts; times come from the injected clock.
  *
  * Pure: no I/O, no timers; time comes from `options.now`.
  */
+import type { LiveStatus } from './live-snapshot.js';
 import { RateWindow } from './rate.js';
-
-export type FileState = 'queued' | 'running' | 'publishing' | 'done' | 'failed' | 'skipped' | 'missing';
-/** The states a file can end in. */
-export type FinishedFileState = 'done' | 'failed' | 'skipped' | 'missing';
-export type LogLevel = 'info' | 'warn' | 'error';
-
-export interface FileProgress {
-  id: string;
-  dataset: string;
-  /** Trading day, `YYYY-MM-DD`. */
-  date: string;
-  /** Source key or path of the flat file. */
-  key: string;
-  state: FileState;
-  /** Compressed bytes consumed so far. */
-  bytesDone: number;
-  /** Compressed size; 0 while unknown. */
-  bytesTotal: number;
-  rowsParsed: number;
-  rowsWritten: number;
-  rowsRejected: number;
-  /** S3 requests of this file that were retried. */
-  s3Retries: number;
-  startedAtMs?: number;
-  endedAtMs?: number;
-  message?: string;
-  /** Derived in snapshot(): MB/s of compressed input over the rate window (whole-file average once finished). */
-  mbPerSec: number;
-  /** Derived in snapshot(): parsed rows per second, same window rule as mbPerSec. */
-  rowsPerSec: number;
-  /** Derived in snapshot(): seconds until all bytes are read at the recent byte rate; undefined when unknown or not reading. */
-  etaSec: number | undefined;
-}
-
-export interface LogEntry {
-  atMs: number;
-  level: LogLevel;
-  message: string;
-}
-
-export interface RunTotals {
-  /** Compressed bytes read, including bytes read again after a retry (monotonic). */
-  bytesRead: number;
-  /** Sum of the sizes of the files started so far. */
-  bytesTotal: number;
-  rowsParsed: number;
-  rowsWritten: number;
-  rowsRejected: number;
-  /** MB/s of compressed input over the rate window, all files together. */
-  mbPerSec: number;
-  /** Parsed rows per second over the rate window, all files together. */
-  rowsPerSec: number;
-  s3Retries: number;
-  /** Calls to `error()`. */
-  errors: number;
-}
-
-export interface RunSnapshot {
-  command: string;
-  startedAtMs: number;
-  nowMs: number;
-  daysTotal: number;
-  daysDone: number;
-  daysFailed: number;
-  daysSkipped: number;
-  /** Trading days whose file does not exist although it should be published by now (ingest). */
-  daysMissing: number;
-  /** Planned files: the larger of startRun's filesTotal and the number of files queued. */
-  filesTotal: number;
-  /** Files that ended in state `done` (failed, skipped and missing are counted apart). */
-  filesDone: number;
-  filesFailed: number;
-  filesSkipped: number;
-  filesMissing: number;
-  /** Files in state running or publishing, in the order they started. */
-  inFlight: FileProgress[];
-  /** The last few finished files, newest first. */
-  recent: FileProgress[];
-  /** Failed files, oldest first (at most the first 100). */
-  failures: FileProgress[];
-  /** Finished files counted by dataset, then by final state. */
-  finishedByDataset: Record<string, Record<FinishedFileState, number>>;
-  totals: RunTotals;
-  metricsAddress?: string;
-  configPath?: string;
-  lastConfigReloadMs?: number;
-  lastConfigReloadMessage?: string;
-  /** The last log entries, oldest first. */
-  logs: LogEntry[];
-  /** Free-form key/values later commands add (live feed state, msgs/s, lag...). */
-  extra: Record<string, string | number>;
-}
-
-export interface RunInfo {
-  metricsAddress?: string;
-  configPath?: string;
-  lastConfigReloadMs?: number;
-  lastConfigReloadMessage?: string;
-}
+import type { FileProgress, FileState, FinishedFileState, LogEntry, LogLevel, RunInfo, RunSnapshot } from './run-snapshot.js';
 
 export interface ProgressTrackerOptions {
   /** Clock in epoch milliseconds; defaults to Date.now. */
@@ -187,6 +89,7 @@ export class ProgressTracker {
 
   private info: RunInfo = {};
   private readonly extra: Record<string, string | number> = {};
+  private live: LiveStatus | undefined;
   private logs: LogEntry[] = [];
   private readonly listeners: { [K in keyof ProgressEvents]: Set<Listener<ProgressEvents[K]>> } = {
     log: new Set(),
@@ -363,6 +266,11 @@ export class ProgressTracker {
     delete this.extra[key];
   }
 
+  /** Replaces the live section (the live command, once a second). */
+  setLive(live: LiveStatus): void {
+    this.live = live;
+  }
+
   /** Subscribes to an event; returns the unsubscribe function. */
   on<K extends keyof ProgressEvents>(event: K, listener: Listener<ProgressEvents[K]>): () => void {
     const set = this.listeners[event] as Set<Listener<ProgressEvents[K]>>;
@@ -424,6 +332,7 @@ export class ProgressTracker {
       ...this.info,
       logs: this.logs.map((entry) => ({ ...entry })),
       extra: { ...this.extra },
+      ...(this.live !== undefined ? { live: structuredClone(this.live) } : {}),
     };
   }
 

@@ -24,7 +24,7 @@
  * Only Ok trades carry iv, delta, gamma, dadvv and gadvv; the others hold NaN there.
  */
 import type { AggregationsConfig } from '../config/schema.js';
-import { parseDuration } from '../calendar/durations.js';
+import { NS_PER_MS, parseDurationMs } from '../calendar/durations.js';
 import { nyWallClockToUtcNs } from '../calendar/nyTime.js';
 import { isoDateOfEpochDay } from '../calendar/civilDate.js';
 import { impliedVolatility, lastIvStatus, IvStatus } from './pricing/iv.js';
@@ -36,7 +36,6 @@ import { GreeksFlag, type EnrichedOptionTrade, type OptionTrade, type Underlying
 
 /** Nanoseconds in a year of 365 days. */
 export const NS_PER_YEAR = 365 * 86_400e9;
-const NS_PER_MS = 1_000_000n;
 
 /** Everything the enrichment depends on, in code units. */
 export interface EnrichmentParams {
@@ -68,8 +67,8 @@ export function enrichmentParamsFromConfig(agg: AggregationsConfig, symbol?: str
     riskFreeSource: treasury ? 'treasury' : 'constant',
     dividendYield: (symbol !== undefined ? agg.dividend_yields[symbol] : undefined) ?? agg.dividend_yield,
     contractSize: agg.contract_size,
-    maxUnderlyingStalenessNs: BigInt(parseDuration(agg.max_underlying_staleness)) * NS_PER_MS,
-    minTimeToExpiryNs: parseDuration(agg.min_time_to_expiry) * 1e6,
+    maxUnderlyingStalenessNs: BigInt(parseDurationMs(agg.max_underlying_staleness)) * NS_PER_MS,
+    minTimeToExpiryNs: parseDurationMs(agg.min_time_to_expiry) * 1e6,
     minIv: agg.min_iv,
     maxIv: agg.max_iv,
     gadvvScale: agg.gadvv_scale,

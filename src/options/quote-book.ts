@@ -37,7 +37,7 @@
  * counts the structures.
  */
 import type { AggregationsConfig } from '../config/schema.js';
-import { parseDuration } from '../calendar/durations.js';
+import { NS_PER_MS, parseDurationMs } from '../calendar/durations.js';
 
 /** Which sides of a quote are present and how they compare (persistable small ints). */
 export const QuoteState = {
@@ -94,15 +94,13 @@ export interface QuoteBookOptions {
   readonly priceEpsilon?: number;
 }
 
-const NS_PER_MS = 1_000_000n;
-
-/** Book options from `[aggregations]` (durations parsed with parseDuration). */
+/** Book options from `[aggregations]` (durations parsed with parseDurationMs). */
 export function quoteBookOptionsFromConfig(agg: AggregationsConfig): QuoteBookOptions {
   return {
     stalenessMode: agg.quote_staleness_mode,
-    maxQuoteStalenessNs: BigInt(parseDuration(agg.max_quote_staleness)) * NS_PER_MS,
-    adaptiveStalenessMinNs: BigInt(parseDuration(agg.adaptive_staleness_min)) * NS_PER_MS,
-    adaptiveStalenessMaxNs: BigInt(parseDuration(agg.adaptive_staleness_max)) * NS_PER_MS,
+    maxQuoteStalenessNs: BigInt(parseDurationMs(agg.max_quote_staleness)) * NS_PER_MS,
+    adaptiveStalenessMinNs: BigInt(parseDurationMs(agg.adaptive_staleness_min)) * NS_PER_MS,
+    adaptiveStalenessMaxNs: BigInt(parseDurationMs(agg.adaptive_staleness_max)) * NS_PER_MS,
   };
 }
 

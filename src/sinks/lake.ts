@@ -20,11 +20,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { partitionDir } from '../lake/layout.js';
-import { withLakeLockIfFree } from '../lake/lock.js';
+import { withPartitionsIfFree } from '../lake/lock.js';
 import { FeatureFileWriter, featureDataset, policyConflict, publishFeatureDay, publishedFeaturePartition } from '../features/output.js';
 import type { FeaturePolicy } from '../features/policy.js';
 import { PRELIM_REALTIME, type RowProvenance } from '../features/provenance.js';
-import { parseDuration } from '../calendar/durations.js';
+import { parseDurationMs } from '../calendar/durations.js';
 import type { FeatureRow } from '../features/row.js';
 import type { RowEmission } from '../live/pipeline.js';
 import type { OutputLog } from './sink-log.js';
@@ -119,9 +119,9 @@ export class LakeFeatureSink {
     const open = new Set(openDates);
     const published: string[] = [];
     if (![...this.#days].some(([date, day]) => !open.has(date) && day.dirty)) return published;
-    // Publishing replaces partitions: it takes the lake lock like every writer (so no other run's recovery
-    // mistakes the staged day for debris). A lake busy with another run is tried again on the next flush.
-    const r = await withLakeLockIfFree(this.#o.lake, () => this.#publishClosed(open, published));
+    // Publishing replaces partitions: each under its partition lock, like every writer (so no other run's
+    // recovery mistakes the staged day for debris). A partition busy with another run is tried again on the next flush.
+    const r = await withPartitionsIfFree(() => this.#publishClosed(open, published));
     if (!r.ran && !this.#busyLogged) this.#o.onLog?.('info', `features ${this.#o.symbol}: closed days wait to be published: ${r.busy}`);
     this.#busyLogged = !r.ran;
     return published;
@@ -169,7 +169,7 @@ export class LakeFeatureSink {
     return {
       ...PRELIM_REALTIME,
       sourceOf: (row) => {
-        const endNs = row.windowStartNs + BigInt(parseDuration(row.window)) * 1_000_000n;
+        const endNs = row.windowStartNs + BigInt(parseDurationMs(row.window)) * 1_000_000n;
         return filled.some((f) => f.fromNs < endNs && row.windowStartNs <= f.toNs) ? 'rest' : 'realtime';
       },
     };

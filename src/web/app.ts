@@ -255,13 +255,21 @@ export function createWebApp(o: WebAppOptions): Hono {
     if (expiry !== undefined && expiry !== '' && !/^\d{4}-\d{2}-\d{2}$/.test(expiry)) throw new BadRequest(`query parameter expiry: expected YYYY-MM-DD, got ${JSON.stringify(expiry)}`);
     return { ...(fromNs !== undefined ? { fromNs } : {}), ...(toNs !== undefined ? { toNs } : {}), ...(expiry ? { expiry } : {}) };
   };
-  /** Under serve: the request, forwarded to the live process following its symbol (the first one when not named). */
-  const forwardToSymbol = async (c: Context): Promise<Response> => {
-    if (o.liveSources === undefined) throw new NotFound(NO_LIVE);
+  /**
+   * Under serve: the request, forwarded to the live process following its symbol (the first one when not named).
+   * A stream (`sse`) nobody follows answers 204, which tells an EventSource to stop without an error; the page
+   * then looks for a live process again.
+   */
+  const forwardToSymbol = async (c: Context, sse = false): Promise<Response> => {
     const symbol = c.req.query('symbol');
-    const source = symbol ? await o.liveSources.sourceOf(symbol) : (await o.liveSources.list()).find((s) => s.state === 'running');
-    if (source === undefined) throw new NotFound(symbol ? `no live process follows ${symbol}` : NO_LIVE);
-    return forward(c, source.url);
+    const source = o.liveSources === undefined ? undefined
+      : symbol ? await o.liveSources.sourceOf(symbol) : (await o.liveSources.list()).find((s) => s.state === 'running');
+    if (source === undefined) {
+      if (sse) return c.body(null, 204);
+      throw new NotFound(symbol ? `no live process follows ${symbol}` : NO_LIVE);
+    }
+    const res = await forward(c, source.url);
+    return sse && res.status !== 200 ? c.body(null, 204) : res;
   };
 
   app.get('/api/live/smile', async (c) => {
@@ -284,7 +292,7 @@ export function createWebApp(o: WebAppOptions): Hono {
   });
 
   app.get('/api/live/run/stream', async (c) => {
-    if (o.live === undefined) return forwardToSymbol(c);
+    if (o.live === undefined) return forwardToSymbol(c, true);
     return streamSSE(c, async (stream) => {
       while (!stream.aborted && !stream.closed) {
         await stream.writeSSE({ data: JSON.stringify({ jobs: await o.jobs() }) });
@@ -294,7 +302,7 @@ export function createWebApp(o: WebAppOptions): Hono {
   });
 
   // Under live, /features/stream is the run's own (the metrics server answers it before this app).
-  if (o.live === undefined && o.liveSources !== undefined) app.get('/features/stream', (c) => forwardToSymbol(c));
+  if (o.live === undefined && o.liveSources !== undefined) app.get('/features/stream', (c) => forwardToSymbol(c, true));
 
   app.notFound((c) => (c.req.path.startsWith('/api/') ? c.json({ error: `no endpoint ${c.req.path}` }, 404) : c.text('not found\n', 404)));
   return app;

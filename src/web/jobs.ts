@@ -4,7 +4,8 @@
  * run's own tracker; under `gammaflow serve`, the `/run/snapshot` endpoint of each run's metrics
  * server (`[web] job_endpoints`, default `[metrics] listen`), asked on every refresh.
  */
-import type { ProgressTracker, RunSnapshot } from '../observe/progress.js';
+import type { ProgressTracker } from '../observe/progress.js';
+import type { RunSnapshot } from '../observe/run-snapshot.js';
 import { RUN_SNAPSHOT_PATH } from '../observe/snapshot-routes.js';
 
 export interface JobView {

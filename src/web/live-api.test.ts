@@ -28,6 +28,7 @@ import { loadAssets } from './assets.js';
 import { localJobs, remoteJobs } from './jobs.js';
 import { LIVE_DIR, LiveSources, announceLive, readAnnouncements } from './live-discovery.js';
 import { LiveSession } from './live-session.js';
+import { sampleLiveStatus } from '../../test/support/live-status.js';
 
 const DAY = '2025-11-07';
 let lake: string;
@@ -76,7 +77,7 @@ before(async () => {
   for (let i = 0; i < 7; i++) addTrade('QQQ', i, t10 + BigInt(i) * 1_000_000_000n, 600, 'C', 0.3);
   const tracker = new ProgressTracker();
   tracker.startRun({ command: 'live', daysTotal: 0, filesTotal: 0 });
-  tracker.setExtra('connection', 'stocks streaming, options streaming');
+  tracker.setLive(sampleLiveStatus());
   liveServer = await startMetricsServer('127.0.0.1:0', createMetricsRegistry());
   hub = new FeatureStreamHub({ aggression: false, windows: ['1m', '5m'], heartbeatMs: 0 });
   hub.attach(liveServer);
@@ -132,7 +133,9 @@ test('serve without a live process: a message, and the Live routes answer 404', 
   assert.match(String(info.message), /No live process: start gammaflow live/);
   const smile = await json(`${serve}/api/live/smile?symbol=SPY`);
   assert.equal(smile.status, 404);
-  assert.equal((await fetch(`${serve}/features/stream?symbol=SPY`)).status, 404);
+  // A stream nobody follows: 204, which stops an EventSource without an error.
+  assert.equal((await fetch(`${serve}/features/stream?symbol=SPY`)).status, 204);
+  assert.equal((await fetch(`${serve}/api/live/run/stream`)).status, 204);
   const down = await serveApp({ urls: ['http://127.0.0.1:1'], lake: undefined });
   const downInfo = (await json(`${down}/api/live`)).body as { active: boolean; sources: { state: string; error: string }[] };
   assert.equal(downInfo.active, false);
@@ -168,7 +171,7 @@ test('serve --live URL forwards the Live routes and /features/stream to the live
   let runText = '';
   while (!runText.includes('\n\n')) runText += new TextDecoder().decode((await runReader.read()).value);
   await runReader.cancel();
-  assert.match(runText, /stocks streaming, options streaming/);
+  assert.match(runText, /"connections":\[\{"cluster":"stocks","state":"streaming"/, "the run stream forwards the live section");
 });
 
 test('serve finds a live process announced in the lake; a dead process\'s announcement is ignored and removed by the next live start', async () => {

@@ -7,11 +7,12 @@
  *
  * - no partial day is visible: every partition readers can glob holds the
  *   whole day, and matches the manifest entry of that day file for file;
- * - the lock file names the dead process, and the next run takes it over.
+ * - the partition lock files left behind name the dead process, and the
+ *   next run takes them over.
  *
  * The final rerun completes; its lake equals a clean run's exactly (DuckDB:
  * counts, no duplicate (date, ticker, sequence_number), EXCEPT ALL both ways),
- * with nothing left in staging or trash and the lock released.
+ * with nothing left in staging or trash and every partition lock released.
  *
  * Ctrl-C (SIGINT) without a terminal is the graceful variant: the run stops
  * by itself, abandons what is in flight and cleans up before exiting.
@@ -152,14 +153,20 @@ async function killWhen(lake: string, label: string, when: (line: Record<string,
   return run.pid;
 }
 
+/** The partition lock files of the dataset (`_locks/<dataset>/date=D.lock`). */
+function partitionLocks(lake: string): string[] {
+  const dir = join(lake, '_locks', DATASET);
+  return existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.lock')).map((n) => join(dir, n)) : [];
+}
+
 /**
- * The lock a killed run leaves: its own pid while it still had days to write;
- * once every day is recorded the run may have released it before the kill.
+ * The locks a killed run leaves: one per partition it was writing, each naming
+ * it; a run killed between two days may hold none.
  */
-function assertDeadRunsLock(lake: string, pid: number, view: LakeView, label: string): void {
-  const path = join(lake, '.lock');
-  if (view.recorded.length === DAYS.length && !existsSync(path)) return;
-  assert.equal((JSON.parse(readFileSync(path, 'utf8')) as { pid: number }).pid, pid, `${label}: the dead run's lock is left behind`);
+function assertDeadRunsLocks(lake: string, pid: number, label: string): void {
+  for (const path of partitionLocks(lake)) {
+    assert.equal((JSON.parse(readFileSync(path, 'utf8')) as { pid: number }).pid, pid, `${label}: ${path} is the dead run's`);
+  }
 }
 
 /** Bytes of the days not yet published in `lake`: what a run has to read. */
@@ -223,10 +230,11 @@ test('kill -9 at 20 %, 50 %, 90 % and right after a publish never shows a partia
     if (bytesToRead(lake) === 0) break;
     const pid = await killWhen(lake, kill.label, kill.condition());
     const view = await assertNoPartialDay(lake, kill.label);
-    assertDeadRunsLock(lake, pid, view, kill.label);
+    assertDeadRunsLocks(lake, pid, kill.label);
     views.push(view);
     assert.ok(readdirSync(join(lake, '_staging', DATASET)).length > 0 || view.visible.length === DAYS.length,
       `${kill.label}: the killed run was staging a day`);
+    if (kill.label.startsWith('kill at')) assert.ok(partitionLocks(lake).length > 0, `${kill.label}: the day being staged was locked`);
   }
   // Published days survive later kills.
   for (let i = 1; i < views.length; i++) {
@@ -235,7 +243,7 @@ test('kill -9 at 20 %, 50 %, 90 % and right after a publish never shows a partia
   assert.ok(views[0]!.visible.length < DAYS.length, 'the first kill came before the run could finish');
 
   const rerun = await runCli(ingestArgs(lake), { cwd: work });
-  assert.equal(rerun.code, 0, `the rerun takes the dead run's lock over and completes:\n${said(rerun)}`);
+  assert.equal(rerun.code, 0, `the rerun takes the dead run's locks over and completes:\n${said(rerun)}`);
   const outcomes = parseJsonLines(rerun.stdout).filter((l) => l.type === 'day');
   const recorded = views[views.length - 1]!.recorded;
   assert.deepEqual(outcomes.map((o) => [o.date, o.state]),
@@ -245,7 +253,7 @@ test('kill -9 at 20 %, 50 %, 90 % and right after a publish never shows a partia
   const total = BigInt(DAYS.reduce((n, d) => n + rowsByDate.get(d.date)!, 0));
   assert.deepEqual(await compareLakes(clean, lake), { rowsA: total, rowsB: total, distinctB: total, onlyA: 0n, onlyB: 0n });
   assert.deepEqual(leftovers(lake), [], 'no staging or trash is left behind');
-  assert.equal(existsSync(join(lake, '.lock')), false, 'the lock is released');
+  assert.deepEqual(partitionLocks(lake), [], 'every partition lock is released');
 });
 
 test('Ctrl-C (SIGINT) without a terminal stops cleanly: exit 1, nothing half published, staging removed, lock released', async () => {
@@ -264,5 +272,5 @@ test('Ctrl-C (SIGINT) without a terminal stops cleanly: exit 1, nothing half pub
   const view = await assertNoPartialDay(lake, 'after SIGINT');
   assert.deepEqual(view.visible, days.filter((d) => d.state === 'ingested').map((d) => d.date as string).sort(), 'only finished days are visible');
   assert.deepEqual(leftovers(lake), [], 'the abandoned staging was removed');
-  assert.equal(existsSync(join(lake, '.lock')), false, 'the lock is released');
+  assert.deepEqual(partitionLocks(lake), [], 'every partition lock is released');
 });

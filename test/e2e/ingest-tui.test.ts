@@ -161,7 +161,7 @@ test('the dashboard under tmux shows MB / and MB/s and the metrics URL; q stops 
     assert.equal(existsSync(join(lake, DATASET, `date=${DATE}`)), false, 'the stopped day is not visible');
     assert.equal(existsSync(join(lake, DATASET, `date=${DATE}`, '_manifest.json')), false, 'no manifest entry');
     assert.deepEqual(readdirSync(join(lake, '_staging', DATASET)), [], 'the staged parts were removed');
-    assert.equal(existsSync(join(lake, '.lock')), false, 'the lock is released');
+    assert.equal(existsSync(join(lake, '_locks', DATASET, `date=${DATE}.lock`)), false, 'the partition lock is released');
 
     const rerun = await runCli(['ingest', '--dataset', DATASET, '--from', DATE, '--lake', lake, '--config', config, '--no-tui'],
       { cwd: work, env: { MASSIVE_S3_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId, MASSIVE_S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey } });

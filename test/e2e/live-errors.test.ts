@@ -42,13 +42,20 @@ test('live on a closed port logs "connection refused" per cluster within seconds
   };
   await Promise.all([p.waitForLine(refused('stocks'), 10_000), p.waitForLine(refused('options'), 10_000)]);
   assert.ok(Date.now() - startedMs < 10_000);
-  // The progress line carries each cluster's state and last cause (refreshed every second).
-  const progress = await p.waitForLine((line) => {
-    const l = JSON.parse(line) as { type: string; extra?: { connection?: string } };
-    return l.type === 'progress' && /stocks (re)?connecting \(\d+ failed attempts?; last: connection refused/.test(l.extra?.connection ?? '');
-  }, 10_000);
-  assert.match((JSON.parse(progress) as { extra: { connection: string } }).extra.connection,
-    new RegExp(`options (re)?connecting \\(\\d+ failed attempts?; last: connection refused \\(ECONNREFUSED 127\\.0\\.0\\.1:${port}\\)\\)`));
+  // The progress line's live section carries each cluster's state, failed attempts and last cause (refreshed every second).
+  type Connection = { cluster: string; state: string; failedAttempts: number; lastError: string | null };
+  const connection = (line: string, cluster: string): Connection | undefined => {
+    const l = JSON.parse(line) as { type: string; live?: { connections: Connection[] } | null };
+    return l.type === 'progress' ? l.live?.connections.find((c) => c.cluster === cluster) : undefined;
+  };
+  const refusedState = (c: Connection | undefined): boolean =>
+    c !== undefined && /^(re)?connecting$/.test(c.state) && c.failedAttempts > 0 && /^connection refused/.test(c.lastError ?? '');
+  const progress = await p.waitForLine((line) => refusedState(connection(line, 'stocks')), 10_000);
+  const options = connection(progress, 'options');
+  assert.ok(refusedState(options), JSON.stringify(options));
+  assert.equal(options!.lastError, `connection refused (ECONNREFUSED 127.0.0.1:${port})`);
+  const batch = JSON.parse(progress) as { days: { total: number }; files: { total: number } };
+  assert.deepEqual([batch.days.total, batch.files.total], [0, 0], 'a live run plans no days or files');
   p.kill('SIGINT');
   const r = await p.exited;
   assert.equal(r.code, 0, `Ctrl-C while reconnecting exits 0; stderr:\n${r.stderr}`);

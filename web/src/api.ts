@@ -29,6 +29,22 @@ export interface RunSnapshot {
   totals: { bytesRead: number; rowsParsed: number; rowsWritten: number; rowsRejected: number; mbPerSec: number; rowsPerSec: number; errors: number };
   logs: { atMs: number; level: string; message: string }[];
   extra: Record<string, string | number>;
+  /** Under `gammaflow live` only (src/observe/live-snapshot.ts); JSON drops its unknown values. */
+  live?: LiveStatus;
+}
+export interface LiveConnection {
+  cluster: string; state: string; failedAttempts: number; lastError?: string;
+  eventsPerSecond: number; lagMs?: number; reconnects: number; queueDepth: number; dropped: number;
+}
+export interface LiveWindow {
+  window: string; windowStartMs: number; windowEndMs: number; close?: number;
+  callsDadvv?: number; putsDadvv?: number; callsGadvv?: number; putsGadvv?: number; aggressiveBuys?: number; aggressiveSells?: number;
+}
+export interface LiveStatus {
+  symbol: string; feedUrl: string; connections: LiveConnection[]; eventsPerSecond: number; mergerDepth: number;
+  rows: number; rowsRevised: number; late: { total: number; dropped: number; revised: number };
+  dropped: { feed: number; jsonl: number; sseClients: number; mergerReleasedEarly: number };
+  lastWindows: LiveWindow[];
 }
 export interface JobView { source: string; state: 'running' | 'unreachable'; snapshot?: RunSnapshot; error?: string }
 

@@ -2,9 +2,9 @@
  * Jobs view: the progress of running ingest / greeks / features / run / live commands, from the
  * same run snapshot the terminal dashboard draws (/api/jobs/stream, one update a second).
  */
-import type { FileProgress, JobView, RunSnapshot } from './api.js';
+import type { FileProgress, JobView, LiveStatus, RunSnapshot } from './api.js';
 import { h } from './dom.js';
-import { compact, duration } from './format.js';
+import { compact, duration, nyClock } from './format.js';
 
 export class JobsView {
   readonly root: HTMLElement;
@@ -55,15 +55,28 @@ function fileRow(f: FileProgress): HTMLElement {
     h('td', { class: 'message' }, f.message ?? ''));
 }
 
+/** The live section of a live run: connections, msgs/s, lag, rows, and the last window per size. */
+function liveStatus(l: LiveStatus): HTMLElement {
+  const entries: [string, string][] = [
+    ['connection', l.connections.map((c) => `${c.cluster} ${c.state}`).join(', ')],
+    ['msgs/s', String(Math.round(l.eventsPerSecond))],
+    ['lag', l.connections.map((c) => `${c.cluster} ${c.lagMs === undefined ? '–' : `${c.lagMs} ms`}`).join(', ')],
+    ['rows', String(l.rows)],
+    ...l.lastWindows.map((w): [string, string] => [`last ${w.window} window`, `${nyClock(w.windowStartMs)} close ${w.close?.toFixed(2) ?? '–'}`]),
+  ];
+  return h('dl', { class: 'extra live' }, ...entries.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
 function job(source: string, s: RunSnapshot): HTMLElement {
   const files = [...s.inFlight, ...s.recent];
   const extras = Object.entries(s.extra);
   return h('div', { class: 'job', 'data-command': s.command },
     h('h3', {}, `${s.command || 'run'} — ${source}, running ${duration(s.nowMs - s.startedAtMs)}`),
-    h('p', {}, `days ${s.daysDone + s.daysSkipped} / ${s.daysTotal} (${s.daysFailed} failed) · files ${s.filesDone} / ${s.filesTotal} done, ${s.filesSkipped} skipped, ${s.filesFailed} failed · `
+    s.live !== undefined ? '' : h('p', {}, `days ${s.daysDone + s.daysSkipped} / ${s.daysTotal} (${s.daysFailed} failed) · files ${s.filesDone} / ${s.filesTotal} done, ${s.filesSkipped} skipped, ${s.filesFailed} failed · `
       + `${s.totals.mbPerSec.toFixed(1)} MB/s · ${compact(s.totals.rowsPerSec)} rows/s · ${compact(s.totals.rowsWritten)} rows written, ${s.totals.rowsRejected} rejected`),
     s.filesTotal > 0 ? h('p', {}, 'files ', bar(s.filesDone + s.filesSkipped + s.filesFailed + s.filesMissing, s.filesTotal)) : '',
     files.length > 0 ? h('table', { class: 'files' }, h('tbody', {}, ...files.map(fileRow))) : '',
     extras.length > 0 ? h('dl', { class: 'extra' }, ...extras.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))])) : '',
+    s.live !== undefined ? liveStatus(s.live) : '',
     s.logs.length > 0 ? h('pre', { class: 'logs' }, s.logs.slice(-8).map((l) => `${new Date(l.atMs).toLocaleTimeString()} ${l.level} ${l.message}`).join('\n')) : '');
 }

@@ -13,7 +13,7 @@
  * `data-rows`, `data-window-start` (the window whose smile and strikes are drawn) and
  * `data-window-state` (`loading`, `ready`, `error`).
  */
-import { getJson, type FeatureTable, type JobView, type LiveInfo, type Smile, type StrikeProfile } from './api.js';
+import { getJson, type FeatureTable, type JobView, type LiveInfo, type LiveStatus, type Smile, type StrikeProfile } from './api.js';
 import { h, setOptions } from './dom.js';
 import { FlowCharts } from './flow-charts.js';
 import { nyClock } from './format.js';
@@ -48,7 +48,7 @@ export class LiveView {
   #lastReceivedAt = 0;
   #pending = false;
   #info: LiveInfo = { active: false };
-  #extra: Record<string, string | number> = {};
+  #live: LiveStatus | undefined;
   /** The by-strike charts: one request at a time, the newest wish served after it. */
   #windowBusy = false;
   #windowAgain = false;
@@ -123,7 +123,7 @@ export class LiveView {
     }
     this.#rows.clear();
     this.#received = 0;
-    this.#extra = {};
+    this.#live = undefined;
     for (const key of Object.keys(this.root.dataset)) if (key.startsWith('lastWindow')) delete this.root.dataset[key];
     const windows = this.#info.windows ?? [];
     setOptions(this.#window, windows.map((w) => ({ value: w, label: w })), windows.includes(this.#window.value) ? this.#window.value : windows.includes('1m') ? '1m' : windows[0]);
@@ -312,23 +312,37 @@ export class LiveView {
     this.#run = run;
     run.onmessage = (e: MessageEvent<string>) => {
       const { jobs: list } = JSON.parse(e.data) as { jobs: JobView[] };
-      this.#renderStatus(list[0]?.snapshot?.extra);
+      this.#renderStatus(list[0]?.snapshot?.live);
     };
     run.onerror = () => { if (run.readyState === EventSource.CLOSED) run.close(); };
   }
 
-  #renderStatus(extra?: Record<string, string | number>): void {
-    if (extra !== undefined) this.#extra = extra;
+  #renderStatus(live?: LiveStatus): void {
+    if (live !== undefined) this.#live = live;
     const entries: [string, string][] = [
       ['page stream', `${this.root.dataset.stream} (${this.#received} rows received${this.#lastReceivedAt ? `, last at ${new Date(this.#lastReceivedAt).toLocaleTimeString()}` : ''})`],
     ];
     if (this.#info.source !== undefined) entries.push(['live process', this.#info.source]);
-    for (const s of this.#info.sources ?? []) if (s.state !== 'running') entries.push([`not answering`, `${s.url}: ${s.error ?? s.state}`]);
-    entries.push(...['connection', 'msgs/s', 'lag', 'rows', 'late', 'dropped'].filter((k) => k in this.#extra).map((k): [string, string] => [k, String(this.#extra[k])]));
-    entries.push(...Object.keys(this.#extra).filter((k) => k.startsWith('last ')).map((k): [string, string] => [k + ' window', String(this.#extra[k])]));
+    for (const s of this.#info.sources ?? []) if (s.state !== 'running') entries.push(['not answering', `${s.url}: ${s.error ?? s.state}`]);
+    const l = this.#live;
+    if (l !== undefined) {
+      entries.push(
+        ['connection', l.connections.map((c) => `${c.cluster} ${c.state}${c.state !== 'streaming' && c.lastError ? ` (last: ${c.lastError})` : ''}`).join(', ')],
+        ['msgs/s', String(Math.round(l.eventsPerSecond))],
+        ['lag', l.connections.map((c) => `${c.cluster} ${c.lagMs === undefined ? '–' : `${c.lagMs} ms`}`).join(', ')],
+        ['rows', String(l.rows)],
+        ['late', `${l.late.total} (${l.late.dropped} dropped, ${l.late.revised} revised)`],
+        ['dropped', `feed ${l.dropped.feed}, jsonl ${l.dropped.jsonl}, sse clients ${l.dropped.sseClients}`],
+      );
+    }
+    // The run's last windows are of its symbol (its first one when it follows several); this symbol's come from the rows received.
+    const symbol = this.#symbol.value;
+    const ofRun = l !== undefined && (l.symbol === symbol || l.symbol.split(',')[0] === symbol) ? l.lastWindows : [];
+    const fromRun = new Set(ofRun.map((w) => w.window));
+    for (const w of ofRun) entries.push([`last ${w.window} window`, nyClock(w.windowStartMs)]);
     for (const w of this.#info.windows ?? []) {
       const last = this.root.dataset[`lastWindow${w}`];
-      if (last !== undefined && !(`last ${w}` in this.#extra)) entries.push([`last ${w} window`, nyClock(Number(last))]);
+      if (last !== undefined && !fromRun.has(w)) entries.push([`last ${w} window`, nyClock(Number(last))]);
     }
     this.#status.replaceChildren(...entries.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { 'data-key': k }, v)]));
   }

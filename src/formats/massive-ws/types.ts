@@ -16,6 +16,7 @@
  * Client → server actions and topics are in topics.ts. Pure: no I/O.
  */
 import type { OptionTrade, UnderlyingTrade } from '../records.js';
+import { NS_PER_MS } from '../../calendar/durations.js';
 
 /** Realtime clusters this layer handles (the last path segment of the URL). */
 export type FeedCluster = 'stocks' | 'options';
@@ -87,7 +88,7 @@ export interface ParsedFrame {
 }
 
 /** Nanoseconds per millisecond: feed `t` (ms) × this = `sipTimestampNs`. */
-export const NS_PER_MS = 1_000_000n;
+export { NS_PER_MS };
 
 /** Most option quote contracts Massive streams on one connection (no wildcard allowed). */
 export const MAX_OPTION_QUOTE_CONTRACTS = 1000;

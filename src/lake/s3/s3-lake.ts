@@ -26,15 +26,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { LakeError } from '../../util/errors.js';
-import { PARTITION_MANIFEST, partitionDir, REJECTS_FILE, stagingRoot, trashRoot } from '../layout.js';
+import { parseCopyName, PARTITION_MANIFEST, partitionDir, REJECTS_FILE } from '../layout.js';
+import { systemProbe } from '../lock.js';
 import type { ManifestEntry, PartitionCheck } from '../manifest.js';
-import type { RecoveryReport } from '../publish.js';
+import { dropIdleCopies, findCopies, type RecoveryReport } from '../publish.js';
 import type { LakeCheckReport, LakeProblem } from '../check.js';
 import { lakeKey, partitionKeyPrefix, partitionLockKey, remoteRejectsName, type S3LakeLocation } from './location.js';
 import type { S3Objects } from './objects.js';
-import { systemProbe } from '../lock.js';
 import { lockPartition, parsePartitionLock, staleReason } from './partition-lock.js';
 import type { RemoteLake, RemotePartitionWrite } from './registry.js';
 
@@ -111,7 +111,7 @@ export class S3Lake implements RemoteLake {
       return undefined;
     }
     if (await cachedCopyMatches(local, stored)) return stored.entry;
-    // The process id in the name: recovery of another process sharing the cache leaves a live download alone.
+    // The pid in the name tells recovery whose download it is.
     const temp = join(cacheTemp(this.cacheDir), dataset, `date=${date}.${process.pid}-${randomBytes(4).toString('hex')}`);
     await mkdir(temp, { recursive: true });
     try {
@@ -205,48 +205,36 @@ export class S3Lake implements RemoteLake {
   async recover(): Promise<RecoveryReport> {
     const actions: string[] = [];
     let removed = 0;
-    // Local copies first, locks second: a writer takes its lock before it creates its staging directory,
-    // so a directory seen here belongs to a lock listed below (live or stale).
-    const staged = await findLocalCopies(stagingRoot(this.cacheDir));
-    const temporary = [...await findLocalCopies(trashRoot(this.cacheDir)), ...await findLocalCopies(cacheTemp(this.cacheDir))];
+    // Copies other processes on this machine are still writing or downloading are theirs.
+    const local = await dropIdleCopies(this.cacheDir);
+    removed += local.removed;
+    for (const c of await findCopies(cacheTemp(this.cacheDir))) {
+      const pid = Number(/^(\d+)-/.exec(parseCopyName(basename(c.path))?.runId ?? '')?.[1]);
+      if (c.date !== '' && Number.isSafeInteger(pid) && pid !== process.pid && systemProbe.alive(pid)) continue;
+      await rm(c.path, { recursive: true, force: true });
+      removed++;
+    }
     const locksPrefix = lakeKey(this.location, '_locks/');
-    const lockObjects = await this.objects.list(locksPrefix);
-    // Runs writing now (their partition lock is live): their staging directories stay.
-    const liveRuns = new Set<string>();
-    const stale: { key: string; dataset: string; date: string; etag: string; lock: ReturnType<typeof parsePartitionLock>; why: string }[] = [];
-    for (const o of lockObjects) {
+    for (const o of await this.objects.list(locksPrefix)) {
       const m = /^(.+)\/date=(\d{4}-\d{2}-\d{2})\.json$/.exec(o.key.slice(locksPrefix.length));
       if (m === null) continue;
+      const [, dataset, date] = m as unknown as [string, string, string];
       const got = await this.objects.getText(o.key);
       if (got === undefined) continue;
       let lock;
       try { lock = parsePartitionLock(got.text); } catch { lock = undefined; }
       const why = staleReason(lock, Date.now());
-      if (why === undefined) liveRuns.add(`${m[1]}\n${m[2]}\n${lock!.runId}`);
-      else stale.push({ key: o.key, dataset: m[1]!, date: m[2]!, etag: got.etag, lock, why });
-    }
-    for (const copy of staged) {
-      if (copy.runId !== undefined && liveRuns.has(`${copy.dataset}\n${copy.date}\n${copy.runId}`)) continue;
-      await rm(copy.path, { recursive: true, force: true });
-      removed++;
-    }
-    for (const copy of temporary) {
-      const pid = /^(\d+)-/.exec(copy.runId ?? '')?.[1];
-      if (pid !== undefined && Number(pid) !== process.pid && systemProbe.alive(Number(pid))) continue; // a download in progress
-      await rm(copy.path, { recursive: true, force: true });
-      removed++;
-    }
-    for (const { key, dataset, date, etag, lock, why } of stale) {
+      if (why === undefined) continue; // a writer is at work there
       const entry = (await this.readStored(dataset, date))?.entry;
       const n = await this.deleteUnnamed(dataset, date, entry);
       // Only the lock we judged: a writer that took it over meanwhile keeps its own.
-      const again = await this.objects.getText(key);
-      if (again !== undefined && again.etag === etag) await this.objects.deleteKeys([key]);
+      const again = await this.objects.getText(o.key);
+      if (again !== undefined && again.etag === got.etag) await this.objects.deleteKeys([o.key]);
       removed += n;
       actions.push(`${dataset} ${date}: a write interrupted ${lock?.runId !== undefined ? `(run ${lock.runId}) ` : ''}was cleaned up in ${this.url}: `
         + `${n} key${n === 1 ? '' : 's'} its commit record does not name deleted (${why})`);
     }
-    return { actions, removed };
+    return { actions, removed, busy: local.busy };
   }
 }
 
@@ -335,28 +323,6 @@ async function checkS3Lake(lake: S3Lake, options: { verify?: boolean; repair?: b
   }
   const remaining = problems.filter((p) => p.repaired === undefined).length;
   return { lake: lake.url, datasets: datasets.size, partitions: partitions.size, filesChecked, filesHashed, liveFiles: 0, problems, remaining };
-}
-
-/**
- * The copies under a local `_staging`-like root: `<dataset path>/date=D.<suffix>`
- * folders (dataset paths may be nested, `features/symbol=SPY/window=5m`), and
- * anything else left there (runId undefined).
- */
-async function findLocalCopies(root: string): Promise<{ path: string; dataset: string; date: string; runId: string | undefined }[]> {
-  const out: { path: string; dataset: string; date: string; runId: string | undefined }[] = [];
-  const walk = async (dir: string, rel: string[]): Promise<void> => {
-    let names: string[];
-    try { names = await readdir(dir); } catch { return; }
-    for (const name of names) {
-      if (name === '_duckdb' && rel.length === 0) continue; // DuckDB's spill folder of a running reader
-      const m = /^date=(\d{4}-\d{2}-\d{2})\.(.+)$/.exec(name);
-      if (m !== null) out.push({ path: join(dir, name), dataset: rel.join('/'), date: m[1]!, runId: m[2]!.replace(/\.old$/, '') });
-      else if (rel.length < 4 && !name.includes('.')) await walk(join(dir, name), [...rel, name]);
-      else out.push({ path: join(dir, name), dataset: rel.join('/'), date: '', runId: undefined });
-    }
-  };
-  await walk(root, []);
-  return out;
 }
 
 function parseEntry(text: string, dataset: string, date: string): ManifestEntry | undefined {

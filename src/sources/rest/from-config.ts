@@ -1,5 +1,5 @@
 /** A RestClient set up from `[massive]` (rest_url, rate, concurrency, timeout, retries) and the API key. */
-import { parseDuration } from '../../calendar/durations.js';
+import { parseDurationMs } from '../../calendar/durations.js';
 import type { Config } from '../../config/schema.js';
 import { ConfigError } from '../../util/errors.js';
 import { RestClient, type RestEvent } from './client.js';
@@ -15,7 +15,7 @@ export function restClientFromConfig(config: Config, onEvent?: (event: RestEvent
     baseUrl: m.rest_url, apiKey,
     limiter: new RateLimiter({ requestsPerSecond: m.rest_requests_per_second, concurrency: m.rest_concurrency }),
     retry: { maxAttempts: m.rest_max_retries + 1, baseDelayMs: config.ingest.retry_base_ms, maxDelayMs: 30_000 },
-    timeoutMs: parseDuration(m.rest_timeout),
+    timeoutMs: parseDurationMs(m.rest_timeout),
     ...(onEvent ? { onEvent } : {}),
   });
 }
