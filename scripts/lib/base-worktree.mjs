@@ -35,7 +35,8 @@ export function build(script, tree, label) {
 
 /**
  * Checks `base` (a commit or branch) out under `work/base-tree`, gives it node_modules (a link
- * to head's when both package-lock.json files are equal, `npm ci` otherwise) and builds it.
+ * to head's when both package-lock.json files are equal; otherwise a copy of head's brought to the
+ * base's lockfile by npm install, or npm ci without head modules) and builds it.
  */
 export function prepareBase(script, head, base, work) {
   const commit = git(['rev-parse', '--verify', `${base}^{commit}`], head);
@@ -47,8 +48,14 @@ export function prepareBase(script, head, base, work) {
   if (headLock === baseLock && existsSync(join(head, 'node_modules'))) {
     symlinkSync(realpathSync(join(head, 'node_modules')), join(tree, 'node_modules'), 'dir');
     say(script, 'same package-lock.json: node_modules linked from head');
+  } else if (existsSync(join(head, 'node_modules'))) {
+    // A copy of head's modules, then npm brings it to the base's lockfile: only the packages that
+    // differ are fetched, and native modules of unchanged versions are not compiled again.
+    say(script, 'package-lock.json differs: node_modules copied from head, then npm install to the base lockfile...');
+    runOrThrow('cp', ['-a', realpathSync(join(head, 'node_modules')), join(tree, 'node_modules')], head, 'copying node_modules');
+    runOrThrow('npm', ['install', '--no-audit', '--no-fund', '--no-save'], tree, 'npm install in base');
   } else {
-    say(script, 'package-lock.json differs: npm ci in the base tree...');
+    say(script, 'npm ci in the base tree...');
     runOrThrow('npm', ['ci', '--no-audit', '--no-fund'], tree, 'npm ci in base');
   }
   build(script, tree, 'base');

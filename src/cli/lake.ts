@@ -1,10 +1,10 @@
 /** `gammaflow lake check [--repair] [--verify]`: argument handling only. */
 import { parseCommand } from './args.js';
 import { UsageError, EXIT_OK, EXIT_FAILED } from './report.js';
-import { loadCliConfig } from './common.js';
+import { lakeOption, loadCliConfig } from './common.js';
 import { renderLakeCheck, runLakeCheck } from '../lake/check.js';
 import { existsSync } from 'node:fs';
-import { checkLakePath } from '../lake/lake-path.js';
+import { isS3LakeUrl } from '../lake/s3/location.js';
 import { LakePathError } from '../util/errors.js';
 
 export const LAKE_HELP = `gammaflow lake check [--lake DIR] [--verify] [--repair] [--json]
@@ -30,10 +30,10 @@ export async function lakeCommand(argv: string[]): Promise<number> {
   if (values.help) { process.stdout.write(LAKE_HELP + '\n'); return EXIT_OK; }
   if (positionals[0] !== 'check' || positionals.length > 1) throw new UsageError(`lake: expected the subcommand "check" (see gammaflow lake --help)`);
   const { config } = await loadCliConfig(values.config, values.json);
-  const lake = values.lake ?? config.storage.lake;
-  checkLakePath(lake, values.lake !== undefined ? '--lake' : 'storage.lake');
-  if (!existsSync(lake)) throw new LakePathError(`${values.lake !== undefined ? '--lake' : 'storage.lake'} ${lake}: no such directory`, { path: lake });
-  const report = await runLakeCheck(lake, { verify: values.verify, repair: values.repair });
+  const given = values.lake ?? config.storage.lake;
+  const lake = lakeOption(values.lake, config);
+  if (!isS3LakeUrl(given) && !existsSync(lake)) throw new LakePathError(`${values.lake !== undefined ? '--lake' : 'storage.lake'} ${lake}: no such directory`, { path: lake });
+  const report = await runLakeCheck(lake, { verify: values.verify, repair: values.repair, graceMs: config.storage.orphan_grace_minutes * 60_000 });
   if (values.json) process.stdout.write(JSON.stringify({ type: 'lake_check', ...report }) + '\n');
   else for (const line of renderLakeCheck(report)) process.stdout.write(line + '\n');
   return report.remaining === 0 ? EXIT_OK : EXIT_FAILED;

@@ -38,7 +38,7 @@ async function inflate(inflater: Inflater, input: Buffer, chunkBytes = 65_536): 
   const out: Buffer[] = [];
   try {
     await pipeline(Readable.from(pieces), inflater.open(), async (chunks: AsyncIterable<Buffer>) => {
-      for await (const c of chunks) out.push(c);
+      for await (const c of chunks) out.push(Buffer.from(c)); // a copy: the next chunk may reuse the memory
     });
     return { output: Buffer.concat(out) };
   } catch (error) {

@@ -11,7 +11,7 @@
  * - per bucket, exact counts per expiry and Σ gadvv per (expiry, strike, right): every priced
  *   trade counts there;
  * - per bucket, the first `maxTradesPerBucket` trades as they came (columns in typed arrays,
- *   ~80 bytes a trade); later trades of the bucket are merged into groups of equal expiry,
+ *   ~70 bytes a trade); later trades of the bucket are merged into groups of equal expiry,
  *   right, strike and IV to 0.1 vol point (sizes summed, IV size-weighted), at most
  *   `maxGroupsPerBucket` groups (further trades only count);
  * - buckets more than `retainNs` older than the newest one are dropped.
@@ -21,13 +21,12 @@
  * right and strike whose IVs agree to 0.1 vol point merged, the `maxPoints` largest kept
  * (`downsampled: true`).
  */
-import { NS_PER_MS } from '../calendar/durations.js';
 import type { TradeSide } from '../features/value-sets.js';
 import { windowStartOf } from '../features/windows.js';
 import { epochDayOf, isoDateOfEpochDay } from '../calendar/civilDate.js';
+import { NS_PER_MS } from '../calendar/durations.js';
 import type { OptionGreeks } from '../options/enrich.js';
 import { GreeksFlag, type OptionTrade } from '../formats/records.js';
-
 
 export interface EnrichedTradesOptions {
   /** Bucket length, ns (every window size is a multiple of it). */

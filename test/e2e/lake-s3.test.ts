@@ -50,13 +50,13 @@ after(async () => {
 });
 
 /** A config file: small parts (several per partition), the lake given, the S3 lake's endpoint the proxy. */
-function writeConfig(name: string, lake: string, cacheDir?: string): string {
+function writeConfig(name: string, lake: string, cacheDir?: string, extraStorage: readonly string[] = []): string {
   const path = join(work, `${name}.toml`);
   writeFileSync(path, [
     '[ingest]', 'concurrent_files = 1', 'batch_rows = 500',
     '[storage]', `lake = "${lake}"`, 'row_group_rows = 1000', 'file_size_mb_target = 0.02',
     `endpoint = "${proxy.endpoint}"`, 'force_path_style = true',
-    ...(cacheDir !== undefined ? [`cache_dir = "${cacheDir}"`] : []),
+    ...(cacheDir !== undefined ? [`cache_dir = "${cacheDir}"`] : []), ...extraStorage,
     '[metrics]', 'listen = "0"',
     '[aggregations]', `symbol = "${SYMBOL}"`, 'windows = ["5m", "30m"]',
   ].join('\n') + '\n');
@@ -223,4 +223,24 @@ test('serve and replay read an S3 lake through an empty cache of their own', asy
     replay.kill('SIGKILL');
     await replay.exited;
   }
+});
+
+test('lake check on an S3 lake: clean, then a stray part found, and deleted by --repair once older than the grace period', async () => {
+  const config = writeConfig('s3-check', 's3://lake/research/v1', join(work, 'cache-check'), ['orphan_grace_minutes = 0.001']);
+  const clean = await runCli(['lake', 'check', '--config', config], { cwd: work, env: S3_ENV });
+  assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+  assert.match(clean.stdout, /lake s3:\/\/lake\/research\/v1: 6 dataset\(s\), 6 partition\(s\), \d+ file\(s\) checked; no problem found/);
+
+  const stray = `research/v1/stocks-trades/date=${DATE}/part-stray-00000.parquet`;
+  await s3.putObject(stray, 'not parquet', 'lake');
+  const found = await runCli(['lake', 'check', '--config', config], { cwd: work, env: S3_ENV });
+  assert.equal(found.code, 1, found.stdout + found.stderr);
+  assert.match(found.stdout, /s3:\/\/lake\/research\/v1\/stocks-trades\/date=2025-11-07\/part-stray-00000\.parquet is not named in the day's commit record/);
+
+  await new Promise((r) => setTimeout(r, 200));
+  const repaired = await runCli(['lake', 'check', '--repair', '--config', config], { cwd: work, env: S3_ENV });
+  assert.equal(repaired.code, 0, repaired.stdout + repaired.stderr);
+  assert.match(repaired.stdout, /^repaired .*part-stray-00000\.parquet .*\(deleted\)$/m);
+  assert.equal((await listKeys(stray)).length, 0);
+  await assertRecordsNameExactlyTheKeys('research/v1/');
 });

@@ -4,7 +4,7 @@
  * columnar batches (src/formats/columns.ts) without building a string per row.
  *
  * Lifecycle: `push(chunk)` any number of times (returns the batches completed by
- * that chunk), then `end()` (returns the last partial batch). Rows that cannot be
+ * that chunk; the chunk is not kept, so its memory may be reused), then `end()` (returns the last partial batch). Rows that cannot be
  * parsed are not dropped: they are returned by `takeRejects()` with their line
  * number, the field at fault and the raw text, and the caller quarantines them.
  *
@@ -586,7 +586,8 @@ export class CsvBatchParser {
       this.lines(chunk, pos, lastNl + 1, out);
       pos = lastNl + 1;
     }
-    if (pos < len) this.carry = chunk.slice(pos);
+    // A copy: the caller may reuse the chunk's memory once push returns (and a Buffer's slice is a view).
+    if (pos < len) this.carry = new Uint8Array(chunk.subarray(pos));
     return out;
   }
 

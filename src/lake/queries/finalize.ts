@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { errorMessage, LakeError } from '../../util/errors.js';
 import { partitionDir } from '../layout.js';
-import { lit, optionWhere, type OptionSelection } from '../reader.js';
+import type { OptionSelection } from '../reader.js';
+import { lit, optionWhere } from '../sql.js';
 
 export type LakeRow = Readonly<Record<string, unknown>>;
 

@@ -5,7 +5,9 @@
 import type { DuckDBDataChunk, DuckDBInstance, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 import type { EnrichedOptionTrade, GreeksFlag } from '../../formats/records.js';
 import { LakeError } from '../../util/errors.js';
-import { lit, optionWhere, streamChunks, streamedQuery, type OptionSelection } from '../reader.js';
+import { streamChunks } from '../duckdb-chunks.js';
+import type { OptionSelection } from '../reader.js';
+import { lit, optionWhere, streamedQuery } from '../sql.js';
 
 /** An enriched option trade as the feature engine reads it, with its aggressor side (0 and NoQuote when the table has no sides). */
 export interface SidedOptionTrade extends Pick<EnrichedOptionTrade,

@@ -9,6 +9,7 @@
 import { resolve } from 'node:path';
 import type { ManifestEntry, ManifestFile, PartitionCheck } from '../manifest.js';
 import type { RecoveryReport } from '../publish.js';
+import type { LakeCheckReport } from '../check.js';
 
 /** A partition being written on the remote store: its lock is held until `release`. */
 export interface RemotePartitionWrite {
@@ -45,6 +46,8 @@ export interface RemoteLake {
   listFolders(relativeDir: string): Promise<string[]>;
   beginWrite(dataset: string, date: string, runId: string): Promise<RemotePartitionWrite>;
   recover(): Promise<RecoveryReport>;
+  /** `lake check` of the whole bucket prefix; `repair` recovers and deletes unnamed keys older than `graceMs`. */
+  checkLake(options: { verify?: boolean; repair?: boolean; graceMs: number }): Promise<LakeCheckReport>;
 }
 
 export type { ManifestFile };

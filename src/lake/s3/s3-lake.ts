@@ -32,6 +32,7 @@ import { parseCopyName, PARTITION_MANIFEST, partitionDir, REJECTS_FILE } from '.
 import { systemProbe } from '../lock.js';
 import type { ManifestEntry, PartitionCheck } from '../manifest.js';
 import { dropIdleCopies, findCopies, type RecoveryReport } from '../publish.js';
+import type { LakeCheckReport, LakeProblem } from '../check.js';
 import { lakeKey, partitionKeyPrefix, partitionLockKey, remoteRejectsName, type S3LakeLocation } from './location.js';
 import type { S3Objects } from './objects.js';
 import { lockPartition, parsePartitionLock, staleReason } from './partition-lock.js';
@@ -128,6 +129,10 @@ export class S3Lake implements RemoteLake {
       await rm(temp, { recursive: true, force: true });
     }
     return stored.entry;
+  }
+
+  checkLake(options: { verify?: boolean; repair?: boolean; graceMs: number }): Promise<LakeCheckReport> {
+    return checkS3Lake(this, options);
   }
 
   async hasPartition(dataset: string, date: string): Promise<boolean> {
@@ -231,6 +236,93 @@ export class S3Lake implements RemoteLake {
     }
     return { actions, removed, busy: local.busy };
   }
+}
+
+/** `lake check` of an S3 lake: one listing of the prefix, one record read per partition. */
+async function checkS3Lake(lake: S3Lake, options: { verify?: boolean; repair?: boolean; graceMs: number }): Promise<LakeCheckReport> {
+  const problems: LakeProblem[] = [];
+  if (options.repair === true) {
+    for (const action of (await lake.recover()).actions) problems.push({ kind: 'leftover', dataset: '', message: action, repaired: 'completed' });
+  }
+  const root = lakeKey(lake.location, '');
+  const rootPrefix = lake.location.prefix === '' ? '' : root;
+  const partitions = new Map<string, { dataset: string; date: string; objects: Map<string, { size: number; etag: string; lastModifiedMs: number }> }>();
+  const datasets = new Set<string>();
+  for (const o of await lake.objects.list(rootPrefix)) {
+    const rel = o.key.slice(rootPrefix.length);
+    if (rel.startsWith('_locks/')) {
+      if (options.repair !== true) {
+        let lock;
+        try { lock = parsePartitionLock((await lake.objects.getText(o.key))?.text ?? ''); } catch { lock = undefined; }
+        const why = staleReason(lock, Date.now());
+        if (why !== undefined) {
+          problems.push({ kind: 'leftover', dataset: '', message: `${lake.objects.url(o.key)} was left by an interrupted write (${why}); --repair cleans its partition up, as does the next command that writes` });
+        }
+      }
+      continue;
+    }
+    if (rel.startsWith('_') || rel.startsWith('.')) continue;
+    const m = /^(.+)\/date=(\d{4}-\d{2}-\d{2})\/([^/]+)$/.exec(rel);
+    if (m === null) continue;
+    const [, dataset, date, name] = m as unknown as [string, string, string, string];
+    datasets.add(dataset);
+    const key = `${dataset}\n${date}`;
+    const p = partitions.get(key) ?? { dataset, date, objects: new Map() };
+    p.objects.set(name, { size: o.size, etag: o.etag, lastModifiedMs: o.lastModifiedMs });
+    partitions.set(key, p);
+  }
+  let filesChecked = 0, filesHashed = 0;
+  const now = Date.now();
+  for (const { dataset, date, objects } of [...partitions.values()].sort((a, b) => `${a.dataset} ${a.date}`.localeCompare(`${b.dataset} ${b.date}`))) {
+    const prefix = partitionKeyPrefix(lake.location, dataset, date);
+    const url = (name: string): string => lake.objects.url(prefix + name);
+    const record = objects.has(PARTITION_MANIFEST) ? (await lake.objects.getText(prefix + PARTITION_MANIFEST)) : undefined;
+    const entry = record === undefined ? undefined : parseEntry(record.text, dataset, date);
+    if (record !== undefined && entry === undefined) {
+      problems.push({ kind: 'mismatch', dataset, date, message: `${url(PARTITION_MANIFEST)} is not a commit record of ${dataset} ${date}; ingest ${date} again with --force` });
+      continue;
+    }
+    if (entry === undefined) {
+      if ([...objects.keys()].some((n) => n.endsWith('.parquet'))) {
+        problems.push({ kind: 'no_record', dataset, date, message: `${url('')} has parquet keys but no commit record (_manifest.json): nothing says what the day should hold; ingest the day again with --force` });
+      }
+      continue;
+    }
+    filesChecked += entry.files.length;
+    for (const f of entry.files) {
+      const o = objects.get(f.name);
+      let problem: string | undefined;
+      if (o === undefined) problem = `${url(f.name)} is missing`;
+      else if (o.size !== f.bytes) problem = `${url(f.name)} has ${o.size} bytes, the manifest says ${f.bytes}`;
+      else if (f.etag !== undefined && o.etag !== f.etag) problem = `${url(f.name)} was replaced (ETag ${o.etag}, the manifest says ${f.etag})`;
+      else if (options.verify === true) {
+        filesHashed++;
+        const sha = await lake.objects.sha256(prefix + f.name);
+        if (sha !== f.sha256) problem = `${url(f.name)} does not match its checksum (sha256 ${sha}, the manifest says ${f.sha256})`;
+      }
+      if (problem !== undefined) problems.push({ kind: 'mismatch', dataset, date, message: `${problem}; ingest ${date} again with --force` });
+    }
+    if (entry.rejectsFile !== undefined && !objects.has(entry.rejectsFile)) {
+      problems.push({ kind: 'mismatch', dataset, date, message: `${url(entry.rejectsFile)} is missing; ingest ${date} again with --force` });
+    }
+    const named = new Set([PARTITION_MANIFEST, ...entry.files.map((f) => f.name), ...(entry.rejectsFile !== undefined ? [entry.rejectsFile] : [])]);
+    for (const [name, o] of objects) {
+      if (named.has(name) || !(name.endsWith('.parquet') || /^_rejects(-.*)?\.jsonl$/.test(name))) continue;
+      const old = now - o.lastModifiedMs >= options.graceMs;
+      let repaired: string | undefined;
+      if (options.repair === true && old) {
+        await lake.objects.deleteKeys([prefix + name]);
+        repaired = 'deleted';
+      }
+      problems.push({
+        kind: 'unlisted_file', dataset, date, ...(repaired ? { repaired } : {}),
+        message: `${url(name)} is not named in the day's commit record (glob readers count its rows)`
+          + (options.repair === true && !old ? `; not deleted: younger than orphan_grace_minutes (a write may be in progress)` : ''),
+      });
+    }
+  }
+  const remaining = problems.filter((p) => p.repaired === undefined).length;
+  return { lake: lake.url, datasets: datasets.size, partitions: partitions.size, filesChecked, filesHashed, liveFiles: 0, problems, remaining };
 }
 
 function parseEntry(text: string, dataset: string, date: string): ManifestEntry | undefined {
