@@ -2,7 +2,9 @@
  * `gammaflow live --symbols SPY,QQQ` against the local Massive WebSocket server: one process, one
  * options connection (`T.*`, `Q.*`), stock topics per symbol, a feed that also carries a symbol
  * nobody follows (IWM). Its rows of each symbol equal, line for line, those of `live --symbol`
- * run alone on the same feed; each symbol's day is published in the lake.
+ * run alone on the same feed; each symbol's day is published in the lake. In headless Chromium,
+ * the Live page of such a run lets the user pick the symbol and draws that symbol's rows, smile
+ * and gadvv by strike (skipped with a message when no Chromium is installed).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +12,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCli } from '../support/cli.js';
+import { NO_CHROMIUM, chromiumPath, openBrowser } from '../support/browser.js';
+import { dataOf, expectDrawn, flowChartCounts, optionValues, waitFor, type FeatureTableJson } from '../support/dashboard.js';
 import { startMassiveWsServer, type ServerConnection } from '../support/massive-ws-server.js';
 import { formatDataEvent } from '../support/massive-ws-wire.js';
 import { mulberry32 } from '../support/rng.js';
@@ -124,6 +128,61 @@ test('live: --symbol and --symbols together are a usage error', async () => {
       assert.match(r.stderr, message);
     }
   } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+test('the Live page of live --symbols: pick a symbol, its rows, smile and gadvv by strike are drawn', { skip: chromiumPath() === undefined ? NO_CHROMIUM : false, timeout: 180_000 }, async () => {
+  const t = tape();
+  const cwd = mkdtempSync(join(tmpdir(), 'gammaflow-live-symbols-web-'));
+  writeFileSync(join(cwd, 'config.toml'), '[metrics]\nlisten = "127.0.0.1:0"\n[aggregations]\nquiet_close_ms = 120000\n');
+  const ws = await startMassiveWsServer({ apiKey: 'k' });
+  const cli = startCli(['live', '--symbols', 'SPY,QQQ', '--windows', '1m,5m', '--url', ws.url, '--all-quotes', '--lake', 'lake', '--no-tui'],
+    { cwd, env: { MASSIVE_API_KEY: 'k' }, timeoutMs: 150_000 });
+  const browser = await openBrowser();
+  try {
+    const conns = await Promise.all([ws.connection(0), ws.connection(1)]);
+    const stocks = conns.find((c) => c.cluster === 'stocks')!, options = conns.find((c) => c.cluster === 'options')!;
+    await Promise.all([stocks.subscribed(['T.SPY', 'T.QQQ']), options.subscribed(['T.*', 'Q.*'])]);
+    const send = (conn: ServerConnection, events: FeedDataEvent[]): void => { for (let i = 0; i < events.length; i += 200) conn.sendEvents(events.slice(i, i + 200).map(formatDataEvent)); };
+    send(stocks, t.stocks.filter((e) => e.kind === 'stockTrade' && e.trade.sym !== 'IWM'));
+    send(options, t.options);
+    let base = '';
+    for (let i = 0; i < 600 && base === ''; i++) {
+      base = /feature rows at (http:\/\/127\.0\.0\.1:\d+)\/features\/latest/.exec(cli.stderr())?.[1] ?? '';
+      if (base === '') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.notEqual(base, '', `live printed no address:\n${cli.stderr()}`);
+    const tenOClock = OPEN_MS;
+    // The 10:01 window closes once the feed's events reach 10:01 + allowed_lateness: wait for it on the API.
+    const rowsOf = async (symbol: string): Promise<FeatureTableJson> => (await fetch(`${base}/api/live?symbol=${symbol}&window=1m`)).json() as Promise<FeatureTableJson>;
+    for (let i = 0; i < 300; i++) {
+      const rows = await rowsOf('QQQ');
+      if (rows.rows.some((r) => r[2] === tenOClock + 60_000)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const page = await browser!.page();
+    await page.goto(`${base}/#live`);
+    await waitFor(page, `${dataOf('#live', 'stream')} === 'open'`);
+    assert.deepEqual(await optionValues(page, '#live-symbol'), ['SPY', 'QQQ']);
+    await page.selectOption('#live-symbol', 'QQQ');
+    const qqq = await rowsOf('QQQ');
+    await waitFor(page, `${dataOf('#live', 'rows')} === '${qqq.rows.length}'`);
+    await expectDrawn(page, '#live', flowChartCounts(qqq));
+    await page.selectOption('#live-selected-window', String(tenOClock));
+    await waitFor(page, `${dataOf('#live', 'windowStart')} === '${tenOClock}' && ${dataOf('#live', 'windowState')} === 'ready'`);
+    const q = `from_ms=${tenOClock}&to_ms=${tenOClock + 60_000}`;
+    const smile = await (await fetch(`${base}/api/live/smile?symbol=QQQ&${q}`)).json() as { strike: number[] };
+    const strikes = await (await fetch(`${base}/api/live/gadvv-by-strike?symbol=QQQ&${q}`)).json() as { strike: number[] };
+    assert.ok(smile.strike.length > 0 && smile.strike.every((k) => k >= 600 && k <= 620), `QQQ strikes: ${smile.strike.join(',')}`);
+    await expectDrawn(page, '#live .window-charts', { smile: smile.strike.length, strikes: 2 * strikes.strike.length });
+    await browser!.screenshot(page, 'live-view-symbols');
+    assert.deepEqual(browser!.errors, []);
+  } finally {
+    await browser?.close();
+    cli.kill('SIGKILL');
+    await cli.exited;
+    await ws.close();
     rmSync(cwd, { recursive: true, force: true });
   }
 });
