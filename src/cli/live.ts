@@ -1,5 +1,5 @@
 /**
- * `gammaflow live`: parses the arguments and runs the live pipeline of one symbol
+ * `gammaflow live`: parses the arguments and runs the live pipelines of one or several symbols
  * (src/live/run.ts) under the run UI. Exit codes: 0 when stopped (q / Ctrl-C) or at the end of
  * the stream; 2 when the key is missing or rejected; 1 on a fatal feed error.
  */
@@ -12,7 +12,7 @@ import { parseWindow } from '../calendar/index.js';
 import { runLive } from '../live/run.js';
 import { ConfigError } from '../util/errors.js';
 
-export const LIVE_HELP = `gammaflow live --symbol SYMBOL [options]
+export const LIVE_HELP = `gammaflow live --symbol SYMBOL | --symbols LIST [options]
 
 Streams SYMBOL's stock trades and its option trades (and quotes, for aggression) from Massive's
 WebSocket feed, prices every option trade and emits each window's feature row when it closes
@@ -24,6 +24,9 @@ metrics server, and with --jsonl to stdout. The metrics server also serves the w
 (METRICS_URL/#live: the charts filling in as windows close; docs/web.md).
 
   --symbol SYMBOL        underlying (default: aggregations.symbol, SPY)
+  --symbols LIST         several underlyings in one process, e.g. SPY,QQQ: one T.* options stream,
+                         stock trades T.<SYMBOL> each, one pipeline per symbol (rows as a run per
+                         symbol would give); aggregations.option_roots count for aggregations.symbol
   --windows LIST         window sizes, e.g. 1m,5m (default: aggregations.windows)
   --url BASE             feed base URL (default: massive.ws_url, wss://socket.massive.com);
                          the client connects to BASE/stocks and BASE/options
@@ -47,7 +50,7 @@ stream; 2 when the key is missing or rejected; 1 on a fatal feed error.`;
 
 export async function liveCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand('live', argv, {
-    symbol: { type: 'string' }, windows: { type: 'string' }, url: { type: 'string' },
+    symbol: { type: 'string' }, symbols: { type: 'string' }, windows: { type: 'string' }, url: { type: 'string' },
     'exit-on-close': { type: 'boolean', default: false }, jsonl: { type: 'boolean', default: false },
     'all-quotes': { type: 'boolean', default: false }, 'no-finalize': { type: 'boolean', default: false }, 'finalize-source': { type: 'string' },
     lake: { type: 'string' }, config: { type: 'string' },
@@ -61,7 +64,11 @@ export async function liveCommand(argv: string[]): Promise<number> {
   }
   if (windows && new Set(windows.map((w) => parseWindow(w))).size !== windows.length) throw new UsageError('--windows: each window size once');
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
-  const symbol = symbolOption(values.symbol, config.aggregations.symbol);
+  if (values.symbol !== undefined && values.symbols !== undefined) throw new UsageError('--symbol and --symbols: use one of them');
+  const symbols = values.symbols !== undefined
+    ? (csvList(values.symbols) ?? []).map((s) => symbolOption(s, s))
+    : [symbolOption(values.symbol, config.aggregations.symbol)];
+  if (symbols.length === 0) throw new UsageError('--symbols: expected a comma-separated list of tickers, e.g. SPY,QQQ');
   const base = (values.url ?? config.massive.ws_url).replace(/\/+$/, '');
   if (!/^wss?:\/\//.test(base)) throw new UsageError(`--url: expected a ws:// or wss:// URL, got "${base}"`);
   const apiKey = config.massive.api_key;
@@ -69,7 +76,7 @@ export async function liveCommand(argv: string[]): Promise<number> {
     throw new ConfigError('no Massive API key: set MASSIVE_API_KEY or [massive] api_key in the config file');
   }
   await withRunUi({ config, configPath, noTui: values['no-tui'] || values.jsonl, json: values.json, stopMessage: 'stopping: closing the feed; windows still open are not emitted, the day stays unpublished' }, (ctx) => runLive(ctx, {
-    config, symbol, base, apiKey, lake: localLakeOption(values.lake, config, 'live'), exitOnClose: values['exit-on-close'],
+    config, symbols, base, apiKey, lake: localLakeOption(values.lake, config, 'live'), exitOnClose: values['exit-on-close'],
     jsonl: values.jsonl, allQuotes: values['all-quotes'], ...(windows ? { windows } : {}),
     autoFinalize: config.live.finalize && !values['no-finalize'] && !values['exit-on-close'],
     finalizeSource: values['finalize-source'] ?? 's3', configPath, version: VERSION,

@@ -1,13 +1,18 @@
 /**
- * The live run: one symbol's realtime pipeline on Massive's WebSocket feed (or a replay of the
- * lake speaking the same protocol), wired to its sources, sinks and the run snapshot. Two
- * connections, one per cluster:
+ * The live run: the realtime pipelines of one or several symbols on Massive's WebSocket feed (or
+ * a replay of the lake speaking the same protocol), wired to its sources, sinks and the run
+ * snapshot. Two connections, one per cluster, whatever the number of symbols:
  *
- *   BASE/stocks   `T.<SYMBOL>`                       stock trades of the symbol
+ *   BASE/stocks   `T.<SYMBOL>` per symbol            stock trades of the symbols
  *   BASE/options  `T.*`                              every option trade, kept when its root maps
- *                                                    to the symbol (Massive has no per-root topic)
- *                 `Q.<contract>` × ≤ 1000, rolling   quotes for aggression (contracts.ts), or
+ *                                                    to a symbol (Massive has no per-root topic)
+ *                 `Q.<contract>` × ≤ 1000, rolling   quotes for aggression (contracts.ts; the 1000
+ *                                                    shared evenly by the symbols), or
  *                 `Q.*` with allQuotes               (replays only: Massive refuses quote wildcards)
+ *
+ * Each event goes to the pipeline of its symbol (symbol-dispatch.ts). Per symbol: its
+ * LivePipeline, lake sink, rolling quote set, gap filler and automatic finalize; shared: the
+ * clients, the events kept (recorder), the SSE hub, JSONL and the web app.
  *
  * Events → LivePipeline (merger, enrichment, quote book, feature engine) → rows → the lake
  * (src/sinks/lake.ts), JSONL stdout lines (src/sinks/jsonl.ts), and /features/latest +
@@ -31,8 +36,7 @@ import type { Config } from '../config/schema.js';
 import { publishedFeaturePartition } from '../features/output.js';
 import { featurePolicy } from '../features/policy.js';
 import type { FeatureRow } from '../features/row.js';
-import type { FeedCluster } from '../formats/massive-ws/types.js';
-import { underlyingOfRoot } from '../formats/opra.js';
+import { MAX_OPTION_QUOTE_CONTRACTS, type FeedCluster, type FeedDataEvent } from '../formats/massive-ws/types.js';
 import { recoverIfIdle } from '../lake/recover-on-open.js';
 import { formatLag } from '../observe/live-format.js';
 import { registerLiveMetrics } from '../observe/live-metrics.js';
@@ -53,6 +57,7 @@ import { FinalizeSchedule } from './finalize-schedule.js';
 import { LiveGapFiller } from './gap-filler.js';
 import { eventTimeNs } from './merger.js';
 import { LivePipeline, type RowEmission } from './pipeline.js';
+import { SymbolDispatch, mergePipelineStats } from './symbol-dispatch.js';
 import { LiveRecorder, type RecorderCounters } from './recorder.js';
 import { LastWindows, liveStatus } from './status.js';
 
@@ -68,7 +73,8 @@ export interface LiveRunContext {
 
 export interface LiveRequest {
   readonly config: Config;
-  readonly symbol: string;
+  /** The symbols followed (one pipeline each), at least one. */
+  readonly symbols: readonly string[];
   readonly base: string;
   /** Never logged. */
   readonly apiKey: string;
@@ -93,7 +99,9 @@ const LAKE_FLUSH_MS = 60_000;
 /** Runs until the feed ends (exitOnClose) or the signal stops it; throws on a fatal feed error. */
 export async function runLive(ctx: LiveRunContext, req: LiveRequest): Promise<void> {
   const { tracker, metrics, signal } = ctx;
-  const { config, symbol } = req;
+  const { config, symbols } = req;
+  if (symbols.length === 0) throw new ConfigError('live: no symbol to follow');
+  const label = symbols.join(',');
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const calendar = new NyseCalendar(calendarOverrides(config.calendar));
   const aggression = config.aggregations.aggression;
@@ -103,56 +111,68 @@ export async function runLive(ctx: LiveRunContext, req: LiveRequest): Promise<vo
 
   const windowLabels = req.windows ?? config.aggregations.windows;
   const policies = new Map(windowLabels.map((window) => [window, featurePolicy({ aggregations: config.aggregations, window, session: config.aggregations.session, aggression })]));
-  const lake = new LakeFeatureSink({
-    lake: req.lake, symbol, runId, aggression, policies, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level, onLog: log,
-  });
   const jsonl = req.jsonl ? new JsonlSink(process.stdout, { aggression, onLog: log }) : undefined;
   const treasuryYields = config.aggregations.risk_free_rate === 'treasury' ? await readTreasuryYields(req.lake) : undefined;
   if (treasuryYields !== undefined && treasuryYields.length === 0) {
     throw new ConfigError(`risk_free_rate = "treasury" but ${req.lake} holds no Treasury yields: run gammaflow rates --from <a week ago> --to <today> first`, { key: 'aggregations.risk_free_rate' });
   }
-  const lastWindows = new LastWindows();
-  const pipeline = new LivePipeline({
-    symbol, aggregations: config.aggregations, calendar, aggression, startMs: Date.now(),
-    ...(treasuryYields ? { treasuryYields } : {}),
-    ...(req.windows ? { windows: req.windows } : {}),
-    onRow: (row: FeatureRow, emission: RowEmission) => {
-      lastWindows.add(row);
-      lake.add(row, emission);
-      jsonl?.add(row, emission);
-      web?.session.addRow(row);
-      hub.add(row, emission);
-    },
-    onOptionTrade: (trade, greeks, side) => web?.session.addTrade(symbol, trade, greeks, side),
-  });
+  // `[aggregations] option_roots` are extra roots of `aggregations.symbol`: with several symbols, of that one only.
+  const rootsOf = (symbol: string): string[] => (symbols.length === 1 || symbol === config.aggregations.symbol ? config.aggregations.option_roots : []);
+  const schedules = new Map<string, FinalizeSchedule>();
+  const runs = new Map(symbols.map((symbol) => {
+    const lake = new LakeFeatureSink({
+      lake: req.lake, symbol, runId, aggression, policies, rowGroupRows: config.storage.row_group_rows, zstdLevel: config.storage.zstd_level, onLog: log,
+    });
+    const lastWindows = new LastWindows();
+    const pipeline = new LivePipeline({
+      symbol, aggregations: { ...config.aggregations, option_roots: rootsOf(symbol) }, calendar, aggression, startMs: Date.now(),
+      ...(treasuryYields ? { treasuryYields } : {}),
+      ...(req.windows ? { windows: req.windows } : {}),
+      onRow: (row: FeatureRow, emission: RowEmission) => {
+        lastWindows.add(row);
+        lake.add(row, emission);
+        jsonl?.add(row, emission);
+        web?.session.addRow(row);
+        hub.add(row, emission);
+      },
+      onOptionTrade: (trade, greeks, side) => web?.session.addTrade(symbol, trade, greeks, side),
+    });
+    return [symbol, { symbol, lake, lastWindows, pipeline }] as const;
+  }));
+  const first = runs.get(symbols[0]!)!;
+  const dispatch = new SymbolDispatch({ pipelines: new Map([...runs].map(([s, r]) => [s, r.pipeline])), extraRoots: new Map(symbols.map((s) => [s, rootsOf(s)])) });
+  const allStats = () => mergePipelineStats([...runs.values()].map((r) => r.pipeline.stats()));
   // A run started mid-session emits the day's earlier (empty) windows at once: ~5 kB per row, 2.5 MB for a day of
-  // 1m/5m/15m/30m rows, written in one tick. The per-client cap leaves room for that burst so a dashboard that is
-  // already connected is not dropped as a slow reader.
-  const hub = new FeatureStreamHub({ aggression, windows: pipeline.windowLabels, onLog: log, maxClientBufferedBytes: 8 * 1024 * 1024 });
+  // 1m/5m/15m/30m rows, written in one tick (per symbol). The per-client cap leaves room for that burst so a dashboard
+  // that is already connected is not dropped as a slow reader.
+  const hub = new FeatureStreamHub({ aggression, windows: first.pipeline.windowLabels, onLog: log, maxClientBufferedBytes: 8 * 1024 * 1024 * symbols.length });
   hub.attach(metrics);
   const web = metrics.enabled
-    ? await attachWebApp(metrics, { config, lake: req.lake, symbols: [symbol], windows: pipeline.windowLabels, aggression, tracker })
+    ? await attachWebApp(metrics, { config, lake: req.lake, symbols, windows: first.pipeline.windowLabels, aggression, tracker })
     : undefined;
   if (metrics.enabled) {
     tracker.log('info', `feature rows at ${metrics.url}/features/latest and ${metrics.url}/features/stream (SSE)${web ? `; dashboard at ${metrics.url}/#live` : ''}`);
   }
 
-  const schedule = new FinalizeSchedule({
-    calendar, publishHourEt: config.ingest.publish_hour_et,
-    retryMinMs: parseDurationMs(config.live.finalize_retry_min), retryMaxMs: parseDurationMs(config.live.finalize_retry_max),
-  });
-  const autoFinalize = req.autoFinalize ? new AutoFinalize({
-    schedule, log,
-    argsFor: (date) => ['finalize', '--symbol', symbol, '--from', date, '--to', date, '--lake', req.lake, '--source', req.finalizeSource,
-      '--windows', windowLabels.join(','), '--no-tui', ...(req.configPath !== undefined ? ['--config', req.configPath] : [])],
-  }) : undefined;
-  if (autoFinalize !== undefined) {
+  const autoFinalizes = new Map<string, AutoFinalize>();
+  for (const symbol of symbols) {
+    const schedule = new FinalizeSchedule({
+      calendar, publishHourEt: config.ingest.publish_hour_et,
+      retryMinMs: parseDurationMs(config.live.finalize_retry_min), retryMaxMs: parseDurationMs(config.live.finalize_retry_max),
+    });
+    schedules.set(symbol, schedule);
+    if (!req.autoFinalize) continue;
+    autoFinalizes.set(symbol, new AutoFinalize({
+      schedule, log,
+      argsFor: (date) => ['finalize', '--symbol', symbol, '--from', date, '--to', date, '--lake', req.lake, '--source', req.finalizeSource,
+        '--windows', windowLabels.join(','), '--no-tui', ...(req.configPath !== undefined ? ['--config', req.configPath] : [])],
+    }));
     // The previous trading day may hold prelim rows of an earlier run.
     const previous = calendar.previousTradingDay(nyDateOfNs(BigInt(Date.now()) * 1_000_000n));
     if ((await publishedFeaturePartition(req.lake, symbol, windowLabels[0]!, previous))?.quality === 'prelim') schedule.noteDay(previous);
   }
   const recorder = await LiveRecorder.open({
-    lake: req.lake, runId, symbol, zstdLevel: config.storage.zstd_level, version: req.version, onLog: log,
+    lake: req.lake, runId, symbol: label, zstdLevel: config.storage.zstd_level, version: req.version, onLog: log,
     compaction: { rowGroupRows: config.storage.row_group_rows, fileSizeTargetBytes: config.storage.file_size_mb_target * 1024 * 1024 },
   });
   if (recorder.restartGap !== undefined) {
@@ -160,23 +180,27 @@ export async function runLive(ctx: LiveRunContext, req: LiveRequest): Promise<vo
     log('warn', `realtime ${g.date}: no events recorded for ${formatLag(g.toMs - g.fromMs)} before this run (${g.reason === 'process_restart' ? 'the previous run was killed' : 'live was not running'}); the gap is in the ledger, finalize fills it from the flat files`);
   }
   const quoteTopics = aggression && req.allQuotes ? ['Q.*'] : [];
-  const contracts = aggression && !req.allQuotes ? new RollingContractSet() : undefined;
-  // After a reconnect, the disconnected interval's trades come from REST (gap-filler.ts).
-  const gapFiller = config.massive.gap_fill
-    ? new LiveGapFiller({ client: restClientFromConfig(config), symbol, log, signal, ...(contracts ? { quotedTickers: () => contracts.current } : {}) })
-    : undefined;
+  /** Per symbol: its rolling quote set (a share of the connection's 1000 quote topics), gap filler and last spot. */
+  const feeds = new Map<string, { contracts: RollingContractSet | undefined; gapFiller: LiveGapFiller | undefined; spot: number }>(symbols.map((symbol) => {
+    const contracts = aggression && !req.allQuotes ? new RollingContractSet({ maxContracts: Math.floor(MAX_OPTION_QUOTE_CONTRACTS / symbols.length) }) : undefined;
+    // After a reconnect, the disconnected interval's trades come from REST (gap-filler.ts).
+    const gapFiller = config.massive.gap_fill
+      ? new LiveGapFiller({ client: restClientFromConfig(config), symbol, log, signal, ...(contracts ? { quotedTickers: () => contracts.current } : {}) })
+      : undefined;
+    return [symbol, { contracts, gapFiller, spot: Number.NaN }];
+  }));
   const clientOptions = { apiKey: req.apiKey, exitOnClose: req.exitOnClose, onLog: log };
   const onGap = (cluster: FeedCluster) => (gap: FeedGap): void => {
     recorder.gap(cluster, gap);
-    if (gapFiller) gapFiller.onGap(cluster, gap);
+    if (config.massive.gap_fill) for (const f of feeds.values()) f.gapFiller!.onGap(cluster, gap);
     else log('warn', `${cluster} feed gap of ${gap.toMs - gap.fromMs} ms (${gap.reason}): events in it are missing ([massive] gap_fill = false)`);
   };
   const clients: Record<FeedCluster, MassiveFeedClient> = {
-    stocks: new MassiveFeedClient({ ...clientOptions, onGap: onGap('stocks'), url: `${req.base}/stocks`, topics: [`T.${symbol}`] }),
+    stocks: new MassiveFeedClient({ ...clientOptions, onGap: onGap('stocks'), url: `${req.base}/stocks`, topics: symbols.map((s) => `T.${s}`) }),
     options: new MassiveFeedClient({ ...clientOptions, onGap: onGap('options'), url: `${req.base}/options`, topics: ['T.*', ...quoteTopics] }),
   };
   const recorderCounters = (): RecorderCounters => {
-    const s = pipeline.stats();
+    const s = allStats();
     return {
       droppedByCluster: { stocks: clients.stocks.stats().dropped, options: clients.options.stats().dropped },
       late: s.late, lateDropped: s.lateDropped, lateRevised: s.lateRevised, maxEventTimeNs: s.maxEventTimeNs,
@@ -187,25 +211,26 @@ export async function runLive(ctx: LiveRunContext, req: LiveRequest): Promise<vo
   };
   const clusters: FeedCluster[] = ['stocks', 'options'];
   const closeClients = (): void => { for (const c of clusters) clients[c].close(); };
-  let spot = Number.NaN;
   /** Trades the feed marked with a correction (`e`): left out by the engine unless include_corrections. */
   let corrections = 0;
 
   registerLiveMetrics(ctx.registry, tracker);
   let forcedLogged = 0;
   const refreshDashboard = (): void => {
-    const s = pipeline.stats();
+    const s = allStats();
     if (s.forcedReleases > forcedLogged) {
       forcedLogged = s.forcedReleases;
       log('warn', `merger full: ${s.forcedReleases} events released before the watermark reached them (one cluster runs far ahead); the slower cluster's older events will be late`);
     }
     const kept = recorder.stats();
+    const quoted = aggression && !req.allQuotes ? [...feeds.values()].reduce((n, f) => n + f.contracts!.current.size, 0) : undefined;
     tracker.setLive(liveStatus({
-      symbol, feedUrl: req.base, feeds: clusters.map((c) => [c, clients[c].stats()] as const), pipeline: s,
+      // With several symbols: the counters of all; the last windows of the first one (the Live page has each symbol's).
+      symbol: label, feedUrl: req.base, feeds: clusters.map((c) => [c, clients[c].stats()] as const), pipeline: s,
       jsonlDropped: jsonl?.dropped ?? 0, sseClientsDropped: hub.stats().droppedClients, corrections,
-      quotedContracts: contracts?.current.size, keptEvents: Object.values(kept.kept).reduce((n, k) => n + k, 0),
-      duplicatesSkipped: kept.duplicatesSkipped, finalize: autoFinalize?.days(),
-      lastWindows: lastWindows.statuses(pipeline.windowLabels, aggression),
+      quotedContracts: quoted, keptEvents: Object.values(kept.kept).reduce((n, k) => n + k, 0),
+      duplicatesSkipped: kept.duplicatesSkipped, finalize: req.autoFinalize ? [...autoFinalizes.values()].flatMap((a) => a.days()) : undefined,
+      lastWindows: first.lastWindows.statuses(first.pipeline.windowLabels, aggression),
     }));
   };
 
@@ -213,26 +238,31 @@ export async function runLive(ctx: LiveRunContext, req: LiveRequest): Promise<vo
   const publishClosed = (): void => {
     publishing = publishing.then(async () => {
       // Closed days first (their pending rows go straight into the published partition), then live files for the rest.
-      for (const date of await lake.publishClosedDays(pipeline.openDates())) schedule.noteDay(date);
-      await lake.flush();
-      autoFinalize?.check();
+      for (const r of runs.values()) {
+        for (const date of await r.lake.publishClosedDays(r.pipeline.openDates())) schedules.get(r.symbol)!.noteDay(date);
+        await r.lake.flush();
+      }
+      for (const a of autoFinalizes.values()) a.check();
     }).catch((e: unknown) => log('error', `writing features to the lake failed: ${errorMessage(e)}`));
   };
   const rollContracts = (nowMs: number): void => {
-    if (contracts === undefined || !(spot > 0)) return;
-    const maxTime = pipeline.stats().maxEventTimeNs;
-    if (maxTime === undefined) return;
-    const change = contracts.update(spot, epochDayOf(nyDateOfNs(maxTime)), nowMs);
-    if (change === undefined) return;
-    const options = clients.options;
-    options.unsubscribe(change.unsubscribe.map((t) => `Q.${t}`));
-    options.subscribe(change.subscribe.map((t) => `Q.${t}`)).catch((e: unknown) => log('warn', `quote subscription: ${errorMessage(e)}`));
-    log('info', `quotes: ${contracts.current.size} contracts near ${spot} (+${change.subscribe.length} −${change.unsubscribe.length})`);
+    for (const [symbol, f] of feeds) {
+      const contracts = f.contracts;
+      if (contracts === undefined || !(f.spot > 0)) continue;
+      const maxTime = runs.get(symbol)!.pipeline.stats().maxEventTimeNs;
+      if (maxTime === undefined) continue;
+      const change = contracts.update(f.spot, epochDayOf(nyDateOfNs(maxTime)), nowMs);
+      if (change === undefined) continue;
+      const options = clients.options;
+      options.unsubscribe(change.unsubscribe.map((t) => `Q.${t}`));
+      options.subscribe(change.subscribe.map((t) => `Q.${t}`)).catch((e: unknown) => log('warn', `quote subscription: ${errorMessage(e)}`));
+      log('info', `quotes${symbols.length > 1 ? ` ${symbol}` : ''}: ${contracts.current.size} contracts near ${f.spot} (+${change.subscribe.length} −${change.unsubscribe.length})`);
+    }
   };
 
   const tick = setInterval(() => {
     const now = Date.now();
-    pipeline.tick(now);
+    dispatch.tick(now);
     rollContracts(now);
   }, TICK_MS);
   const dashboard = setInterval(refreshDashboard, DASHBOARD_MS);
@@ -241,55 +271,65 @@ export async function runLive(ctx: LiveRunContext, req: LiveRequest): Promise<vo
   const onAbort = (): void => closeClients();
   signal.addEventListener('abort', onAbort);
 
+  /** Before a batch after a reconnect: each symbol's trades of the disconnected interval, from REST, in event order. */
+  const fillGaps = async (cluster: FeedCluster, batch: readonly FeedDataEvent[]): Promise<void> => {
+    for (const [symbol, { gapFiller }] of feeds) {
+      if (gapFiller === undefined || !gapFiller.hasPending(cluster)) continue;
+      // The gap ends at the first event after the reconnect (older ones may still sit in the queue).
+      const lastMs = gapFiller.lastEventBeforeGapMs(cluster);
+      const firstAfter = batch.find((e) => lastMs === undefined || eventTimeNs(e) / 1_000_000n > BigInt(lastMs));
+      if (firstAfter === undefined) continue;
+      const run = runs.get(symbol)!;
+      // This cluster is not read meanwhile, which holds the watermark.
+      const filled = await gapFiller.fill(cluster, Number(eventTimeNs(firstAfter) / 1_000_000n));
+      const lateBefore = run.pipeline.stats().late;
+      const filledAtNs = BigInt(Date.now()) * 1_000_000n;
+      for (const event of filled) {
+        run.pipeline.push(cluster, event, Date.now());
+        // The filled trades are kept with the others: they are what live used.
+        if (event.kind === 'stockTrade') recorder.add({ dataset: 'realtime-stocks-trades', event: event.trade, receivedAtNs: filledAtNs });
+        else if (event.kind === 'optionTrade') recorder.add({ dataset: 'realtime-options-trades', event: event.trade, receivedAtNs: filledAtNs });
+      }
+      const late = run.pipeline.stats().late - lateBefore;
+      const outcome = gapFiller.lastResult;
+      if (outcome !== undefined) {
+        recorder.gapFill(outcome, late);
+        if (outcome.trades > 0) run.lake.noteRestFill(outcome.fromMs, outcome.toMs);
+      }
+      if (late > 0) log('warn', `${cluster} gap${symbols.length > 1 ? ` ${symbol}` : ''}: ${late} of ${filled.length} filled trade(s) were behind the watermark (windows already emitted; late_policy = ${config.aggregations.late_policy})`);
+    }
+  };
+
   const consume = async (cluster: FeedCluster): Promise<void> => {
     // Whatever has arrived, a batch at a time: one await and one clock read per batch.
     for await (const batch of clients[cluster].batches()) {
-      // The gap ends at the first event after the reconnect (older ones may still sit in the queue).
-      const lastMs = gapFiller?.hasPending(cluster) ? gapFiller.lastEventBeforeGapMs(cluster) : undefined;
-      const firstAfter = gapFiller?.hasPending(cluster) ? batch.find((e) => lastMs === undefined || eventTimeNs(e) / 1_000_000n > BigInt(lastMs)) : undefined;
-      if (gapFiller !== undefined && firstAfter !== undefined) {
-        // The gap's trades first, in event order; this cluster is not read meanwhile, which holds the watermark.
-        const filled = await gapFiller.fill(cluster, Number(eventTimeNs(firstAfter) / 1_000_000n));
-        const lateBefore = pipeline.stats().late;
-        const filledAtNs = BigInt(Date.now()) * 1_000_000n;
-        for (const event of filled) {
-          pipeline.push(cluster, event, Date.now());
-          // The filled trades are kept with the others: they are what live used.
-          if (event.kind === 'stockTrade') recorder.add({ dataset: 'realtime-stocks-trades', event: event.trade, receivedAtNs: filledAtNs });
-          else if (event.kind === 'optionTrade') recorder.add({ dataset: 'realtime-options-trades', event: event.trade, receivedAtNs: filledAtNs });
-        }
-        const late = pipeline.stats().late - lateBefore;
-        const outcome = gapFiller.lastResult;
-        if (outcome !== undefined) {
-          recorder.gapFill(outcome, late);
-          if (outcome.trades > 0) lake.noteRestFill(outcome.fromMs, outcome.toMs);
-        }
-        if (late > 0) log('warn', `${cluster} gap: ${late} of ${filled.length} filled trade(s) were behind the watermark (windows already emitted; late_policy = ${config.aggregations.late_policy})`);
-      }
+      await fillGaps(cluster, batch);
       const now = Date.now();
       const receivedAtNs = BigInt(now) * 1_000_000n;
       for (const event of batch) {
+        const symbol = dispatch.symbolOf(event);
         if (event.kind === 'stockTrade') {
-          if (event.trade.sym === symbol) {
+          if (symbol !== undefined) {
             if (event.trade.correction !== 0) corrections++;
-            else spot = event.trade.price;
+            else feeds.get(symbol)!.spot = event.trade.price;
             recorder.add({ dataset: 'realtime-stocks-trades', event: event.trade, receivedAtNs });
           }
         } else if (event.kind === 'optionTrade') {
           const t = event.trade;
-          if (underlyingOfRoot(t.root) === symbol || config.aggregations.option_roots.includes(t.root)) {
+          if (symbol !== undefined) {
             if (t.correction !== 0) corrections++;
-            contracts?.addContract(t);
-            gapFiller?.noteOptionTicker(t.ticker);
+            const f = feeds.get(symbol)!;
+            f.contracts?.addContract(t);
+            f.gapFiller?.noteOptionTicker(t.ticker);
             recorder.add({ dataset: 'realtime-options-trades', event: t, receivedAtNs });
           }
         } else {
           recorder.add({ dataset: 'realtime-options-quotes', event: event.quote, receivedAtNs });
         }
-        pipeline.push(cluster, event, now);
+        dispatch.push(cluster, event, now);
       }
     }
-    pipeline.endCluster(cluster, Date.now());
+    dispatch.endCluster(cluster, Date.now());
   };
 
   try {
@@ -306,7 +346,7 @@ export async function runLive(ctx: LiveRunContext, req: LiveRequest): Promise<vo
       }
       throw e;
     }
-    tracker.log('info', `live ${symbol}: streaming from ${req.base} (stocks T.${symbol}; options T.*${quoteTopics.length > 0 ? ', Q.*' : contracts ? ', rolling quotes' : ''}); windows ${pipeline.windowLabels.join(', ')}`);
+    tracker.log('info', `live ${label}: streaming from ${req.base} (stocks ${symbols.map((s) => `T.${s}`).join(', ')}; options T.*${quoteTopics.length > 0 ? ', Q.*' : aggression ? ', rolling quotes' : ''}); windows ${first.pipeline.windowLabels.join(', ')}`);
     const results = await Promise.allSettled(clusters.map((c) => consume(c)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) {
@@ -316,7 +356,7 @@ export async function runLive(ctx: LiveRunContext, req: LiveRequest): Promise<vo
     if (signal.aborted) {
       tracker.log('warn', 'stopped: windows still open are not emitted; rows so far are in the lake\'s live files');
     } else {
-      pipeline.finish();
+      dispatch.finish();
       tracker.log('info', 'the feed closed the streams: every remaining window emitted');
       // The stream is over: its days are complete, their realtime tables are compacted.
       await recorder.flush(recorderCounters());
@@ -333,15 +373,15 @@ export async function runLive(ctx: LiveRunContext, req: LiveRequest): Promise<vo
       .catch((e: unknown) => log('error', `keeping realtime events in the lake failed: ${errorMessage(e)}`));
     publishClosed();
     await publishing;
-    await autoFinalize?.close();
+    for (const a of autoFinalizes.values()) await a.close();
     refreshDashboard();
     hub.close();
     await web?.close();
-    const s = pipeline.stats();
-    const l = lake.stats();
+    const s = allStats();
+    const l = [...runs.values()].map((r) => r.lake.stats());
     const k = recorder.stats();
-    tracker.log('info', `live ${symbol}: ${s.rowsEmitted} rows (${s.rowsRevised} revisions) from ${s.processed} events; late ${s.late}; `
-      + `${l.liveFiles} live files, ${l.daysPublished} days published to ${req.lake}; events kept: `
+    tracker.log('info', `live ${label}: ${s.rowsEmitted} rows (${s.rowsRevised} revisions) from ${s.processed} events; late ${s.late}; `
+      + `${l.reduce((n, x) => n + x.liveFiles, 0)} live files, ${l.reduce((n, x) => n + x.daysPublished, 0)} days published to ${req.lake}; events kept: `
       + `${k.kept['realtime-stocks-trades']} stock trades, ${k.kept['realtime-options-trades']} option trades, ${k.kept['realtime-options-quotes']} quotes`
       + ` (${k.duplicatesSkipped} already stored)`);
   }

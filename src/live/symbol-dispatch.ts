@@ -8,7 +8,7 @@
  */
 import { decodeOpra, underlyingOfRoot } from '../formats/opra.js';
 import type { FeedCluster, FeedDataEvent } from '../formats/massive-ws/types.js';
-import type { LivePipeline } from './pipeline.js';
+import type { LivePipeline, LivePipelineStats } from './pipeline.js';
 
 export interface SymbolDispatchOptions {
   /** The pipelines, by symbol, in the order given on the command line. */
@@ -83,4 +83,27 @@ export class SymbolDispatch {
   finish(): void {
     for (const p of this.pipelines.values()) p.finish();
   }
+}
+
+/**
+ * The counters of several pipelines as one (the run's dashboard): sums; the watermark of the
+ * slowest symbol; the latest event time; per window size the latest window emitted by any.
+ */
+export function mergePipelineStats(all: readonly LivePipelineStats[]): LivePipelineStats {
+  if (all.length === 1) return all[0]!;
+  const sum = (f: (s: LivePipelineStats) => number): number => all.reduce((n, s) => n + f(s), 0);
+  let watermarkNs: bigint | undefined, maxEventTimeNs: bigint | undefined;
+  const last = new Map<string, bigint>();
+  for (const s of all) {
+    if (s.watermarkNs !== undefined && (watermarkNs === undefined || s.watermarkNs < watermarkNs)) watermarkNs = s.watermarkNs;
+    if (s.maxEventTimeNs !== undefined && (maxEventTimeNs === undefined || s.maxEventTimeNs > maxEventTimeNs)) maxEventTimeNs = s.maxEventTimeNs;
+    for (const [w, start] of s.lastWindowStartNs) if ((last.get(w) ?? start - 1n) < start) last.set(w, start);
+  }
+  return {
+    received: sum((s) => s.received), processed: sum((s) => s.processed), ignored: sum((s) => s.ignored),
+    late: sum((s) => s.late), lateDropped: sum((s) => s.lateDropped), lateRevised: sum((s) => s.lateRevised), lateTooOld: sum((s) => s.lateTooOld),
+    rowsEmitted: sum((s) => s.rowsEmitted), rowsRevised: sum((s) => s.rowsRevised),
+    bufferedEvents: sum((s) => s.bufferedEvents), bufferedHighWater: sum((s) => s.bufferedHighWater), forcedReleases: sum((s) => s.forcedReleases),
+    watermarkNs, maxEventTimeNs, lastWindowStartNs: last,
+  };
 }

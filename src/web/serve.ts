@@ -52,7 +52,8 @@ export async function startWebServer(req: ServeRequest): Promise<WebServer> {
   const assets = await loadAssets();
   const lake = await WebLakeReader.open(req.lake, { memoryLimit: config.storage.duckdb_memory_limit });
   const endpoints = config.web.job_endpoints.length > 0 ? config.web.job_endpoints : config.metrics.listen !== '0' ? [config.metrics.listen] : [];
-  const liveSources = new LiveSources({ urls: req.liveUrls ?? config.web.live_urls, lake: req.lake });
+  // Live processes announce themselves in a local lake only (a URL lake has no LAKE/_live to look in).
+  const liveSources = new LiveSources({ urls: req.liveUrls ?? config.web.live_urls, lake: /^[a-z][a-z0-9+.-]*:\/\//i.test(req.lake) ? undefined : req.lake });
   const app = createWebApp({ lake, assets, jobs: remoteJobs(endpoints), maxPoints: config.web.max_points, liveSources });
   const server = createAdaptorServer({ fetch: app.fetch });
   try {
