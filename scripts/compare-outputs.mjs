@@ -215,8 +215,12 @@ async function compareDataset(conn, baseDir, headDir) {
   const list = names.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ');
   const missing = async (from, to) => Number((await rowsOf(conn,
     `SELECT count(*) AS n FROM (SELECT ${list} FROM ${scan(from)} EXCEPT ALL SELECT ${list} FROM ${scan(to)})`))[0].n);
-  const [baseOnly, headOnly] = [await missing(baseDir, headDir), await missing(headDir, baseDir)];
-  if (baseOnly || headOnly) notes.push(`${baseOnly} row(s) only in base, ${headOnly} only in head`);
+  try {
+    const [baseOnly, headOnly] = [await missing(baseDir, headDir), await missing(headDir, baseDir)];
+    if (baseOnly || headOnly) notes.push(`${baseOnly} row(s) only in base, ${headOnly} only in head`);
+  } catch (e) {
+    notes.push(`rows not comparable: ${e.message.split('\n')[0]}`);
+  }
   const kv = async (d) => (await rowsOf(conn, `SELECT file_name, decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata(${glob(d)})`))
     .filter((r) => !(r.k in IGNORED_METADATA_KEYS))
     .map((r) => `${normalize(relative(d, r.file_name))} ${r.k}=${normalize(String(r.v))}`).sort();

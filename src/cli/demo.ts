@@ -14,33 +14,17 @@ import { DATASETS } from '../formats/datasets.js';
 import { readManifest } from '../lake/manifest.js';
 import { greeksDataset } from '../formats/records.js';
 import { runPipeline } from './run.js';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { readFeatureSample } from '../lake/feature-sample.js';
 
-/** A few 5-minute feature rows, read back with DuckDB. */
+/** A few 5-minute feature rows of the day, as a table. */
 async function printFeatureSample(lake: string, symbol: string, date: string): Promise<void> {
-  const glob = join(lake, 'features', `symbol=${symbol}`, 'window=5m', `date=${date}`, '*.parquet').replace(/'/g, "''");
-  const inst = await DuckDBInstance.create(':memory:');
-  const conn = await inst.connect();
-  try {
-    const reader = await conn.runAndReadAll(`
-      SELECT strftime(timezone('America/New_York', to_timestamp(window_start / 1e9)), '%H:%M') AS "start (NY)",
-             round(underlying_price_close, 2) AS close,
-             round(calls_dadvv_total / 1e6, 2) AS "calls dadvv $M",
-             round(puts_dadvv_total / 1e6, 2) AS "puts dadvv $M",
-             round(calls_gadvv_total / 1e6, 2) AS "calls gadvv $M",
-             round(puts_dadvv_dip_pval, 3) AS "puts dadvv dip p"
-      FROM read_parquet('${glob}') ORDER BY window_start LIMIT 6`);
-    const rows = (await reader.getRowObjectsJS()) as Record<string, unknown>[];
-    if (rows.length === 0) return;
-    const cols = Object.keys(rows[0]!);
-    const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? 'null').length)));
-    process.stdout.write(`\nFirst 5-minute feature rows of ${symbol} on ${date} (81 features, plus 68 aggression features when quotes are in the lake; a few shown):\n`);
-    process.stdout.write('  ' + cols.map((c, i) => c.padStart(width[i]!)).join('  ') + '\n');
-    for (const r of rows) process.stdout.write('  ' + cols.map((c, i) => String(r[c] ?? 'null').padStart(width[i]!)).join('  ') + '\n');
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
+  const rows = await readFeatureSample(lake, symbol, date);
+  if (rows.length === 0) return;
+  const cols = Object.keys(rows[0]!);
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? 'null').length)));
+  process.stdout.write(`\nFirst 5-minute feature rows of ${symbol} on ${date} (81 features, plus 68 aggression features when quotes are in the lake; a few shown):\n`);
+  process.stdout.write('  ' + cols.map((c, i) => c.padStart(width[i]!)).join('  ') + '\n');
+  for (const r of rows) process.stdout.write('  ' + cols.map((c, i) => String(r[c] ?? 'null').padStart(width[i]!)).join('  ') + '\n');
 }
 
 export const DEMO_HELP = `gammaflow demo [--date YYYY-MM-DD] [--data DIR] [--lake DIR] [--no-tui] [--config FILE]

@@ -6,7 +6,7 @@ import { parseCommand, csvList, requireDateRange, symbolOption } from './args.js
 import { EXIT_OK, UsageError } from './report.js';
 import { lakeOption, loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
-import { runPipelineSteps } from './run.js';
+import { runPipelineSteps } from '../jobs/run-pipeline.js';
 import { NyseCalendar, parseWindow } from '../calendar/index.js';
 import { calendarOverrides } from '../config/index.js';
 import { runFinalize } from '../features/finalize.js';
@@ -66,7 +66,7 @@ export async function finalizeCommand(argv: string[]): Promise<number> {
       noTui: values['no-tui'], json: values.json, windows, ...(shard !== undefined ? { selectDay: (date: string) => mine.has(date) } : {}),
     };
     const result = await runFinalize({
-      lake, symbol, days, windows, config, tracker: ctx.tracker, recompute: () => runPipelineSteps(ctx, pipeline), version: VERSION,
+      lake, symbol, days, windows, config, tracker: ctx.tracker, recompute: () => runPipelineSteps(ctx, pipeline, VERSION), version: VERSION,
     });
     return result.exitCode;
   });

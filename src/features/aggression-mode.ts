@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { partitionDir } from '../lake/layout.js';
 import { partitionFilePaths, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
-import { lit } from '../lake/reader.js';
+import { lit } from '../lake/sql.js';
 import { LakeError } from '../util/errors.js';
 import type { DayAggression } from './feeder.js';
 

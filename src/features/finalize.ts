@@ -23,7 +23,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
 import { decodeOpra, underlyingOfRoot } from '../formats/opra.js';
 import { partitionDir } from '../lake/layout.js';
-import { lit } from '../lake/reader.js';
+import { lit } from '../lake/sql.js';
 import { ensureLocalPartition, partitionFilePaths } from '../lake/manifest.js';
 import { randomBytes } from 'node:crypto';
 import { recoverLake } from '../lake/publish.js';

@@ -26,7 +26,7 @@ import { join, relative, sep } from 'node:path';
 import { checkPartition, readManifest, type ManifestEntry } from './manifest.js';
 import { findCopies, recoverLake } from './publish.js';
 import { remoteLakeAt } from './s3/registry.js';
-import { lockLake } from './lock.js';
+import { lockLake, partitionWriter } from './lock.js';
 import { PARTITION_PREFIX, partitionDir, stagingRoot, trashRoot } from './layout.js';
 
 export type LakeProblemKind = 'mismatch' | 'unlisted_file' | 'no_record' | 'leftover';
@@ -72,8 +72,8 @@ export async function listDatasets(lake: string): Promise<string[]> {
   return found.sort();
 }
 
-/** What interrupted runs left in _staging and _trash: copies of days, and debris. */
-async function leftoverCopies(lake: string): Promise<{ dataset: string; path: string }[]> {
+/** What interrupted runs left in _staging and _trash: copies of days, and debris (date ''). */
+async function leftoverCopies(lake: string): Promise<{ dataset: string; date: string; path: string }[]> {
   return [...await findCopies(stagingRoot(lake)), ...await findCopies(trashRoot(lake))];
 }
 
@@ -88,6 +88,8 @@ export async function checkLake(lake: string, options: { verify?: boolean; repai
     }
   } else {
     for (const c of await leftoverCopies(lake)) {
+      // A day another process is staging right now is its work in progress, not a leftover.
+      if (c.date !== '' && partitionWriter(lake, c.dataset, c.date) !== undefined) continue;
       problems.push({ kind: 'leftover', dataset: c.dataset, message: `${c.path} was left by an interrupted run (--repair completes or removes it; so does the next run that writes to the lake)` });
     }
   }

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lockLake, lockPartition, lockPartitionWaiting, onLockInfo, parseLockHolder, parseStartTicks, PartitionBusyError, systemProbe, tryLockPartition, withPartitionsIfFree, type ProcessProbe } from './lock.js';
+import { lockLake, lockPartition, lockPartitionWaiting, onLockInfo, parseLockHolder, partitionWriter, parseStartTicks, PartitionBusyError, systemProbe, tryLockPartition, withPartitionsIfFree, type ProcessProbe } from './lock.js';
 import { partitionLockPath, stagingDir } from './layout.js';
 import { recoverLake } from './publish.js';
 import { LakeError } from '../util/errors.js';
@@ -276,4 +276,20 @@ test('withPartitionsIfFree: a busy partition stops the work with the reason; oth
   assert.deepEqual(done, ['2025-01-01']);
   assert.deepEqual(await withPartitionsIfFree(async () => 7), { ran: true, value: 7 });
   await assert.rejects(withPartitionsIfFree(async () => { throw new Error('disk full'); }), /disk full/);
+});
+
+test('partitionWriter names who writes a partition without taking its lock', { skip: !linux && 'needs /proc' }, () => {
+  const lake = freshLake();
+  assert.equal(partitionWriter(lake, 'options-trades', '2025-01-02'), undefined, 'no lock: nobody');
+  mkdirSync(join(lake, '_locks', 'options-trades'), { recursive: true });
+  const path = partitionLockPath(lake, 'options-trades', '2025-01-02');
+  const held = childHolder('gammaflow ingest --shard 0/2');
+  writeFileSync(path, held);
+  assert.equal(partitionWriter(lake, 'options-trades', '2025-01-02')?.pid, child.pid);
+  assert.equal(readFileSync(path, 'utf8'), held, 'the lock is left as it was');
+  writeFileSync(path, JSON.stringify({ pid: deadPid, host: hostname() }));
+  assert.equal(partitionWriter(lake, 'options-trades', '2025-01-02'), undefined, 'a dead writer is nobody');
+  const mine = lockPartition(lake, 'options-trades', '2025-01-03');
+  assert.equal(partitionWriter(lake, 'options-trades', '2025-01-03')?.pid, process.pid, 'this process counts too');
+  mine.release();
 });

@@ -385,6 +385,18 @@ export function tryLockPartition(lake: string, dataset: string, date: string, op
 }
 
 /**
+ * Who writes the partition now, read from its lock file without taking it: the holder when a live
+ * process on this host (or any process on another host) holds it; undefined when free or stale.
+ */
+export function partitionWriter(lake: string, dataset: string, date: string, probe: ProcessProbe = systemProbe): LockHolder | undefined {
+  let found: string | undefined;
+  try { found = readLock(partitionLockPath(lake, dataset, date)); } catch { return undefined; }
+  const holder = found === undefined ? undefined : parseLockHolder(found);
+  if (holder === undefined) return undefined;
+  return judgeLock(holder, probe, -1).kind === 'stale' ? undefined : holder;
+}
+
+/**
  * `lockPartition` for a writer about to stage a day: while another process holds the partition
  * (most often another run's recovery, which holds each partition for a moment), it asks again
  * every 100 ms for up to `waitMs`; then the holder is named in the error.

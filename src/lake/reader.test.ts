@@ -13,7 +13,9 @@ import { LocalSource } from '../sources/local.js';
 import { ProgressTracker } from '../observe/progress.js';
 import { optionDerivedColumns } from '../options/contract-columns.js';
 import { writeGz } from '../../test/support/gz.js';
-import { LakeReader, streamChunks, streamedQuery, type LakeOptionTrade, type OptionQuoteColumns } from './reader.js';
+import { streamChunks } from './duckdb-chunks.js';
+import { LakeReader, type LakeOptionTrade, type OptionQuoteColumns } from './reader.js';
+import { streamedQuery } from './sql.js';
 import type { UnderlyingTrade } from '../formats/records.js';
 import { LakeError } from '../util/errors.js';
 

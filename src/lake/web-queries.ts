@@ -22,8 +22,9 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LakeError } from '../util/errors.js';
 import { partitionDir } from './layout.js';
 import { ensureLocalPartition } from './manifest.js';
+import type { LakeReaderOptions } from './reader.js';
 import { remoteLakeAt } from './s3/registry.js';
-import { lit, type LakeReaderOptions } from './reader.js';
+import { lit } from './sql.js';
 
 /** One symbol's days in the lake, and which tables each day has. */
 export interface InventoryDay {

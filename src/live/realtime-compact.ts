@@ -13,7 +13,9 @@ import type { DuckDBDataChunk, DuckDBInstance, DuckDBListVector, DuckDBVector } 
 import type { Column, ColumnBatch, ColumnSpec } from '../formats/columns.js';
 import { DayWriter } from '../lake/day-writer.js';
 import { partitionDir } from '../lake/layout.js';
-import { copyValues, intList, lit, streamChunks, streamedQuery } from '../lake/reader.js';
+import { copyValues, intList, streamChunks } from '../lake/duckdb-chunks.js';
+import { realtimeRowsSql } from '../lake/realtime-queries.js';
+import { streamedQuery } from '../lake/sql.js';
 import { REALTIME_SCHEMAS, type RealtimeDataset } from './realtime-columns.js';
 
 export interface CompactOptions {
@@ -41,7 +43,7 @@ export async function compactRealtimeDay(duck: DuckDBInstance, o: CompactOptions
     keyValueMetadata: { 'gammaflow.schema_version': '1', 'gammaflow.dataset': o.dataset, 'gammaflow.date': o.date, 'gammaflow.version': o.version },
   });
   try {
-    const select = `SELECT ${schema.map((c) => `"${c.name}"`).join(', ')} FROM read_parquet([${files.map(lit).join(', ')}], union_by_name = true)`;
+    const select = realtimeRowsSql(schema.map((c) => c.name), files);
     for await (const chunk of streamChunks(duck, o.lake, streamedQuery(select, 'sip_timestamp, sequence_number'))) {
       await writer.append(chunkToBatch(chunk, schema));
     }

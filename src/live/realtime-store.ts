@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { nyDateOfNs } from '../calendar/index.js';
 import { partitionDir } from '../lake/layout.js';
-import { lit } from '../lake/reader.js';
+import { realtimeIdentitiesSql, realtimeMaxTimesSql } from '../lake/realtime-queries.js';
 import { ParquetFileWriter } from '../lake/parquet/writer.js';
 import { LakeError, errorMessage } from '../util/errors.js';
 import {
@@ -133,7 +133,7 @@ export class RealtimeStore {
   async storedMaxNs(dataset: RealtimeDataset, date: string): Promise<{ maxSipNs: bigint; maxReceivedNs: bigint } | undefined> {
     const files = this.#filesOf(dataset, date);
     if (files.length === 0) return undefined;
-    const rows = await this.#query(`SELECT max(sip_timestamp), max(received_at) FROM read_parquet([${files.map(lit).join(', ')}])`);
+    const rows = await this.#query(realtimeMaxTimesSql(files));
     const [sip, rec] = rows[0] ?? [];
     return typeof sip === 'bigint' && typeof rec === 'bigint' ? { maxSipNs: sip, maxReceivedNs: rec } : undefined;
   }
@@ -164,8 +164,7 @@ export class RealtimeStore {
     if (earliest <= p.storedMaxNs && (p.loadedFromNs === undefined || earliest < p.loadedFromNs)) {
       const upper = p.loadedFromNs;
       const files = this.#filesOf(p.dataset, p.date);
-      const rows = await this.#query(`SELECT ${IDENTITY_COLUMNS[p.dataset].map((c) => `"${c}"`).join(', ')}
-        FROM read_parquet([${files.map(lit).join(', ')}]) WHERE sip_timestamp >= ${earliest}${upper !== undefined ? ` AND sip_timestamp < ${upper}` : ''}`);
+      const rows = await this.#query(realtimeIdentitiesSql(IDENTITY_COLUMNS[p.dataset], files, earliest, upper));
       for (const row of rows) p.stored.add(identityOfRow(row));
       p.loadedFromNs = earliest;
     }

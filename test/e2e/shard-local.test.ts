@@ -5,7 +5,9 @@
  *   datasets write the same lake as one unsharded run: the same partitions,
  *   the same rows (DuckDB, EXCEPT ALL both ways), the same files with the
  *   same checksums in every commit record; each (dataset, day) was done by
- *   exactly one shard, and each shard says which it is in its summary;
+ *   exactly one shard, and each shard says which it is in its summary; then
+ *   two `greeks --shard I/2` at once equal one greeks process, and two
+ *   `features --shard I/2` one features process;
  * - a shard killed with SIGKILL in the middle of its share and run again
  *   leaves no duplicate row, nothing in _staging or _trash and no lock;
  * - greeks of one dataset and ingest of another run at the same time on one
@@ -134,6 +136,42 @@ test('two shards at once write the same lake as one run: partitions, rows, files
   assert.deepEqual(records(lake), records(single), 'every commit record lists the same files, sizes, rows and checksums');
   expectSameRows(await compareRows(single, lake), selfCheck);
   assert.deepEqual(leftovers(lake), [], 'nothing left in _staging, _trash or _locks');
+
+  // Greeks over the same days: two shards at once against one process.
+  const greeksArgs = (l: string, extra: readonly string[] = []): string[] =>
+    ['greeks', '--symbol', 'SPY', '--from', DAYS[0]!, '--to', DAYS.at(-1)!, '--lake', l, '--json', '--config', config, ...extra];
+  const one = await runCli(greeksArgs(single), { cwd: work, timeoutMs: 300_000 });
+  assert.equal(one.code, 0, said(one));
+  const greeksShards = await Promise.all([0, 1].map((i) => startCli(greeksArgs(lake, ['--shard', `${i}/2`]), { cwd: work, timeoutMs: 300_000 }).exited));
+  for (const r of greeksShards) assert.equal(r.code, 0, said(r));
+  const greeksDays = greeksShards.map((r) => dayLines(r).map((d) => String(d.date)));
+  assert.deepEqual(greeksDays.map((d) => d.length), [2, 2], 'four days in two shards: two each');
+  assert.deepEqual([...greeksDays[0]!, ...greeksDays[1]!].sort(), DAYS);
+  const greeks = (l: string): string => `read_parquet(${lit(join(l, 'options-greeks', '*', '*', '*.parquet'))}, hive_partitioning = true)`;
+  const [g] = await duckQuery(`SELECT (SELECT count(*) FROM ${greeks(single)}) AS n,
+    (SELECT count(*) FROM (SELECT * FROM ${greeks(single)} EXCEPT ALL SELECT * FROM ${greeks(lake)})) AS only_single,
+    (SELECT count(*) FROM (SELECT * FROM ${greeks(lake)} EXCEPT ALL SELECT * FROM ${greeks(single)})) AS only_sharded`);
+  assert.ok(Number(g!.n) > 1000, `greeks rows: ${g!.n}`);
+  assert.deepEqual([g!.only_single, g!.only_sharded], [0n, 0n], 'sharded greeks equal one process\'s');
+  assert.deepEqual(leftovers(lake), []);
+
+  // Features of those days: two shards at once against one process, every window size of a day in one shard.
+  const featuresArgs = (l: string, extra: readonly string[] = []): string[] =>
+    ['features', '--symbol', 'SPY', '--from', DAYS[0]!, '--to', DAYS.at(-1)!, '--windows', '1m,5m', '--lake', l, '--json', '--config', config, ...extra];
+  const oneFeatures = await runCli(featuresArgs(single), { cwd: work, timeoutMs: 300_000 });
+  assert.equal(oneFeatures.code, 0, said(oneFeatures));
+  const featureShards = await Promise.all([0, 1].map((i) => startCli(featuresArgs(lake, ['--shard', `${i}/2`]), { cwd: work, timeoutMs: 300_000 }).exited));
+  for (const r of featureShards) assert.equal(r.code, 0, said(r));
+  assert.deepEqual(featureShards.flatMap((r) => dayLines(r).map((d) => String(d.date))).sort(), DAYS);
+  const features = (l: string): string => `read_parquet(${lit(join(l, 'features', '*', '*', '*', '*.parquet'))}, hive_partitioning = true)`;
+  const [f] = await duckQuery(`SELECT (SELECT count(*) FROM ${features(single)}) AS n,
+    (SELECT count(*) FROM (SELECT * FROM ${features(single)} EXCEPT ALL SELECT * FROM ${features(lake)})) AS only_single,
+    (SELECT count(*) FROM (SELECT * FROM ${features(lake)} EXCEPT ALL SELECT * FROM ${features(single)})) AS only_sharded`);
+  assert.ok(Number(f!.n) > 100, `feature rows: ${f!.n}`);
+  assert.deepEqual([f!.only_single, f!.only_sharded], [0n, 0n], 'sharded features equal one process\'s');
+  const outFile = await runCli(featuresArgs(lake, ['--shard', '0/2', '--out', join(work, 'f.csv')]), { cwd: work });
+  assert.equal(outFile.code, 2);
+  assert.match(outFile.stderr, /--out with --shard: every shard would write the same file/);
 });
 
 test('a shard killed in the middle of its share and run again leaves no duplicates', async () => {

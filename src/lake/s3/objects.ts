@@ -11,10 +11,9 @@ import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectsCommand,
-  GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import { createRequire } from 'node:module';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { LakeError } from '../../util/errors.js';
 import type { S3LakeClientSettings } from './location.js';
 
@@ -32,11 +31,20 @@ export const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
 /** A conditional write: create only (`If-None-Match: *`) or replace only the given version (`If-Match`). */
 export type WriteCondition = { readonly ifNoneMatch: '*' } | { readonly ifMatch: string } | undefined;
 
+/**
+ * The AWS SDK (~0.13 s of CPU to load) is loaded when the first client is made, not by every command
+ * that imports this module on its way to a local lake.
+ */
+let sdk: typeof S3Sdk | undefined;
+const loadSdk = (): typeof S3Sdk => (sdk ??= createRequire(import.meta.url)('@aws-sdk/client-s3') as typeof S3Sdk);
+
 export class S3Objects {
   readonly client: S3Client;
+  private readonly sdk: typeof S3Sdk;
 
   constructor(readonly bucket: string, settings: S3LakeClientSettings) {
-    this.client = new S3Client({
+    this.sdk = loadSdk();
+    this.client = new this.sdk.S3Client({
       region: settings.region,
       forcePathStyle: settings.forcePathStyle,
       ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
@@ -61,7 +69,7 @@ export class S3Objects {
   /** A small object as text with its ETag; undefined when there is no such key. */
   async getText(key: string): Promise<{ text: string; etag: string } | undefined> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const r = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }));
       const text = await r.Body!.transformToString('utf8');
       return { text, etag: r.ETag ?? '' };
     } catch (e) {
@@ -77,7 +85,7 @@ export class S3Objects {
    */
   async putText(key: string, text: string, condition?: WriteCondition): Promise<{ ok: true; etag: string } | { ok: false }> {
     try {
-      const r = await this.client.send(new PutObjectCommand({
+      const r = await this.client.send(new this.sdk.PutObjectCommand({
         Bucket: this.bucket, Key: key, Body: text, ContentType: 'application/json',
         ...(condition !== undefined && 'ifNoneMatch' in condition ? { IfNoneMatch: condition.ifNoneMatch } : {}),
         ...(condition !== undefined && 'ifMatch' in condition ? { IfMatch: condition.ifMatch } : {}),
@@ -97,7 +105,7 @@ export class S3Objects {
     do {
       let r;
       try {
-        r = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+        r = await this.client.send(new this.sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
       } catch (e) {
         throw this.fail('listing', prefix, e);
       }
@@ -117,7 +125,7 @@ export class S3Objects {
     do {
       let r;
       try {
-        r = await this.client.send(new ListObjectsV2Command({
+        r = await this.client.send(new this.sdk.ListObjectsV2Command({
           Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ...(token ? { ContinuationToken: token } : {}),
         }));
       } catch (e) {
@@ -144,7 +152,7 @@ export class S3Objects {
       const batch = keys.slice(i, i + 1000);
       let r;
       try {
-        r = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+        r = await this.client.send(new this.sdk.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
       } catch (e) {
         throw this.fail('deleting', batch[0]!, e);
       }
@@ -164,7 +172,7 @@ export class S3Objects {
         const body = Buffer.alloc(size);
         await readFully(fh, body, 0);
         try {
-          const r = await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: size }));
+          const r = await this.client.send(new this.sdk.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: size }));
           return r.ETag ?? '';
         } catch (e) {
           throw this.fail('uploading', key, e);
@@ -172,23 +180,23 @@ export class S3Objects {
       }
       let uploadId: string | undefined;
       try {
-        uploadId = (await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }))).UploadId;
+        uploadId = (await this.client.send(new this.sdk.CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }))).UploadId;
         if (uploadId === undefined) throw new Error('no UploadId in the reply');
         const parts: { ETag: string; PartNumber: number }[] = [];
         const buffer = Buffer.alloc(UPLOAD_PART_BYTES);
         for (let offset = 0, partNumber = 1; offset < size; offset += UPLOAD_PART_BYTES, partNumber++) {
           const n = Math.min(UPLOAD_PART_BYTES, size - offset);
           await readFully(fh, buffer.subarray(0, n), offset);
-          const r = await this.client.send(new UploadPartCommand({
+          const r = await this.client.send(new this.sdk.UploadPartCommand({
             Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: buffer.subarray(0, n), ContentLength: n,
           }));
           parts.push({ ETag: r.ETag ?? '', PartNumber: partNumber });
         }
-        const done = await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+        const done = await this.client.send(new this.sdk.CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
         return done.ETag ?? '';
       } catch (e) {
         if (uploadId !== undefined) {
-          await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => {});
+          await this.client.send(new this.sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => {});
         }
         throw e instanceof LakeError ? e : this.fail('uploading', key, e);
       }
@@ -201,7 +209,7 @@ export class S3Objects {
   async downloadFile(key: string, path: string): Promise<{ bytes: number; sha256: string }> {
     const temp = `${path}.part`;
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const r = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }));
       const hash = createHash('sha256');
       let bytes = 0;
       const body = r.Body as Readable;
@@ -218,7 +226,7 @@ export class S3Objects {
   /** The sha256 of an object, streamed. */
   async sha256(key: string): Promise<string> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const r = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }));
       const hash = createHash('sha256');
       for await (const chunk of r.Body as Readable) hash.update(chunk as Buffer);
       return hash.digest('hex');

@@ -202,3 +202,23 @@ test('folders and partitions are listed from the bucket', async () => {
   assert.equal(await remote.hasPartition(DATASET, DATE), true);
   assert.equal(await remote.hasPartition(DATASET, '2025-11-10'), false);
 });
+
+test('recovery by another process sharing the cache keeps a live write\'s staging and drops a dead run\'s', async () => {
+  const lake = openLake('shared');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const dead = join(lake, '_staging', DATASET, `date=2025-11-10.deadrun`);
+  mkdirSync(dead, { recursive: true });
+  writeFileSync(join(dead, 'part-deadrun-00000.parquet'), 'x');
+  const writer = await DayWriter.create({
+    lake, dataset: DATASET, date: DATE, runId: 'run-live', schema: SCHEMA, rowGroupRows: 1, fileSizeTargetBytes: 1, zstdLevel: 1,
+    useWorker: false, keyValueMetadata: {},
+  });
+  await writer.append(batchOf(SCHEMA, [['live', 1]]));
+  await recoverLake(lake);
+  assert.ok(existsSync(writer.dir), 'the live write keeps its staging directory');
+  assert.ok(!existsSync(dead), 'the dead run\'s staging directory is gone');
+  await writer.append(batchOf(SCHEMA, [['live', 2]]));
+  await writer.finish();
+  await writer.publish({ dataset: DATASET, date: DATE, source: { description: 't', key: 'k', size: 1, etag: 'e' }, rowsFiltered: 0, schemaVersion: 1, runId: 'run-live' });
+  assert.equal((await readManifest(lake, DATASET)).get(DATE)?.rows, 2);
+});

@@ -8,6 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { ColumnSpec } from '../../formats/columns.js';
+import { treasuryYieldsSql } from '../../lake/treasury-queries.js';
 import { LakeError } from '../../util/errors.js';
 import { TENORS, curveOn, type TreasuryCurve, type TreasuryYields } from './treasury-curve.js';
 
@@ -29,9 +30,7 @@ export async function readTreasuryYields(lake: string): Promise<TreasuryYields[]
   const inst = await DuckDBInstance.create(':memory:');
   const conn = await inst.connect();
   try {
-    const glob = join(dir, 'date=*', '*.parquet').replace(/'/g, "''");
-    const reader = await conn.runAndReadAll(
-      `SELECT CAST(date AS VARCHAR) AS date, ${TENORS.map((t) => t.field).join(', ')} FROM read_parquet('${glob}', hive_partitioning = true) ORDER BY date`);
+    const reader = await conn.runAndReadAll(treasuryYieldsSql(join(dir, 'date=*', '*.parquet'), TENORS.map((t) => t.field)));
     return (reader.getRowObjectsJS() as Record<string, unknown>[]).map((row) => ({
       date: String(row['date']),
       yields: Object.fromEntries(TENORS.map((t) => [t.field, typeof row[t.field] === 'number' ? row[t.field] as number : null])),

@@ -20,10 +20,10 @@
  */
 import { readdir } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBListVector, type DuckDBVector } from '@duckdb/node-api';
-import {
-  LakeReader, copyValues, createTickerDictionary, intList, lit, optionWhere, rowNumberedScan, streamChunks, streamedQuery,
-  type LakeReaderOptions, type OptionSelection, type StreamedQuery,
-} from '../../lake/reader.js';
+import { copyValues, createTickerDictionary, intList, streamChunks } from '../../lake/duckdb-chunks.js';
+import { LakeReader, type LakeReaderOptions, type OptionSelection } from '../../lake/reader.js';
+import { replayOptionQuotesSql, replayStockTradesSql } from '../../lake/replay-queries.js';
+import { optionWhere, rowNumberedScan, streamedQuery, type StreamedQuery } from '../../lake/sql.js';
 import { partitionDir } from '../../lake/layout.js';
 import { ensureLocalPartition } from '../../lake/manifest.js';
 import type { OptionTrade } from '../../formats/records.js';
@@ -148,14 +148,7 @@ export class LakeFeed {
   /** {@link stockTrades} a chunk at a time (the replay server's input). */
   async *stockTradeChunks(date: string, symbol: string): AsyncGenerator<StockTrade[]> {
     const files = await this.reader.partitionFiles('stocks-trades', date);
-    // Numbers as NOT NULL DOUBLE / BIGINT columns copied in blocks; a null optional field reads NaN (or trf_timestamp 0).
-    const nanIfNull = (c: string): string => `coalesce(CAST(${c} AS DOUBLE), 'NaN'::DOUBLE) AS ${c}`;
-    const sql = `SELECT sip_timestamp, CAST(coalesce(sequence_number, 0) AS DOUBLE) AS sequence, CAST(price AS DOUBLE) AS price,
-        CAST(size AS DOUBLE) AS size, coalesce(conditions, []::INTEGER[]) AS conditions, CAST(coalesce(correction, 0) AS DOUBLE) AS correction,
-        ${nanIfNull('exchange')}, id, ${nanIfNull('tape')}, ${nanIfNull('trf_id')}, coalesce(trf_timestamp, 0) AS trf_timestamp
-      FROM ${rowNumberedScan(files)}
-      WHERE ticker = ${lit(symbol)}`;
-    const query = streamedQuery(sql, 'sip_timestamp, sequence_number NULLS LAST, filename, file_row_number');
+    const query = streamedQuery(replayStockTradesSql(files, symbol), 'sip_timestamp, sequence_number NULLS LAST, filename, file_row_number');
     for await (const chunk of this.chunks(query)) yield stockTradeRecords(chunk, symbol);
   }
 
@@ -186,12 +179,8 @@ export class LakeFeed {
   async *optionQuotes(date: string, selection: OptionSelection): AsyncGenerator<OptionQuote[]> {
     const files = await this.reader.partitionFiles('options-quotes', date);
     const scan = rowNumberedScan(files);
-    // Tickers through a dictionary (one string per contract, not one decode per quote), numbers as DOUBLE columns copied in blocks.
-    const sql = `SELECT p.sip_timestamp, CAST(coalesce(p.sequence_number, 0) AS DOUBLE) AS sequence, CAST(c.id AS DOUBLE) AS id,
-        CAST(coalesce(p.bid_price, 0) AS DOUBLE) AS bid_price, CAST(coalesce(p.ask_price, 0) AS DOUBLE) AS ask_price,
-        CAST(coalesce(p.bid_size, 0) AS DOUBLE) AS bid_size, CAST(coalesce(p.ask_size, 0) AS DOUBLE) AS ask_size,
-        CAST(coalesce(p.bid_exchange, 0) AS DOUBLE) AS bid_exchange, CAST(coalesce(p.ask_exchange, 0) AS DOUBLE) AS ask_exchange
-      FROM ${scan} AS p JOIN replay_quote_contracts AS c ON p.ticker = c.ticker`;
+    // Tickers through a dictionary (one string per contract, not one decode per quote).
+    const sql = replayOptionQuotesSql(scan, 'replay_quote_contracts');
     let tickers: string[] = [];
     const prepare = async (conn: DuckDBConnection): Promise<void> => {
       tickers = await createTickerDictionary(conn, 'replay_quote_contracts', scan, optionWhere(selection));
