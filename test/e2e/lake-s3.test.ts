@@ -244,3 +244,15 @@ test('lake check on an S3 lake: clean, then a stray part found, and deleted by -
   assert.equal((await listKeys(stray)).length, 0);
   await assertRecordsNameExactlyTheKeys('research/v1/');
 });
+
+test('gammaflow run on an S3 lake writes the features file of the same run on a local lake', async () => {
+  const args = (config: string, out: string): string[] => ['run', '--symbol', SYMBOL, '--from', DATE, '--source', 'local:day', '--out', out,
+    '--config', config, '--no-tui'];
+  await run(args(writeConfig('run-local', 'run-local-lake'), 'run-local.csv'));
+  await run(args(writeConfig('run-s3', 's3://lake/research/run', join(work, 'cache-run')), 'run-s3.csv'));
+  const { readFileSync } = await import('node:fs');
+  const local = readFileSync(join(work, 'run-local.csv'), 'utf8');
+  assert.ok(local.split('\n').length > 10, 'the run wrote feature rows');
+  assert.equal(readFileSync(join(work, 'run-s3.csv'), 'utf8'), local);
+  await assertRecordsNameExactlyTheKeys('research/run/');
+});
