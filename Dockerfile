@@ -23,9 +23,13 @@ FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
+# Everything tsconfig.json compiles (the unit tests next to the code import test/support); only dist/src and
+# dist/web go into the image.
 COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY src ./src
+COPY test ./test
+COPY bench ./bench
 COPY web ./web
 RUN npm run build
 

@@ -12,7 +12,8 @@ import { partitionDir } from '../lake/layout.js';
 import type { OptionTrade } from '../formats/records.js';
 import { LivePipeline } from '../live/pipeline.js';
 import type { FeedDataEvent, OptionQuote, StockTrade } from '../formats/massive-ws/types.js';
-import { startReplayServer, type ReplayOptionRecord } from '../sources/replay/replay-server.js';
+import type { ReplayOptionRecord } from '../sources/replay/codec.js';
+import { startReplayServer } from '../sources/replay/replay-server.js';
 
 const DAY = '2025-11-07';
 const MS = 1_000_000n;

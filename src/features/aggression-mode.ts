@@ -2,12 +2,9 @@
  * Which feature rows a run computes: whether the days' options-greeks partitions carry the
  * trade sides (aggression columns), and how a day's sides are described in the log.
  */
-import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
-import { partitionDir } from '../lake/layout.js';
 import { partitionFilePaths, partitionMatches, type ManifestEntry } from '../lake/manifest.js';
-import { lit } from '../lake/sql.js';
-import { LakeError } from '../util/errors.js';
+import { everyFileHasColumn } from '../lake/queries/options-greeks.js';
 import type { DayAggression } from './feeder.js';
 
 /**
@@ -22,7 +19,7 @@ export async function aggressionMode(lake: string, duck: DuckDBInstance, days: r
     const entry = greeksManifest.get(date);
     if (entry === undefined || !(await partitionMatches(lake, entry))) continue;
     const files = await partitionFilePaths(lake, entry);
-    (await hasSideColumns(duck, files) ? withSides : without).push(date);
+    (await everyFileHasColumn(duck, files, 'side') ? withSides : without).push(date);
   }
   if (withSides.length > 0 && without.length > 0) {
     return {
@@ -32,19 +29,6 @@ export async function aggressionMode(lake: string, duck: DuckDBInstance, days: r
     };
   }
   return { aggression: withSides.length > 0 };
-}
-
-/** Whether every one of a partition's Parquet files has the `side` column of the greeks job's aggression. */
-async function hasSideColumns(duck: DuckDBInstance, files: readonly string[]): Promise<boolean> {
-  const conn = await duck.connect();
-  try {
-    const reader = await conn.runAndReadAll(`SELECT count(DISTINCT file_name) AS n FROM parquet_schema([${files.map(lit).join(', ')}]) WHERE name = 'side'`);
-    return Number(reader.getRows()[0]![0]) === files.length;
-  } catch (e) {
-    throw new LakeError(`reading the options-greeks schema failed: ${(e as Error).message}`, { lake: files[0] ?? '' }, { cause: e });
-  } finally {
-    conn.closeSync();
-  }
 }
 
 export function describeSides(s: DayAggression): string {

@@ -37,186 +37,31 @@
  *
  * Pure: no I/O.
  */
-import { addDays, nyDateOfNs, nyWallClockToUtcNs, type NyseCalendar, type SessionKind } from '../calendar/index.js';
-import type { AggregationsConfig } from '../config/schema.js';
-import { GreeksFlag, type EnrichedOptionTrade, type UnderlyingTrade } from '../formats/records.js';
+import { addDays, nyDateOfNs, nyWallClockToUtcNs } from '../calendar/index.js';
+import type { UnderlyingTrade } from '../formats/records.js';
 import { computeStats, StatsScratch, warmUpStatistics, type StatName } from './statistics/index.js';
 import { DIAG, diagNames, type FeatureRow } from './row.js';
 import { featureNames } from './names.js';
 import {
-  featureSegments, INTRINSIC_EPSILON, OPTION_VALUE_SETS, UNDERLYING_DOLLAR_VALUE,
+  featureSegments, OPTION_VALUE_SETS, UNDERLYING_DOLLAR_VALUE,
   type FeatureSegment, type OptionQuantity, type TradeSide,
 } from './value-sets.js';
-import { gridStarts, inSession, sessionOf, windowSpecs, windowStartOf, type SessionBounds, type WindowSpec } from './windows.js';
+import { gridStarts, inSession, sessionOf, windowStartOf, type SessionBounds, type WindowSpec } from './windows.js';
+import { UnderlyingConditionRules, VOLUME, HIGH_LOW, OPEN_CLOSE } from './underlying-rules.js';
+import {
+  ABOVE, BELOW, CALL_COUNTERS, KNOWN, optionContribution, PUT_COUNTERS, SizeState, UNDERLYING_SET, ValueBuffer, WindowState,
+  type OptionContribution,
+} from './window-state.js';
+import type { FeatureEngineOptions, FeatureOptionTrade } from './engine-options.js';
 
-/**
- * The fields of an enriched option trade the engine reads: any
- * EnrichedOptionTrade fits, and the historical job reads only these columns.
- */
-export type FeatureOptionTrade = Pick<EnrichedOptionTrade,
-  'sipTimestampNs' | 'sequence' | 'right' | 'price' | 'size' | 'eligible' | 'underlyingPrice' | 'intrinsic' | 'dadvv' | 'gadvv' | 'greeksFlag'>;
-
-/** Massive's consolidated-tape update rules for underlying trades (FEATURES.md "Per-trade quantities"). */
-export interface UnderlyingRules {
-  /** A trade with any of these conditions does not update high/low (nor the as-of S). */
-  readonly excludeConditionsHighLow: readonly number[];
-  /** ... does not update open/close. */
-  readonly excludeConditionsOpenClose: readonly number[];
-  /** ... does not count in volume (the dollar-value distribution). */
-  readonly excludeConditionsVolume: readonly number[];
-  /** Keep trades with correction ≠ 0 (default false: they are left out of everything). */
-  readonly includeCorrections: boolean;
-}
-
-export interface FeatureEngineOptions {
-  readonly symbol: string;
-  /** Window sizes, in output order (windowSpecs(['1m', '5m'])). */
-  readonly windows: readonly WindowSpec[];
-  readonly session: SessionKind;
-  readonly calendar: NyseCalendar;
-  readonly underlyingRules: UnderlyingRules;
-  /** m, shares per contract (calls_dollar_value = Σ price·size·m). */
-  readonly contractSize: number;
-  /**
-   * The 68 aggression columns (and diag_aggressive_buys/sells,
-   * diag_unclassified): each eligible option trade's aggressor side is the
-   * `side` argument of onOptionTrade (src/options/aggression.ts classifies it
-   * against the prevailing quote); undefined = unclassified. Default false.
-   */
-  readonly aggression?: boolean;
-}
-
-/** Engine options from `[aggregations]` (windows and session may be overridden, e.g. from the command line). */
-export function featureEngineOptions(
-  aggregations: AggregationsConfig,
-  calendar: NyseCalendar,
-  overrides: { symbol?: string; windows?: readonly string[]; session?: SessionKind; aggression?: boolean } = {},
-): FeatureEngineOptions {
-  return {
-    symbol: overrides.symbol ?? aggregations.symbol,
-    windows: windowSpecs(overrides.windows ?? aggregations.windows),
-    session: overrides.session ?? aggregations.session,
-    calendar,
-    underlyingRules: {
-      excludeConditionsHighLow: aggregations.exclude_conditions_high_low,
-      excludeConditionsOpenClose: aggregations.exclude_conditions_open_close,
-      excludeConditionsVolume: aggregations.exclude_conditions_volume,
-      includeCorrections: aggregations.include_corrections,
-    },
-    contractSize: aggregations.contract_size,
-    // Not `aggregations.aggression`: only a caller that feeds trade sides (quotes) may turn it on.
-    aggression: overrides.aggression ?? false,
-  };
-}
+export { featureEngineOptions, type FeatureEngineOptions, type FeatureOptionTrade, type UnderlyingRules } from './engine-options.js';
+export { UnderlyingConditionRules } from './underlying-rules.js';
 
 /** What advanceTo returns when no window closes (shared: nothing to allocate per event). */
 const NO_ROWS: readonly FeatureRow[] = Object.freeze([]);
 
-/** Which underlying fields a trade may update (bit set). */
-const VOLUME = 1, HIGH_LOW = 2, OPEN_CLOSE = 4, ALL_FIELDS = 7;
-const TABLE_SIZE = 256;
-
-/** Condition code → the update bits it removes; a trade updates a field only if none of its conditions removes it. */
-export class UnderlyingConditionRules {
-  readonly #small = new Uint8Array(TABLE_SIZE);
-  readonly #large = new Map<number, number>();
-  readonly includeCorrections: boolean;
-
-  constructor(rules: UnderlyingRules) {
-    this.includeCorrections = rules.includeCorrections;
-    const add = (codes: readonly number[], bit: number): void => {
-      for (const code of codes) {
-        if (code >= 0 && code < TABLE_SIZE) this.#small[code]! |= bit;
-        else this.#large.set(code, (this.#large.get(code) ?? 0) | bit);
-      }
-    };
-    add(rules.excludeConditionsVolume, VOLUME);
-    add(rules.excludeConditionsHighLow, HIGH_LOW);
-    add(rules.excludeConditionsOpenClose, OPEN_CLOSE);
-  }
-
-  /** Update bits (VOLUME | HIGH_LOW | OPEN_CLOSE) of a trade with these conditions; corrections are handled by the caller. */
-  fieldsOf(conditions: readonly number[]): number {
-    let bits = ALL_FIELDS;
-    for (let i = 0; i < conditions.length; i++) {
-      const code = conditions[i]!;
-      bits &= ~(code >= 0 && code < TABLE_SIZE ? this.#small[code]! : (this.#large.get(code) ?? 0));
-    }
-    return bits;
-  }
-}
-
-/** A growable buffer of float64 values. */
-class ValueBuffer {
-  values = new Float64Array(64);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.values.length) this.grow();
-    this.values[this.length++] = v;
-  }
-  /** Doubles the capacity (values kept). */
-  grow(): void {
-    const next = new Float64Array(this.values.length * 2);
-    next.set(this.values);
-    this.values = next;
-  }
-}
-
 const NO_VALUES = new Float64Array(0);
 const ONLY_TOTAL: readonly StatName[] = ['total'];
-/** Index of the underlying dollar-value buffer; option sets follow at 1 + their OPTION_VALUE_SETS position. */
-const UNDERLYING_SET = 0;
-/** intrinsic counter layout: [right][known, below, above]. */
-const PUT_COUNTERS = 0, CALL_COUNTERS = 3, KNOWN = 0, BELOW = 1, ABOVE = 2;
-
-/** Everything one window keeps until it closes. */
-class WindowState {
-  readonly buffers: (ValueBuffer | undefined)[];
-  openPrice = NaN; openTimeNs = 0n; openSequence = 0;
-  closePrice = NaN; closeTimeNs = 0n; closeSequence = 0;
-  high = -Infinity; low = Infinity;
-  readonly intrinsic = new Int32Array(6);
-
-  readonly diagnostics: Int32Array;
-
-  constructor(readonly startNs: bigint, readonly endNs: bigint, readonly date: string, setCount: number, diagCount: number) {
-    this.buffers = new Array<ValueBuffer | undefined>(setCount).fill(undefined);
-    this.diagnostics = new Int32Array(diagCount);
-  }
-}
-
-/** Per window size: pending windows in start order and a cache of the window the last event fell in. */
-class SizeState {
-  /** Registered, not yet closed windows, ascending by start from `head`. */
-  pending: WindowState[] = [];
-  head = 0;
-  readonly open = new Map<bigint, WindowState>();
-  /** Starts of every window ever registered (open or closed): a window is created once. */
-  readonly known = new Set<bigint>();
-  current: WindowState | undefined;
-
-  constructor(readonly spec: WindowSpec) {}
-}
-
-/** What one option trade adds to a window, computed once for all sizes. */
-interface OptionContribution {
-  right: 'C' | 'P';
-  counters: number;
-  knownS: boolean;
-  below: boolean;
-  above: boolean;
-  priced: boolean;
-  unpricedDiag: number;
-}
-
-const UNPRICED_DIAG: Readonly<Record<number, number>> = {
-  [GreeksFlag.NoUnderlying]: DIAG.diag_unpriced_no_underlying,
-  [GreeksFlag.StaleUnderlying]: DIAG.diag_unpriced_stale_underlying,
-  [GreeksFlag.BelowIntrinsic]: DIAG.diag_unpriced_below_intrinsic,
-  [GreeksFlag.AboveUpperBound]: DIAG.diag_unpriced_above_upper_bound,
-  [GreeksFlag.Expired]: DIAG.diag_unpriced_expired,
-  [GreeksFlag.SolverFailure]: DIAG.diag_unpriced_solver_failure,
-};
 
 export class FeatureEngine {
   readonly symbol: string;
@@ -535,18 +380,4 @@ interface OptionSetRoute {
   readonly buffer: number;
   readonly quantity: OptionQuantity;
   readonly side: TradeSide | undefined;
-}
-
-/** Fills `out` (reused for every trade: a million trades a day need not be a million objects) with what e adds to a window. */
-function optionContribution(e: FeatureOptionTrade, out: OptionContribution): OptionContribution {
-  const knownS = Number.isFinite(e.underlyingPrice) && Number.isFinite(e.intrinsic);
-  const priced = e.greeksFlag === GreeksFlag.Ok && Number.isFinite(e.dadvv) && Number.isFinite(e.gadvv);
-  out.right = e.right;
-  out.counters = e.right === 'P' ? PUT_COUNTERS : CALL_COUNTERS;
-  out.knownS = knownS;
-  out.below = knownS && e.price < e.intrinsic - INTRINSIC_EPSILON;
-  out.above = knownS && e.price > e.intrinsic + INTRINSIC_EPSILON;
-  out.priced = priced;
-  out.unpricedDiag = priced ? -1 : (UNPRICED_DIAG[e.greeksFlag] ?? DIAG.diag_unpriced_other);
-  return out;
 }

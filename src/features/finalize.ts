@@ -23,17 +23,15 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
 import { decodeOpra, underlyingOfRoot } from '../formats/opra.js';
 import { partitionDir } from '../lake/layout.js';
-import { lit } from '../lake/sql.js';
+import { FinalizeQueries } from '../lake/queries/finalize.js';
 import { ensureLocalPartition, partitionFilePaths } from '../lake/manifest.js';
-import { randomBytes } from 'node:crypto';
-import { recoverLake } from '../lake/publish.js';
+import { withDayRun } from '../jobs/day-runner.js';
 import { readLedger } from '../live/gap-ledger.js';
 import { REALTIME_DATASETS } from '../live/realtime-columns.js';
 import { compactRealtimeDay } from '../live/realtime-compact.js';
 import type { ProgressTracker } from '../observe/progress.js';
-import { errorMessage, LakeError } from '../util/errors.js';
 import { compareRows, matchTrades, summaryLine, type RowComparison, type StoredRow, type TradeMatch } from './finalize-report.js';
-import { featureDataset, publishedFeaturePartition, type PublishedFeaturePartition } from './output.js';
+import { publishedFeaturePartition, type PublishedFeaturePartition } from './output.js';
 
 export interface FinalizeRequest {
   readonly lake: string;
@@ -80,10 +78,11 @@ interface DaySnapshot {
 
 export async function runFinalize(req: FinalizeRequest): Promise<{ exitCode: number; outcomes: FinalizeDayOutcome[] }> {
   const duck = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: req.config.storage.duckdb_memory_limit });
+  const queries = new FinalizeQueries(duck, req.lake);
   try {
     const snapshotStarted = performance.now();
     const before = new Map<string, DaySnapshot>();
-    for (const date of req.days) before.set(date, await snapshot(duck, req, date));
+    for (const date of req.days) before.set(date, await snapshot(queries, req, date));
     const snapshotMs = performance.now() - snapshotStarted;
     const recomputeStarted = performance.now();
     const code = await req.recompute();
@@ -91,7 +90,7 @@ export async function runFinalize(req: FinalizeRequest): Promise<{ exitCode: num
     const reportStarted = performance.now();
     const outcomes: FinalizeDayOutcome[] = [];
     for (const date of req.days) {
-      const after = await snapshot(duck, req, date);
+      const after = await snapshot(queries, req, date);
       const old = before.get(date)!;
       const notFinal = req.windows.filter((w) => after.partitions.get(w)?.quality !== 'final');
       if (notFinal.length > 0) {
@@ -110,7 +109,7 @@ export async function runFinalize(req: FinalizeRequest): Promise<{ exitCode: num
         outcomes.push({ date, state: 'already_final', message });
         continue;
       }
-      const report = await buildReport(duck, req, date, old, after);
+      const report = await buildReport(queries, req, date, old, after);
       writeReport(finalizeReportPath(req.lake, req.symbol, date), report);
       const message = summaryLine(req.symbol, date, {
         comparison: report.rows, corrections: { stocks: report.correctedPrints.stocksTotal, options: report.correctedPrints.optionsTotal },
@@ -135,23 +134,23 @@ export async function runFinalize(req: FinalizeRequest): Promise<{ exitCode: num
 /** Compacts the realtime tables of the final days (the per-flush files of live), each partition under its lock. */
 async function compactDays(duck: DuckDBInstance, req: FinalizeRequest, days: readonly string[]): Promise<void> {
   if (days.length === 0) return;
-  for (const action of (await recoverLake(req.lake)).actions) req.tracker.log('warn', action);
-  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  for (const date of days) {
-    // The three tables side by side: each streams from DuckDB while another encodes.
-    await Promise.all(REALTIME_DATASETS.map(async (dataset) => {
-      const done = await compactRealtimeDay(duck, {
-        lake: req.lake, dataset, date, runId, rowGroupRows: req.config.storage.row_group_rows,
-        fileSizeTargetBytes: req.config.storage.file_size_mb_target * 1024 * 1024, zstdLevel: req.config.storage.zstd_level, version: req.version,
-      });
-      if (done !== undefined) req.tracker.log('info', `${dataset} ${date}: ${done.files} files compacted (${done.rows.toLocaleString('en-US')} events)`);
-    }));
-  }
+  await withDayRun({ lake: req.lake, tracker: req.tracker }, async (run) => {
+    for (const date of days) {
+      // The three tables side by side: each streams from DuckDB while another encodes.
+      await Promise.all(REALTIME_DATASETS.map(async (dataset) => {
+        const done = await compactRealtimeDay(duck, {
+          lake: req.lake, dataset, date, runId: run.runId, rowGroupRows: req.config.storage.row_group_rows,
+          fileSizeTargetBytes: req.config.storage.file_size_mb_target * 1024 * 1024, zstdLevel: req.config.storage.zstd_level, version: req.version,
+        });
+        if (done !== undefined) req.tracker.log('info', `${dataset} ${date}: ${done.files} files compacted (${done.rows.toLocaleString('en-US')} events)`);
+      }));
+    }
+  });
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
-async function snapshot(duck: DuckDBInstance, req: FinalizeRequest, date: string): Promise<DaySnapshot> {
+async function snapshot(queries: FinalizeQueries, req: FinalizeRequest, date: string): Promise<DaySnapshot> {
   const partitions = new Map<string, PublishedFeaturePartition | undefined>();
   const rows: StoredRow[] = [];
   for (const window of req.windows) {
@@ -159,62 +158,28 @@ async function snapshot(duck: DuckDBInstance, req: FinalizeRequest, date: string
     partitions.set(window, p);
     if (p === undefined) continue;
     const files = await partitionFilePaths(req.lake, p.entry);
-    rows.push(...(await query(duck, `SELECT * FROM read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)`)));
+    rows.push(...((await queries.rowsOf(files)) as StoredRow[]));
   }
   return { partitions, rows };
 }
 
-async function query(duck: DuckDBInstance, sql: string): Promise<StoredRow[]> {
-  const conn = await duck.connect();
-  try {
-    return (await (await conn.runAndReadAll(sql)).getRowObjectsJS()) as StoredRow[];
-  } catch (e) {
-    throw new LakeError(`finalize: reading the lake failed: ${errorMessage(e)}`, {}, { cause: e });
-  } finally {
-    conn.closeSync();
-  }
-}
-
-const parquetGlob = (lake: string, dataset: string, date: string): string => lit(join(partitionDir(lake, dataset, date), '*.parquet'));
-
-async function exists(duck: DuckDBInstance, glob: string): Promise<boolean> {
-  const [r] = await query(duck, `SELECT count(*) AS n FROM glob(${glob})`);
-  return Number(r?.n ?? 0) > 0;
-}
-
-async function buildReport(duck: DuckDBInstance, req: FinalizeRequest, date: string, before: DaySnapshot, after: DaySnapshot): Promise<FinalizeReport> {
+async function buildReport(queries: FinalizeQueries, req: FinalizeRequest, date: string, before: DaySnapshot, after: DaySnapshot): Promise<FinalizeReport> {
   const { lake, symbol } = req;
   const roots = req.config.aggregations.option_roots;
-  const optionWhere = `(underlying = ${lit(symbol)}${roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : ''})`;
+  const stockSelection = { ticker: symbol }, optionSelection = { options: { underlying: symbol, extraRoots: roots } };
   for (const dataset of ['stocks-trades', 'options-trades']) await ensureLocalPartition(lake, dataset, date);
-  const stocksFlat = parquetGlob(lake, 'stocks-trades', date), optionsFlat = parquetGlob(lake, 'options-trades', date);
-  const byCode = async (glob: string, where: string): Promise<Record<string, number>> => Object.fromEntries(
-    (await query(duck, `SELECT CAST(correction AS VARCHAR) AS code, count(*) AS n FROM read_parquet(${glob}) WHERE ${where} AND coalesce(correction, 0) <> 0 GROUP BY 1 ORDER BY 1`))
-      .map((r) => [String(r.code), Number(r.n)]));
-  const stocks = await byCode(stocksFlat, `ticker = ${lit(symbol)}`);
-  const options = await byCode(optionsFlat, optionWhere);
+  const stocks = await queries.correctionsByCode('stocks-trades', date, stockSelection);
+  const options = await queries.correctionsByCode('options-trades', date, optionSelection);
   const sum = (o: Record<string, number>): number => Object.values(o).reduce((n, v) => n + v, 0);
-
-  const match = async (flatSql: string, realtimeGlob: string, realtimeWhere: string): Promise<TradeMatch | undefined> => {
-    if (!(await exists(duck, realtimeGlob))) return undefined;
-    const key = `ticker, sip_timestamp // 1000000 AS ms, price, size, coalesce(exchange, -1) AS exchange`;
-    const groups = await query(duck, `WITH f AS (SELECT ${key}, count(*) AS n FROM (${flatSql}) GROUP BY ALL),
-        r AS (SELECT ${key}, count(*) AS n FROM read_parquet(${realtimeGlob}) WHERE ${realtimeWhere} GROUP BY ALL)
-      SELECT coalesce(f.n, 0) AS flat, coalesce(r.n, 0) AS rt, count(*) AS keys
-      FROM f FULL OUTER JOIN r USING (ticker, ms, price, size, exchange) GROUP BY ALL`);
-    return matchTrades(groups.map((g) => ({ flatFile: Number(g.flat), realtime: Number(g.rt), keys: Number(g.keys) })));
-  };
-  const stockTrades = await match(`SELECT * FROM read_parquet(${stocksFlat}) WHERE ticker = ${lit(symbol)}`,
-    parquetGlob(lake, 'realtime-stocks-trades', date), `ticker = ${lit(symbol)}`);
-  const realtimeOptions = parquetGlob(lake, 'realtime-options-trades', date);
+  const stockTrades = await queries.hasParts('realtime-stocks-trades', date)
+    ? matchTrades(await queries.tradeKeyGroups('stocks-trades', 'realtime-stocks-trades', date, stockSelection)) : undefined;
   let optionTrades: TradeMatch | undefined;
-  if (await exists(duck, realtimeOptions)) {
-    const tickers = (await query(duck, `SELECT DISTINCT ticker FROM read_parquet(${realtimeOptions})`)).map((r) => String(r.ticker)).filter((t) => {
+  if (await queries.hasParts('realtime-options-trades', date)) {
+    const tickers = (await queries.tickers('realtime-options-trades', date)).filter((t) => {
       const decoded = decodeOpra(t);
       return decoded.ok && (underlyingOfRoot(decoded.contract.root) === symbol || roots.includes(decoded.contract.root));
     });
-    optionTrades = await match(`SELECT * FROM read_parquet(${optionsFlat}) WHERE ${optionWhere}`, realtimeOptions,
-      tickers.length === 0 ? 'false' : `ticker IN (${tickers.map(lit).join(', ')})`);
+    optionTrades = matchTrades(await queries.tradeKeyGroups('options-trades', 'realtime-options-trades', date, optionSelection, tickers));
   }
   const gaps = readLedger(lake, date).filter((e) => e.type === 'gap' || e.type === 'dropped');
   const partitions = Object.fromEntries(req.windows.map((w) => {

@@ -30,25 +30,23 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBDataChunk, type DuckDBValue, type DuckDBVector } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { addDays, NyseCalendar, nyWallClockToUtcNs, type SessionKind } from '../calendar/index.js';
 import { calendarOverrides } from '../config/index.js';
 import type { Config } from '../config/schema.js';
-import { partitionDir, stagingRoot } from '../lake/layout.js';
+import { stagingRoot } from '../lake/layout.js';
 import { partitionMatches, readManifest, type ManifestEntry } from '../lake/manifest.js';
-import { streamChunks } from '../lake/duckdb-chunks.js';
 import { LakeReader } from '../lake/reader.js';
-import { lit, streamedQuery } from '../lake/sql.js';
+import { enrichedOptionTrades } from '../lake/queries/options-greeks.js';
 import type { ProgressTracker } from '../observe/progress.js';
-import { greeksDataset, type GreeksFlag } from '../formats/records.js';
-import type { Side } from '../options/aggression.js';
+import { greeksDataset } from '../formats/records.js';
 import { EventRank } from '../events/order.js';
 import { mergeSorted } from '../events/merge-sorted.js';
 import { FeatureFeeder, type DayAggression, type FeedTally } from './feeder.js';
 export type { DayAggression } from './feeder.js';
 import { LakeError } from '../util/errors.js';
 import { withDayRun, type WorkKey } from '../jobs/day-runner.js';
-import { FeatureEngine, featureEngineOptions, type FeatureEngineOptions, type FeatureOptionTrade } from './engine.js';
+import { FeatureEngine, featureEngineOptions, type FeatureEngineOptions } from './engine.js';
 import { FeatureFileWriter, featureDataset, policyConflict, publishFeatureDay, publishedFeaturePartition, FEATURES_SCHEMA_VERSION } from './output.js';
 import { featurePolicy, type FeaturePolicy } from './policy.js';
 import { FINAL_FLATFILE, partitionFilter } from './provenance.js';
@@ -340,7 +338,7 @@ async function feedDay(feeder: FeatureFeeder, reader: LakeReader, duck: DuckDBIn
       onChunkDone: (events, lastTimeNs) => { sinks.progress(events); feeder.advanceTo(lastTimeNs); },
     },
     {
-      rank: EventRank.optionTrade, chunks: enrichedOptionTrades(duck, lake, greeksFiles, symbol, roots, aggression),
+      rank: EventRank.optionTrade, chunks: enrichedOptionTrades(duck, lake, greeksFiles, { underlying: symbol, extraRoots: roots }, aggression),
       onEvent: (o) => feeder.optionTrade(o, o.side, o.sideReason),
       onChunkDone: (events, lastTimeNs) => {
         if (sinks.aborted()) throw new LakeError(`features ${date}: stopped`, { date });
@@ -350,48 +348,4 @@ async function feedDay(feeder: FeatureFeeder, reader: LakeReader, duck: DuckDBIn
     },
   ]);
   return feeder.takeTally();
-}
-
-/** An option trade as the engine reads it, with its aggressor side (0 and NoQuote when the table has no sides). */
-interface SidedOptionTrade extends FeatureOptionTrade {
-  readonly side: Side;
-  /** side_reason code. */
-  readonly sideReason: number;
-}
-
-/**
- * The symbol's enriched option trades of one options-greeks partition, in
- * (sip_timestamp, sequence) order, streamed chunk by chunk: only the columns
- * the engine reads (FeatureOptionTrade), plus side and side_reason with aggression.
- */
-async function* enrichedOptionTrades(duck: DuckDBInstance, lake: string, files: readonly string[], symbol: string, roots: readonly string[],
-  aggression: boolean): AsyncGenerator<SidedOptionTrade[]> {
-  const where = `underlying = ${lit(symbol)}` + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
-  const sql = `SELECT sip_timestamp, sequence, "right" = 'C' AS is_call, price, size, eligible,
-      underlying_price, intrinsic, dadvv, gadvv, greeks_flag${aggression ? ', side, side_reason' : ''}
-    FROM read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)
-    WHERE ${where}`;
-  // streamChunks checks the row count (a streamed DuckDB result can end early without an error).
-  for await (const chunk of streamChunks(duck, lake, streamedQuery(sql, 'sip_timestamp, sequence'))) yield featureOptionRecords(chunk, aggression);
-}
-
-function featureOptionRecords(chunk: DuckDBDataChunk, aggression: boolean): SidedOptionTrade[] {
-  const n = chunk.rowCount;
-  const v = <T extends DuckDBValue>(c: number): DuckDBVector<T> => chunk.getColumnVector(c) as DuckDBVector<T>;
-  const ts = v<bigint>(0), seq = v<bigint>(1), isCall = v<boolean>(2), price = v<number>(3), size = v<number>(4);
-  const eligible = v<boolean>(5), S = v<number | null>(6), intrinsic = v<number | null>(7);
-  const dadvv = v<number | null>(8), gadvv = v<number | null>(9), flag = v<number>(10);
-  const side = aggression ? v<number>(11) : undefined, reason = aggression ? v<number>(12) : undefined;
-  const num = (x: number | null | undefined): number => (x === null || x === undefined ? NaN : x);
-  const out = new Array<SidedOptionTrade>(n);
-  for (let i = 0; i < n; i++) {
-    out[i] = {
-      sipTimestampNs: ts.getItem(i)!, sequence: Number(seq.getItem(i)!), right: isCall.getItem(i) ? 'C' : 'P',
-      price: price.getItem(i)!, size: size.getItem(i)!, eligible: eligible.getItem(i)!,
-      underlyingPrice: num(S.getItem(i)), intrinsic: num(intrinsic.getItem(i)),
-      dadvv: num(dadvv.getItem(i)), gadvv: num(gadvv.getItem(i)), greeksFlag: flag.getItem(i) as GreeksFlag,
-      side: (side?.getItem(i) ?? 0) as Side, sideReason: reason?.getItem(i) ?? 1,
-    };
-  }
-  return out;
 }

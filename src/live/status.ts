@@ -10,7 +10,6 @@ import type { FeedStats } from '../sources/massive-ws/feed-types.js';
 import type { LiveFinalizeDay, LiveStatus, LiveWindowStatus } from '../observe/live-snapshot.js';
 import type { LivePipelineStats } from './pipeline.js';
 
-
 const featureIndex = (name: (typeof FEATURE_NAMES)[number]): number => FEATURE_NAMES.indexOf(name);
 const CLOSE = featureIndex('underlying_price_close');
 const CALLS_DADVV = featureIndex('calls_dadvv_total');

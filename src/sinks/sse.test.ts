@@ -61,6 +61,15 @@ test('http: /features/latest holds the last row per window; /features/stream sen
     hub.add(a, { revision: 2 });
     assert.equal(JSON.parse((await get(`${server.url}/features/latest`)).body)['1m'].window_start, Number(a2.windowStartNs));
     assert.equal(JSON.parse(latest.body)['5m'].window, '5m');
+    // Several symbols: without ?symbol= the last row of any, with it that symbol's.
+    const qqq = { ...rows.filter((r) => r.window === '1m')[5]!, symbol: 'QQQ' };
+    hub.add(qqq);
+    assert.equal(JSON.parse((await get(`${server.url}/features/latest`)).body)['1m'].symbol, 'QQQ');
+    const spy = JSON.parse((await get(`${server.url}/features/latest?symbol=SPY`)).body);
+    assert.equal(spy['1m'].window_start, Number(a2.windowStartNs));
+    assert.equal(spy['5m'].symbol, 'SPY');
+    assert.deepEqual(Object.keys(JSON.parse((await get(`${server.url}/features/latest?symbol=QQQ`)).body)), ['1m']);
+    assert.equal((await get(`${server.url}/features/latest?symbol=IWM`)).body, '{}\n');
     sse.destroy();
   } finally {
     hub.close();

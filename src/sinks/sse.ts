@@ -1,6 +1,7 @@
 /**
  * The HTTP sink of the realtime pipeline, on the metrics server: `GET /features/latest` (the last
- * row of each window size, a JSON object keyed by window label) and `GET /features/stream`
+ * row of each window size, a JSON object keyed by window label; with several symbols, of any
+ * symbol, or of one with `?symbol=S`) and `GET /features/stream`
  * (Server-Sent Events: `data: <row JSON>` per row; corrections as `event: revision`). A client
  * with more than `maxClientBufferedBytes` unsent is disconnected (counted, logged): one slow
  * consumer never holds rows for the others nor blocks the pipeline.
@@ -40,8 +41,10 @@ export class FeatureStreamHub {
   readonly #windows: readonly string[];
   readonly #maxBuffered: number;
   readonly #onLog: OutputLog | undefined;
-  /** Last row (its start and JSON) per window label. */
+  /** Last row (its start and JSON) per window label, of any symbol. */
   readonly #latest = new Map<string, { startNs: bigint; line: string }>();
+  /** The same per symbol. */
+  readonly #latestOf = new Map<string, Map<string, { startNs: bigint; line: string }>>();
   readonly #clients = new Set<ServerResponse>();
   readonly #heartbeat: NodeJS.Timeout | undefined;
   #dropped = 0;
@@ -70,10 +73,11 @@ export class FeatureStreamHub {
   }
 
   /** The body of /features/latest: `{"1m":{row},"5m":{row}}` in window order (sizes without a row yet are absent). */
-  latestJson(): string {
+  latestJson(symbol?: string): string {
     const parts: string[] = [];
+    const latestOf = symbol === undefined ? this.#latest : (this.#latestOf.get(symbol) ?? new Map<string, { startNs: bigint; line: string }>());
     for (const w of this.#windows) {
-      const latest = this.#latest.get(w);
+      const latest = latestOf.get(w);
       if (latest !== undefined) parts.push(`${JSON.stringify(w)}:${latest.line}`);
     }
     return `{${parts.join(',')}}`;
@@ -82,10 +86,14 @@ export class FeatureStreamHub {
   add(row: FeatureRow, emission: RowEmission = { revision: 0 }): void {
     const line = jsonLine(row, this.#aggression);
     this.#rows++;
-    const previous = this.#latest.get(row.window);
-    // A revision of an older window must not hide a newer one; a revision of the latest replaces it.
-    if (emission.revision === 0 || previous === undefined || row.windowStartNs >= previous.startNs) {
-      this.#latest.set(row.window, { startNs: row.windowStartNs, line });
+    let ofSymbol = this.#latestOf.get(row.symbol);
+    if (ofSymbol === undefined) this.#latestOf.set(row.symbol, (ofSymbol = new Map()));
+    for (const latest of [this.#latest, ofSymbol]) {
+      const previous = latest.get(row.window);
+      // A revision of an older window must not hide a newer one; a revision of the latest replaces it.
+      if (emission.revision === 0 || previous === undefined || row.windowStartNs >= previous.startNs) {
+        latest.set(row.window, { startNs: row.windowStartNs, line });
+      }
     }
     this.#broadcast(emission.revision > 0 ? `event: revision\ndata: ${line}\n\n` : `data: ${line}\n\n`);
   }
@@ -116,7 +124,8 @@ export class FeatureStreamHub {
       res.end('method not allowed\n');
       return;
     }
-    const body = this.latestJson() + '\n';
+    const symbol = new URL(req.url ?? '/', 'http://localhost').searchParams.get('symbol') ?? undefined;
+    const body = this.latestJson(symbol || undefined) + '\n';
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : body);
   }

@@ -84,6 +84,24 @@ test('same result whatever the chunking (split at every byte), CRLF and no final
   }
 });
 
+test('chunks may live in one reused buffer: push keeps nothing of a chunk (the partial line it carries is a copy)', () => {
+  const reference = rowsOf(parseAll(SAMPLE + '\n').batches);
+  const bytes = enc.encode(SAMPLE + '\n');
+  for (const size of [5, 17, 64]) {
+    const p = new CsvBatchParser({ columns: stocks.columns, batchRows: 4, file: 'test.csv' });
+    const reused = Buffer.alloc(size); // a Buffer: its slice() is a view, the trap a carried line must avoid
+    const batches: ColumnBatch[] = [];
+    for (let i = 0; i < bytes.length; i += size) {
+      const n = Math.min(size, bytes.length - i);
+      reused.set(bytes.subarray(i, i + n));
+      batches.push(...p.push(reused.subarray(0, n)));
+      reused.fill(0x58); // whatever comes next overwrites the memory
+    }
+    batches.push(...p.end());
+    assert.deepEqual(rowsOf(batches), reference, `${size}-byte chunks in one buffer`);
+  }
+});
+
 test('matches header names case-insensitively and in any order, ignoring extra columns', () => {
   const cols = HEADER.split(',');
   const order = [...cols].reverse();

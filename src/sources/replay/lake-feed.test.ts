@@ -18,7 +18,8 @@ import { writeGz } from '../../../test/support/gz.js';
 import { LakeReader } from '../../lake/reader.js';
 import type { OptionTrade } from '../../formats/records.js';
 import { LakeFeed, flatten, hasPartition, mergeOptionRecords } from './lake-feed.js';
-import { startReplayServer, type ReplayOptionRecord } from './replay-server.js';
+import type { ReplayOptionRecord } from './codec.js';
+import { startReplayServer } from './replay-server.js';
 import { MassiveFeedClient } from '../massive-ws/client.js';
 import type { FeedDataEvent, OptionQuote, StockTrade } from '../../formats/massive-ws/types.js';
 

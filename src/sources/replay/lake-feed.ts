@@ -28,7 +28,7 @@ import { partitionDir } from '../../lake/layout.js';
 import { ensureLocalPartition } from '../../lake/manifest.js';
 import type { OptionTrade } from '../../formats/records.js';
 import { msOfNs, type OptionQuote, type StockTrade } from '../../formats/massive-ws/types.js';
-import type { ReplayOptionRecord } from './replay-server.js';
+import type { ReplayOptionRecord } from './codec.js';
 
 /** What one lake day holds for the replay of one symbol. */
 export interface LakeDayContents {

@@ -7,7 +7,9 @@ import { FeedError } from '../../util/errors.js';
 import { MassiveFeedClient } from '../massive-ws/client.js';
 import type { MassiveFeedClientOptions } from '../massive-ws/feed-types.js';
 import type { FeedDataEvent, OptionQuote, StockTrade } from '../../formats/massive-ws/types.js';
-import { ReplayPacer, batchFrames, startReplayServer as startServer, type ReplayOptionRecord, type ReplayServer, type ReplayServerOptions } from './replay-server.js';
+import type { ReplayOptionRecord } from './codec.js';
+import { ReplayPacer, batchFrames } from './pacing.js';
+import { startReplayServer as startServer, type ReplayServer, type ReplayServerOptions } from './replay-server.js';
 
 /** Closed after each test, newest first, even when it fails (open sockets would keep the run alive). */
 const cleanups: Array<() => Promise<unknown>> = [];

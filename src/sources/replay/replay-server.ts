@@ -35,12 +35,11 @@ import type { AddressInfo } from 'node:net';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { errorMessage } from '../../util/errors.js';
-import type { OptionTrade } from '../../formats/records.js';
 import { SUBSCRIBED_PREFIX, UNSUBSCRIBED_PREFIX, formatFrame, formatStatus, parseAction, splitTopics, topicSubscribed } from '../../formats/massive-ws/topics.js';
-import { msOfNs, type FeedCluster, type OptionQuote, type StockTrade } from '../../formats/massive-ws/types.js';
-import { DerivedStrings, QuotedStrings, frameText, optionQuoteText, optionTradeText, stockTradeText } from '../../formats/massive-ws/wire-text.js';
-
-export type ReplayOptionRecord = OptionTrade | OptionQuote;
+import type { FeedCluster, StockTrade } from '../../formats/massive-ws/types.js';
+import { frameText } from '../../formats/massive-ws/wire-text.js';
+import { optionCodec, stockCodec, type ReplayOptionRecord, type WireCodec } from './codec.js';
+import { ReplayPacer, batchFrames, type Frame } from './pacing.js';
 
 export interface ReplayServerOptions {
   /** TCP port; default 0 (ephemeral). */
@@ -103,114 +102,6 @@ export interface ReplayServer {
   idle(stop?: () => boolean): Promise<void>;
   /** Stops streaming, closes every connection and the server; idempotent. */
   close(): Promise<void>;
-}
-
-/**
- * Replay clock shared by the clusters: the first event sent fixes (t0, wall origin); later
- * events wait until origin + (t − t0) / speed. `'max'` never waits.
- */
-export class ReplayPacer {
-  private originEventMs: number | undefined;
-  private originWallMs = 0;
-
-  constructor(
-    private readonly speed: number | 'max',
-    private readonly now: () => number = Date.now,
-    private readonly sleepMs: (ms: number) => Promise<void> = (ms) => sleep(ms),
-  ) {
-    if (speed !== 'max' && !(Number.isFinite(speed) && speed > 0)) throw new RangeError(`replay speed must be > 0 or 'max', got ${speed}`);
-  }
-
-  /** Wall time (ms) at which the event at `eventMs` is due. */
-  dueWallMs(eventMs: number): number {
-    if (this.speed === 'max') return this.now();
-    if (this.originEventMs === undefined) {
-      this.originEventMs = eventMs;
-      this.originWallMs = this.now();
-    }
-    return this.originWallMs + (eventMs - this.originEventMs) / this.speed;
-  }
-
-  /** Waits until the event at `eventMs` is due. */
-  async waitFor(eventMs: number): Promise<void> {
-    const wait = this.dueWallMs(eventMs) - this.now();
-    if (wait > 0) await this.sleepMs(wait);
-  }
-}
-
-/** A batch of consecutive records going out as one frame, with their feed times (ms). */
-export interface Frame<R> {
-  readonly records: R[];
-  readonly times: number[];
-}
-
-/**
- * Groups consecutive records into frames: a record joins the current frame when its ms time is
- * within `windowMs` of the frame's first record (and not earlier than it) and the frame has
- * fewer than `maxPerFrame` records. Reads a chunk at a time (no await per record); when `chunks`
- * throws, the frames of what was read before are yielded before the error propagates.
- */
-export async function* batchFrames<R>(chunks: AsyncIterable<readonly R[]>, timeMs: (record: R) => number,
-  windowMs: number, maxPerFrame: number): AsyncGenerator<Frame<R>> {
-  let records: R[] = [];
-  let times: number[] = [];
-  let frameStartMs = 0;
-  try {
-    for await (const chunk of chunks) {
-      const complete: Frame<R>[] = [];
-      for (let i = 0; i < chunk.length; i++) {
-        const record = chunk[i]!;
-        const t = timeMs(record);
-        if (records.length > 0 && (records.length >= maxPerFrame || t < frameStartMs || t - frameStartMs > windowMs)) {
-          complete.push({ records, times });
-          records = [];
-          times = [];
-        }
-        if (records.length === 0) frameStartMs = t;
-        records.push(record);
-        times.push(t);
-      }
-      for (const frame of complete) yield frame;
-    }
-  } catch (e) {
-    // Records read before the input failed still go out, then the failure propagates.
-    if (records.length > 0) yield { records, times };
-    throw e;
-  }
-  if (records.length > 0) yield { records, times };
-}
-
-/** How a cluster's records go on the wire. */
-interface WireCodec<R> {
-  /** Feed time, ms. */
-  timeMs(record: R): number;
-  /** Subscription topic, e.g. `T.SPY`, `Q.O:SPY251107C00680000`. */
-  topic(record: R): string;
-  /** The event's JSON text. */
-  text(record: R, ms: number): string;
-}
-
-/** `prefix + symbol` topic names, cached. */
-const topicNames = (prefix: string): DerivedStrings => new DerivedStrings((symbol) => prefix + symbol);
-
-const timeOfRecord = (r: { readonly sipTimestampNs: bigint }): number => msOfNs(r.sipTimestampNs);
-const isQuote = (r: ReplayOptionRecord): r is OptionQuote => 'bidPrice' in r;
-
-function stockCodec(): WireCodec<StockTrade> {
-  const quoted = new QuotedStrings();
-  const topics = topicNames('T.');
-  return { timeMs: timeOfRecord, topic: (r) => topics.of(r.sym), text: (r, ms) => stockTradeText(r, ms, quoted) };
-}
-
-function optionCodec(): WireCodec<ReplayOptionRecord> {
-  const quoted = new QuotedStrings();
-  const trades = topicNames('T.');
-  const quotes = topicNames('Q.');
-  return {
-    timeMs: timeOfRecord,
-    topic: (r) => (isQuote(r) ? quotes.of(r.ticker) : trades.of(r.ticker)),
-    text: (r, ms) => (isQuote(r) ? optionQuoteText(r, ms, quoted) : optionTradeText(r, ms, quoted)),
-  };
 }
 
 interface Session {
