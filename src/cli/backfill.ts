@@ -1,7 +1,7 @@
 /** `gammaflow backfill`: one symbol's ticks from Massive's REST API → the Parquet lake. Argument handling only. */
 import { parseCommand, csvList, requireDateRange, symbolOption } from './args.js';
 import { UsageError, EXIT_OK } from './report.js';
-import { loadCliConfig } from './common.js';
+import { lakeOption, loadCliConfig } from './common.js';
 import { withRunUi } from './run-ui.js';
 import { datasetByName, type DatasetSpec } from '../formats/datasets.js';
 import { NyseCalendar } from '../calendar/index.js';
@@ -53,7 +53,7 @@ export async function backfillCommand(argv: string[]): Promise<number> {
   const { from, to } = requireDateRange(values);
   const { config, path: configPath } = await loadCliConfig(values.config, values.json);
   const symbol = symbolOption(values.symbol, config.aggregations.symbol);
-  const lake = values.lake ?? config.storage.lake;
+  const lake = lakeOption(values.lake, config);
   const days = new NyseCalendar(calendarOverrides(config.calendar)).tradingDays(from, to);
   const result = await withRunUi({ config, configPath, noTui: values['no-tui'], json: values.json,
     stopMessage: 'stopping: nothing half-published; the pages fetched so far are kept, rerun to resume' }, async ({ tracker, signal }) => {

@@ -14,7 +14,7 @@ import { DATASETS } from '../formats/datasets.js';
 import { readManifest } from '../lake/manifest.js';
 import { greeksDataset } from '../formats/records.js';
 import { runPipeline } from './run.js';
-import { readFeatureSample } from '../lake/feature-sample.js';
+import { readFeatureSample } from '../lake/queries/feature-sample.js';
 
 /** A few 5-minute feature rows of the day, as a table. */
 async function printFeatureSample(lake: string, symbol: string, date: string): Promise<void> {

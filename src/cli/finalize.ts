@@ -66,7 +66,7 @@ export async function finalizeCommand(argv: string[]): Promise<number> {
       noTui: values['no-tui'], json: values.json, windows, ...(shard !== undefined ? { selectDay: (date: string) => mine.has(date) } : {}),
     };
     const result = await runFinalize({
-      lake, symbol, days, windows, config, tracker: ctx.tracker, recompute: () => runPipelineSteps(ctx, pipeline, VERSION), version: VERSION,
+      lake, symbol, days, windows, config, tracker: ctx.tracker, recompute: (hooks) => runPipelineSteps(ctx, { ...pipeline, onIngested: hooks.ingested, beforeFeatures: hooks.beforeFeatures }, VERSION), version: VERSION,
     });
     return result.exitCode;
   });

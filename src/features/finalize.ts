@@ -41,9 +41,20 @@ export interface FinalizeRequest {
   readonly windows: readonly string[];
   readonly config: Config;
   readonly tracker: ProgressTracker;
-  /** Runs ingest → greeks → features for the days (the `run` pipeline); resolves with its exit code. */
-  readonly recompute: () => Promise<number>;
+  /** Runs ingest → greeks → features for the days (the `run` pipeline), calling the hooks; resolves with its exit code. */
+  readonly recompute: (hooks: RecomputeHooks) => Promise<number>;
   readonly version: string;
+}
+
+/**
+ * Where finalize's own reads join the recompute, so that they run while it works instead of
+ * before and after it.
+ */
+export interface RecomputeHooks {
+  /** The flat files of these days are in the lake (ingest is over; greeks and features follow). */
+  readonly ingested: (days: readonly string[]) => void;
+  /** Awaited before the features step replaces any features partition; a rejection stops the recompute. */
+  readonly beforeFeatures: () => Promise<void>;
 }
 
 export interface FinalizeReport {
@@ -80,13 +91,31 @@ export async function runFinalize(req: FinalizeRequest): Promise<{ exitCode: num
   const duck = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: req.config.storage.duckdb_memory_limit });
   const queries = new FinalizeQueries(duck, req.lake);
   try {
-    const snapshotStarted = performance.now();
-    const before = new Map<string, DaySnapshot>();
-    for (const date of req.days) before.set(date, await snapshot(queries, req, date));
-    const snapshotMs = performance.now() - snapshotStarted;
-    const recomputeStarted = performance.now();
-    const code = await req.recompute();
-    const recomputeMs = performance.now() - recomputeStarted;
+    // The rows before are read while ingest runs (it does not touch features partitions); the
+    // features step waits for them. The flat-file facts (corrected prints, trade matching) are
+    // read while greeks and features run. Each read is awaited where its result is used, so
+    // its error, if any, is reported there.
+    const started = performance.now();
+    let snapshotMs = 0;
+    const beforeAll = Promise.all(req.days.map(async (date) => [date, await snapshot(queries, req, date)] as const))
+      .then((entries) => { snapshotMs = performance.now() - started; return new Map(entries); });
+    beforeAll.catch(() => undefined);
+    const facts = new Map<string, Promise<FlatFileFacts>>();
+    const factsOf = (date: string): Promise<FlatFileFacts> => {
+      let f = facts.get(date);
+      if (f === undefined) {
+        facts.set(date, f = flatFileFacts(queries, req, date));
+        f.catch(() => undefined);
+      }
+      return f;
+    };
+    const wanted = new Set(req.days);
+    const code = await req.recompute({
+      ingested: (days) => { for (const date of days) if (wanted.has(date)) void factsOf(date); },
+      beforeFeatures: async () => { await beforeAll; },
+    });
+    const before = await beforeAll;
+    const recomputeMs = performance.now() - started;
     const reportStarted = performance.now();
     const outcomes: FinalizeDayOutcome[] = [];
     for (const date of req.days) {
@@ -109,7 +138,7 @@ export async function runFinalize(req: FinalizeRequest): Promise<{ exitCode: num
         outcomes.push({ date, state: 'already_final', message });
         continue;
       }
-      const report = await buildReport(queries, req, date, old, after);
+      const report = buildReport(req, date, old, after, await factsOf(date));
       writeReport(finalizeReportPath(req.lake, req.symbol, date), report);
       const message = summaryLine(req.symbol, date, {
         comparison: report.rows, corrections: { stocks: report.correctedPrints.stocksTotal, options: report.correctedPrints.optionsTotal },
@@ -122,7 +151,7 @@ export async function runFinalize(req: FinalizeRequest): Promise<{ exitCode: num
     const reportMs = performance.now() - reportStarted;
     const compactStarted = performance.now();
     await compactDays(duck, req, outcomes.filter((o) => o.state !== 'not_final').map((o) => o.date));
-    req.tracker.log('info', `finalize ${req.symbol}: rows before ${seconds(snapshotMs)}, ingest, greeks and features ${seconds(recomputeMs)}, comparison and report ${seconds(reportMs)}, `
+    req.tracker.log('info', `finalize ${req.symbol}: rows before ${seconds(snapshotMs)} (during ingest), ingest, greeks and features ${seconds(recomputeMs)}, comparison and report ${seconds(reportMs)}, `
       + `realtime compaction ${seconds(performance.now() - compactStarted)}`);
     const exitCode = Math.max(code, outcomes.some((o) => o.state === 'not_final') ? 1 : 0);
     return { exitCode, outcomes };
@@ -163,14 +192,21 @@ async function snapshot(queries: FinalizeQueries, req: FinalizeRequest, date: st
   return { partitions, rows };
 }
 
-async function buildReport(queries: FinalizeQueries, req: FinalizeRequest, date: string, before: DaySnapshot, after: DaySnapshot): Promise<FinalizeReport> {
+/** What the report says of a day's flat files: corrected prints and the trades matched against the realtime tables. */
+interface FlatFileFacts {
+  readonly stocks: Record<string, number>;
+  readonly options: Record<string, number>;
+  readonly stockTrades?: TradeMatch;
+  readonly optionTrades?: TradeMatch;
+}
+
+async function flatFileFacts(queries: FinalizeQueries, req: FinalizeRequest, date: string): Promise<FlatFileFacts> {
   const { lake, symbol } = req;
   const roots = req.config.aggregations.option_roots;
   const stockSelection = { ticker: symbol }, optionSelection = { options: { underlying: symbol, extraRoots: roots } };
   for (const dataset of ['stocks-trades', 'options-trades']) await ensureLocalPartition(lake, dataset, date);
   const stocks = await queries.correctionsByCode('stocks-trades', date, stockSelection);
   const options = await queries.correctionsByCode('options-trades', date, optionSelection);
-  const sum = (o: Record<string, number>): number => Object.values(o).reduce((n, v) => n + v, 0);
   const stockTrades = await queries.hasParts('realtime-stocks-trades', date)
     ? matchTrades(await queries.tradeKeyGroups('stocks-trades', 'realtime-stocks-trades', date, stockSelection)) : undefined;
   let optionTrades: TradeMatch | undefined;
@@ -181,6 +217,13 @@ async function buildReport(queries: FinalizeQueries, req: FinalizeRequest, date:
     });
     optionTrades = matchTrades(await queries.tradeKeyGroups('options-trades', 'realtime-options-trades', date, optionSelection, tickers));
   }
+  return { stocks, options, ...(stockTrades ? { stockTrades } : {}), ...(optionTrades ? { optionTrades } : {}) };
+}
+
+function buildReport(req: FinalizeRequest, date: string, before: DaySnapshot, after: DaySnapshot, facts: FlatFileFacts): FinalizeReport {
+  const { lake, symbol } = req;
+  const { stocks, options, stockTrades, optionTrades } = facts;
+  const sum = (o: Record<string, number>): number => Object.values(o).reduce((n, v) => n + v, 0);
   const gaps = readLedger(lake, date).filter((e) => e.type === 'gap' || e.type === 'dropped');
   const partitions = Object.fromEntries(req.windows.map((w) => {
     const a = after.partitions.get(w)!, b = before.partitions.get(w);

@@ -31,6 +31,10 @@ export interface PipelineOptions {
   readonly out?: string;
   /** Only these days (a shard's days: `finalize --shard`). */
   readonly selectDay?: (date: string) => boolean;
+  /** Told the days whose flat files are in the lake, once ingest is over (finalize reads them meanwhile). */
+  readonly onIngested?: (days: readonly string[]) => void;
+  /** Awaited before the features step replaces any features partition (finalize's rows before). */
+  readonly beforeFeatures?: () => Promise<void>;
 }
 
 /** The steps of runPipeline under a dashboard the caller owns. */
@@ -75,12 +79,14 @@ export async function runPipelineSteps({ tracker, signal }: { readonly tracker: 
     }
     const days = [...byDate].filter(([, ok]) => ok).map(([date]) => date).sort();
     if (signal.aborted || days.length === 0) return ingest.exitCode || (days.length === 0 && byDate.size > 0 ? 1 : 0);
+    o.onIngested?.(days);
 
     tracker.nextStage('run');
     const greeks = await runGreeks({ lake: o.lake, symbol, days, config, tracker, signal, force: o.force, version, ingestedSides });
     const greeksDays = greeks.outcomes.filter((g) => g.state === 'computed' || g.state === 'skipped').map((g) => g.date);
     if (signal.aborted || greeksDays.length === 0) return Math.max(ingest.exitCode, greeks.exitCode, 1);
 
+    await o.beforeFeatures?.();
     tracker.nextStage('run');
     const features = await runFeatures({
       lake: o.lake, symbol, days: greeksDays, config, tracker, signal, force: o.force,

@@ -14,7 +14,7 @@ import type { Column, ColumnBatch, ColumnSpec } from '../formats/columns.js';
 import { DayWriter } from '../lake/day-writer.js';
 import { partitionDir } from '../lake/layout.js';
 import { copyValues, intList, streamChunks } from '../lake/duckdb-chunks.js';
-import { realtimeRowsSql } from '../lake/realtime-queries.js';
+import { realtimeRowsSql } from '../lake/queries/realtime.js';
 import { streamedQuery } from '../lake/sql.js';
 import { REALTIME_SCHEMAS, type RealtimeDataset } from './realtime-columns.js';
 

@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { nyDateOfNs } from '../calendar/index.js';
 import { partitionDir } from '../lake/layout.js';
-import { realtimeIdentitiesSql, realtimeMaxTimesSql } from '../lake/realtime-queries.js';
+import { realtimeIdentitiesSql, realtimeMaxTimesSql } from '../lake/queries/realtime.js';
 import { ParquetFileWriter } from '../lake/parquet/writer.js';
 import { LakeError, errorMessage } from '../util/errors.js';
 import {

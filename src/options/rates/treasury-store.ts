@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { ColumnSpec } from '../../formats/columns.js';
-import { treasuryYieldsSql } from '../../lake/treasury-queries.js';
+import { treasuryYieldsSql } from '../../lake/queries/treasury.js';
 import { LakeError } from '../../util/errors.js';
 import { TENORS, curveOn, type TreasuryCurve, type TreasuryYields } from './treasury-curve.js';
 

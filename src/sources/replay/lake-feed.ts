@@ -22,7 +22,7 @@ import { readdir } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBListVector, type DuckDBVector } from '@duckdb/node-api';
 import { copyValues, createTickerDictionary, intList, streamChunks } from '../../lake/duckdb-chunks.js';
 import { LakeReader, type LakeReaderOptions, type OptionSelection } from '../../lake/reader.js';
-import { replayOptionQuotesSql, replayStockTradesSql } from '../../lake/replay-queries.js';
+import { replayOptionQuotesSql, replayStockTradesSql } from '../../lake/queries/replay.js';
 import { optionWhere, rowNumberedScan, streamedQuery, type StreamedQuery } from '../../lake/sql.js';
 import { partitionDir } from '../../lake/layout.js';
 import { ensureLocalPartition } from '../../lake/manifest.js';

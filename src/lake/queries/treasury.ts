@@ -1,5 +1,5 @@
 /** The query of the lake's treasury-yields dataset (src/options/rates/treasury-store.ts). Pure: SQL text only. */
-import { lit } from './sql.js';
+import { lit } from '../sql.js';
 
 /** One row per published date, oldest first: `date` (VARCHAR) and the given yield columns. */
 export function treasuryYieldsSql(glob: string, fields: readonly string[]): string {

@@ -2,7 +2,7 @@
  * Queries over a realtime table's files of one day (src/live/realtime-store.ts and
  * realtime-compact.ts). Pure: SQL text only.
  */
-import { lit } from './sql.js';
+import { lit } from '../sql.js';
 
 const fileList = (files: readonly string[]): string => `[${files.map(lit).join(', ')}]`;
 const columnList = (columns: readonly string[]): string => columns.map((c) => `"${c}"`).join(', ');

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { lit } from './sql.js';
+import { lit } from '../sql.js';
 
 /** The first `limit` rows of `LAKE/features/symbol=S/window=W/date=D`, in window order, as plain objects. */
 export async function readFeatureSample(lake: string, symbol: string, date: string, window = '5m', limit = 6): Promise<Record<string, unknown>[]> {

@@ -3,7 +3,7 @@
  * its chunk decoders read. Numbers come as NOT NULL DOUBLE / BIGINT columns so they copy in blocks.
  * Pure: SQL text only.
  */
-import { lit, rowNumberedScan } from './sql.js';
+import { lit, rowNumberedScan } from '../sql.js';
 
 /**
  * A symbol's stock trades of a partition: sip_timestamp, sequence, price, size, conditions,
