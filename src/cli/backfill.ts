@@ -9,7 +9,7 @@ import { calendarOverrides } from '../config/index.js';
 import { backfillWithConfig } from '../backfill/from-config.js';
 import { VERSION } from './version.js';
 import { SHARD_HELP, SHARD_OPTIONS, shardOption } from './shard-args.js';
-import { planShard } from '../jobs/shard.js';
+import { planShard, type WorkKey } from '../jobs/shard.js';
 import { announceShard } from '../jobs/shard-progress.js';
 
 const BACKFILL_DATASETS = ['stocks-trades', 'options-trades', 'options-quotes'];
@@ -58,11 +58,12 @@ export async function backfillCommand(argv: string[]): Promise<number> {
   const result = await withRunUi({ config, configPath, noTui: values['no-tui'], json: values.json,
     stopMessage: 'stopping: nothing half-published; the pages fetched so far are kept, rerun to resume' }, async ({ tracker, signal }) => {
     if (days.length === 0) tracker.log('warn', `no NYSE trading day between ${from} and ${to}`);
-    const plan = shard === undefined ? undefined : planShard(shard, datasets.flatMap((d) => days.map((day) => ({ dataset: d.name, day }))));
+    // The backfill's units of work are (dataset, day) of one symbol (backfill/run.ts): the same keys here.
+    const plan = shard === undefined ? undefined : planShard(shard, datasets.flatMap((d) => days.map((day) => ({ dataset: d.name, day, symbol }))));
     if (plan !== undefined) announceShard(tracker, plan, '(dataset, day) items');
     const r = await backfillWithConfig({
       config, symbol, days, datasets, lake, force: values.force, tracker, signal, version: VERSION,
-      ...(plan !== undefined ? { selectWork: (key: { dataset: string; day: string }) => plan.select(key) } : {}),
+      ...(plan !== undefined ? { selectWork: (key: WorkKey) => plan.select(key) } : {}),
     });
     const totals = r.progress.totals;
     for (const o of r.outcomes) {

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lockLake, lockPartition, lockPartitionWaiting, onLockInfo, parseLockHolder, partitionWriter, parseStartTicks, PartitionBusyError, systemProbe, tryLockPartition, withPartitionsIfFree, type ProcessProbe } from './lock.js';
+import { lockLake, lockPartition, lockPartitionWaiting, onLockInfo, parseLockHolder, partitionWriter, removeStaleLocks, parseStartTicks, PartitionBusyError, systemProbe, tryLockPartition, withPartitionsIfFree, type ProcessProbe } from './lock.js';
 import { partitionLockPath, stagingDir } from './layout.js';
 import { recoverLake } from './publish.js';
 import { LakeError } from '../util/errors.js';
@@ -292,4 +292,14 @@ test('partitionWriter names who writes a partition without taking its lock', { s
   const mine = lockPartition(lake, 'options-trades', '2025-01-03');
   assert.equal(partitionWriter(lake, 'options-trades', '2025-01-03')?.pid, process.pid, 'this process counts too');
   mine.release();
+});
+
+test('removeStaleLocks deletes the partition locks of gone processes and keeps live ones', { skip: !linux && 'needs /proc' }, () => {
+  const lake = freshLake();
+  mkdirSync(join(lake, '_locks', 'stocks-trades'), { recursive: true });
+  writeFileSync(partitionLockPath(lake, 'stocks-trades', '2025-01-02'), JSON.stringify({ pid: deadPid, host: hostname() }));
+  writeFileSync(partitionLockPath(lake, 'stocks-trades', '2025-01-03'), childHolder('gammaflow ingest'));
+  assert.equal(removeStaleLocks(lake), 1);
+  assert.equal(existsSync(partitionLockPath(lake, 'stocks-trades', '2025-01-02')), false);
+  assert.ok(existsSync(partitionLockPath(lake, 'stocks-trades', '2025-01-03')));
 });

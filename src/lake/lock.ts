@@ -385,6 +385,27 @@ export function tryLockPartition(lake: string, dataset: string, date: string, op
 }
 
 /**
+ * Deletes the partition lock files whose holder is gone (dead, reused pid, earlier boot): a run
+ * killed after it published a day but before it released the day's lock leaves one, which no
+ * later run takes over if the day is not written again. Returns how many were deleted.
+ */
+export function removeStaleLocks(lake: string, probe: ProcessProbe = systemProbe): number {
+  let removed = 0;
+  for (const path of partitionLockFiles(lake)) {
+    let found: string | undefined;
+    try { found = readLock(path); } catch { continue; }
+    const holder = found === undefined ? undefined : parseLockHolder(found);
+    if (holder === undefined || judgeLock(holder, probe).kind !== 'stale') continue;
+    // Only what was judged: another process may have taken it over meanwhile.
+    if (readLock(path) === found) {
+      rmSync(path, { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
+/**
  * Who writes the partition now, read from its lock file without taking it: the holder when a live
  * process on this host (or any process on another host) holds it; undefined when free or stale.
  */

@@ -36,7 +36,7 @@ import { exchangeDirs } from './exchange.js';
 import { remoteLakeAt } from './s3/registry.js';
 import { readLegacyLog, readPartitionEntry, type ManifestEntry } from './manifest.js';
 import { legacyRejectsDir, parseCopyName, PARTITION_MANIFEST, partitionDir, stagingRoot, trashDir, trashRoot } from './layout.js';
-import { tryLockPartition } from './lock.js';
+import { removeStaleLocks, tryLockPartition } from './lock.js';
 
 /** The folder under _staging where jobs put DuckDB's spill files (greeks, features). */
 const DUCKDB_SPILL_DIR = '_duckdb';
@@ -242,6 +242,7 @@ export async function recoverLake(lake: string, fs: PublishFs = nodePublishFs): 
       got.lock.release();
     }
   }
+  removed += removeStaleLocks(lake);
   return { actions, removed, busy };
 }
 

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, startCli } from '../support/cli.js';
+import { parseJsonLines, runCli, startCli } from '../support/cli.js';
 import { duckQuery, lit } from '../support/duckdb.js';
 import { loadFlatFileDay, startMassiveRestServer, type MassiveRestServer } from '../support/massive-rest-server.js';
 
@@ -164,4 +164,30 @@ test('a wrong API key: exit 1, a message naming the dataset and the plan, the ke
   const none = await runCli(['backfill', '--symbol', 'SPY', '--from', DATE, '--lake', 'denied-lake', '--no-tui', '--config', 'config.toml'], { cwd: work, timeoutMs: 60_000 });
   assert.equal(none.code, 2, none.stderr);
   assert.match(none.stderr, /no Massive API key: set MASSIVE_API_KEY/);
+});
+
+test('two backfill shards at once do each (dataset, day) once and write what one backfill writes', async () => {
+  writeFileSync(join(work, 'config.toml'), config(server.url));
+  const env = { MASSIVE_API_KEY: server.apiKey };
+  const datasets = ['stocks-trades', 'options-trades', 'options-quotes'];
+  const one = await runCli(['backfill', '--symbol', 'SPY', '--from', DATE, '--datasets', datasets.join(','), '--lake', 'one-lake', '--json', '--config', 'config.toml'],
+    { cwd: work, env, timeoutMs: 180_000 });
+  assert.equal(one.code, 0, one.stderr);
+  const shards = await Promise.all([0, 1].map((i) => startCli(['backfill', '--symbol', 'SPY', '--from', DATE, '--datasets', datasets.join(','),
+    '--lake', 'shard-lake', '--json', '--config', 'config.toml', '--shard', `${i}/2`], { cwd: work, env, timeoutMs: 180_000 }).exited));
+  const done: string[] = [];
+  for (const r of shards) {
+    assert.equal(r.code, 0, r.stderr);
+    const lines = parseJsonLines(r.stdout);
+    for (const l of lines) if (l.type === 'day') done.push(String(l.dataset));
+    assert.ok(lines.some((l) => l.type === 'log' && /^shard [01]\/2: \d of 3 \(dataset, day\) items; \d belong to other shards$/.test(String(l.message))), r.stdout);
+  }
+  assert.deepEqual(done.sort(), [...datasets].sort(), 'each (dataset, day) by exactly one shard');
+  for (const dataset of datasets) {
+    const [d] = await duckQuery(`SELECT (SELECT count(*) FROM read_parquet(${parquet('one-lake', dataset)})) AS n,
+      (SELECT count(*) FROM (SELECT * FROM read_parquet(${parquet('one-lake', dataset)}) EXCEPT ALL SELECT * FROM read_parquet(${parquet('shard-lake', dataset)}))) AS only_one,
+      (SELECT count(*) FROM (SELECT * FROM read_parquet(${parquet('shard-lake', dataset)}) EXCEPT ALL SELECT * FROM read_parquet(${parquet('one-lake', dataset)}))) AS only_shards`);
+    assert.ok(Number(d!.n) > 0, dataset);
+    assert.deepEqual([Number(d!.only_one), Number(d!.only_shards)], [0, 0], `${dataset}: the same rows`);
+  }
 });
