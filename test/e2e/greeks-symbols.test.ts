@@ -1,0 +1,97 @@
+/**
+ * `gammaflow greeks --symbols A,B` on generated days: each symbol's options-greeks partition holds
+ * the same rows as `greeks --symbol A` and `--symbol B` run one after the other (DuckDB EXCEPT ALL
+ * both ways, row counts, manifest rows and files), and each day's options-trades partition is read
+ * once for all the symbols (the run's log line says so).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { duckQuery, lit } from '../support/duckdb.js';
+import { parseJsonLines, runCli, type CliResult } from '../support/cli.js';
+
+const DAYS = ['2025-11-06', '2025-11-07'];
+const SYMBOLS = ['SPY', 'QQQ'];
+
+let work: string;
+let config: string;
+let perSymbol: string;
+let together: string;
+
+const said = (r: { stdout: string; stderr: string }): string =>
+  r.stdout.split('\n').filter((l) => !l.startsWith('{"type":"progress"')).join('\n') + r.stderr;
+const greeksArgs = (lake: string, symbolArgs: readonly string[]): string[] =>
+  ['greeks', ...symbolArgs, '--from', DAYS[0]!, '--to', DAYS.at(-1)!, '--lake', lake, '--json', '--config', config];
+const dayLines = (r: CliResult): Record<string, unknown>[] => parseJsonLines(r.stdout).filter((l) => l.type === 'day');
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'gf-e2e-symbols-'));
+  const data = join(work, 'massive');
+  config = join(work, 'config.toml');
+  writeFileSync(config, ['[storage]', 'file_size_mb_target = 1', 'row_group_rows = 4096', '[aggregations]', 'aggression = false',
+    '[tui]', 'plain_progress_interval_s = 0.05', '[metrics]', 'listen = "0"'].join('\n') + '\n');
+  for (const [i, date] of DAYS.entries()) {
+    const r = await runCli(['generate', '--out', data, '--date', date, '--tickers', '3', '--spy-trades', '8000', '--option-trades', '4000', '--seed', String(i + 3)],
+      { cwd: work, timeoutMs: 180_000 });
+    assert.equal(r.code, 0, r.stderr);
+  }
+  perSymbol = join(work, 'lake-per-symbol');
+  const r = await runCli(['ingest', '--dataset', 'stocks-trades,options-trades', '--from', DAYS[0]!, '--to', DAYS.at(-1)!, '--source', `local:${data}`,
+    '--lake', perSymbol, '--json', '--config', config], { cwd: work, timeoutMs: 300_000 });
+  assert.equal(r.code, 0, said(r));
+  together = join(work, 'lake-together');
+  cpSync(perSymbol, together, { recursive: true });
+});
+
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('greeks --symbols SPY,QQQ writes each symbol the partitions of its own run, reading options-trades once per day', async () => {
+  for (const symbol of SYMBOLS) {
+    const r = await runCli(greeksArgs(perSymbol, ['--symbol', symbol]), { cwd: work, timeoutMs: 300_000 });
+    assert.equal(r.code, 0, said(r));
+    assert.deepEqual(dayLines(r).map((d) => [d.symbol, d.date, d.state]), DAYS.map((d) => [symbol, d, 'computed']));
+  }
+  const r = await runCli(greeksArgs(together, ['--symbols', SYMBOLS.join(',')]), { cwd: work, timeoutMs: 300_000 });
+  assert.equal(r.code, 0, said(r));
+  assert.deepEqual(dayLines(r).map((d) => [d.symbol, d.date, d.state]).sort(),
+    DAYS.flatMap((d) => SYMBOLS.map((s) => [s, d, 'computed'])).sort());
+  const logs = parseJsonLines(r.stdout).filter((l) => l.type === 'log').map((l) => String(l.message));
+  for (const date of DAYS) {
+    assert.deepEqual(logs.filter((m) => m.startsWith(`greeks ${date}: read options-trades`)),
+      [`greeks ${date}: read options-trades once for 2 symbols (SPY, QQQ)`], said(r));
+  }
+
+  for (const symbol of SYMBOLS) {
+    for (const date of DAYS) {
+      const partition = (lake: string): string => join(lake, 'options-greeks', `symbol=${symbol}`, `date=${date}`);
+      const rel = (lake: string): string => `read_parquet(${lit(join(partition(lake), '*.parquet'))}, hive_partitioning = false)`;
+      const [c] = await duckQuery(`SELECT (SELECT count(*) FROM ${rel(perSymbol)}) AS a, (SELECT count(*) FROM ${rel(together)}) AS b,
+        (SELECT count(*) FROM (SELECT * FROM ${rel(perSymbol)} EXCEPT ALL SELECT * FROM ${rel(together)})) AS only_a,
+        (SELECT count(*) FROM (SELECT * FROM ${rel(together)} EXCEPT ALL SELECT * FROM ${rel(perSymbol)})) AS only_b,
+        (SELECT count(*) FROM ${rel(together)} WHERE underlying <> ${lit(symbol)}) AS foreign_rows`);
+      assert.ok(Number(c!.a) > 50, `${symbol} ${date}: ${c!.a} rows`);
+      assert.deepEqual([c!.a, c!.only_a, c!.only_b, c!.foreign_rows], [c!.b, 0n, 0n, 0n], `${symbol} ${date}: same rows as its own run`);
+      const manifest = (lake: string) => {
+        const m = JSON.parse(readFileSync(join(partition(lake), '_manifest.json'), 'utf8')) as { rows: number; filter: string; source: { etag: string }; files: { name: string; rows: number }[] };
+        return { rows: m.rows, filter: m.filter, etag: m.source.etag, files: m.files.map((f) => [f.name, f.rows]) };
+      };
+      assert.deepEqual(manifest(together), manifest(perSymbol), `${symbol} ${date}: same commit record`);
+    }
+  }
+
+  // Up to date afterwards: a rerun of one symbol alone, and of both, skips every day.
+  const again = await runCli(greeksArgs(together, ['--symbols', 'QQQ,SPY']), { cwd: work, timeoutMs: 300_000 });
+  assert.equal(again.code, 0, said(again));
+  assert.deepEqual(dayLines(again).map((d) => d.state), DAYS.flatMap(() => SYMBOLS.map(() => 'skipped')));
+  assert.ok(!parseJsonLines(again.stdout).some((l) => l.type === 'log' && String(l.message).includes('read options-trades once')), said(again));
+});
+
+test('greeks --symbol and --symbols together is a usage error', async () => {
+  const r = await runCli(greeksArgs(together, ['--symbol', 'SPY', '--symbols', 'SPY,QQQ']), { cwd: work, timeoutMs: 60_000 });
+  assert.equal(r.code, 2, said(r));
+  assert.match(r.stderr, /--symbol and --symbols: use one of them/);
+});
