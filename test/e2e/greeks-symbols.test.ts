@@ -90,6 +90,37 @@ test('greeks --symbols SPY,QQQ writes each symbol the partitions of its own run,
   assert.ok(!parseJsonLines(again.stdout).some((l) => l.type === 'log' && String(l.message).includes('read options-trades once')), said(again));
 });
 
+test('with aggression on, greeks --symbols classifies each symbol\'s trades as its own run does', async () => {
+  const data = join(work, 'massive');
+  const aggConfig = join(work, 'aggression.toml');
+  writeFileSync(aggConfig, ['[storage]', 'row_group_rows = 4096', '[aggregations]', 'aggression = true', '[metrics]', 'listen = "0"'].join('\n') + '\n');
+  const date = DAYS[0]!;
+  const a = join(work, 'lake-agg-per-symbol'), b = join(work, 'lake-agg-together');
+  const ingest = await runCli(['ingest', '--dataset', 'stocks-trades,options-trades,options-quotes', '--from', date, '--to', date, '--source', `local:${data}`,
+    '--lake', a, '--json', '--config', aggConfig], { cwd: work, timeoutMs: 300_000 });
+  assert.equal(ingest.code, 0, said(ingest));
+  cpSync(a, b, { recursive: true });
+  const args = (lake: string, symbolArgs: readonly string[]): string[] =>
+    ['greeks', ...symbolArgs, '--from', date, '--to', date, '--lake', lake, '--json', '--config', aggConfig];
+  for (const symbol of SYMBOLS) {
+    const r = await runCli(args(a, ['--symbol', symbol]), { cwd: work, timeoutMs: 300_000 });
+    assert.equal(r.code, 0, said(r));
+  }
+  const r = await runCli(args(b, ['--symbols', SYMBOLS.join(',')]), { cwd: work, timeoutMs: 300_000 });
+  assert.equal(r.code, 0, said(r));
+  const days = dayLines(r);
+  assert.deepEqual(days.map((d) => [d.symbol, d.state]), SYMBOLS.map((s) => [s, 'computed']));
+  for (const symbol of SYMBOLS) {
+    const rel = (lake: string): string => `read_parquet(${lit(join(lake, 'options-greeks', `symbol=${symbol}`, `date=${date}`, '*.parquet'))}, hive_partitioning = false)`;
+    const [c] = await duckQuery(`SELECT (SELECT count(*) FROM ${rel(a)}) AS n, (SELECT count(*) FROM ${rel(a)} WHERE side <> 0) AS sided,
+      (SELECT count(*) FROM (SELECT * FROM ${rel(a)} EXCEPT ALL SELECT * FROM ${rel(b)})) AS only_a,
+      (SELECT count(*) FROM (SELECT * FROM ${rel(b)} EXCEPT ALL SELECT * FROM ${rel(a)})) AS only_b`);
+    assert.ok(Number(c!.sided) > 0, `${symbol}: ${c!.sided} of ${c!.n} trades classified`);
+    assert.deepEqual([c!.only_a, c!.only_b], [0n, 0n], `${symbol}: same rows and sides as its own run`);
+    assert.ok(days.find((d) => d.symbol === symbol)!.aggression !== undefined, `${symbol}: aggression summary reported`);
+  }
+});
+
 test('greeks --symbol and --symbols together is a usage error', async () => {
   const r = await runCli(greeksArgs(together, ['--symbol', 'SPY', '--symbols', 'SPY,QQQ']), { cwd: work, timeoutMs: 60_000 });
   assert.equal(r.code, 2, said(r));
