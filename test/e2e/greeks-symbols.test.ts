@@ -10,7 +10,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { duckQuery, lit } from '../support/duckdb.js';
-import { parseJsonLines, runCli, type CliResult } from '../support/cli.js';
+import { parseJsonLines, runCli, startCli, type CliResult } from '../support/cli.js';
 
 const DAYS = ['2025-11-06', '2025-11-07'];
 const SYMBOLS = ['SPY', 'QQQ'];
@@ -119,6 +119,55 @@ test('with aggression on, greeks --symbols classifies each symbol\'s trades as i
     assert.deepEqual([c!.only_a, c!.only_b], [0n, 0n], `${symbol}: same rows and sides as its own run`);
     assert.ok(days.find((d) => d.symbol === symbol)!.aggression !== undefined, `${symbol}: aggression summary reported`);
   }
+});
+
+/** Rows only in a, and only in b, of one symbol's options-greeks over all days. */
+async function difference(a: string, b: string, symbol: string): Promise<[bigint, bigint, bigint]> {
+  const rel = (lake: string): string => `read_parquet(${lit(join(lake, 'options-greeks', `symbol=${symbol}`, '*', '*.parquet'))}, hive_partitioning = false)`;
+  const [c] = await duckQuery(`SELECT (SELECT count(*) FROM ${rel(a)}) AS n,
+    (SELECT count(*) FROM (SELECT * FROM ${rel(a)} EXCEPT ALL SELECT * FROM ${rel(b)})) AS only_a,
+    (SELECT count(*) FROM (SELECT * FROM ${rel(b)} EXCEPT ALL SELECT * FROM ${rel(a)})) AS only_b`);
+  return [c!.n as bigint, c!.only_a as bigint, c!.only_b as bigint];
+}
+
+test('greeks --symbols --shard I/2: two shards at once split the (symbol, day) units and write what one run writes', async () => {
+  const lake = join(work, 'lake-shards');
+  cpSync(perSymbol, lake, { recursive: true });
+  const shards = await Promise.all([0, 1].map((i) => startCli([...greeksArgs(lake, ['--symbols', SYMBOLS.join(',')]), '--force', '--shard', `${i}/2`],
+    { cwd: work, timeoutMs: 300_000 }).exited));
+  for (const r of shards) assert.equal(r.code, 0, said(r));
+  const done = shards.map((r) => dayLines(r).map((d) => `${String(d.symbol)} ${String(d.date)}`));
+  assert.equal(done[0]!.filter((k) => done[1]!.includes(k)).length, 0, 'no (symbol, day) is done by both shards');
+  assert.deepEqual([...done[0]!, ...done[1]!].sort(), DAYS.flatMap((d) => SYMBOLS.map((s) => `${s} ${d}`)).sort());
+  for (const symbol of SYMBOLS) {
+    const [n, onlyA, onlyB] = await difference(together, lake, symbol);
+    assert.ok(n > 100n, `${symbol}: ${n} rows`);
+    assert.deepEqual([onlyA, onlyB], [0n, 0n], `${symbol}: sharded equals one run`);
+  }
+});
+
+test('with option_roots, a root\'s trades go to every symbol of the pass, as in each symbol\'s own run', async () => {
+  const rootsConfig = join(work, 'roots.toml');
+  writeFileSync(rootsConfig, ['[storage]', 'row_group_rows = 4096', '[aggregations]', 'aggression = false', 'option_roots = ["SPY1"]', '[metrics]', 'listen = "0"'].join('\n') + '\n');
+  const a = join(work, 'lake-roots-per-symbol'), b = join(work, 'lake-roots-together');
+  cpSync(perSymbol, a, { recursive: true });
+  cpSync(perSymbol, b, { recursive: true });
+  const args = (lake: string, symbolArgs: readonly string[]): string[] =>
+    ['greeks', ...symbolArgs, '--from', DAYS[0]!, '--to', DAYS.at(-1)!, '--lake', lake, '--json', '--config', rootsConfig];
+  for (const symbol of SYMBOLS) {
+    const r = await runCli(args(a, ['--symbol', symbol]), { cwd: work, timeoutMs: 300_000 });
+    assert.equal(r.code, 0, said(r));
+  }
+  const r = await runCli(args(b, ['--symbols', SYMBOLS.join(',')]), { cwd: work, timeoutMs: 300_000 });
+  assert.equal(r.code, 0, said(r));
+  assert.deepEqual(dayLines(r).map((d) => d.state), DAYS.flatMap(() => SYMBOLS.map(() => 'computed')));
+  for (const symbol of SYMBOLS) {
+    const [n, onlyA, onlyB] = await difference(a, b, symbol);
+    assert.ok(n > 50n, `${symbol}: ${n} rows`);
+    assert.deepEqual([onlyA, onlyB], [0n, 0n], `${symbol}: same rows as its own run`);
+  }
+  const qqqRoots = await duckQuery(`SELECT DISTINCT root FROM read_parquet(${lit(join(b, 'options-greeks', 'symbol=QQQ', '*', '*.parquet'))}) ORDER BY root`);
+  assert.deepEqual(qqqRoots.map((row) => row.root), ['QQQ', 'SPY1'], 'QQQ\'s partition holds the extra root\'s trades too');
 });
 
 test('greeks --symbol and --symbols together is a usage error', async () => {
