@@ -27,6 +27,7 @@ export const BENCHES: readonly { readonly name: string; readonly quickArgs: read
   { name: 'statistics', quickArgs: [] },
   { name: 'features', quickArgs: ['--quick', '--no-python'] },
   { name: 'greeks', quickArgs: ['--trades', '20000'] },
+  { name: 'symbols', quickArgs: ['--trades', '5000', '--runs', '1'] },
   { name: 'aggression', quickArgs: ['--trades', '20000'] },
   { name: 'live', quickArgs: ['--spy-trades', '20000', '--option-trades', '5000', '--latency-seconds', '3'] },
   { name: 'backfill', quickArgs: ['--spy-trades', '50000', '--option-trades', '10000'] },

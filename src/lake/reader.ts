@@ -46,10 +46,14 @@ export interface LakeOptionTrade extends OptionTrade {
   readonly participantTimestampNs: bigint | null;
 }
 
-/** Which option contracts belong to a symbol: `underlying = symbol` or root in `extraRoots`. */
+/**
+ * Which option contracts belong to a symbol: `underlying = symbol` or root in `extraRoots`; with
+ * `moreUnderlyings`, those of several symbols at once (`underlying IN (underlying, ...moreUnderlyings)`).
+ */
 export interface OptionSelection {
   readonly underlying: string;
   readonly extraRoots?: readonly string[];
+  readonly moreUnderlyings?: readonly string[];
 }
 
 /**

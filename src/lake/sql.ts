@@ -16,7 +16,10 @@ export function rowNumberedScan(files: readonly string[]): string {
 /** The rows of the selected contracts: underlying = symbol, or root among the extra roots. */
 export function optionWhere(selection: OptionSelection): string {
   const roots = selection.extraRoots ?? [];
-  return `underlying = ${lit(selection.underlying)}` + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
+  const more = selection.moreUnderlyings ?? [];
+  const underlying = more.length === 0 ? `underlying = ${lit(selection.underlying)}`
+    : `underlying IN (${[selection.underlying, ...more].map(lit).join(', ')})`;
+  return underlying + (roots.length > 0 ? ` OR root IN (${roots.map(lit).join(', ')})` : '');
 }
 
 /** A streamed query and the count of the rows it must return. */
