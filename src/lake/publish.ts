@@ -216,34 +216,12 @@ export async function recoverLake(lake: string, fs: PublishFs = nodePublishFs): 
   const remote = remoteLakeAt(lake);
   if (remote !== undefined) return remote.recover();
   const actions: string[] = [];
-  let removed = 0, busy = 0;
-  const copies = [...await findCopies(stagingRoot(lake)), ...await findCopies(trashRoot(lake))];
-  const days = new Map<string, { dataset: string; date: string }>();
-  for (const c of copies) {
-    if (c.date === '') {
-      // A stray file beside the days' copies: no writer puts files there.
-      await fs.removeTree(c.path);
-      removed++;
-      continue;
-    }
-    days.set(`${c.dataset}\n${c.date}`, { dataset: c.dataset, date: c.date });
-  }
-  for (const { dataset, date } of days.values()) {
-    const got = tryLockPartition(lake, dataset, date);
-    if ('busy' in got) {
-      busy++;
-      continue;
-    }
-    try {
-      const r = await recoverPartition(lake, dataset, date, fs);
-      removed += r.removed;
-      actions.push(...r.actions);
-    } finally {
-      got.lock.release();
-    }
-  }
-  removed += removeStaleLocks(lake);
-  return { actions, removed, busy };
+  const { removed, busy } = await forEachIdleDayWithCopies(lake, (c) => fs.removeTree(c.path), async (dataset, date) => {
+    const r = await recoverPartition(lake, dataset, date, fs);
+    actions.push(...r.actions);
+    return r.removed;
+  });
+  return { actions, removed: removed + removeStaleLocks(lake), busy };
 }
 
 /**
@@ -253,12 +231,27 @@ export async function recoverLake(lake: string, fs: PublishFs = nodePublishFs): 
  * never installed. A day another process is writing keeps its copy.
  */
 export async function dropIdleCopies(lake: string): Promise<{ removed: number; busy: number }> {
+  return forEachIdleDayWithCopies(lake, (c) => rm(c.path, { recursive: true, force: true }), async (dataset, date) => {
+    const paths = await copiesOfDay(lake, dataset, date);
+    for (const path of paths) await rm(path, { recursive: true, force: true });
+    return paths.length;
+  });
+}
+
+/**
+ * For each day with copies in _staging or _trash that no other live process holds: `repair`
+ * under its partition lock (it returns how many copies it removed); a day another process
+ * holds is counted as busy. A stray file beside the copies (no writer puts one there) goes to
+ * `removeStray`.
+ */
+async function forEachIdleDayWithCopies(lake: string, removeStray: (copy: { readonly path: string }) => Promise<void>,
+  repair: (dataset: string, date: string) => Promise<number>): Promise<{ removed: number; busy: number }> {
   let removed = 0, busy = 0;
   const days = new Map<string, { dataset: string; date: string }>();
   for (const c of [...await findCopies(stagingRoot(lake)), ...await findCopies(trashRoot(lake))]) {
     if (c.date !== '') days.set(`${c.dataset}\n${c.date}`, { dataset: c.dataset, date: c.date });
     else {
-      await rm(c.path, { recursive: true, force: true });
+      await removeStray(c);
       removed++;
     }
   }
@@ -269,10 +262,7 @@ export async function dropIdleCopies(lake: string): Promise<{ removed: number; b
       continue;
     }
     try {
-      for (const path of await copiesOfDay(lake, dataset, date)) {
-        await rm(path, { recursive: true, force: true });
-        removed++;
-      }
+      removed += await repair(dataset, date);
     } finally {
       got.lock.release();
     }

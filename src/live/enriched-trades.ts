@@ -27,6 +27,7 @@ import { epochDayOf, isoDateOfEpochDay } from '../calendar/civilDate.js';
 import { NS_PER_MS } from '../calendar/durations.js';
 import type { OptionGreeks } from '../options/enrich.js';
 import { GreeksFlag, type OptionTrade } from '../formats/records.js';
+import type { SmilePoints, StrikeProfile } from '../lake/web-queries.js';
 
 export interface EnrichedTradesOptions {
   /** Bucket length, ns (every window size is a multiple of it). */
@@ -48,22 +49,9 @@ export interface TradeRangeQuery {
   readonly expiry?: string;
 }
 
-export interface LiveSmile {
-  readonly expiries: readonly { readonly expiry: string; readonly trades: number }[];
-  readonly strike: readonly number[];
-  readonly iv: readonly number[];
-  readonly size: readonly number[];
-  readonly right: readonly string[];
-  readonly trades: number;
-  readonly downsampled: boolean;
-}
-
-export interface LiveStrikeProfile {
-  readonly strike: readonly number[];
-  readonly calls: readonly number[];
-  readonly puts: readonly number[];
-  readonly trades: number;
-}
+/** The smile and the gadvv profile by strike: the same shapes as the day view's (lake/web-queries.ts). */
+export type LiveSmile = SmilePoints;
+export type LiveStrikeProfile = StrikeProfile;
 
 /** Per-trade columns of the trades kept one by one, in time order. */
 export interface LiveTradeColumns {
