@@ -299,7 +299,9 @@ test('removeStaleLocks deletes the partition locks of gone processes and keeps l
   mkdirSync(join(lake, '_locks', 'stocks-trades'), { recursive: true });
   writeFileSync(partitionLockPath(lake, 'stocks-trades', '2025-01-02'), JSON.stringify({ pid: deadPid, host: hostname() }));
   writeFileSync(partitionLockPath(lake, 'stocks-trades', '2025-01-03'), childHolder('gammaflow ingest'));
-  assert.equal(removeStaleLocks(lake), 1);
+  const removed = removeStaleLocks(lake);
+  assert.equal(removed.length, 1);
+  assert.match(removed[0]!, new RegExp(`removed the stale lock .*date=2025-01-02\\.lock of pid ${deadPid} .*: process ${deadPid} no longer exists`));
   assert.equal(existsSync(partitionLockPath(lake, 'stocks-trades', '2025-01-02')), false);
   assert.ok(existsSync(partitionLockPath(lake, 'stocks-trades', '2025-01-03')));
 });

@@ -387,19 +387,22 @@ export function tryLockPartition(lake: string, dataset: string, date: string, op
 /**
  * Deletes the partition lock files whose holder is gone (dead, reused pid, earlier boot): a run
  * killed after it published a day but before it released the day's lock leaves one, which no
- * later run takes over if the day is not written again. Returns how many were deleted.
+ * later run takes over if the day is not written again. Returns one line per lock deleted, naming
+ * it, its holder and why the holder is gone.
  */
-export function removeStaleLocks(lake: string, probe: ProcessProbe = systemProbe): number {
-  let removed = 0;
+export function removeStaleLocks(lake: string, probe: ProcessProbe = systemProbe): string[] {
+  const removed: string[] = [];
   for (const path of partitionLockFiles(lake)) {
     let found: string | undefined;
     try { found = readLock(path); } catch { continue; }
     const holder = found === undefined ? undefined : parseLockHolder(found);
-    if (holder === undefined || judgeLock(holder, probe).kind !== 'stale') continue;
+    if (holder === undefined) continue;
+    const verdict = judgeLock(holder, probe);
+    if (verdict.kind !== 'stale') continue;
     // Only what was judged: another process may have taken it over meanwhile.
     if (readLock(path) === found) {
       rmSync(path, { force: true });
-      removed++;
+      removed.push(`removed the stale lock ${path} of ${describeHolder(holder)}: ${verdict.why}`);
     }
   }
   return removed;

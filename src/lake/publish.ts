@@ -221,7 +221,9 @@ export async function recoverLake(lake: string, fs: PublishFs = nodePublishFs): 
     actions.push(...r.actions);
     return r.removed;
   });
-  return { actions, removed: removed + removeStaleLocks(lake), busy };
+  const staleLocks = removeStaleLocks(lake);
+  actions.push(...staleLocks);
+  return { actions, removed: removed + staleLocks.length, busy };
 }
 
 /**

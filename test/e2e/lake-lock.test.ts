@@ -1,6 +1,6 @@
 /**
  * Lake locks as a user meets them: a partition lock whose pid now belongs to another process is
- * taken over with an info line; a partition lock from another host fails that day with a message
+ * removed by recovery with a line saying why; a partition lock from another host fails that day with a message
  * naming the holder and how to remove the lock; a whole-lake lock of a live process keeps every
  * writer out.
  */
@@ -37,13 +37,13 @@ function lakeWithLock(name: string, lock: string, rel = PARTITION_LOCK): string 
 
 const ingest = (lake: string): string[] => ['ingest', '--dataset', 'stocks-trades', '--from', DATE, '--source', `local:${data}`, '--lake', lake, '--json'];
 
-test('a partition lock naming a live pid with another start time (a reused pid) is taken over with an info line', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+test('a partition lock naming a live pid with another start time (a reused pid) is removed by recovery with a line saying whose it was and why it is stale', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
   // This test process is alive; the lock says its pid started at another time: some earlier gammaflow that died.
   const lake = lakeWithLock('reused', JSON.stringify({ pid: process.pid, host: hostname(), startTicks: 1, since: '2026-01-01T00:00:00.000Z', command: 'gammaflow ingest (dead)' }));
   const r = await runCli(ingest(lake), { cwd: work });
   assert.equal(r.code, 0, r.stderr);
   const infos = parseJsonLines(r.stdout).filter((l) => l.type === 'log').map((l) => String(l.message));
-  assert.ok(infos.some((m) => new RegExp(`taking over the stale lock .*date=${DATE}\\.lock of pid ${process.pid} on host .* since 2026-01-01T00:00:00.000Z \\(gammaflow ingest \\(dead\\)\\): pid ${process.pid} now belongs to another process`).test(m)),
+  assert.ok(infos.some((m) => new RegExp(`removed the stale lock .*date=${DATE}\\.lock of pid ${process.pid} on host .* since 2026-01-01T00:00:00.000Z \\(gammaflow ingest \\(dead\\)\\): pid ${process.pid} now belongs to another process`).test(m)),
     infos.join('\n'));
   assert.equal(existsSync(join(lake, PARTITION_LOCK)), false, 'released once the day is published');
   assert.ok(existsSync(join(lake, 'stocks-trades', `date=${DATE}`, '_manifest.json')));
