@@ -141,6 +141,25 @@ export class LakeReader {
   }
 
   /**
+   * Several symbols' underlying trades of one day in one sorted read, each with its ticker: each
+   * symbol's trades come in the order underlyingTrades gives them (the same sort, filtered).
+   */
+  async *underlyingTradesOf(date: string, symbols: readonly string[]): AsyncGenerator<TickerUnderlyingTrade[]> {
+    const files = await this.partitionFiles('stocks-trades', date);
+    const sql = `SELECT sip_timestamp, coalesce(sequence_number, 0) AS sequence, price, size,
+        coalesce(conditions, []::INTEGER[]) AS conditions, coalesce(correction, 0) AS correction, ticker
+      FROM read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)
+      WHERE ticker IN (${symbols.map(lit).join(', ')})`;
+    const query = streamedQuery(sql, 'sip_timestamp, sequence_number NULLS LAST, filename, file_row_number');
+    for await (const chunk of this.chunks(query)) {
+      const trades = underlyingRecords(chunk) as TickerUnderlyingTrade[];
+      const tickers = chunk.getColumnVector(6) as DuckDBVector<string>;
+      for (let i = 0; i < trades.length; i++) (trades[i] as { ticker?: string }).ticker = tickers.getItem(i)!;
+      yield trades;
+    }
+  }
+
+  /**
    * The symbol's option trades of one day, in (sip_timestamp, partition row) order. The decoded
    * contract columns are read once per contract (a small dictionary keyed by ticker) rather than
    * once per trade: string decoding dominated the read otherwise.
@@ -305,6 +324,9 @@ function underlyingRecords(chunk: DuckDBDataChunk): UnderlyingTrade[] {
   }
   return out;
 }
+
+/** An underlying trade with the ticker it was read for (underlyingTradesOf). */
+export type TickerUnderlyingTrade = UnderlyingTrade & { readonly ticker: string };
 
 /** The decoded contract columns shared by every trade of one contract. */
 type ContractColumns = Pick<LakeOptionTrade, 'ticker' | 'underlying' | 'root' | 'right' | 'strike' | 'expiryDays' | 'adjusted'>;

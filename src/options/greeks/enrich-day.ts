@@ -8,7 +8,7 @@ import type { AggregationsConfig } from '../../config/schema.js';
 import { mergeSorted, type SortedSource } from '../../events/merge-sorted.js';
 import { EventRank, type TimedEvent } from '../../events/order.js';
 import type { ColumnBatch } from '../../formats/columns.js';
-import type { LakeOptionTrade, LakeReader } from '../../lake/reader.js';
+import type { LakeOptionTrade, LakeReader, TickerUnderlyingTrade } from '../../lake/reader.js';
 import { LakeError } from '../../util/errors.js';
 import { Classification } from '../aggression.js';
 import { TradeSides, type AggressionSummary } from '../aggression-job.js';
@@ -137,10 +137,16 @@ export async function enrichDaySymbols(reader: LakeReader, date: string, symbols
     st.builder.add(o, greeks, st.sides?.get(o.sequence, verdict));
     if (st.builder.full) await st.s.sinks.batch(st.builder.take());
   };
-  const underlyingSources: SortedSource<TimedEvent>[] = states.map((st) => ({
-    rank: EventRank.underlyingTrade, chunks: reader.underlyingTrades(date, st.s.symbol),
-    onEvent: (u) => { st.enricher.onUnderlyingTrade(u as Parameters<OptionEnricher['onUnderlyingTrade']>[0]); st.underlyingSeen++; },
-  }));
+  // One sorted read of every symbol's underlying trades (one open sort, not one per symbol: the
+  // sorts of a pass share DuckDB's memory_limit), each trade handed to its symbol's enricher.
+  const underlyingSource: SortedSource<TimedEvent> = {
+    rank: EventRank.underlyingTrade, chunks: reader.underlyingTradesOf(date, states.map((st) => st.s.symbol)),
+    onEvent: (u) => {
+      const st = bySymbol.get((u as TickerUnderlyingTrade).ticker)!;
+      st.enricher.onUnderlyingTrade(u as Parameters<OptionEnricher['onUnderlyingTrade']>[0]);
+      st.underlyingSeen++;
+    },
+  };
   const selection = { underlying: symbols[0]!.symbol, moreUnderlyings: symbols.slice(1).map((s) => s.symbol), extraRoots: roots };
   const optionSource: SortedSource<TimedEvent> = {
     rank: EventRank.optionTrade, chunks: reader.optionTrades(date, selection),
@@ -161,7 +167,7 @@ export async function enrichDaySymbols(reader: LakeReader, date: string, symbols
       if (aborted?.()) throw new LakeError(`greeks ${date}: stopped`, { date });
     },
   };
-  await mergeSorted([...underlyingSources, optionSource], { endWith: underlyingSources.length });
+  await mergeSorted([underlyingSource, optionSource], { endWith: 1 });
   const counts: EnrichDayCounts[] = [];
   for (const st of states) {
     if (st.builder.rows > 0) await st.s.sinks.batch(st.builder.take());
