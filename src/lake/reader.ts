@@ -131,12 +131,7 @@ export class LakeReader {
 
   /** The symbol's stocks trades of one day, in (sip_timestamp, sequence_number, row) order. */
   async *underlyingTrades(date: string, symbol: string): AsyncGenerator<UnderlyingTrade[]> {
-    const files = await this.partitionFiles('stocks-trades', date);
-    const sql = `SELECT sip_timestamp, coalesce(sequence_number, 0) AS sequence, price, size,
-        coalesce(conditions, []::INTEGER[]) AS conditions, coalesce(correction, 0) AS correction
-      FROM read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)
-      WHERE ticker = ${lit(symbol)}`;
-    const query = streamedQuery(sql, 'sip_timestamp, sequence_number NULLS LAST, filename, file_row_number');
+    const query = await this.#underlyingQuery(date, `ticker = ${lit(symbol)}`, '');
     for await (const chunk of this.chunks(query)) yield underlyingRecords(chunk);
   }
 
@@ -145,18 +140,23 @@ export class LakeReader {
    * symbol's trades come in the order underlyingTrades gives them (the same sort, filtered).
    */
   async *underlyingTradesOf(date: string, symbols: readonly string[]): AsyncGenerator<TickerUnderlyingTrade[]> {
-    const files = await this.partitionFiles('stocks-trades', date);
-    const sql = `SELECT sip_timestamp, coalesce(sequence_number, 0) AS sequence, price, size,
-        coalesce(conditions, []::INTEGER[]) AS conditions, coalesce(correction, 0) AS correction, ticker
-      FROM read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)
-      WHERE ticker IN (${symbols.map(lit).join(', ')})`;
-    const query = streamedQuery(sql, 'sip_timestamp, sequence_number NULLS LAST, filename, file_row_number');
+    const query = await this.#underlyingQuery(date, `ticker IN (${symbols.map(lit).join(', ')})`, ', ticker');
     for await (const chunk of this.chunks(query)) {
       const trades = underlyingRecords(chunk) as TickerUnderlyingTrade[];
       const tickers = chunk.getColumnVector(6) as DuckDBVector<string>;
       for (let i = 0; i < trades.length; i++) (trades[i] as { ticker?: string }).ticker = tickers.getItem(i)!;
       yield trades;
     }
+  }
+
+  /** The sorted read of a day's stocks trades behind underlyingTrades(Of): the columns underlyingRecords reads, then `extraColumns`. */
+  async #underlyingQuery(date: string, where: string, extraColumns: string): Promise<StreamedQuery> {
+    const files = await this.partitionFiles('stocks-trades', date);
+    const sql = `SELECT sip_timestamp, coalesce(sequence_number, 0) AS sequence, price, size,
+        coalesce(conditions, []::INTEGER[]) AS conditions, coalesce(correction, 0) AS correction${extraColumns}
+      FROM read_parquet([${files.map(lit).join(', ')}], filename = true, file_row_number = true, hive_partitioning = false)
+      WHERE ${where}`;
+    return streamedQuery(sql, 'sip_timestamp, sequence_number NULLS LAST, filename, file_row_number');
   }
 
   /**
